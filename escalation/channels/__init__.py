@@ -1,0 +1,13 @@
+"""One Transport per channel, same shape: notify(notification) or raise TransportError."""
+
+from escalation.channels.base import Transport, TransportError
+from escalation.channels.email import EmailTransport
+
+TRANSPORTS: dict[str, type[Transport]] = {"email": EmailTransport}
+
+
+def transport_for(channel: str) -> Transport:
+    return TRANSPORTS[channel]()
+
+
+__all__ = ["Transport", "TransportError", "transport_for"]

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from escalation.models import Notification
+
+
+class TransportError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+
+class Transport(ABC):
+    @abstractmethod
+    def notify(self, notification: Notification) -> None:
+        """Deliver once; raise TransportError (permanent=True when retrying cannot help)."""

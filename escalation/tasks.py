@@ -1,0 +1,22 @@
+from celery import shared_task
+from django.db import OperationalError
+
+from escalation import services
+
+
+@shared_task(
+    name="escalation.deliver_notification",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def deliver_notification(notification_id: int) -> str:
+    return services.notification_deliver(notification_id=notification_id)
+
+
+@shared_task(name="escalation.relay_notifications", autoretry_for=(OperationalError,), max_retries=3)
+def relay_notifications() -> int:
+    ids = services.notifications_due()
+    for notification_id in ids:
+        deliver_notification.delay(notification_id)
+    return len(ids)

@@ -1,0 +1,29 @@
+from incidents.models.activity import Attachment, Comment, EventKind, IncidentEvent, Participant
+from incidents.models.config import (
+    AssignmentGroup,
+    Category,
+    GroupMember,
+    Level,
+    PriorityLevel,
+    PriorityMatrixCell,
+    ResolutionCode,
+)
+from incidents.models.incident import HoldReason, Incident, IncidentState
+
+__all__ = [
+    "AssignmentGroup",
+    "Attachment",
+    "Category",
+    "Comment",
+    "EventKind",
+    "GroupMember",
+    "HoldReason",
+    "Incident",
+    "IncidentEvent",
+    "IncidentState",
+    "Level",
+    "Participant",
+    "PriorityLevel",
+    "PriorityMatrixCell",
+    "ResolutionCode",
+]

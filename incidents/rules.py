@@ -1,0 +1,101 @@
+"""Who may do what to an incident: the table of DESIGN.md, in one place.
+
+Views ask `allowed_transitions` to show buttons; services call `check_transition` before acting,
+so a refused button and a refused API call say the same thing.
+"""
+
+from __future__ import annotations
+
+from django_fsm import can_proceed
+
+from incidents.errors import InvalidTransition, NotAllowed
+from incidents.models import GroupMember, Incident
+from tenancy.actors import Actor
+
+TRANSITIONS = ("escalate", "accept", "hold", "resume", "resolve", "reopen", "close", "cancel")
+SYSTEM_TRANSITIONS = {"escalate", "hold", "resume", "resolve", "close"}
+REPORTER_TRANSITIONS = {"reopen", "close"}
+
+
+def is_reporter(actor: Actor, incident: Incident) -> bool:
+    return actor.user_id is not None and actor.user_id == incident.reporter_id
+
+
+def is_group_agent(actor: Actor, incident: Incident) -> bool:
+    if incident.group_id is None:
+        return True
+    if actor.user_id is not None and incident.assignee_id == actor.user_id:
+        return True
+    return GroupMember.objects.filter(
+        tenant_id=incident.tenant_id, group_id=incident.group_id, user_id=actor.user_id
+    ).exists()
+
+
+def _role_refusal(actor: Actor, incident: Incident, name: str, on_reporters_word: bool) -> str:
+    """The reason this actor may not do this, or '' when they may."""
+    if actor.is_system:
+        return "" if name in SYSTEM_TRANSITIONS else f"the system does not {name} incidents"
+    if actor.is_requester:
+        if name in REPORTER_TRANSITIONS and is_reporter(actor, incident):
+            return ""
+        return f"only the desk's agents can {name} this incident"
+    if name == "accept" and not actor.is_manager:
+        if actor.kind == "integration":
+            return ""  # the integration names the assignee, who is checked instead
+        if not is_group_agent(actor, incident):
+            return "only an agent of the incident's group or a manager can accept it"
+    if name == "close" and not on_reporters_word and not actor.is_system:
+        return "an agent closes an incident only on the reporter's word"
+    return ""
+
+
+def check_transition(
+    actor: Actor, incident: Incident, name: str, *, on_reporters_word: bool = False
+) -> None:
+    """Raise NotAllowed or InvalidTransition unless `actor` may run `name` on `incident` now."""
+    refusal = _role_refusal(actor, incident, name, on_reporters_word)
+    if refusal:
+        raise NotAllowed(f"You cannot {name} {incident.reference}: {refusal}.")
+    if not can_proceed(getattr(incident, name)):
+        allowed = state_transitions(incident)
+        raise InvalidTransition(
+            f"{incident.reference} is {incident.get_state_display().lower()}; it cannot be "
+            f"{_past(name)} from there. Allowed now: {', '.join(allowed) or 'nothing (final)'}.",
+            allowed=allowed,
+        )
+
+
+def state_transitions(incident: Incident) -> list[str]:
+    return [name for name in TRANSITIONS if can_proceed(getattr(incident, name))]
+
+
+def allowed_transitions(actor: Actor, incident: Incident) -> list[str]:
+    """Transitions this actor may run now (close counts as allowed on the reporter's word)."""
+    return [
+        name
+        for name in state_transitions(incident)
+        if not _role_refusal(actor, incident, name, on_reporters_word=True)
+    ]
+
+
+def _past(name: str) -> str:
+    return {
+        "escalate": "escalated",
+        "accept": "accepted",
+        "hold": "put on hold",
+        "resume": "resumed",
+        "resolve": "resolved",
+        "reopen": "reopened",
+        "close": "closed",
+        "cancel": "cancelled",
+    }[name]
+
+
+def check_staff(actor: Actor, what: str) -> None:
+    if not actor.is_agent_or_above:
+        raise NotAllowed(f"Only the desk's agents can {what}.")
+
+
+def check_manager(actor: Actor, what: str) -> None:
+    if not actor.is_manager:
+        raise NotAllowed(f"Only a manager can {what}.")

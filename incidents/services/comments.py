@@ -1,0 +1,172 @@
+"""Public replies, internal notes and attachments."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.errors import InvalidInput, NotAllowed
+from incidents.models import Attachment, Comment, EventKind, HoldReason, Incident, IncidentState
+from incidents.rules import is_reporter
+from incidents.services.common import lock_incident, record_event, save_incident
+from tenancy.actors import Actor
+
+COMMENT_MAX = 20_000
+
+
+def _can_take_part(actor: Actor, incident: Incident) -> bool:
+    if actor.is_agent_or_above:
+        return True
+    if is_reporter(actor, incident):
+        return True
+    return incident.participants.filter(user_id=actor.user_id).exists()
+
+
+def check_attachment(upload: UploadedFile) -> str:
+    """The upload's content type, or a clear refusal of its size or type."""
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if upload.size > limit:
+        raise InvalidInput(
+            f"{upload.name} is {upload.size / 1048576:.1f} MB; files are limited to "
+            f"{limit / 1048576:.0f} MB.",
+            field="attachments",
+        )
+    content_type = mimetypes.guess_type(upload.name)[0] or "application/octet-stream"
+    if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
+        raise InvalidInput(
+            f"{upload.name}: this type of file is not accepted. Send images, PDF, text, CSV, "
+            "ZIP, Word or Excel files.",
+            field="attachments",
+        )
+    return content_type
+
+
+@transaction.atomic
+def comment_add(
+    *,
+    incident: Incident,
+    actor: Actor,
+    body: str,
+    public: bool = True,
+    files: list[UploadedFile] | None = None,
+    expected_version: int | None = None,
+) -> Comment:
+    """Add a reply (public) or an internal note, with optional files.
+
+    A first public reply by an agent acknowledges the incident; a reply by the caller resumes
+    an incident held awaiting the caller.
+    """
+    body = (body or "").strip()
+    files = files or []
+    if not body and not files:
+        raise InvalidInput("Write a message or attach a file.", field="body")
+    if len(body) > COMMENT_MAX:
+        raise InvalidInput(f"A message is limited to {COMMENT_MAX:,} characters.", field="body")
+    types = [check_attachment(f) for f in files]
+    locked = lock_incident(incident, actor=actor, expected_version=expected_version)
+    if not _can_take_part(actor, locked):
+        raise NotAllowed("You can only comment on incidents you reported or joined.")
+    if not public and not actor.is_agent_or_above:
+        raise NotAllowed("Only the desk's agents can write internal notes.")
+    if locked.is_final:
+        raise InvalidInput(
+            f"{locked.reference} is {locked.get_state_display().lower()}; report a new incident "
+            "if the problem is back."
+        )
+    comment = Comment.objects.create(
+        tenant_id=locked.tenant_id,
+        incident=locked,
+        author=actor.user,
+        author_name=actor.name,
+        body=body,
+        public=public,
+    )
+    for upload, content_type in zip(files, types, strict=True):
+        _store_attachment(locked, actor, upload, content_type, comment=comment, public=public)
+    _after_comment(locked, actor, comment)
+    return comment
+
+
+def _after_comment(incident: Incident, actor: Actor, comment: Comment) -> None:
+    changes = []
+    if comment.public and actor.is_agent_or_above and incident.acknowledged_at is None:
+        incident.acknowledged_at = timezone.now()
+        changes.append("acknowledged_at")
+    save_incident(incident, changes)  # every comment moves the version: the page is stale now
+    record_event(
+        incident,
+        actor=actor,
+        kind=EventKind.COMMENT if comment.public else EventKind.NOTE,
+        reason=comment.body[:500],
+        data={"comment_id": comment.pk, "attachments": comment.attachments.count()},
+        public=comment.public,
+    )
+    caller_replied = (
+        comment.public
+        and not actor.is_agent_or_above
+        and incident.state == IncidentState.ON_HOLD
+        and incident.hold_reason == HoldReason.AWAITING_CALLER
+    )
+    if caller_replied:
+        from incidents.services.transitions import incident_resume
+
+        incident_resume(
+            incident=incident,
+            actor=Actor.system(incident.tenant, "Caller replied"),
+            note=f"{actor.name} replied",
+        )
+
+
+def _store_attachment(
+    incident: Incident,
+    actor: Actor,
+    upload: UploadedFile,
+    content_type: str,
+    *,
+    comment: Comment | None,
+    public: bool,
+) -> Attachment:
+    return Attachment.objects.create(
+        tenant_id=incident.tenant_id,
+        incident=incident,
+        comment=comment,
+        file=upload,
+        name=upload.name[:255],
+        size=upload.size,
+        content_type=content_type,
+        public=public,
+        uploaded_by=actor.user,
+    )
+
+
+@transaction.atomic
+def attachment_add(
+    *,
+    incident: Incident,
+    actor: Actor,
+    upload: UploadedFile,
+    public: bool = True,
+    expected_version: int | None = None,
+) -> Attachment:
+    content_type = check_attachment(upload)
+    locked = lock_incident(incident, actor=actor, expected_version=expected_version)
+    if not _can_take_part(actor, locked):
+        raise NotAllowed("You can only add files to incidents you reported or joined.")
+    if not public and not actor.is_agent_or_above:
+        raise NotAllowed("Only the desk's agents can attach internal files.")
+    if locked.is_final:
+        raise InvalidInput(f"{locked.reference} is closed; files can no longer be added.")
+    attachment = _store_attachment(locked, actor, upload, content_type, comment=None, public=public)
+    save_incident(locked, [])
+    record_event(
+        locked,
+        actor=actor,
+        kind=EventKind.ATTACHMENT,
+        data={"attachment_id": attachment.pk, "name": attachment.name, "size": attachment.size},
+        public=public,
+    )
+    return attachment

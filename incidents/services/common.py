@@ -1,0 +1,88 @@
+"""Pieces every incident service uses: the row lock, the version check, the event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django_fsm import ConcurrentTransition
+
+from incidents.errors import StaleIncident
+from incidents.models import EventKind, Incident, IncidentEvent, IncidentState
+from tenancy.actors import Actor
+
+
+def lock_incident(incident: Incident, *, actor: Actor, expected_version: int | None) -> Incident:
+    """Re-read the incident under a row lock, inside the tenant, and check the caller's version."""
+    locked = (
+        Incident.objects.for_tenant(actor.tenant)
+        .select_for_update()
+        .select_related("priority", "group", "category")
+        .get(pk=incident.pk)
+    )
+    if expected_version is not None and locked.version != expected_version:
+        raise stale_error(locked, expected_version)
+    return locked
+
+
+def stale_error(incident: Incident, since_version: int) -> StaleIncident:
+    changes = (
+        IncidentEvent.objects.for_tenant(incident.tenant_id)
+        .filter(incident=incident, incident_version__gt=since_version)
+        .order_by("created_at", "id")
+    )
+    said = [describe_event(e) for e in changes[:5]]
+    detail = "; ".join(said) if said else "it was changed"
+    return StaleIncident(
+        f"{incident.reference} was changed by someone else since you opened it: {detail}. "
+        "Review the current version and try again; your text is kept.",
+        current_version=incident.version,
+    )
+
+
+def describe_event(event: IncidentEvent) -> str:
+    who = event.actor_name
+    if event.kind == EventKind.TRANSITION:
+        to = IncidentState(event.to_state).label.lower() if event.to_state else "?"
+        return f"{who} moved it to {to}"
+    if event.kind == EventKind.FIELD_CHANGED:
+        fields = ", ".join(sorted(event.data.get("changes", {}))) or "fields"
+        return f"{who} changed {fields}"
+    return f"{who}: {event.get_kind_display().lower()}"
+
+
+def save_incident(incident: Incident, fields: list[str]) -> None:
+    try:
+        incident.save(update_fields=fields)
+    except ConcurrentTransition:
+        raise StaleIncident(
+            f"{incident.reference} was changed by someone else at the same moment; try again."
+        ) from None
+
+
+def record_event(
+    incident: Incident,
+    *,
+    actor: Actor,
+    kind: str,
+    transition: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    public: bool = True,
+) -> IncidentEvent:
+    assert transaction.get_connection().in_atomic_block, "events are written with their change"
+    return IncidentEvent.objects.create(
+        tenant_id=incident.tenant_id,
+        incident=incident,
+        kind=kind,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=data or {},
+        public=public,
+        incident_version=incident.version,
+        **actor.event_fields(),
+    )

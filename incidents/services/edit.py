@@ -1,0 +1,144 @@
+"""Changes to an incident's fields outside the lifecycle: details, priority, assignment,
+diagnosis. Each is versioned like a transition and recorded as one event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from incidents.errors import InvalidInput, NotAllowed
+from incidents.models import AssignmentGroup, Category, EventKind, Incident
+from incidents.rules import check_staff, is_reporter
+from incidents.services.common import lock_incident, record_event, save_incident
+from incidents.services.priority import check_level, priority_derive
+from incidents.services.report import _check_category, _clean_text
+from tenancy.actors import Actor
+from tenancy.models import User
+
+DETAIL_FIELDS = ("title", "description", "category", "impact", "urgency")
+
+
+def _display(value: Any) -> Any:
+    if hasattr(value, "slug"):
+        return value.slug
+    if hasattr(value, "email"):
+        return value.email
+    return value
+
+
+def _save_changes(
+    incident: Incident,
+    actor: Actor,
+    changes: dict[str, Any],
+    *,
+    kind: str,
+    reason: str,
+    public: bool = True,
+) -> Incident:
+    diff = {
+        field: [_display(getattr(incident, field)), _display(value)]
+        for field, value in changes.items()
+        if getattr(incident, field) != value
+    }
+    if not diff:
+        return incident
+    for field, value in changes.items():
+        setattr(incident, field, value)
+    save_incident(incident, list(changes))
+    record_event(
+        incident, actor=actor, kind=kind, reason=reason, data={"changes": diff}, public=public
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_update(
+    *,
+    incident: Incident,
+    actor: Actor,
+    expected_version: int | None = None,
+    reason: str = "",
+    **values: Any,
+) -> Incident:
+    """Change title, description, category, impact or urgency; priority is re-derived."""
+    unknown = set(values) - set(DETAIL_FIELDS)
+    if unknown:
+        raise InvalidInput(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    locked = lock_incident(incident, actor=actor, expected_version=expected_version)
+    if not (actor.is_agent_or_above or (is_reporter(actor, locked) and locked.is_open)):
+        raise NotAllowed("Only the desk's agents can change this incident.")
+    if locked.is_final:
+        raise InvalidInput(f"{locked.reference} is {locked.state}; it can no longer be changed.")
+    changes = _detail_changes(actor, locked, values)
+    if {"impact", "urgency"} & set(changes) and not (reason or "").strip() and not actor.is_system:
+        raise InvalidInput("Say why impact or urgency changes.", field="reason")
+    return _save_changes(locked, actor, changes, kind=EventKind.FIELD_CHANGED, reason=reason)
+
+
+def _detail_changes(actor: Actor, incident: Incident, values: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if "title" in values or "description" in values:
+        title, description = _clean_text(
+            values.get("title", incident.title), values.get("description", incident.description)
+        )
+        changes.update(title=title, description=description)
+    if "category" in values:
+        category: Category | None = values["category"]
+        _check_category(actor, category)
+        changes["category"] = category
+    impact = check_level(values.get("impact", incident.impact), "impact")
+    urgency = check_level(values.get("urgency", incident.urgency), "urgency")
+    if (impact, urgency) != (incident.impact, incident.urgency):
+        level = priority_derive(tenant=actor.tenant, impact=impact, urgency=urgency)
+        changes.update(impact=impact, urgency=urgency, priority=level, priority_rank=level.rank)
+    return changes
+
+
+@transaction.atomic
+def incident_reassign(
+    *,
+    incident: Incident,
+    actor: Actor,
+    group: AssignmentGroup | None,
+    assignee: User | None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Incident:
+    """Change group and assignee without a state change (managers: anywhere in the tenant)."""
+    from incidents.services.transitions import _check_group, _staff_member
+
+    check_staff(actor, "reassign incidents")
+    _check_group(actor, group)
+    _staff_member(actor, assignee, "assignee")
+    locked = lock_incident(incident, actor=actor, expected_version=expected_version)
+    if not locked.is_open:
+        raise InvalidInput(f"{locked.reference} is not open; it cannot be reassigned.")
+    changes: dict[str, Any] = {"group": group, "assignee": assignee}
+    if locked.assignee_id and assignee and locked.assignee_id != assignee.pk:
+        changes["reassignment_count"] = locked.reassignment_count + 1
+    return _save_changes(locked, actor, changes, kind=EventKind.ASSIGNED, reason=reason)
+
+
+@transaction.atomic
+def incident_record_diagnosis(
+    *,
+    incident: Incident,
+    actor: Actor,
+    cause_category: str = "",
+    root_cause: str = "",
+    workaround: str = "",
+    expected_version: int | None = None,
+) -> Incident:
+    check_staff(actor, "record a diagnosis")
+    locked = lock_incident(incident, actor=actor, expected_version=expected_version)
+    if locked.is_final:
+        raise InvalidInput(f"{locked.reference} is {locked.state}; it can no longer be changed.")
+    changes = {
+        "cause_category": cause_category.strip(),
+        "root_cause": root_cause.strip(),
+        "workaround": workaround.strip(),
+    }
+    return _save_changes(
+        locked, actor, changes, kind=EventKind.FIELD_CHANGED, reason="Diagnosis", public=False
+    )

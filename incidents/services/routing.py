@@ -1,0 +1,42 @@
+"""Which group and which agent a new incident goes to."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Max, Q
+
+from incidents.models import AssignmentGroup, GroupMember, Incident
+from incidents.models.incident import OPEN_STATES
+from tenancy.models import Membership, Role, User
+
+
+def auto_assignee(group: AssignmentGroup) -> User | None:
+    """The active agent of the group with the fewest open incidents; ties go to the longest idle.
+
+    Idle is measured from the agent's latest assignment among open incidents of the tenant.
+    """
+    agent_ids = Membership.objects.for_tenant(group.tenant_id).filter(
+        is_active=True, user__is_active=True, role__in=[Role.AGENT, Role.MANAGER, Role.ADMIN]
+    ).values("user_id")
+    member_ids = GroupMember.objects.for_tenant(group.tenant_id).filter(
+        group=group, user_id__in=agent_ids
+    ).values("user_id")
+    open_filter = Q(
+        assigned_incidents__tenant_id=group.tenant_id,
+        assigned_incidents__state__in=OPEN_STATES,
+    )
+    candidates = (
+        User.objects.filter(id__in=member_ids)
+        .annotate(
+            open_count=Count("assigned_incidents", filter=open_filter),
+            last_assigned=Max(
+                "assigned_incidents__escalated_at",
+                filter=Q(assigned_incidents__tenant_id=group.tenant_id),
+            ),
+        )
+        .order_by("open_count", "last_assigned", "id")
+    )
+    return candidates.first()
+
+
+def open_count_for(user: User, tenant_id: int) -> int:
+    return Incident.objects.for_tenant(tenant_id).filter(assignee=user, state__in=OPEN_STATES).count()

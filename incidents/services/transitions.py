@@ -1,0 +1,342 @@
+"""One service per lifecycle transition. Each locks the row, checks who may act and the version,
+moves the state, writes exactly one event and registers side effects on commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.errors import InvalidInput, NotAllowed
+from incidents.models import (
+    AssignmentGroup,
+    EventKind,
+    GroupMember,
+    HoldReason,
+    Incident,
+    Participant,
+    ResolutionCode,
+)
+from incidents.rules import check_transition
+from incidents.services.common import lock_incident, record_event, save_incident
+from tenancy.actors import Actor
+from tenancy.models import Membership, STAFF_ROLES, User
+
+
+def _lock(incident: Incident, name: str, actor: Actor, expected_version: int | None,
+          on_reporters_word: bool = False) -> Incident:
+    locked = lock_incident(incident, actor=actor, expected_version=expected_version)
+    check_transition(actor, locked, name, on_reporters_word=on_reporters_word)
+    return locked
+
+
+def _apply(
+    locked: Incident,
+    name: str,
+    *,
+    actor: Actor,
+    changes: dict[str, Any],
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> Incident:
+    """Move the locked incident through `name`, save the changes and write the one event."""
+    from_state = locked.state
+    getattr(locked, name)()
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    save_incident(locked, ["state", *changes])
+    record_event(
+        locked,
+        actor=actor,
+        kind=EventKind.TRANSITION,
+        transition=name,
+        from_state=from_state,
+        to_state=locked.state,
+        reason=reason,
+        data=data,
+    )
+    return locked
+
+
+def _staff_member(actor: Actor, user: User | None, what: str) -> User | None:
+    if user is None:
+        return None
+    ok = Membership.objects.for_tenant(actor.tenant).filter(
+        user=user, is_active=True, role__in=STAFF_ROLES
+    ).exists()
+    if not ok or not user.is_active:
+        raise InvalidInput(f"{user.email} is not an active agent of this desk.", field=what)
+    return user
+
+
+def _check_group(actor: Actor, group: AssignmentGroup | None) -> None:
+    if group is not None and (group.tenant_id != actor.tenant.pk or not group.is_active):
+        raise InvalidInput("Choose one of the desk's active groups.", field="group")
+
+
+@transaction.atomic
+def incident_escalate(
+    *,
+    incident: Incident,
+    actor: Actor,
+    group: AssignmentGroup | None = None,
+    assignee: User | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Incident:
+    """Hand the incident to a group and/or an agent (functional or hierarchical escalation)."""
+    _check_group(actor, group)
+    _staff_member(actor, assignee, "assignee")
+    incident = _lock(incident, "escalate", actor, expected_version)
+    group = group or incident.group
+    if group is None and assignee is None:
+        raise InvalidInput("Escalate to a group, an agent, or both.", field="group")
+    if group is not None and assignee is not None:
+        in_group = GroupMember.objects.for_tenant(actor.tenant).filter(
+            group=group, user=assignee
+        ).exists()
+        if not in_group:
+            raise InvalidInput(f"{assignee.email} is not a member of {group.name}.", field="assignee")
+    now = timezone.now()
+    changes: dict[str, Any] = {"group": group, "assignee": assignee}
+    if incident.escalated_at is None:
+        changes["escalated_at"] = now
+    if incident.assignee_id and assignee and incident.assignee_id != assignee.pk:
+        changes["reassignment_count"] = incident.reassignment_count + 1
+    data = {
+        "group": group.name if group else None,
+        "assignee": assignee.email if assignee else None,
+        "from_group": incident.group.name if incident.group else None,
+    }
+    return _apply(incident, "escalate", actor=actor, changes=changes, reason=reason, data=data)
+
+
+@transaction.atomic
+def incident_accept(
+    *,
+    incident: Incident,
+    actor: Actor,
+    assignee: User | None = None,
+    expected_version: int | None = None,
+) -> Incident:
+    """Take the incident and start diagnosis; this acknowledges it (ends the response clock)."""
+    if assignee is None:
+        if actor.kind != "member":
+            raise InvalidInput("Name the agent who takes the incident.", field="assignee")
+        assignee = actor.user
+    _staff_member(actor, assignee, "assignee")
+    incident = _lock(incident, "accept", actor, expected_version)
+    if actor.kind == "integration" and incident.group_id:
+        member = GroupMember.objects.for_tenant(actor.tenant).filter(
+            group_id=incident.group_id, user=assignee
+        ).exists()
+        if not member:
+            raise NotAllowed(f"{assignee.email} is not an agent of the incident's group.")
+    now = timezone.now()
+    changes: dict[str, Any] = {"assignee": assignee}
+    if incident.diagnosing_at is None:
+        changes["diagnosing_at"] = now
+    if incident.acknowledged_at is None:
+        changes["acknowledged_at"] = now
+    if incident.assignee_id and incident.assignee_id != assignee.pk:
+        changes["reassignment_count"] = incident.reassignment_count + 1
+    return _apply(incident, "accept", actor=actor, changes=changes, data={"assignee": assignee.email})
+
+
+@transaction.atomic
+def incident_hold(
+    *,
+    incident: Incident,
+    actor: Actor,
+    hold_reason: str,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Incident:
+    if hold_reason not in HoldReason.values:
+        kinds = ", ".join(HoldReason.values)
+        raise InvalidInput(f"Choose why it waits: one of {kinds}.", field="hold_reason")
+    incident = _lock(incident, "hold", actor, expected_version)
+    return _apply(
+        incident, "hold", actor=actor,
+        changes={"hold_reason": hold_reason, "on_hold_at": timezone.now()},
+        reason=note, data={"hold_reason": hold_reason},
+    )
+
+
+@transaction.atomic
+def incident_resume(
+    *, incident: Incident, actor: Actor, note: str = "", expected_version: int | None = None
+) -> Incident:
+    incident = _lock(incident, "resume", actor, expected_version)
+    return _apply(
+        incident, "resume", actor=actor,
+        changes={"hold_reason": ""}, reason=note, data={"hold_reason": incident.hold_reason},
+    )
+
+
+def _resolution_code(actor: Actor, code: ResolutionCode | str | None) -> ResolutionCode:
+    if isinstance(code, str):
+        code = ResolutionCode.objects.for_tenant(actor.tenant).filter(slug=code).first()
+    if code is None or code.tenant_id != actor.tenant.pk or not code.is_active:
+        raise InvalidInput("Choose a resolution code.", field="resolution_code")
+    return code
+
+
+@transaction.atomic
+def incident_resolve(
+    *,
+    incident: Incident,
+    actor: Actor,
+    resolution_code: ResolutionCode | str | None,
+    resolution_notes: str,
+    expected_version: int | None = None,
+) -> Incident:
+    """Root cause removed: the notes record the findings and the steps taken."""
+    code = _resolution_code(actor, resolution_code)
+    notes = (resolution_notes or "").strip()
+    if not notes:
+        raise InvalidInput(
+            "Describe what you found and the steps taken to restore service.",
+            field="resolution_notes",
+        )
+    incident = _lock(incident, "resolve", actor, expected_version)
+    return _apply(
+        incident, "resolve", actor=actor,
+        changes={
+            "resolution_code": code,
+            "resolution_notes": notes,
+            "resolved_at": timezone.now(),
+            "hold_reason": "",
+        },
+        data={"resolution_code": code.slug},
+    )
+
+
+@transaction.atomic
+def incident_resolve_first_contact(
+    *,
+    incident: Incident,
+    actor: Actor,
+    resolution_code: ResolutionCode | str | None,
+    resolution_notes: str,
+    expected_version: int | None = None,
+) -> Incident:
+    """Fixed while the caller is on the line: escalate to self, accept, resolve (three events)."""
+    if actor.kind != "member" or not actor.is_agent_or_above:
+        raise NotAllowed("Only an agent can resolve an incident at first contact.")
+    _resolution_code(actor, resolution_code)
+    incident = incident_escalate(
+        incident=incident, actor=actor, assignee=actor.user, group=incident.group,
+        reason="Resolved at first contact", expected_version=expected_version,
+    )
+    incident = incident_accept(incident=incident, actor=actor)
+    return incident_resolve(
+        incident=incident, actor=actor, resolution_code=resolution_code,
+        resolution_notes=resolution_notes,
+    )
+
+
+@transaction.atomic
+def incident_reopen(
+    *, incident: Incident, actor: Actor, reason: str, expected_version: int | None = None
+) -> Incident:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say what is still wrong, so the agent knows where to look.",
+                           field="reason")
+    incident = _lock(incident, "reopen", actor, expected_version)
+    return _apply(
+        incident, "reopen", actor=actor,
+        changes={
+            "reopen_count": incident.reopen_count + 1,
+            "resolved_at": None,
+        },
+        reason=reason,
+        data={
+            "resolution_code": incident.resolution_code.slug if incident.resolution_code else None,
+            "resolution_notes": incident.resolution_notes,
+        },
+    )
+
+
+@transaction.atomic
+def incident_close(
+    *,
+    incident: Incident,
+    actor: Actor,
+    rating: int | None = None,
+    comment: str = "",
+    on_reporters_word: bool = False,
+    expected_version: int | None = None,
+) -> Incident:
+    """The reporter confirms service is normal (and rates the help), or the window ran out."""
+    if rating is not None and (not isinstance(rating, int) or not 1 <= rating <= 5):
+        raise InvalidInput("The rating is a whole number from 1 to 5.", field="rating")
+    changes: dict[str, Any] = {"closed_at": timezone.now()}
+    if rating is not None:
+        changes["satisfaction_rating"] = rating
+        changes["satisfaction_comment"] = (comment or "").strip()
+    incident = _lock(incident, "close", actor, expected_version, on_reporters_word)
+    return _apply(
+        incident, "close", actor=actor, changes=changes, reason=(comment or "").strip(),
+        data={"rating": rating, "on_reporters_word": on_reporters_word},
+    )
+
+
+@transaction.atomic
+def incident_cancel(
+    *,
+    incident: Incident,
+    actor: Actor,
+    reason: str,
+    duplicate_of: Incident | None = None,
+    expected_version: int | None = None,
+) -> Incident:
+    reason = (reason or "").strip()
+    if not reason and duplicate_of is None:
+        raise InvalidInput("Say why the incident is cancelled.", field="reason")
+    if duplicate_of is not None:
+        _check_duplicate_target(actor, incident, duplicate_of)
+    incident = _lock(incident, "cancel", actor, expected_version)
+    cancelled = _apply(
+        incident, "cancel", actor=actor,
+        changes={
+            "cancel_reason": reason or f"Duplicate of {duplicate_of.reference}",
+            "duplicate_of": duplicate_of,
+            "cancelled_at": timezone.now(),
+        },
+        reason=reason,
+        data={"duplicate_of": duplicate_of.reference if duplicate_of else None},
+    )
+    if duplicate_of is not None:
+        _move_people_to(cancelled, duplicate_of, actor=actor)
+    return cancelled
+
+
+def _check_duplicate_target(actor: Actor, incident: Incident, original: Incident) -> None:
+    if original.tenant_id != actor.tenant.pk:
+        raise InvalidInput("No such incident to mark this one a duplicate of.", field="duplicate_of")
+    if original.pk == incident.pk:
+        raise InvalidInput("An incident cannot be a duplicate of itself.", field="duplicate_of")
+    if original.is_final:
+        raise InvalidInput(
+            f"{original.reference} is {original.get_state_display().lower()}; choose an open "
+            "incident as the original.",
+            field="duplicate_of",
+        )
+
+
+def _move_people_to(duplicate: Incident, original: Incident, *, actor: Actor) -> None:
+    """The reporter and affected users of a duplicate join the original incident."""
+    from incidents.services.people import incident_join
+
+    user_ids = list(
+        Participant.objects.for_tenant(actor.tenant)
+        .filter(incident=duplicate)
+        .values_list("user_id", flat=True)
+    )
+    if duplicate.reporter_id:
+        user_ids.insert(0, duplicate.reporter_id)
+    for user in User.objects.filter(id__in=user_ids):
+        incident_join(incident=original, actor=actor, user=user, via=duplicate)

@@ -1,0 +1,42 @@
+"""Resolve /t/<tenant_slug>/ to request.tenant and request.membership, or answer 404.
+
+A tenant the user does not belong to and a tenant that does not exist get the same 404, so the
+answer says nothing about which tenants exist.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest
+
+from tenancy.actors import Actor
+from tenancy.models import Membership
+
+
+class TenantMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        request.tenant = None
+        request.membership = None
+        request.actor = None
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        slug = view_kwargs.get("tenant_slug")
+        if slug is None or getattr(view_func, "tenant_public", False):
+            return None
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        membership = (
+            Membership.objects.select_related("tenant", "user")
+            .filter(tenant__slug=slug, tenant__is_active=True, user=request.user, is_active=True)
+            .first()
+        )
+        if membership is None:
+            raise Http404("No organisation here, or you are not a member of it.")
+        request.tenant = membership.tenant
+        request.membership = membership
+        request.actor = Actor.member(membership)
+        return None

@@ -1,0 +1,118 @@
+"""Shared fixtures: tenant acme with alice and bob (agents, one group), rita (requester),
+max (manager), ada (admin); tenant globex with charlie, who must get 404 everywhere in acme."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+
+from tenancy.actors import Actor
+from tenancy.models import Membership, Role, Tenant, User
+from tests.factories import PASSWORD, CategoryFactory, GroupFactory, UserFactory, add_to_group, make_tenant
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop beside the ORM
+
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    if settings.IS_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under REQUIRE_POSTGRES=1 (CI) a skipped test is a failure: nothing may go untested."""
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_POSTGRES and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under REQUIRE_POSTGRES=1: {report.longrepr}"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from servicedesk.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@dataclass
+class People:
+    acme: Tenant
+    globex: Tenant
+    alice: User
+    bob: User
+    rita: User
+    max: User
+    ada: User
+    charlie: User
+    group: object
+    network: object
+
+    def actor(self, user: User, tenant: Tenant | None = None) -> Actor:
+        membership = Membership.objects.select_related("tenant", "user").get(
+            user=user, tenant=tenant or self.acme
+        )
+        return Actor.member(membership)
+
+
+def _member(tenant: Tenant, email: str, name: str, role: str) -> User:
+    user = UserFactory(email=email, full_name=name)
+    Membership.objects.create(tenant=tenant, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def people(db) -> People:
+    acme = make_tenant("acme", "Acme Corporation")
+    globex = make_tenant("globex", "Globex Inc.")
+    alice = _member(acme, "alice@acme.test", "Alice Agent", Role.AGENT)
+    bob = _member(acme, "bob@acme.test", "Bob Agent", Role.AGENT)
+    rita = _member(acme, "rita@acme.test", "Rita Requester", Role.REQUESTER)
+    max_ = _member(acme, "max@acme.test", "Max Manager", Role.MANAGER)
+    ada = _member(acme, "ada@acme.test", "Ada Admin", Role.ADMIN)
+    charlie = _member(globex, "charlie@globex.test", "Charlie Other", Role.AGENT)
+    group = GroupFactory(tenant=acme, name="Service Desk", slug="service-desk")
+    add_to_group(group, alice, bob)
+    network = CategoryFactory(tenant=acme, name="Network", slug="network", group=group)
+    return People(acme, globex, alice, bob, rita, max_, ada, charlie, group, network)
+
+
+@pytest.fixture
+def login(client):
+    def _login(user: User):
+        assert client.login(email=user.email, password=PASSWORD)
+        return client
+
+    return _login
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
