@@ -16,7 +16,7 @@ def lock_incident(incident: Incident, *, actor: Actor, expected_version: int | N
     """Re-read the incident under a row lock, inside the tenant, and check the caller's version."""
     locked = (
         Incident.objects.for_tenant(actor.tenant)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("priority", "group", "category")
         .get(pk=incident.pk)
     )

@@ -113,7 +113,7 @@ def matrix_set(
 def _rederive_open(actor, tenant, levels, matrix) -> int:
     changed = 0
     open_incidents = Incident.objects.for_tenant(tenant).filter(state__in=OPEN_STATES)
-    for incident in open_incidents.select_for_update().select_related("priority"):
+    for incident in open_incidents.select_for_update(of=("self",)).select_related("priority"):
         level = levels[matrix[incident.impact][incident.urgency]]
         old = incident.priority
         if old.pk == level.pk and incident.priority_rank == level.rank:
