@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from tenancy.actors import Actor
 from tenancy.models import Membership
@@ -21,7 +22,10 @@ class TenantMiddleware:
         request.tenant = None
         request.membership = None
         request.actor = None
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
         slug = view_kwargs.get("tenant_slug")
@@ -39,4 +43,6 @@ class TenantMiddleware:
         request.tenant = membership.tenant
         request.membership = membership
         request.actor = Actor.member(membership)
+        # Times are stored in UTC and shown in the tenant's time zone.
+        timezone.activate(membership.tenant.time_zone)
         return None
