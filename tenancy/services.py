@@ -33,6 +33,9 @@ def tenant_create(*, slug: str, name: str, time_zone: str = "UTC") -> Tenant:
     tenant = Tenant.objects.create(slug=slug, name=name, time_zone=time_zone)
     TenantCounter.objects.create(tenant=tenant, name="incident", value=0)
     tenant_defaults_install(tenant=tenant)
+    from escalation.services.defaults import sla_defaults_install
+
+    sla_defaults_install(tenant=tenant)  # SLA calendars, targets, escalation policy
     return tenant
 
 
