@@ -97,33 +97,25 @@ def _day_windows(spec: CalendarSpec, day: date) -> list[tuple[datetime, datetime
 def windows(
     spec: CalendarSpec, start: datetime, end: datetime | None = None
 ) -> Iterator[tuple[datetime, datetime]]:
-    """Working intervals (UTC, ordered, merged, clipped) from `start` until `end` (or forever)."""
+    """Working intervals (UTC, ordered, non-overlapping, clipped) from `start` until `end` (or
+    forever). Windows that touch across midnight come out one after the other."""
     start = start.astimezone(UTC)
     if spec.always_open:
         yield start, (end.astimezone(UTC) if end else datetime.max.replace(tzinfo=UTC))
         return
     day = start.astimezone(spec.tz).date() - timedelta(days=1)
-    last_found = day
-    pending: tuple[datetime, datetime] | None = None
-    while True:
-        if end is not None and _local_instant(spec, day, 0) >= end:
-            break
+    last_found, covered = day, start
+    while end is None or _local_instant(spec, day, 0) < end:
         if end is None and (day - last_found).days > SEARCH_DAYS:
             raise CalendarError(f"The calendar {spec.name!r} has no working hours.")
         for a, b in _day_windows(spec, day):
             last_found = day
-            a, b = max(a, start), (min(b, end) if end else b)
-            if b <= a:
-                continue
-            if pending and a <= pending[1]:  # touching or overlapping windows count once
-                pending = (pending[0], max(pending[1], b))
-                continue
-            if pending:
-                yield pending
-            pending = (a, b)
+            # Clipping to what is already covered keeps a DST-shifted window from counting twice.
+            a, b = max(a, covered), (min(b, end) if end else b)
+            if b > a:
+                yield a, b
+                covered = b
         day += timedelta(days=1)
-    if pending:
-        yield pending
 
 
 # --- the three questions ----------------------------------------------------------------------
