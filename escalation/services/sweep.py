@@ -80,16 +80,6 @@ def _plan(rows: list[tuple], now: datetime) -> tuple[list[SlaAlert], list[tuple]
     return alerts, updates
 
 
-_PG_UPDATE = """
-UPDATE escalation_slaclock AS c SET
-  checkpoints = v.cp::jsonb,
-  next_check_at = v.nxt::timestamptz,
-  state = CASE WHEN v.br IS NULL THEN c.state ELSE 'breached' END,
-  breached_at = COALESCE(v.br::timestamptz, c.breached_at),
-  spent = CASE WHEN v.br IS NULL THEN c.spent ELSE make_interval(secs => c.target_seconds) END,
-  running_since = CASE WHEN v.br IS NULL THEN c.running_since END
-FROM (VALUES %s) AS v(id, cp, nxt, br) WHERE c.id = v.id
-"""
 _GENERIC_UPDATE = """
 UPDATE escalation_slaclock SET
   checkpoints = %s,
@@ -103,17 +93,11 @@ WHERE id = %s
 
 
 def _write_clocks(updates: list[tuple]) -> None:
+    params = []
+    for clock_id, cp, nxt, br in updates:
+        nxt, br = _sqlite_time(nxt), _sqlite_time(br)
+        params.append((cp, nxt, br, br, br, br, clock_id))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            from psycopg2.extras import execute_values
-
-            execute_values(cursor.cursor, _PG_UPDATE, updates, page_size=len(updates))
-            return
-        params = []
-        for clock_id, cp, nxt, br in updates:
-            nxt = _sqlite_time(nxt)
-            br = _sqlite_time(br)
-            params.append((cp, nxt, br, br, br, br, clock_id))
         cursor.executemany(_GENERIC_UPDATE, params)
 
 
@@ -124,15 +108,72 @@ def _sqlite_time(value: str | None) -> str | None:
     return datetime.fromisoformat(value).astimezone(UTC).replace(tzinfo=None).isoformat(" ")
 
 
-def sweep_clock_batch(*, now: datetime, limit: int) -> SweepResult:
+def _portable_clock_batch(now: datetime, limit: int) -> SweepResult:
+    """The same rule as _PG_CLOCK_BATCH, in Python, for databases without data-modifying CTEs."""
     with transaction.atomic():
         rows = _claim_clocks(now, limit)
         if not rows:
             return SweepResult()
         alerts, updates = _plan(rows, now)
-        SlaAlert.objects.bulk_create(alerts, ignore_conflicts=True, batch_size=2000)
+        SlaAlert.objects.bulk_create(alerts, ignore_conflicts=True, batch_size=500)
         _write_clocks(updates)
     return SweepResult(len(rows), len(alerts))
+
+
+# One statement, so one round trip and its own transaction: claim the due clocks (skipping rows
+# another sweeper holds), split each clock's checkpoints at `now`, insert an alert per fired
+# checkpoint (the unique key drops a repeat), and move each clock to its next checkpoint or
+# mark it breached. The rule is split_due() and _plan() above, said in SQL.
+_PG_CLOCK_BATCH = """
+WITH due AS (
+  SELECT id, tenant_id, incident_id, checkpoints FROM escalation_slaclock
+  WHERE state = 'running' AND next_check_at <= %(now)s
+  ORDER BY next_check_at LIMIT %(limit)s
+  FOR UPDATE SKIP LOCKED
+), cp AS (
+  SELECT d.id, d.tenant_id, d.incident_id, e.ord, e.value,
+         (e.value->>0)::int AS pct, (e.value->>1)::timestamptz AS at
+  FROM due d LEFT JOIN LATERAL jsonb_array_elements(d.checkpoints) WITH ORDINALITY AS e(value, ord)
+    ON true
+), fired AS (
+  SELECT * FROM cp WHERE at <= %(now)s
+), inserted AS (
+  INSERT INTO escalation_slaalert (tenant_id, incident_id, kind, clock_id, threshold, due_at,
+    created_at, notify, recipients, acknowledged_via)
+  SELECT tenant_id, incident_id, CASE WHEN pct >= 100 THEN 'breach' ELSE 'warning' END, id, pct,
+    at, %(now)s, '', '[]'::jsonb, ''
+  FROM fired ORDER BY id, ord
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+), plan AS (
+  SELECT id,
+    COALESCE(jsonb_agg(value ORDER BY ord) FILTER (WHERE at > %(now)s), '[]'::jsonb) AS remaining,
+    min(at) FILTER (WHERE at > %(now)s) AS next_at,
+    min(at) FILTER (WHERE pct >= 100 AND at <= %(now)s) AS breached_at
+  FROM cp GROUP BY id
+), moved AS (
+  UPDATE escalation_slaclock c SET
+    checkpoints = CASE WHEN p.breached_at IS NULL THEN p.remaining ELSE '[]'::jsonb END,
+    next_check_at = CASE WHEN p.breached_at IS NULL THEN p.next_at END,
+    state = CASE WHEN p.breached_at IS NULL THEN c.state ELSE 'breached' END,
+    breached_at = COALESCE(p.breached_at, c.breached_at),
+    spent = CASE WHEN p.breached_at IS NULL THEN c.spent
+                 ELSE make_interval(secs => c.target_seconds) END,
+    running_since = CASE WHEN p.breached_at IS NULL THEN c.running_since END
+  FROM plan p WHERE c.id = p.id
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM fired), (SELECT count(*) FROM inserted)
+"""
+
+
+def sweep_clock_batch(*, now: datetime, limit: int) -> SweepResult:
+    if connection.vendor != "postgresql":
+        return _portable_clock_batch(now, limit)
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_CLOCK_BATCH, {"now": now, "limit": limit})
+        claimed, fired, _inserted = cursor.fetchone()
+    return SweepResult(claimed, fired)
 
 
 # --- escalation runs --------------------------------------------------------------------------
@@ -162,6 +203,20 @@ def sweep_run_batch(*, now: datetime, limit: int) -> SweepResult:
 # --- the task body ----------------------------------------------------------------------------
 
 
+def _anything_due(now: datetime) -> tuple[bool, bool]:
+    """One cheap look (two index probes, no locks, no transaction) before any claiming: the
+    idle sweep, which is nearly every sweep, costs a single round trip."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM escalation_slaclock WHERE state = 'running' "
+            "AND next_check_at <= %s), EXISTS (SELECT 1 FROM escalation_escalationrun "
+            "WHERE state = 'climbing' AND next_check_at <= %s)",
+            [connection.ops.adapt_datetimefield_value(now)] * 2,
+        )
+        clocks, runs = cursor.fetchone()
+    return bool(clocks), bool(runs)
+
+
 def sweep_due(*, now: datetime | None = None, batch_size: int | None = None,
               max_seconds: float | None = None) -> SweepResult:  # fmt: skip
     """Drain what is due at `now`, batch by batch, within a time budget below the task's limit."""
@@ -169,7 +224,9 @@ def sweep_due(*, now: datetime | None = None, batch_size: int | None = None,
     batch_size = batch_size or settings.SLA_SWEEP_BATCH_SIZE
     deadline = time.monotonic() + (max_seconds or settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.5)
     total = SweepResult()
-    for batch in (sweep_clock_batch, sweep_run_batch):
+    clocks_due, runs_due = _anything_due(now)
+    batches = [b for b, due in ((sweep_clock_batch, clocks_due), (sweep_run_batch, runs_due)) if due]
+    for batch in batches:
         while time.monotonic() < deadline:
             result = batch(now=now, limit=batch_size)
             total.add(result)
