@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from tenancy.models import TenantOwned
+from tenancy.models import Tenant, TenantOwned
 
 
 def default_weekly_hours() -> dict[str, list[list[str]]]:
@@ -115,14 +115,20 @@ class SlaClock(TenantOwned):
     alert on ([percent, ISO time], ascending; 100 is the breach) and next_check_at the first
     of them: the sweep needs no calendar arithmetic, only the clock row."""
 
+    # The tenant leads every composite index of this hot table; its own index would only
+    # slow the writes of the sweep.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.CASCADE, related_name="sla_clocks"
     )
     metric = models.CharField(max_length=12, choices=Metric.choices)
+    # No index: policies and calendars are deleted rarely, and every index costs the sweep.
     policy = models.ForeignKey(
-        SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     priority_slug = models.CharField(max_length=32)
     target_seconds = models.PositiveIntegerField()
     warn_percents = models.JSONField(default=default_warn_percents)
@@ -296,6 +302,9 @@ class SlaAlert(TenantOwned):
     row that an incident service may hold FOR UPDATE while it waits for the same clock: a
     deadlock. The clock and run foreign keys point at rows the sweep already holds."""
 
+    # The tenant leads every composite index of this hot table; its own index would only
+    # slow the writes of the sweep.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.CASCADE, db_constraint=False, related_name="+"
     )
@@ -311,7 +320,8 @@ class SlaAlert(TenantOwned):
     repeat = models.PositiveSmallIntegerField(null=True, blank=True)
     notify = models.CharField(max_length=12, blank=True)
     notify_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", db_index=False,
     )
     due_at = models.DateTimeField(help_text="When the threshold or level was reached.")
     created_at = models.DateTimeField(default=timezone.now)
@@ -319,7 +329,8 @@ class SlaAlert(TenantOwned):
     recipients = models.JSONField(default=list, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", db_index=False,
     )
     acknowledged_via = models.CharField(max_length=20, blank=True)
 
