@@ -65,7 +65,9 @@ def parse_hours(text: str) -> list[list[str]]:
         try:
             start, end = parse_hhmm(a), parse_hhmm(b)
         except ValueError:
-            raise forms.ValidationError("Write hours like 09:00-17:00 (several: 09:00-12:00, 13:00-17:00).") from None
+            raise forms.ValidationError(
+                "Write hours like 09:00-17:00 (several: 09:00-12:00, 13:00-17:00)."
+            ) from None
         if not sep or end <= start:
             raise forms.ValidationError("Each span ends after it starts, like 09:00-17:00.")
         spans.append([format_hhmm(start), format_hhmm(end)])
@@ -76,11 +78,19 @@ class CalendarForm(forms.Form):
     name = forms.CharField(max_length=100)
     time_zone = forms.CharField(max_length=64, help_text="For example Europe/London.")
     always_open = forms.BooleanField(required=False, label="Around the clock (24x7)")
-    holiday_country = forms.CharField(max_length=8, required=False, label="Public holidays of country",
-                                      help_text="ISO code, for example GB, DE, US; empty for none.")
+    holiday_country = forms.CharField(
+        max_length=8,
+        required=False,
+        label="Public holidays of country",
+        help_text="ISO code, for example GB, DE, US; empty for none.",
+    )
     holiday_subdivision = forms.CharField(max_length=16, required=False, label="Region (optional)")
-    days_off = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
-                               label="Own days off", help_text="One per line: 2026-12-24 Christmas Eve")
+    days_off = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        label="Own days off",
+        help_text="One per line: 2026-12-24 Christmas Eve",
+    )
     is_default = forms.BooleanField(required=False, label="Default calendar of the desk")
 
     def __init__(self, *args, **kwargs) -> None:
@@ -92,17 +102,30 @@ class CalendarForm(forms.Form):
 
     @classmethod
     def initial_for(cls, calendar: BusinessCalendar) -> dict:
-        initial = {f: getattr(calendar, f) for f in ("name", "time_zone", "always_open",
-                   "holiday_country", "holiday_subdivision", "is_default")}  # fmt: skip
+        initial = {
+            f: getattr(calendar, f)
+            for f in (
+                "name",
+                "time_zone",
+                "always_open",
+                "holiday_country",
+                "holiday_subdivision",
+                "is_default",
+            )
+        }
         for day in range(7):
             initial[f"day_{day}"] = _hours_text(calendar.weekly_hours.get(str(day), []))
-        initial["days_off"] = "\n".join(f"{d.date.isoformat()} {d.name}" for d in calendar.days_off.all())
+        initial["days_off"] = "\n".join(
+            f"{d.date.isoformat()} {d.name}" for d in calendar.days_off.all()
+        )
         return initial
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"].strip()
         if value not in zoneinfo.available_timezones():
-            raise forms.ValidationError("Choose a time zone such as Europe/Paris or America/New_York.")
+            raise forms.ValidationError(
+                "Choose a time zone such as Europe/Paris or America/New_York."
+            )
         return value
 
     def clean_holiday_country(self) -> str:
@@ -120,7 +143,9 @@ class CalendarForm(forms.Form):
             try:
                 out.append((date.fromisoformat(day), name.strip() or "Day off"))
             except ValueError:
-                raise forms.ValidationError(f"{line!r}: start each line with a date like 2026-12-24.") from None
+                raise forms.ValidationError(
+                    f"{line!r}: start each line with a date like 2026-12-24."
+                ) from None
         return out
 
     def clean(self):
@@ -134,8 +159,17 @@ class CalendarForm(forms.Form):
 
     def values(self) -> dict:
         data = self.cleaned_data
-        values = {f: data[f] for f in ("name", "time_zone", "always_open", "holiday_country",
-                  "holiday_subdivision", "is_default")}  # fmt: skip
+        values = {
+            f: data[f]
+            for f in (
+                "name",
+                "time_zone",
+                "always_open",
+                "holiday_country",
+                "holiday_subdivision",
+                "is_default",
+            )
+        }
         values["weekly_hours"] = {str(d): data[f"day_{d}"] for d in range(7)}
         return values
 
@@ -149,11 +183,17 @@ def _percents(text: str) -> list[int]:
 
 class SlaPolicyForm(forms.Form):
     calendar = forms.ModelChoiceField(queryset=BusinessCalendar.objects.none())
-    response_seconds = DurationField(label="Response target", help_text="Working time, e.g. 30m or 4h.")
-    resolution_seconds = DurationField(label="Resolution target", help_text="Working time, e.g. 8h or 24h.")
+    response_seconds = DurationField(
+        label="Response target", help_text="Working time, e.g. 30m or 4h."
+    )
+    resolution_seconds = DurationField(
+        label="Resolution target", help_text="Working time, e.g. 8h or 24h."
+    )
     warn_percents = forms.CharField(label="Warn at (% of the target)", initial="50, 80")
     pause_on = forms.MultipleChoiceField(
-        choices=HoldReason.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        choices=HoldReason.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         label="Holds that pause the clocks",
     )
 
@@ -167,29 +207,44 @@ class SlaPolicyForm(forms.Form):
 
 class EscalationPolicyForm(forms.Form):
     name = forms.CharField(max_length=100)
-    group = forms.ModelChoiceField(queryset=AssignmentGroup.objects.none(), required=False,
-                                   empty_label="Whole desk", label="For group")
-    repeat_count = forms.IntegerField(min_value=0, max_value=20, initial=0, label="Repeat the levels (times)")
-    calendar = forms.ModelChoiceField(queryset=BusinessCalendar.objects.none(), required=False,
-                                      empty_label="Around the clock (wall-clock time)",
-                                      label="Count the waits in")
+    group = forms.ModelChoiceField(
+        queryset=AssignmentGroup.objects.none(),
+        required=False,
+        empty_label="Whole desk",
+        label="For group",
+    )
+    repeat_count = forms.IntegerField(
+        min_value=0, max_value=20, initial=0, label="Repeat the levels (times)"
+    )
+    calendar = forms.ModelChoiceField(
+        queryset=BusinessCalendar.objects.none(),
+        required=False,
+        empty_label="Around the clock (wall-clock time)",
+        label="Count the waits in",
+    )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
 
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = AssignmentGroup.objects.for_tenant(tenant).filter(is_active=True)
+        self.fields["group"].queryset = AssignmentGroup.objects.for_tenant(tenant).filter(
+            is_active=True
+        )
         self.fields["calendar"].queryset = BusinessCalendar.objects.for_tenant(tenant)
 
 
 class LevelForm(forms.Form):
     after_seconds = DurationField(label="After (without acknowledgement)", required=False)
-    notify = forms.ChoiceField(choices=[("", "—"), *NotifyKind.choices], required=False, label="Notify")
+    notify = forms.ChoiceField(
+        choices=[("", "—"), *NotifyKind.choices], required=False, label="Notify"
+    )
     user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label="Person")
 
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = User.objects.filter(
-            memberships__tenant=tenant, memberships__role__in=STAFF_ROLES, memberships__is_active=True
+            memberships__tenant=tenant,
+            memberships__role__in=STAFF_ROLES,
+            memberships__is_active=True,
         ).order_by("email")
 
     def clean(self):

@@ -61,6 +61,7 @@ class Notification(TenantOwned):
 
 # The SLA half of the app (calendars, policies, clocks, alerts, escalation) lives beside it.
 from escalation.models_sla import (  # noqa: E402,F401
+    LIVE_CLOCK_STATES,
     AlertKind,
     AuditStatus,
     BusinessCalendar,
@@ -69,7 +70,6 @@ from escalation.models_sla import (  # noqa: E402,F401
     EscalationLevel,
     EscalationPolicy,
     EscalationRun,
-    LIVE_CLOCK_STATES,
     Metric,
     NotifyKind,
     RunState,

@@ -60,7 +60,9 @@ class BusinessCalendar(TenantOwned):
 class CalendarHoliday(TenantOwned):
     """A day off of the tenant's own, on top of the country preset."""
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days_off")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="days_off"
+    )
     date = models.DateField()
     name = models.CharField(max_length=100)
 
@@ -92,7 +94,9 @@ class SlaPolicy(TenantOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "priority"], name="slapolicy_unique_priority"),
+            models.UniqueConstraint(
+                fields=["tenant", "priority"], name="slapolicy_unique_priority"
+            ),
         ]
 
     def target_for(self, metric: str) -> int:
@@ -124,7 +128,12 @@ class SlaClock(TenantOwned):
     metric = models.CharField(max_length=12, choices=Metric.choices)
     # No index: policies and calendars are deleted rarely, and every index costs the sweep.
     policy = models.ForeignKey(
-        SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        SlaPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     calendar = models.ForeignKey(
         BusinessCalendar, on_delete=models.PROTECT, related_name="+", db_index=False
@@ -218,7 +227,9 @@ class EscalationPolicy(TenantOwned):
                 name="escalationpolicy_one_per_group",
             ),
             models.UniqueConstraint(
-                fields=["tenant"], condition=Q(group__isnull=True), name="escalationpolicy_one_default"
+                fields=["tenant"],
+                condition=Q(group__isnull=True),
+                name="escalationpolicy_one_default",
             ),
         ]
 
@@ -320,8 +331,12 @@ class SlaAlert(TenantOwned):
     repeat = models.PositiveSmallIntegerField(null=True, blank=True)
     notify = models.CharField(max_length=12, blank=True)
     notify_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", db_index=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     due_at = models.DateTimeField(help_text="When the threshold or level was reached.")
     created_at = models.DateTimeField(default=timezone.now)
@@ -329,8 +344,12 @@ class SlaAlert(TenantOwned):
     recipients = models.JSONField(default=list, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", db_index=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     acknowledged_via = models.CharField(max_length=20, blank=True)
 
@@ -350,7 +369,9 @@ class SlaAlert(TenantOwned):
         ]
         indexes = [
             models.Index(fields=["tenant", "incident", "due_at"], name="slaalert_incident"),
-            models.Index(fields=["id"], condition=Q(notified_at__isnull=True), name="slaalert_todo"),
+            models.Index(
+                fields=["id"], condition=Q(notified_at__isnull=True), name="slaalert_todo"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -363,6 +384,9 @@ class AuditStatus(models.Model):
     checked_at = models.DateTimeField()
     overdue = models.PositiveIntegerField(default=0)
     detail = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"audit {self.checked_at:%Y-%m-%d %H:%M:%S}: {self.overdue} overdue"
 
     @property
     def ok(self) -> bool:

@@ -63,7 +63,10 @@ def _colour(clock: SlaClock, spent: timedelta, target: timedelta) -> str:
     if clock.state == ClockState.BREACHED or spent >= target:
         return BREACHED
     first_warning = min([int(p) for p in clock.warn_percents] or [100])
-    if clock.state in (ClockState.RUNNING, ClockState.PAUSED) and spent >= target * first_warning / 100:
+    if (
+        clock.state in (ClockState.RUNNING, ClockState.PAUSED)
+        and spent >= target * first_warning / 100
+    ):
         return WARNING
     return OK
 
@@ -100,9 +103,12 @@ def clock_explain(clock: SlaClock, now: datetime, spec=None) -> list[Segment]:
 
 
 def clocks_for_incident(
-    incident: Incident, *, actor: Actor | None = None, explain: bool = False,
+    incident: Incident,
+    *,
+    actor: Actor | None = None,
+    explain: bool = False,
     now: datetime | None = None,
-) -> list[ClockView]:  # fmt: skip
+) -> list[ClockView]:
     """The incident's clocks for the desk (empty for a requester)."""
     if actor is not None and not actor.is_agent_or_above:
         return []
@@ -150,8 +156,9 @@ def climbing_run(incident: Incident) -> EscalationRun | None:
     )
 
 
-def incidents_breaching_soon(tenant: Tenant, *, within: timedelta = timedelta(hours=1),
-                             now: datetime | None = None) -> QuerySet[Incident]:  # fmt: skip
+def incidents_breaching_soon(
+    tenant: Tenant, *, within: timedelta = timedelta(hours=1), now: datetime | None = None
+) -> QuerySet[Incident]:
     """Open incidents with a clock running out within `within`, or already breached."""
     now = now or timezone.now()
     soon = SlaClock.objects.for_tenant(tenant).filter(

@@ -14,7 +14,9 @@ def deliver_notification(notification_id: int) -> str:
     return services.notification_deliver(notification_id=notification_id)
 
 
-@shared_task(name="escalation.relay_notifications", autoretry_for=(OperationalError,), max_retries=3)
+@shared_task(
+    name="escalation.relay_notifications", autoretry_for=(OperationalError,), max_retries=3
+)
 def relay_notifications() -> int:
     ids = services.notifications_due()
     for notification_id in ids:

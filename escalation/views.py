@@ -40,7 +40,9 @@ def clock_panel(request: HttpRequest, tenant_slug: str, number: int) -> HttpResp
     """The panel alone, for htmx polling from the incident page."""
     incident = _incident(request, number)
     clocks = clocks_for_incident(incident, actor=request.actor, explain=True)
-    return render(request, "escalation/clock_panel.html", {"incident": incident, "sla_clocks": clocks})
+    return render(
+        request, "escalation/clock_panel.html", {"incident": incident, "sla_clocks": clocks}
+    )
 
 
 @require_POST

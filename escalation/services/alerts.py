@@ -146,8 +146,15 @@ def alert_message(alert: SlaAlert, recipient: User | None = None) -> AlertMessag
             "escalation-alert-ack-link",
             kwargs={"tenant_slug": incident.tenant.slug, "token": ack_token(alert, recipient)},
         )
-    context = {"alert": alert, "incident": incident, "headline": _headline(alert), "url": url,
-               "ack_url": ack_url, "clock": alert.clock, "recipient": recipient}  # fmt: skip
+    context = {
+        "alert": alert,
+        "incident": incident,
+        "headline": _headline(alert),
+        "url": url,
+        "ack_url": ack_url,
+        "clock": alert.clock,
+        "recipient": recipient,
+    }
     subject = render_to_string("escalation/email/alert_subject.txt", context)
     body = render_to_string("escalation/email/alert.txt", context)
     return AlertMessage(" ".join(subject.split()), body, url)
@@ -212,10 +219,16 @@ def alerts_notify_pending(*, limit: int = 100) -> int:
                 actor=Actor.system(alert.incident.tenant, "SLA"),
                 kind=EventKind.SLA,
                 reason=_headline(alert).capitalize(),
-                data={"alert": alert.pk, "kind": alert.kind, "threshold": alert.threshold,
-                      "level": alert.level, "recipients": alert.recipients, "sent": sent},
+                data={
+                    "alert": alert.pk,
+                    "kind": alert.kind,
+                    "threshold": alert.threshold,
+                    "level": alert.level,
+                    "recipients": alert.recipients,
+                    "sent": sent,
+                },
                 public=False,
-            )  # fmt: skip
+            )
     return len(batch)
 
 
@@ -239,13 +252,15 @@ def alert_acknowledge(*, alert: SlaAlert, actor: Actor, via: str = "desk") -> Sl
     incident = Incident.objects.for_tenant(actor.tenant).get(pk=locked.incident_id)
     stopped = escalation_stop(incident=incident, acknowledged=True, user=actor.user, via=via)
     record_event(
-        incident, actor=actor, kind=EventKind.SLA, public=False,
+        incident,
+        actor=actor,
+        kind=EventKind.SLA,
+        public=False,
         reason=f"Alert acknowledged ({_headline(locked)})",
         data={"alert": locked.pk, "via": via, "climb_stopped": stopped},
-    )  # fmt: skip
+    )
     return locked
 
 
 def _who(alert: SlaAlert) -> str:
     return alert.acknowledged_by.display_name if alert.acknowledged_by else "the system"
-

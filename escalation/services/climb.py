@@ -95,9 +95,14 @@ def escalation_stop(
     if acknowledged:
         run.acknowledged_at, run.acknowledged_by, run.acknowledged_via = timezone.now(), user, via
     run.save(
-        update_fields=["state", "next_check_at", "acknowledged_at", "acknowledged_by",
-                       "acknowledged_via"]
-    )  # fmt: skip
+        update_fields=[
+            "state",
+            "next_check_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "acknowledged_via",
+        ]
+    )
     return True
 
 
@@ -113,9 +118,11 @@ class Step:
 
 
 def run_advance(
-    run: EscalationRun, policy: EscalationPolicy | None, levels: list[EscalationLevel],
+    run: EscalationRun,
+    policy: EscalationPolicy | None,
+    levels: list[EscalationLevel],
     now: datetime,
-) -> Step:  # fmt: skip
+) -> Step:
     """Fire every level due by `now`, in order, and say what comes next."""
     alerts: list[SlaAlert] = []
     level, repeat, due = run.level, run.repeat, run.next_check_at

@@ -159,11 +159,22 @@ def _stop(clock: SlaClock, spec: CalendarSpec, at: datetime, *, cancelled: bool 
 def _save(clock: SlaClock) -> None:
     clock.save(
         update_fields=[
-            "state", "spent", "running_since", "due_at", "next_check_at", "checkpoints",
-            "breached_at", "stopped_at", "target_seconds", "calendar", "policy",
-            "priority_slug", "warn_percents", "pause_on",
+            "state",
+            "spent",
+            "running_since",
+            "due_at",
+            "next_check_at",
+            "checkpoints",
+            "breached_at",
+            "stopped_at",
+            "target_seconds",
+            "calendar",
+            "policy",
+            "priority_slug",
+            "warn_percents",
+            "pause_on",
         ]
-    )  # fmt: skip
+    )
 
 
 def _locked_clocks(incident: Incident) -> list[SlaClock]:
@@ -286,10 +297,13 @@ def clocks_retarget(*, incident: Incident, actor: Actor, reason: str = "") -> li
         }
     if changes:
         record_event(
-            incident, actor=actor, kind=EventKind.SLA, public=False,
+            incident,
+            actor=actor,
+            kind=EventKind.SLA,
+            public=False,
             reason=reason or f"SLA targets of priority {incident.priority.label}",
             data={"retarget": changes},
-        )  # fmt: skip
+        )
     return changed
 
 

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
-
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Attachment, Comment, EventKind, HoldReason, Incident, IncidentState
 from incidents.rules import is_reporter

@@ -8,7 +8,6 @@ from typing import Any
 from django.db import transaction
 
 from escalation.services import clocks as sla_clocks
-
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import AssignmentGroup, Category, EventKind, Incident
 from incidents.rules import check_staff, is_reporter

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db import transaction
 
 from escalation.services import clocks as sla_clocks
-
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import EventKind, Incident, Level, PriorityLevel, PriorityMatrixCell
 from incidents.models.incident import OPEN_STATES

@@ -6,7 +6,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
-
 from incidents.errors import InvalidInput
 from incidents.models import Category, EventKind, Incident
 from incidents.notifications import notify_incident_people

@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
-
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import (
     AssignmentGroup,

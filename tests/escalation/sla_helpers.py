@@ -13,7 +13,9 @@ MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # acme's calendar is UTC,
 
 
 def clocks(incident: Incident) -> dict[str, SlaClock]:
-    return {c.metric: c for c in SlaClock.objects.filter(incident=incident).select_related("calendar")}
+    return {
+        c.metric: c for c in SlaClock.objects.filter(incident=incident).select_related("calendar")
+    }
 
 
 def response(incident: Incident) -> SlaClock:
@@ -24,8 +26,9 @@ def resolution(incident: Incident) -> SlaClock:
     return clocks(incident)[Metric.RESOLUTION]
 
 
-def short_targets(tenant, *, response: int, resolution: int, slug: str = "high",
-                  warn=(50, 80)) -> SlaPolicy:  # fmt: skip
+def short_targets(
+    tenant, *, response: int, resolution: int, slug: str = "high", warn=(50, 80)
+) -> SlaPolicy:
     """Around-the-clock targets in seconds for one level, so tests need not wait."""
     policy = sla_policy_for(PriorityLevel.objects.get(tenant=tenant, slug=slug))
     policy.calendar = around_the_clock_calendar(tenant)
@@ -38,6 +41,10 @@ def short_targets(tenant, *, response: int, resolution: int, slug: str = "high",
 def report_high(people, **kwargs) -> Incident:
     """A high-priority incident about the network, routed to alice's and bob's group."""
     return services.incident_report(
-        actor=people.actor(people.rita), title="VPN is down", impact="high", urgency="high",
-        category=people.network, **kwargs,
-    )  # fmt: skip
+        actor=people.actor(people.rita),
+        title="VPN is down",
+        impact="high",
+        urgency="high",
+        category=people.network,
+        **kwargs,
+    )

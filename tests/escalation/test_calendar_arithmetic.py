@@ -23,8 +23,15 @@ from escalation.calendars import (
     spent_over,
 )
 
-ZONES = ["UTC", "Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata",
-         "Europe/Berlin", "America/Sao_Paulo"]  # fmt: skip
+ZONES = [
+    "UTC",
+    "Europe/London",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "Europe/Berlin",
+    "America/Sao_Paulo",
+]
 HOUR = 3600
 
 # Instants across several DST changes (2025-2027), to the microsecond.
@@ -49,8 +56,11 @@ def calendars(draw) -> CalendarSpec:
     weekly = [draw(windows_of_a_day()) for _ in range(7)]
     if not any(weekly):
         weekly[0] = ((9 * HOUR, 17 * HOUR),)
-    own = draw(st.dictionaries(st.dates(date(2025, 1, 1), date(2028, 1, 31)), st.just("Day off"),
-                               max_size=20))  # fmt: skip
+    own = draw(
+        st.dictionaries(
+            st.dates(date(2025, 1, 1), date(2028, 1, 31)), st.just("Day off"), max_size=20
+        )
+    )
     country = draw(st.sampled_from(["", "GB", "US", "DE"]))
     return CalendarSpec(
         tz=ZoneInfo(draw(st.sampled_from(ZONES))),
@@ -131,7 +141,9 @@ def test_the_explanation_covers_every_second_and_counts_what_is_counted(spec, a,
     a, b = sorted([a, b])
     b = min(b, a + timedelta(days=40))
     segments = explain(spec, a, b, [])
-    assert sum((s.duration for s in segments if s.counted), ZERO) == business_time_between(spec, a, b)
+    assert sum((s.duration for s in segments if s.counted), ZERO) == business_time_between(
+        spec, a, b
+    )
     if segments:
         assert segments[0].start == a and segments[-1].end == b
         assert all(x.end == y.start for x, y in zip(segments, segments[1:], strict=False))
@@ -206,7 +218,11 @@ def test_explaining_a_weekend_names_the_night_the_weekend_and_the_hours():
 
 
 def test_explaining_a_hold_says_it_paused_the_clock():
-    hold = (london(2026, 11, 30, 11, 0), london(2026, 11, 30, 12, 0), "On hold (awaiting the caller)")
+    hold = (
+        london(2026, 11, 30, 11, 0),
+        london(2026, 11, 30, 12, 0),
+        "On hold (awaiting the caller)",
+    )
     segments = explain(OFFICE, london(2026, 11, 30, 10, 0), london(2026, 11, 30, 13, 0), [hold])
     assert [(s.counted, s.rule, s.duration) for s in segments] == [
         (True, "Working hours (Monday 09:00–17:00)", timedelta(hours=1)),

@@ -14,10 +14,10 @@ from escalation.models import (
     EscalationLevel,
     EscalationPolicy,
     EscalationRun,
+    Notification,
     SlaAlert,
 )
 from escalation.services.alerts import alert_acknowledge
-from escalation.models import Notification
 from tests.escalation.sla_helpers import report_high, short_targets
 from tests.escalation.worker import celery_worker_process
 
@@ -43,17 +43,27 @@ def _setup(people) -> None:
     for position, (after, notify, user) in enumerate(
         [(3, "group_lead", None), (3, "manager", None), (8, "user", people.ada)], start=1
     ):
-        EscalationLevel.objects.create(tenant=people.acme, policy=policy, position=position,
-                                       after_seconds=after, notify=notify, user=user)  # fmt: skip
+        EscalationLevel.objects.create(
+            tenant=people.acme,
+            policy=policy,
+            position=position,
+            after_seconds=after,
+            notify=notify,
+            user=user,
+        )
 
 
 def _sent(kind: str, address: str) -> int:
     return Notification.objects.filter(kind=kind, address=address, status="sent").count()
 
 
-def test_warnings_breach_and_the_climb_arrive_through_a_real_worker(people, transactional_db, tmp_path):
+def test_warnings_breach_and_the_climb_arrive_through_a_real_worker(
+    people, transactional_db, tmp_path
+):
     _setup(people)
-    with celery_worker_process(tmp_path, SLA_SWEEP_INTERVAL_SECONDS="1", SLA_AUDIT_INTERVAL_SECONDS="2"):
+    with celery_worker_process(
+        tmp_path, SLA_SWEEP_INTERVAL_SECONDS="1", SLA_AUDIT_INTERVAL_SECONDS="2"
+    ):
         incident = report_high(people)
         started = time.monotonic()
         alerts = SlaAlert.objects.filter(incident_id=incident.pk)
@@ -64,7 +74,10 @@ def test_warnings_breach_and_the_climb_arrive_through_a_real_worker(people, tran
             "escalation level 2",
             lambda: alerts.filter(kind=AlertKind.ESCALATION, level=2).first(),
         )
-        assert list(alerts.filter(kind=AlertKind.ESCALATION).values_list("level", flat=True)) == [1, 2]
+        assert list(alerts.filter(kind=AlertKind.ESCALATION).values_list("level", flat=True)) == [
+            1,
+            2,
+        ]
         # Each step reached its people once, by mail the worker sent.
         wait_for("the breach mail", lambda: _sent("sla_breach", "alice@acme.test") == 1)
         assert _sent("sla_warning", "alice@acme.test") == 2  # 50% and 80%

@@ -80,15 +80,33 @@ def celery_worker_process(tmp_path: Path, **env: str) -> Iterator[subprocess.Pop
         **env,
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "servicedesk", "worker", "-B",
-        "-s", str(tmp_path / "beat-schedule"), "--pool", "solo", "--loglevel", "INFO",
-        "-n", f"sla-test-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "servicedesk",
+        "worker",
+        "-B",
+        "-s",
+        str(tmp_path / "beat-schedule"),
+        "--pool",
+        "solo",
+        "--loglevel",
+        "INFO",
+        "-n",
+        f"sla-test-{uuid.uuid4().hex[:8]}@%h",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     with log.open("w") as out:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
     try:
         _wait_ready(process, log, timeout=90)
         yield process
