@@ -143,13 +143,31 @@ def load(tenants: int, per_tenant_from: int, per_tenant_to: int) -> None:
 
 
 def make_tenants(count: int) -> None:
-    from tenancy.services import tenant_create
+    """Tenants with their defaults and one manager each (whom unassigned warnings reach)."""
+    from tenancy.models import Role, User
+    from tenancy.services import membership_add, tenant_create
 
     for n in range(count):
-        tenant_create(slug=f"bench-{n:03d}", name=f"Bench {n:03d}")
+        tenant = tenant_create(slug=f"bench-{n:03d}", name=f"Bench {n:03d}")
+        manager = User.objects.create_user(f"manager{n:03d}@bench.test")
+        membership_add(tenant=tenant, user=manager, role=Role.MANAGER)
 
 
-def idle_sweep_ms(runs: int = 200) -> tuple[float, float]:
+def notify_rate(sample: int = 1000) -> tuple[int, float]:
+    """The notifier over `sample` of the drained alerts: recipients, mail rendering, outbox rows
+    and timeline events, rolled back so nothing is sent (delivery is not measured)."""
+    from django.db import transaction
+
+    from escalation.services.alerts import alerts_notify_pending
+
+    start = time.perf_counter()
+    with transaction.atomic():
+        handled = sum(alerts_notify_pending(limit=100) for _ in range(sample // 100))
+        transaction.set_rollback(True)
+    return handled, time.perf_counter() - start
+
+
+def idle_sweep_ms(runs: int = 500) -> tuple[float, float]:
     from escalation.services.sweep import sweep_due
 
     for _ in range(20):  # warm the connection, the plan cache and the index pages first
@@ -237,6 +255,8 @@ def run(url: str, args) -> None:
         ms = f"bare UPDATE {bare_s * 1000:.0f} ms, sweep drain {drain_s * 1000:.0f} ms"
         print(f"  round: {due:,} due; {ms}")
     report(rounds, idle_10k, idle_1m)
+    handled, notify_s = notify_rate()
+    print(f"notifier      : {handled / notify_s:,.0f} alerts/s into the outbox ({handled:,})")
 
 
 def report(rounds, idle_10k, idle_1m) -> None:

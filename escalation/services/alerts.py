@@ -134,43 +134,41 @@ def ack_token_read(token: str, *, max_age: int | None = None) -> tuple[int, int]
     return int(data["a"]), int(data["u"])
 
 
-def alert_message(alert: SlaAlert, recipient: User | None = None) -> AlertMessage:
+def _body(alert: SlaAlert, url: str, recipient: User | None) -> str:
     incident = alert.incident
-    url = settings.SITE_URL + reverse(
-        "escalation-incident-sla",
-        kwargs={"tenant_slug": incident.tenant.slug, "number": incident.number},
-    )
     ack_url = ""
     if recipient is not None and alert.kind != AlertKind.ASSIGNED:
         ack_url = settings.SITE_URL + reverse(
             "escalation-alert-ack-link",
             kwargs={"tenant_slug": incident.tenant.slug, "token": ack_token(alert, recipient)},
         )
-    context = {
-        "alert": alert,
-        "incident": incident,
-        "headline": _headline(alert),
-        "url": url,
-        "ack_url": ack_url,
-        "clock": alert.clock,
-        "recipient": recipient,
-    }
-    subject = render_to_string("escalation/email/alert_subject.txt", context)
-    body = render_to_string("escalation/email/alert.txt", context)
-    return AlertMessage(" ".join(subject.split()), body, url)
+    context = {"alert": alert, "incident": incident, "headline": _headline(alert), "url": url,
+               "ack_url": ack_url, "clock": alert.clock, "recipient": recipient}  # fmt: skip
+    return render_to_string("escalation/email/alert.txt", context)
+
+
+def alert_message(alert: SlaAlert, recipient: User | None = None) -> AlertMessage:
+    """Subject, text and link of an alert; with a recipient, the text carries their signed
+    acknowledgement link."""
+    incident = alert.incident
+    url = settings.SITE_URL + reverse(
+        "escalation-incident-sla",
+        kwargs={"tenant_slug": incident.tenant.slug, "number": incident.number},
+    )
+    subject = f"[{incident.tenant.name}] {incident.reference}: {_headline(alert)}"
+    return AlertMessage(subject, _body(alert, url, recipient), url)
 
 
 def _email_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
     for user in recipients:
-        personal = alert_message(alert, user)  # each link is signed for its reader
         notification_enqueue(
             tenant=alert.incident.tenant,
             incident=alert.incident,
             recipient=user,
             kind=f"sla_{alert.kind}",
             address=user.email,
-            subject=personal.subject,
-            body=personal.body,
+            subject=message.subject,
+            body=_body(alert, message.url, user),  # each link is signed for its reader
             channel="email",
         )
     return len(recipients)
@@ -206,7 +204,9 @@ def alerts_notify_pending(*, limit: int = 100) -> int:
     with transaction.atomic():
         batch = list(
             SlaAlert.objects.filter(notified_at=None)
-            .select_related("incident__tenant", "incident__group", "clock", "run")
+            .select_related(
+                "incident__tenant", "incident__group", "incident__priority", "clock", "run"
+            )
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("id")[:limit]
         )

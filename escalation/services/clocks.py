@@ -332,7 +332,7 @@ def _fire_passed(clock: SlaClock, spec: CalendarSpec, stretches: list) -> None:
             passed.append([percent, (at or timezone.now()).astimezone(UTC).isoformat()])
     if any(p >= BREACH for p, _ in passed) or _amount(clock, BREACH) <= clock.spent:
         at = instant_reaching(spec, stretches, _amount(clock, BREACH)) or timezone.now()
-        SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=at)
+        SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=timezone.now())
         passed = [cp for cp in passed if cp[0] < BREACH] + [[BREACH, at.isoformat()]]
     if passed:
         _fire(clock, passed)
