@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from escalation.calendars import Segment, business_time_between, explain
-from escalation.models import ClockState, EscalationRun, RunState, SlaAlert, SlaClock
+from escalation.models import ClockState, EscalationRun, Metric, RunState, SlaAlert, SlaClock
 from escalation.services.clocks import RESOLVED
 from escalation.services.defaults import calendar_spec
 from incidents.models import HoldReason, Incident
@@ -118,10 +118,9 @@ def clocks_for_incident(
         .filter(incident=incident)
         .select_related("calendar")
         .prefetch_related("pauses")
-        .order_by("metric")
     )
     views = []
-    for clock in clocks:
+    for clock in sorted(clocks, key=lambda c: c.metric != Metric.RESPONSE):  # response first
         spec = calendar_spec(clock.calendar)
         spent, target = clock_spent(clock, now, spec), timedelta(seconds=clock.target_seconds)
         views.append(
