@@ -74,6 +74,10 @@ def parse_hours(text: str) -> list[list[str]]:
     return spans
 
 
+PLAIN_FIELDS = ("name", "time_zone", "always_open", "holiday_country", "holiday_subdivision",
+                "is_default")  # fmt: skip
+
+
 class CalendarForm(forms.Form):
     name = forms.CharField(max_length=100)
     time_zone = forms.CharField(max_length=64, help_text="For example Europe/London.")
@@ -102,17 +106,7 @@ class CalendarForm(forms.Form):
 
     @classmethod
     def initial_for(cls, calendar: BusinessCalendar) -> dict:
-        initial = {
-            f: getattr(calendar, f)
-            for f in (
-                "name",
-                "time_zone",
-                "always_open",
-                "holiday_country",
-                "holiday_subdivision",
-                "is_default",
-            )
-        }
+        initial = {f: getattr(calendar, f) for f in PLAIN_FIELDS}
         for day in range(7):
             initial[f"day_{day}"] = _hours_text(calendar.weekly_hours.get(str(day), []))
         initial["days_off"] = "\n".join(
@@ -159,17 +153,7 @@ class CalendarForm(forms.Form):
 
     def values(self) -> dict:
         data = self.cleaned_data
-        values = {
-            f: data[f]
-            for f in (
-                "name",
-                "time_zone",
-                "always_open",
-                "holiday_country",
-                "holiday_subdivision",
-                "is_default",
-            )
-        }
+        values = {f: data[f] for f in PLAIN_FIELDS}
         values["weekly_hours"] = {str(d): data[f"day_{d}"] for d in range(7)}
         return values
 

@@ -221,25 +221,15 @@ SLA_AUDIT_INTERVAL_SECONDS = envint("SLA_AUDIT_INTERVAL_SECONDS", 60)
 SLA_AUDIT_GRACE_SECONDS = envint("SLA_AUDIT_GRACE_SECONDS", 60)
 SLA_AUTO_CLOSE_INTERVAL_SECONDS = envint("SLA_AUTO_CLOSE_INTERVAL_SECONDS", 600)
 SLA_ACK_LINK_MAX_AGE = envint("SLA_ACK_LINK_MAX_AGE", 7 * 24 * 3600)
+
+
+def _every(task: str, seconds: int) -> dict:
+    return {"task": task, "schedule": float(seconds), "options": {"expires": float(seconds)}}
+
+
 CELERY_BEAT_SCHEDULE |= {
-    "sla-sweep-clocks": {
-        "task": "escalation.sweep_clocks",
-        "schedule": float(SLA_SWEEP_INTERVAL_SECONDS),
-        "options": {"expires": float(SLA_SWEEP_INTERVAL_SECONDS)},
-    },
-    "sla-notify-alerts": {
-        "task": "escalation.notify_alerts",
-        "schedule": float(SLA_SWEEP_INTERVAL_SECONDS),
-        "options": {"expires": float(SLA_SWEEP_INTERVAL_SECONDS)},
-    },
-    "sla-audit-clocks": {
-        "task": "escalation.audit_clocks",
-        "schedule": float(SLA_AUDIT_INTERVAL_SECONDS),
-        "options": {"expires": float(SLA_AUDIT_INTERVAL_SECONDS)},
-    },
-    "sla-auto-close": {
-        "task": "escalation.auto_close",
-        "schedule": float(SLA_AUTO_CLOSE_INTERVAL_SECONDS),
-        "options": {"expires": float(SLA_AUTO_CLOSE_INTERVAL_SECONDS)},
-    },
+    "sla-sweep-clocks": _every("escalation.sweep_clocks", SLA_SWEEP_INTERVAL_SECONDS),
+    "sla-notify-alerts": _every("escalation.notify_alerts", SLA_SWEEP_INTERVAL_SECONDS),
+    "sla-audit-clocks": _every("escalation.audit_clocks", SLA_AUDIT_INTERVAL_SECONDS),
+    "sla-auto-close": _every("escalation.auto_close", SLA_AUTO_CLOSE_INTERVAL_SECONDS),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from escalation.models import Metric, SlaClock, SlaPolicy
+from escalation.models import EscalationLevel, EscalationPolicy, Metric, SlaClock, SlaPolicy
 from escalation.services.defaults import around_the_clock_calendar, sla_policy_for
 from incidents import services
 from incidents.models import Incident, PriorityLevel
@@ -48,3 +48,15 @@ def report_high(people, **kwargs) -> Incident:
         category=people.network,
         **kwargs,
     )
+
+
+def fast_escalation(tenant, *levels: tuple[int, str, object], repeat: int = 0) -> EscalationPolicy:
+    """The tenant's only escalation policy: levels of (after seconds, notify, user)."""
+    EscalationPolicy.objects.filter(tenant=tenant).delete()
+    policy = EscalationPolicy.objects.create(tenant=tenant, name="Fast", repeat_count=repeat)
+    EscalationLevel.objects.bulk_create(
+        EscalationLevel(tenant=tenant, policy=policy, position=i, after_seconds=after,
+                        notify=notify, user=user)
+        for i, (after, notify, user) in enumerate(levels, start=1)
+    )  # fmt: skip
+    return policy

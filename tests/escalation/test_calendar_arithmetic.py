@@ -69,6 +69,15 @@ def calendars(draw) -> CalendarSpec:
     )
 
 
+def _pauses(start: datetime, gaps: list[tuple[timedelta, timedelta]]):
+    """(pauses, end of the last): each gap runs for a while, then pauses for a while."""
+    cursor, pauses = start, []
+    for run, paused in gaps:
+        pauses.append((cursor + run, cursor + run + paused))
+        cursor += run + paused
+    return pauses, cursor
+
+
 PROPERTY = settings(max_examples=100, deadline=None)
 
 
@@ -105,10 +114,7 @@ def test_counting_splits_at_any_instant(spec, a, b, c):
 @given(calendars(), instants, st.lists(st.tuples(amounts, amounts), max_size=4), amounts)
 def test_pausing_stops_accrual(spec, start, gaps, tail):
     """Time inside a pause never counts: the spent time equals the counted running stretches."""
-    cursor, pauses = start, []
-    for run, paused in gaps:
-        pauses.append((cursor + run, cursor + run + paused))
-        cursor += run + paused
+    pauses, cursor = _pauses(start, gaps)
     end = cursor + tail
     spent = spent_over(spec, start, end, pauses)
     assert spent == business_time_between(spec, start, end) - sum(
@@ -125,10 +131,7 @@ def test_pausing_stops_accrual(spec, start, gaps, tail):
 @PROPERTY
 @given(calendars(), instants, st.lists(st.tuples(amounts, amounts), max_size=3), amounts)
 def test_the_instant_reaching_an_amount_over_stretches_is_exact(spec, start, gaps, amount):
-    cursor, pauses = start, []
-    for run, paused in gaps:
-        pauses.append((cursor + run, cursor + run + paused))
-        cursor += run + paused
+    pauses, cursor = _pauses(start, gaps)
     stretches = [*running_stretches(start, cursor, pauses), (cursor, None)]
     at = instant_reaching(spec, stretches, amount)
     assert at is not None

@@ -143,23 +143,25 @@ def test_closing_meets_the_resolution_clock_and_cancelling_stops_both(people, cl
     assert {response(other).state, resolution(other).state} == {ClockState.STOPPED}
 
 
-def test_raising_the_priority_retargets_from_the_original_start_and_is_recorded(people, clock_at):
-    incident = services.incident_report(
-        actor=people.actor(people.rita),
-        title="Printer",
-        impact="low",
-        urgency="low",
+def _report_low(people):
+    return services.incident_report(
+        actor=people.actor(people.rita), title="Printer", impact="low", urgency="low",
         category=people.network,
-    )
+    )  # fmt: skip
+
+
+def _raise_to_high(people, incident, reason: str) -> None:
+    services.incident_update(
+        incident=incident, actor=people.actor(people.alice), impact="high", urgency="high",
+        reason=reason,
+    )  # fmt: skip
+
+
+def test_raising_the_priority_retargets_from_the_original_start_and_is_recorded(people, clock_at):
+    incident = _report_low(people)
     assert response(incident).target_seconds == 8 * 3600  # low: one business day
     _at(clock_at, minutes=20)
-    services.incident_update(
-        incident=incident,
-        actor=people.actor(people.alice),
-        impact="high",
-        urgency="high",
-        reason="Whole floor affected",
-    )
+    _raise_to_high(people, incident, "Whole floor affected")
     resp = response(incident)
     assert resp.target_seconds == 1800
     assert resp.started_at == MONDAY_10
@@ -174,21 +176,9 @@ def test_raising_the_priority_retargets_from_the_original_start_and_is_recorded(
 def test_raising_the_priority_past_the_target_breaches_at_the_instant_it_was_reached(
     people, clock_at
 ):
-    incident = services.incident_report(
-        actor=people.actor(people.rita),
-        title="Printer",
-        impact="low",
-        urgency="low",
-        category=people.network,
-    )
+    incident = _report_low(people)
     _at(clock_at, hours=1)
-    services.incident_update(
-        incident=incident,
-        actor=people.actor(people.alice),
-        impact="high",
-        urgency="high",
-        reason="Escalated by the CEO",
-    )
+    _raise_to_high(people, incident, "Escalated by the CEO")
     resp = response(incident)
     assert resp.state == ClockState.BREACHED
     assert resp.breached_at == MONDAY_10 + timedelta(minutes=30)

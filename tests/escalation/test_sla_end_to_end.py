@@ -11,14 +11,12 @@ import pytest
 
 from escalation.models import (
     AlertKind,
-    EscalationLevel,
-    EscalationPolicy,
     EscalationRun,
     Notification,
     SlaAlert,
 )
 from escalation.services.alerts import alert_acknowledge
-from tests.escalation.sla_helpers import report_high, short_targets
+from tests.escalation.sla_helpers import fast_escalation, report_high, short_targets
 from tests.escalation.worker import celery_worker_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -38,19 +36,8 @@ def _setup(people) -> None:
     short_targets(people.acme, response=6, resolution=60)
     people.group.lead = people.bob
     people.group.save()
-    EscalationPolicy.objects.filter(tenant=people.acme).delete()
-    policy = EscalationPolicy.objects.create(tenant=people.acme, name="Fast")
-    for position, (after, notify, user) in enumerate(
-        [(3, "group_lead", None), (3, "manager", None), (8, "user", people.ada)], start=1
-    ):
-        EscalationLevel.objects.create(
-            tenant=people.acme,
-            policy=policy,
-            position=position,
-            after_seconds=after,
-            notify=notify,
-            user=user,
-        )
+    levels = [(3, "group_lead", None), (3, "manager", None), (8, "user", people.ada)]
+    fast_escalation(people.acme, *levels)
 
 
 def _sent(kind: str, address: str) -> int:

@@ -11,7 +11,6 @@ from django.core import mail
 
 from escalation.models import (
     AlertKind,
-    EscalationLevel,
     EscalationPolicy,
     EscalationRun,
     RunState,
@@ -22,7 +21,13 @@ from escalation.services.autoclose import incidents_auto_close
 from escalation.services.sweep import clocks_audit, sweep_due
 from incidents import services
 from incidents.models import EventKind, IncidentEvent
-from tests.escalation.sla_helpers import MONDAY_10, report_high, response, short_targets
+from tests.escalation.sla_helpers import (
+    MONDAY_10,
+    fast_escalation,
+    report_high,
+    response,
+    short_targets,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,18 +119,7 @@ def test_the_notifier_mails_each_alert_once_and_writes_an_internal_event(
 
 
 def _policy(people, *levels, repeat=0) -> EscalationPolicy:
-    EscalationPolicy.objects.filter(tenant=people.acme).delete()
-    policy = EscalationPolicy.objects.create(tenant=people.acme, name="Fast", repeat_count=repeat)
-    for i, (after, notify, user) in enumerate(levels, start=1):
-        EscalationLevel.objects.create(
-            tenant=people.acme,
-            policy=policy,
-            position=i,
-            after_seconds=after,
-            notify=notify,
-            user=user,
-        )
-    return policy
+    return fast_escalation(people.acme, *levels, repeat=repeat)
 
 
 def _levels(incident) -> list[tuple[int, int]]:
