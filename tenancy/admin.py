@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from incidents.errors import InvalidInput
 from tenancy.models import Invitation, Membership, Tenant, User
@@ -26,8 +27,17 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_active", "is_staff", "memberships__tenant"]
 
 
+class MembershipFormSet(BaseInlineFormSet):
+    @classmethod
+    def get_default_prefix(cls) -> str:
+        # Tenant-owned FKs have no reverse accessor (related_name="+"), which would give the
+        # inline a meaningless default prefix.
+        return "memberships"
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     extra = 0
     raw_id_fields = ["user"]
 

@@ -87,7 +87,7 @@ def _require_admin(actor: Actor) -> None:
 def _valid_role(role: str) -> str:
     if role not in Role.values:
         choices = ", ".join(label.lower() for label in Role.labels)
-        raise InvalidInput(f"{role!r} is not a role. Choose one of: {choices}.", field="role")
+        raise InvalidInput(f"“{role}” is not a role. Choose one of: {choices}.", field="role")
     return role
 
 
@@ -98,10 +98,14 @@ def _lock_member(actor: Actor, membership_id: int) -> Membership:
     once are serialised and the second one sees that only one admin is left.
     """
     admins = Membership.objects.for_tenant(actor.tenant).filter(role=Role.ADMIN, is_active=True)
-    list(admins.select_for_update().order_by("pk").values_list("pk", flat=True))
+    admin_ids = set(admins.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if actor.membership is not None and actor.membership.pk not in admin_ids:
+        # The actor was demoted or deactivated after loading their page.
+        raise NotAllowed("You are no longer an admin of this organisation.")
+    # of=self: locking the joined tenant row too would block every insert that references it.
     return (
         Membership.objects.for_tenant(actor.tenant)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("user", "tenant")
         .get(pk=membership_id)
     )
@@ -280,7 +284,7 @@ def invitation_accept(
     """Join the tenant. A new person sets their password here; others keep theirs."""
     invitation = (
         Invitation.objects.for_tenant(invitation.tenant_id)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("user", "tenant")
         .get(pk=invitation.pk)
     )
