@@ -27,17 +27,25 @@ class LoginForm(AuthenticationForm):
             raise forms.ValidationError(self.error_messages["no_membership"], code="no_membership")
 
 
-class InviteForm(forms.Form):
+class PlainLabels:
+    """Labels without Django's trailing colon, as on the rest of the site."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class InviteForm(PlainLabels, forms.Form):
     email = forms.EmailField(label="Email address")
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.AGENT)
 
 
-class SignupForm(forms.Form):
+class SignupForm(PlainLabels, forms.Form):
     full_name = forms.CharField(label="Your name", max_length=150)
     email = forms.EmailField(label="Work email address")
 
 
-class AccountPasswordForm(SetPasswordForm):
+class AccountPasswordForm(PlainLabels, SetPasswordForm):
     """A new person's name and first password (Django's password validators apply)."""
 
     full_name = forms.CharField(label="Your name", max_length=150)
