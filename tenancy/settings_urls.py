@@ -8,12 +8,14 @@ urlpatterns = [
     path("members/<int:pk>/role/", settings_views.member_role, name="settings-member-role"),
     path(
         "members/<int:pk>/deactivate/",
-        settings_views.member_deactivate,
+        settings_views.member_status,
+        {"change": "deactivate"},
         name="settings-member-deactivate",
     ),
     path(
         "members/<int:pk>/reactivate/",
-        settings_views.member_reactivate,
+        settings_views.member_status,
+        {"change": "reactivate"},
         name="settings-member-reactivate",
     ),
     path(

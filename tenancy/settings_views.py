@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
@@ -15,6 +15,7 @@ from incidents.errors import IncidentError
 from tenancy import services
 from tenancy.decorators import admin_required
 from tenancy.forms import InviteForm
+from tenancy.http import TenantRequest
 from tenancy.models import Invitation, Membership, Role
 from tenancy.selectors import invitations_pending, members_for_tenant
 
@@ -42,13 +43,13 @@ def settings_sections(tenant_slug: str) -> list[dict[str, str]]:
 
 
 @admin_required
-def settings_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def settings_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     context = {"sections": settings_sections(tenant_slug)}
     return render(request, "tenancy/settings_home.html", context)
 
 
 @admin_required
-def members(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -71,7 +72,9 @@ def members(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     return render(request, "tenancy/settings_members.html", context)
 
 
-def _member_action(request: HttpRequest, pk: int, act: Callable[[Membership], str]) -> HttpResponse:
+def _member_action(
+    request: TenantRequest, pk: int, act: Callable[[Membership], str]
+) -> HttpResponse:
     """Run one change on a member of this tenant and go back to the members page."""
     membership = get_object_or_404(
         Membership.objects.for_tenant(request.tenant).select_related("user"), pk=pk
@@ -91,7 +94,7 @@ def _member_action(request: HttpRequest, pk: int, act: Callable[[Membership], st
 
 @admin_required
 @require_POST
-def member_role(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def member_role(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     def act(membership: Membership) -> str:
         membership = services.membership_set_role(
             actor=request.actor, membership=membership, role=request.POST.get("role", "")
@@ -101,29 +104,31 @@ def member_role(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse
     return _member_action(request, pk, act)
 
 
+# What the status buttons do, and what the admin is told afterwards.
+STATUS_CHANGES: dict[str, tuple[Callable[..., Membership], str]] = {
+    "deactivate": (
+        services.membership_deactivate,
+        "{name} is deactivated. Their incidents and history stay.",
+    ),
+    "reactivate": (services.membership_reactivate, "{name} is active again."),
+}
+
+
 @admin_required
 @require_POST
-def member_deactivate(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def member_status(request: TenantRequest, tenant_slug: str, pk: int, change: str) -> HttpResponse:
+    service, done = STATUS_CHANGES[change]
+
     def act(membership: Membership) -> str:
-        services.membership_deactivate(actor=request.actor, membership=membership)
-        return f"{membership.user.display_name} is deactivated. Their incidents and history stay."
+        service(actor=request.actor, membership=membership)
+        return done.format(name=membership.user.display_name)
 
     return _member_action(request, pk, act)
 
 
 @admin_required
 @require_POST
-def member_reactivate(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
-    def act(membership: Membership) -> str:
-        services.membership_reactivate(actor=request.actor, membership=membership)
-        return f"{membership.user.display_name} is active again."
-
-    return _member_action(request, pk, act)
-
-
-@admin_required
-@require_POST
-def invitation_revoke(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def invitation_revoke(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     invitation = get_object_or_404(
         Invitation.objects.for_tenant(request.tenant).select_related("user"), pk=pk
     )

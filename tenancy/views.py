@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -17,6 +17,7 @@ from incidents.errors import IncidentError
 from tenancy import services
 from tenancy.decorators import tenant_public
 from tenancy.forms import AccountPasswordForm, SignupForm
+from tenancy.http import TenantRequest
 from tenancy.links import invitation_from_token, signup_from_token
 from tenancy.models import Membership, Tenant, User
 from tenancy.selectors import memberships_for_user
@@ -24,7 +25,7 @@ from tenancy.selectors import tenant_public as public_tenant
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: TenantRequest) -> HttpResponse:
     """The tenant picker; a user with one organisation goes straight to it."""
     memberships = list(memberships_for_user(request.user))
     if len(memberships) == 1:
@@ -32,21 +33,21 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "tenancy/picker.html", {"memberships": memberships})
 
 
-def tenant_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def tenant_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return render(request, "tenancy/tenant_home.html", {})
 
 
-def _public(request: HttpRequest, slug: str) -> Tenant:
+def _public(request: TenantRequest, slug: str) -> Tenant:
     request.tenant = public_tenant(slug)  # for the page's title; no membership is implied
     return request.tenant
 
 
-def _refused(request: HttpRequest, exc: IncidentError, title: str) -> HttpResponse:
+def _refused(request: TenantRequest, exc: IncidentError, title: str) -> HttpResponse:
     context = {"title": title, "message": exc.message}
     return render(request, "tenancy/link_refused.html", context, status=400)
 
 
-def _welcome(request: HttpRequest, membership: Membership, *, log_in: bool) -> HttpResponse:
+def _welcome(request: TenantRequest, membership: Membership, *, log_in: bool) -> HttpResponse:
     tenant = membership.tenant
     home = reverse("tenant-home", kwargs={"tenant_slug": tenant.slug})
     if log_in:
@@ -61,7 +62,7 @@ def _welcome(request: HttpRequest, membership: Membership, *, log_in: bool) -> H
 
 
 def _join_page(
-    request: HttpRequest,
+    request: TenantRequest,
     *,
     person: User,
     title: str,
@@ -88,7 +89,7 @@ def _join_page(
 
 
 @tenant_public
-def invitation_accept(request: HttpRequest, tenant_slug: str, token: str) -> HttpResponse:
+def invitation_accept(request: TenantRequest, tenant_slug: str, token: str) -> HttpResponse:
     tenant = _public(request, tenant_slug)
     try:
         invitation = invitation_from_token(tenant=tenant, token=token)
@@ -105,7 +106,7 @@ def invitation_accept(request: HttpRequest, tenant_slug: str, token: str) -> Htt
 
 
 @tenant_public
-def signup(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def signup(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     tenant = _public(request, tenant_slug)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -122,13 +123,13 @@ def signup(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @tenant_public
-def signup_sent(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def signup_sent(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     _public(request, tenant_slug)
     return render(request, "tenancy/signup_sent.html", {})
 
 
 @tenant_public
-def signup_confirm(request: HttpRequest, tenant_slug: str, token: str) -> HttpResponse:
+def signup_confirm(request: TenantRequest, tenant_slug: str, token: str) -> HttpResponse:
     tenant = _public(request, tenant_slug)
     try:
         claim = signup_from_token(tenant=tenant, token=token)
