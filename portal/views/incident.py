@@ -27,8 +27,11 @@ def _page(request: HttpRequest, incident: Incident, **forms: Any) -> HttpRespons
         or form_class(prefix=action, initial={"version": incident.version})
         for action, form_class in ANSWER_FORMS.items()
     }
+    bound = [f for f in (forms.get("comment"), *answer_forms.values()) if f is not None]
     context = {
         "incident": incident,
+        # Refusals that name no field (wrong state, not the reporter) show above everything.
+        "refusals": [e for f in bound for e in f.non_field_errors()],
         "state_words": state_in_words(incident),
         "timeline": public_timeline(incident=incident, viewer=request.user),
         "is_reporter": incident.reporter_id == request.user.pk,
