@@ -60,7 +60,9 @@ def portal_report(
             .first()
         )
         if first is None or first.user_id != actor.user_id:
-            raise AlreadySubmitted("This form was already sent. Check it and send it again.")
+            raise AlreadySubmitted(
+                "This form was already sent. Check it and send it again."
+            ) from None
         return first.incident, False
 
 

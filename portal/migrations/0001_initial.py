@@ -8,12 +8,11 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('incidents', '0002_initial'),
-        ('tenancy', '0001_initial'),
+        ("incidents", "0002_initial"),
+        ("tenancy", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -21,17 +20,48 @@ class Migration(migrations.Migration):
         # Similar-incident suggestions use trigram similarity on PostgreSQL (a no-op elsewhere).
         TrigramExtension(),
         migrations.CreateModel(
-            name='ReportSubmission',
+            name="ReportSubmission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.UUIDField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('incident', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='incidents.incident')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token", models.UUIDField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'token'), name='reportsubmission_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "token"), name="reportsubmission_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -67,7 +67,9 @@ def answer_link(request: HttpRequest, tenant_slug: str, number: int, token: str)
     link = answer_link_check(token, incident)
     context = {"incident": incident, "link": link, "link_tenant": incident.tenant}
     if not link.usable:
-        return render(request, "portal/answer_link.html", context, status=PROBLEM_STATUS[link.problem])
+        return render(
+            request, "portal/answer_link.html", context, status=PROBLEM_STATUS[link.problem]
+        )
     form = _answer_form(link, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         actor = _reporter_actor(incident)
@@ -75,8 +77,11 @@ def answer_link(request: HttpRequest, tenant_slug: str, number: int, token: str)
             if actor is None:
                 raise IncidentError("Your account here is no longer active; ask the desk.")
             incident = incident_answer(
-                incident=incident, actor=actor, action=link.action,
-                expected_version=link.version, rating=form.cleaned_data.get("rating"),
+                incident=incident,
+                actor=actor,
+                action=link.action,
+                expected_version=link.version,
+                rating=form.cleaned_data.get("rating"),
                 comment=form.cleaned_data.get("comment", ""),
                 reason=form.cleaned_data.get("reason", ""),
             )

@@ -64,9 +64,7 @@ def similar(request: HttpRequest, tenant_slug: str) -> HttpResponse:
         .filter(pk__in=[i.pk for i in incidents])
         .values_list("pk", flat=True)
     )
-    return render(
-        request, "portal/_similar.html", {"incidents": incidents, "followed": followed}
-    )
+    return render(request, "portal/_similar.html", {"incidents": incidents, "followed": followed})
 
 
 @require_POST
@@ -94,6 +92,4 @@ def my_incidents(request: HttpRequest, tenant_slug: str) -> HttpResponse:
         show = "open"
     incidents = my_incidents_query(tenant=request.tenant, user=request.user, show=show)
     page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "portal/my_incidents.html", {"page": page, "show": show, "shows": SHOWS}
-    )
+    return render(request, "portal/my_incidents.html", {"page": page, "show": show, "shows": SHOWS})

@@ -6,8 +6,8 @@ import re
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.core import mail
+from django.test import Client
 from playwright.sync_api import Page, expect
 
 from incidents import services
@@ -41,7 +41,9 @@ def resolve_as_alice(people, incident: Incident) -> Incident:
     alice = people.actor(people.alice)
     incident = services.incident_accept(incident=incident, actor=alice)
     return services.incident_resolve(
-        incident=incident, actor=alice, resolution_code="solved-permanently",
+        incident=incident,
+        actor=alice,
+        resolution_code="solved-permanently",
         resolution_notes="Renewed the VPN certificate.",
     )
 

@@ -54,7 +54,9 @@ class Desk:
         )
 
     def join(self, incident: Incident, user) -> None:
-        self.run(services.incident_join, incident=incident, actor=self.people.actor(user), user=user)
+        self.run(
+            services.incident_join, incident=incident, actor=self.people.actor(user), user=user
+        )
 
     def accept(self, incident: Incident) -> Incident:
         return self.run(

@@ -39,8 +39,9 @@ def test_reporting_acknowledges_the_reporter_only_once(people, desk):
 
 def test_escalation_and_start_of_work_reach_reporter_and_affected(people, desk, followed):
     alice = people.actor(people.alice)
-    incident = desk.run(services.incident_escalate, incident=followed, actor=alice,
-                        group=people.group)
+    incident = desk.run(
+        services.incident_escalate, incident=followed, actor=alice, group=people.group
+    )
     assert sent("Passed to Service Desk") == BOTH
     desk.run(services.incident_accept, incident=incident, actor=alice)
     assert sent("Work has started") == BOTH
@@ -63,20 +64,34 @@ def test_on_hold_awaiting_the_caller_asks_them(people, desk, followed):
         desk.run(services.incident_escalate, incident=followed, actor=alice, group=people.group)
     )
     mail.outbox.clear()
-    incident = desk.run(services.incident_hold, incident=incident, actor=alice,
-                        hold_reason="awaiting_caller", note="Which office are you in?")
+    incident = desk.run(
+        services.incident_hold,
+        incident=incident,
+        actor=alice,
+        hold_reason="awaiting_caller",
+        note="Which office are you in?",
+    )
     assert sent("We need your answer") == BOTH
     assert "Which office are you in?" in mail.outbox[0].body
     desk.run(services.incident_resume, incident=incident, actor=alice)
     mail.outbox.clear()
-    desk.run(services.incident_hold, incident=incident, actor=alice,
-             hold_reason="awaiting_vendor", note="Ticket 123 at the ISP")
+    desk.run(
+        services.incident_hold,
+        incident=incident,
+        actor=alice,
+        hold_reason="awaiting_vendor",
+        note="Ticket 123 at the ISP",
+    )
     assert mail.outbox == []  # waiting for a vendor asks nothing of them
 
 
 def test_resolved_and_closed_reach_reporter_and_affected(people, desk, followed):
-    incident = desk.run(services.incident_escalate, incident=followed,
-                        actor=people.actor(people.alice), group=people.group)
+    incident = desk.run(
+        services.incident_escalate,
+        incident=followed,
+        actor=people.actor(people.alice),
+        group=people.group,
+    )
     incident = desk.resolve(incident)
     assert sent("Resolved:") == BOTH
     desk.run(services.incident_close, incident=incident, actor=people.actor(people.rita), rating=5)
@@ -85,11 +100,17 @@ def test_resolved_and_closed_reach_reporter_and_affected(people, desk, followed)
 
 
 def test_first_contact_resolution_sends_only_the_resolved_email(people, desk, followed):
-    desk.run(services.incident_resolve_first_contact, incident=followed,
-             actor=people.actor(people.alice), resolution_code="user-error",
-             resolution_notes="Showed how to reconnect.")
+    desk.run(
+        services.incident_resolve_first_contact,
+        incident=followed,
+        actor=people.actor(people.alice),
+        resolution_code="user-error",
+        resolution_notes="Showed how to reconnect.",
+    )
     assert sorted(m.subject.split("]")[1].split(":")[0].strip() for m in mail.outbox) == [
-        "Resolved", "Resolved"]
+        "Resolved",
+        "Resolved",
+    ]
 
 
 def test_every_email_says_how_to_stop_them(people, desk, followed):
@@ -125,8 +146,14 @@ def test_the_reporter_can_stop_emails_too(client, people, desk, followed):
     desk.reply(followed, "First")
     client.post(_unsubscribe_path("rita@acme.test"), {"muted": "1"})
     mail.outbox.clear()
-    desk.resolve(desk.run(services.incident_escalate, incident=followed,
-                          actor=people.actor(people.alice), group=people.group))
+    desk.resolve(
+        desk.run(
+            services.incident_escalate,
+            incident=followed,
+            actor=people.actor(people.alice),
+            group=people.group,
+        )
+    )
     assert set(sent("")) == {"paul@acme.test"}
     assert sent("Resolved:") == ["paul@acme.test"]
 
@@ -143,6 +170,8 @@ def test_a_tampered_unsubscribe_link_is_refused(client, desk, followed):
 def test_an_unsubscribe_link_of_another_incident_is_refused(client, desk, followed):
     desk.reply(followed, "First")
     other = desk.report(title="Another")
-    path = _unsubscribe_path("paul@acme.test").replace("/incidents/1/", f"/incidents/{other.number}/")
+    path = _unsubscribe_path("paul@acme.test").replace(
+        "/incidents/1/", f"/incidents/{other.number}/"
+    )
     assert client.post(path, {"muted": "1"}).status_code == 400
     assert not IncidentMute.objects.exists()

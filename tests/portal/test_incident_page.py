@@ -22,17 +22,34 @@ def busy(people, desk):
     incident = desk.accept(desk.report())
     alice = people.actor(people.alice)
     desk.run(
-        services.comment_add, incident=incident, actor=alice, body="Please restart the client.",
+        services.comment_add,
+        incident=incident,
+        actor=alice,
+        body="Please restart the client.",
         files=[SimpleUploadedFile("howto.txt", b"1. restart")],
     )
     desk.run(
-        services.comment_add, incident=incident, actor=alice, body=SECRET, public=False,
+        services.comment_add,
+        incident=incident,
+        actor=alice,
+        body=SECRET,
+        public=False,
         files=[SimpleUploadedFile("secret-notes.txt", b"hunter2")],
     )
-    desk.run(services.attachment_add, incident=incident, actor=alice, public=False,
-             upload=SimpleUploadedFile("internal-trace.txt", b"trace"))
-    desk.run(services.incident_record_diagnosis, incident=incident, actor=alice,
-             root_cause="Expired certificate on vpn-gw-2", workaround="Use vpn-gw-1")
+    desk.run(
+        services.attachment_add,
+        incident=incident,
+        actor=alice,
+        public=False,
+        upload=SimpleUploadedFile("internal-trace.txt", b"trace"),
+    )
+    desk.run(
+        services.incident_record_diagnosis,
+        incident=incident,
+        actor=alice,
+        root_cause="Expired certificate on vpn-gw-2",
+        workaround="Use vpn-gw-1",
+    )
     return Incident.objects.get(pk=incident.pk)
 
 
@@ -74,8 +91,12 @@ def test_another_requester_gets_404_everywhere_on_the_incident(people, login, bu
     for name in ("portal-incident-detail", "portal-incident-timeline", "portal-incident-reported"):
         assert client.get(url(name, busy)).status_code == 404
     assert client.get(url("portal-attachment", busy, public_file.pk)).status_code == 404
-    for name in ("portal-incident-comment", "portal-incident-fixed", "portal-incident-broken",
-                 "portal-incident-emails"):
+    for name in (
+        "portal-incident-comment",
+        "portal-incident-fixed",
+        "portal-incident-broken",
+        "portal-incident-emails",
+    ):
         assert client.post(url(name, busy), {"body": "hi"}).status_code == 404
     assert busy.comments.count() == 2
 
@@ -95,7 +116,10 @@ def test_the_reporter_replies_with_files(people, login, busy, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             url("portal-incident-comment", busy),
-            {"body": "Restarted, same thing.", "files": [SimpleUploadedFile("shot.png", b"\x89PNG")]},
+            {
+                "body": "Restarted, same thing.",
+                "files": [SimpleUploadedFile("shot.png", b"\x89PNG")],
+            },
             follow=True,
         )
     html = response.content.decode()
@@ -118,8 +142,13 @@ def test_an_empty_reply_is_refused_and_a_bad_file_keeps_the_text(people, login, 
 
 
 def test_a_reply_while_awaiting_the_caller_resumes_work(people, login, busy, desk):
-    desk.run(services.incident_hold, incident=busy, actor=people.actor(people.alice),
-             hold_reason="awaiting_caller", note="Which VPN client version do you run?")
+    desk.run(
+        services.incident_hold,
+        incident=busy,
+        actor=people.actor(people.alice),
+        hold_reason="awaiting_caller",
+        note="Which VPN client version do you run?",
+    )
     client = login(people.rita)
     html = client.get(url("portal-incident-detail", busy)).content.decode()
     assert "Waiting for your reply" in html
@@ -164,10 +193,14 @@ def test_yes_its_fixed_closes_with_a_rating(people, login, desk):
 
 def test_yes_its_fixed_asks_for_a_rating(people, login, desk):
     incident = desk.resolve(desk.report())
-    html = login(people.rita).post(
-        url("portal-incident-fixed", incident),
-        {"fixed-comment": "kept text", "fixed-version": incident.version},
-    ).content.decode()
+    html = (
+        login(people.rita)
+        .post(
+            url("portal-incident-fixed", incident),
+            {"fixed-comment": "kept text", "fixed-version": incident.version},
+        )
+        .content.decode()
+    )
     assert "Choose a rating from 1 to 5." in html and "kept text" in html
     incident.refresh_from_db()
     assert incident.state == "resolved"
@@ -176,8 +209,10 @@ def test_yes_its_fixed_asks_for_a_rating(people, login, desk):
 def test_no_still_broken_reopens_with_the_reason(people, login, desk):
     incident = desk.resolve(desk.report())
     client = login(people.rita)
-    html = client.post(url("portal-incident-broken", incident),
-                       {"broken-reason": " ", "broken-version": incident.version}).content.decode()
+    html = client.post(
+        url("portal-incident-broken", incident),
+        {"broken-reason": " ", "broken-version": incident.version},
+    ).content.decode()
     assert "Say what is still wrong" in html
     response = client.post(
         url("portal-incident-broken", incident),
@@ -194,10 +229,14 @@ def test_an_answer_on_a_stale_page_is_refused_and_keeps_the_text(people, login, 
     incident = desk.resolve(desk.report())
     seen = incident.version
     desk.reply(incident, "One more thing: the cert was renewed.")
-    html = login(people.rita).post(
-        url("portal-incident-fixed", incident),
-        {"fixed-rating": "5", "fixed-comment": "great job", "fixed-version": seen},
-    ).content.decode()
+    html = (
+        login(people.rita)
+        .post(
+            url("portal-incident-fixed", incident),
+            {"fixed-rating": "5", "fixed-comment": "great job", "fixed-version": seen},
+        )
+        .content.decode()
+    )
     assert "was changed by someone else since you opened it" in html
     assert "great job" in html
     incident.refresh_from_db()
@@ -212,8 +251,10 @@ def test_only_the_reporter_gets_the_choices(people, login, desk, paul):
     client = login(paul)
     html = client.get(url("portal-incident-detail", incident)).content.decode()
     assert "No, still broken" not in html
-    html = client.post(url("portal-incident-fixed", incident),
-                       {"fixed-rating": "1", "fixed-version": incident.version}).content.decode()
+    html = client.post(
+        url("portal-incident-fixed", incident),
+        {"fixed-rating": "1", "fixed-version": incident.version},
+    ).content.decode()
     assert "Only the person who reported the incident can confirm or reopen it." in html
     incident.refresh_from_db()
     assert incident.state == "resolved"
@@ -222,8 +263,9 @@ def test_only_the_reporter_gets_the_choices(people, login, desk, paul):
 def test_stop_and_restart_emails_from_the_page(people, login, desk):
     incident = desk.report()
     client = login(people.rita)
-    html = client.post(url("portal-incident-emails", incident), {"muted": "1"},
-                       follow=True).content.decode()
+    html = client.post(
+        url("portal-incident-emails", incident), {"muted": "1"}, follow=True
+    ).content.decode()
     assert "You will no longer get emails about INC-000001." in html
     assert "Send me emails again" in html
     assert IncidentMute.objects.filter(incident=incident, address="rita@acme.test").exists()
@@ -238,8 +280,12 @@ def test_the_page_renders_in_fixed_queries(people, login, desk, django_assert_ma
         client.get(url("portal-incident-detail", incident))
     for n in range(8):
         desk.reply(incident, f"Update {n}")
-        desk.run(services.attachment_add, incident=incident, actor=people.actor(people.alice),
-                 upload=SimpleUploadedFile(f"f{n}.txt", b"x"))
+        desk.run(
+            services.attachment_add,
+            incident=incident,
+            actor=people.actor(people.alice),
+            upload=SimpleUploadedFile(f"f{n}.txt", b"x"),
+        )
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = client.get(url("portal-incident-detail", incident)).content.decode()
     assert "Update 7" in html and "f7.txt" in html

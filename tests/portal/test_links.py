@@ -129,8 +129,12 @@ def test_a_link_only_works_for_its_own_incident(client, desk, resolved):
 
 def test_a_link_for_an_incident_no_longer_resolved_says_so(client, people, desk, resolved):
     path = links()["fixed"]
-    desk.run(services.incident_reopen, incident=resolved, actor=people.actor(people.alice),
-             reason="Found another fault")
+    desk.run(
+        services.incident_reopen,
+        incident=resolved,
+        actor=people.actor(people.alice),
+        reason="Found another fault",
+    )
     response = client.get(path)
     assert response.status_code == 410
     assert "INC-000001 is in progress now, not waiting for your answer" in (

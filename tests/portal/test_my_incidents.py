@@ -43,9 +43,7 @@ def test_open_and_closed_filter(people, login, desk):
     assert listed(client, "all") == [waiting.reference, done.reference, open_one.reference]
 
 
-def test_my_incidents_renders_in_fixed_queries(
-    people, login, desk, django_assert_max_num_queries
-):
+def test_my_incidents_renders_in_fixed_queries(people, login, desk, django_assert_max_num_queries):
     client = login(people.rita)
     desk.report(title="One")
     with django_assert_max_num_queries(7) as few:

@@ -51,11 +51,17 @@ def test_every_field_has_a_label_and_plain_words(people, login):
         assert f'<label for="{field_id}"' in html
     assert "<legend" in html and "Who is affected?" in html
     assert "How much does it stop your work?" in html
-    for words in ("Only me", "My team or department", "The whole organisation or our customers",
-                  "I can work around it", "My work is slowed down", "I cannot work at all"):
+    for words in (
+        "Only me",
+        "My team or department",
+        "The whole organisation or our customers",
+        "I can work around it",
+        "My work is slowed down",
+        "I cannot work at all",
+    ):
         assert words in html
     assert 'name="form_token"' in html
-    assert 'multiple' in html  # several files at once
+    assert "multiple" in html  # several files at once
 
 
 def test_reporting_creates_the_incident_and_confirms_its_number(
@@ -72,7 +78,9 @@ def test_reporting_creates_the_incident_and_confirms_its_number(
     assert (incident.impact, incident.urgency, incident.priority.slug) == ("medium", "high", "high")
     assert incident.state == "escalated" and incident.group == people.group
     assert sorted(Attachment.objects.filter(incident=incident).values_list("name", flat=True)) == [
-        "log.txt", "screen.png"]
+        "log.txt",
+        "screen.png",
+    ]
     page = client.get(response["Location"]).content.decode()
     assert "INC-000001" in page
     assert "Priority: <strong" in page and "High" in page
@@ -87,7 +95,9 @@ def test_an_unrouted_category_says_the_desk_will_pass_it_on(
 ):
     loose = CategoryFactory(tenant=people.acme, name="Other", slug="other", group=None)
     client = login(people.rita)
-    post_report(client, form_data(people, category=str(loose.pk)), django_capture_on_commit_callbacks)
+    post_report(
+        client, form_data(people, category=str(loose.pk)), django_capture_on_commit_callbacks
+    )
     incident = Incident.objects.get(tenant=people.acme)
     assert incident.state == "reported"
     page = client.get(reverse("portal-incident-reported", args=["acme", 1])).content.decode()
@@ -163,8 +173,10 @@ def test_a_resubmitted_form_creates_one_incident_and_shows_the_first(
     first = post_report(client, data, django_capture_on_commit_callbacks)
     second = post_report(client, data, django_capture_on_commit_callbacks)
     assert Incident.objects.filter(tenant=people.acme).count() == 1
-    assert first["Location"] == second["Location"] == reverse(
-        "portal-incident-reported", args=["acme", 1]
+    assert (
+        first["Location"]
+        == second["Location"]
+        == reverse("portal-incident-reported", args=["acme", 1])
     )
     assert len(mail.outbox) == 1  # one acknowledgement, not two
     assert ReportSubmission.objects.get().incident.number == 1

@@ -22,19 +22,34 @@ def printers(people, desk):
     open_one = desk.report(title="Printer on floor 3 jams", user=people.alice)
     closed = desk.report(title="Printer on floor 3 jams again", user=people.alice)
     closed = desk.resolve(closed)
-    desk.run(services.incident_close, incident=closed, actor=people.actor(people.alice),
-             on_reporters_word=True)
+    desk.run(
+        services.incident_close,
+        incident=closed,
+        actor=people.actor(people.alice),
+        on_reporters_word=True,
+    )
     cancelled = desk.report(title="Printer floor 3 paper jam", user=people.alice)
-    desk.run(services.incident_cancel, incident=cancelled, actor=people.actor(people.alice),
-             reason="Reported twice")
+    desk.run(
+        services.incident_cancel,
+        incident=cancelled,
+        actor=people.actor(people.alice),
+        reason="Reported twice",
+    )
     globex_net = CategoryFactory(tenant=people.globex, name="Net", slug="net")
     foreign = desk.run(
-        services.incident_report, actor=people.actor(people.charlie, people.globex),
-        title="Printer on floor 3 jams", category=globex_net,
+        services.incident_report,
+        actor=people.actor(people.charlie, people.globex),
+        title="Printer on floor 3 jams",
+        category=globex_net,
     )
     unrelated = desk.report(title="Email bounces", user=people.alice)
-    return {"open": open_one, "closed": closed, "cancelled": cancelled, "foreign": foreign,
-            "unrelated": unrelated}
+    return {
+        "open": open_one,
+        "closed": closed,
+        "cancelled": cancelled,
+        "foreign": foreign,
+        "unrelated": unrelated,
+    }
 
 
 def test_suggestions_are_only_the_tenants_open_incidents(people, login, printers):
@@ -52,9 +67,7 @@ def test_a_short_title_suggests_nothing(people, login, printers):
 
 
 @pytest.mark.postgres
-def test_suggestions_catch_what_the_reporter_is_still_typing_on_postgres(
-    people, login, printers
-):
+def test_suggestions_catch_what_the_reporter_is_still_typing_on_postgres(people, login, printers):
     client = login(people.rita)
     assert printers["open"].reference in similar(client, "printe")  # prefix of the last word
     assert printers["open"].reference in similar(client, "priner jamming")  # typo and stem
