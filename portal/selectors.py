@@ -32,6 +32,12 @@ TIMELINE_KINDS = (
     EventKind.JOINED,
 )
 SIMILAR_LIMIT = 5
+# Words too common to suggest anything by themselves (PostgreSQL's stemmer drops its own).
+COMMON_WORDS = (
+    "the and for not can cannot with from this that does doesn don won isn work working "
+    "any all our has have had was were are but you your again since"
+)
+STOP_WORDS = frozenset(COMMON_WORDS.split())
 
 
 def visible_incidents(*, tenant: Tenant, user: User) -> QuerySet[Incident]:
@@ -73,7 +79,7 @@ def similar_open_incidents(*, tenant: Tenant, text: str) -> list[Incident]:
         incidents = _ranked_postgres(incidents, text, words)
     else:
         # The embedded SQLite default has no text search: any longer word of the title matches.
-        long_words = [w for w in words if len(w) >= 3] or words
+        long_words = [w for w in words if len(w) >= 3 and w not in STOP_WORDS] or words
         match = Q()
         for word in long_words:
             match |= Q(title__icontains=word)

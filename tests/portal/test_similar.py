@@ -128,3 +128,9 @@ def test_charlie_cannot_join_an_acme_incident(people, login, desk):
         reverse("portal-incident-join", args=["acme", incident.number])
     )
     assert response.status_code == 404
+
+
+def test_common_words_alone_suggest_nothing(people, login, printers):
+    html = similar(login(people.rita), "the printer")
+    assert printers["open"].reference in html
+    assert "This is my problem too" not in similar(login(people.rita), "not working again")
