@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
@@ -11,12 +13,12 @@ from incidents.services.comments import COMMENT_MAX, check_attachment
 from incidents.services.report import DESCRIPTION_MAX, TITLE_MAX
 from tenancy.models import Tenant
 
-IMPACT_CHOICES = [
+IMPACT_CHOICES: list[tuple[str, str]] = [
     (Level.LOW, "Only me"),
     (Level.MEDIUM, "My team or department"),
     (Level.HIGH, "The whole organisation or our customers"),
 ]
-URGENCY_CHOICES = [
+URGENCY_CHOICES: list[tuple[str, str]] = [
     (Level.LOW, "I can work around it"),
     (Level.MEDIUM, "My work is slowed down"),
     (Level.HIGH, "I cannot work at all"),
@@ -94,9 +96,8 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, tenant: Tenant, similar_url: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.for_tenant(tenant).filter(
-            is_active=True
-        )
+        category = cast(forms.ModelChoiceField, self.fields["category"])
+        category.queryset = Category.objects.for_tenant(tenant).filter(is_active=True)
         # As the title is typed, htmx asks for similar open incidents.
         self.fields["title"].widget.attrs.update(
             {
@@ -125,11 +126,11 @@ class CommentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=COMMENT_MAX,
     )
-    files = MultipleFileField(label="Attach files", required=False)
+    attachments = MultipleFileField(label="Attach files", required=False)
 
-    def clean(self) -> dict:
-        data = super().clean()
-        if not (data.get("body") or "").strip() and not data.get("files") and not self.errors:
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("body") or "").strip() and not data.get("attachments") and not self.errors:
             self.add_error("body", "Write a message or attach a file.")
         return data
 

@@ -74,7 +74,9 @@ def similar_open_incidents(*, tenant: Tenant, text: str) -> list[Incident]:
     words = re.findall(r"\w+", text.lower())
     if len("".join(words)) < 3:
         return []
-    incidents = Incident.objects.for_tenant(tenant).filter(state__in=OPEN_STATES)
+    incidents: QuerySet[Incident] = Incident.objects.for_tenant(tenant).filter(
+        state__in=OPEN_STATES
+    )
     if settings.IS_POSTGRES:
         incidents = _ranked_postgres(incidents, text, words)
     else:
@@ -210,7 +212,7 @@ def transition_words(event: IncidentEvent) -> tuple[str, str]:
 
 def state_in_words(incident: Incident) -> str:
     """The state as the reporter would say it."""
-    group = incident.group.name if incident.group_id else ""
+    group = incident.group.name if incident.group else ""
     match incident.state:
         case IncidentState.REPORTED:
             return "Received: waiting for the service desk to pick it up"

@@ -34,6 +34,8 @@ def portal_report(
     The token row is written first in the reporting transaction: a concurrent second submit
     waits on its unique index and then fails, so it never allocates a second number.
     """
+    if actor.user is None:
+        raise NotAllowed("Reports through the portal come from the desk's members.")
     try:
         with transaction.atomic():
             submission = ReportSubmission.objects.create(

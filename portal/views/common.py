@@ -5,14 +5,25 @@ from __future__ import annotations
 import uuid
 
 from django import forms
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, QueryDict
 
 from incidents.errors import IncidentError
 from incidents.models import Incident
 from portal.selectors import incident_for_requester
+from tenancy.actors import Actor
+from tenancy.models import Membership, Tenant, User
 
 
-def requester_incident(request: HttpRequest, number: int) -> Incident:
+class TenantRequest(HttpRequest):
+    """A request under /t/<slug>/ as TenantMiddleware leaves it (for type checkers only)."""
+
+    tenant: Tenant
+    membership: Membership
+    actor: Actor
+    user: User  # type: ignore[assignment]  # a member, never anonymous, once past the middleware
+
+
+def requester_incident(request: TenantRequest, number: int) -> Incident:
     """An incident the user reported or joined, in the URL's tenant; anything else is a 404."""
     incident = incident_for_requester(tenant=request.tenant, user=request.user, number=number)
     if incident is None:
@@ -28,8 +39,10 @@ def show_refusal(form: forms.Form, exc: IncidentError) -> None:
 
 def replace_value(form: forms.Form, name: str, value: object) -> None:
     """Change one submitted value (a fresh token or version) while keeping everything typed."""
-    form.data = form.data.copy()
-    form.data[form.add_prefix(name)] = str(value)
+    data = QueryDict(mutable=True)
+    data.update(form.data)
+    data[form.add_prefix(name)] = str(value)
+    form.data = data
 
 
 def new_token() -> uuid.UUID:

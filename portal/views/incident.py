@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,12 +16,12 @@ from incidents.services import comment_add
 from portal.forms import IMPACT_CHOICES, URGENCY_CHOICES, BrokenForm, CommentForm, FixedForm
 from portal.selectors import public_timeline, state_in_words
 from portal.services import incident_answer, incident_emails_set
-from portal.views.common import replace_value, requester_incident, show_refusal
+from portal.views.common import TenantRequest, replace_value, requester_incident, show_refusal
 
 ANSWER_FORMS = {"fixed": FixedForm, "broken": BrokenForm}
 
 
-def _page(request: HttpRequest, incident: Incident, **forms: Any) -> HttpResponse:
+def _page(request: TenantRequest, incident: Incident, **forms: Any) -> HttpResponse:
     answer_forms = {
         action: forms.get(action)
         or form_class(prefix=action, initial={"version": incident.version})
@@ -44,19 +44,19 @@ def _page(request: HttpRequest, incident: Incident, **forms: Any) -> HttpRespons
 
 
 @require_GET
-def incident_detail(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
+def incident_detail(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     return _page(request, requester_incident(request, number))
 
 
 @require_GET
-def incident_timeline(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
+def incident_timeline(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     incident = requester_incident(request, number)
     timeline = public_timeline(incident=incident, viewer=request.user)
     return render(request, "portal/_timeline.html", {"incident": incident, "timeline": timeline})
 
 
 @require_GET
-def incident_reported(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
+def incident_reported(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     """The confirmation right after reporting: the number, the priority, what happens next."""
     incident = requester_incident(request, number)
     context = {
@@ -68,7 +68,7 @@ def incident_reported(request: HttpRequest, tenant_slug: str, number: int) -> Ht
 
 
 @require_POST
-def incident_comment(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
+def incident_comment(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     incident = requester_incident(request, number)
     form = CommentForm(request.POST, request.FILES)
     if form.is_valid():
@@ -77,18 +77,18 @@ def incident_comment(request: HttpRequest, tenant_slug: str, number: int) -> Htt
                 incident=incident,
                 actor=request.actor,
                 body=form.cleaned_data["body"],
-                files=form.cleaned_data["files"],
+                files=form.cleaned_data["attachments"],
             )
         except IncidentError as exc:
             show_refusal(form, exc)
         else:
             messages.success(request, "Your message was added.")
             return redirect("portal-incident-detail", tenant_slug, number)
-    files_lost = bool(request.FILES.getlist("files"))
+    files_lost = bool(request.FILES.getlist("attachments"))
     return _page(request, incident, comment=form, files_lost=files_lost)
 
 
-def _answer(request: HttpRequest, number: int, action: str) -> HttpResponse:
+def _answer(request: TenantRequest, number: int, action: str) -> HttpResponse:
     incident = requester_incident(request, number)
     form = ANSWER_FORMS[action](request.POST, prefix=action)
     if form.is_valid():
@@ -120,17 +120,17 @@ def _answered(incident: Incident) -> str:
 
 
 @require_POST
-def incident_fixed(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
+def incident_fixed(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     return _answer(request, number, "fixed")
 
 
 @require_POST
-def incident_broken(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
+def incident_broken(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     return _answer(request, number, "broken")
 
 
 @require_POST
-def incident_emails(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
+def incident_emails(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     incident = requester_incident(request, number)
     muted = request.POST.get("muted") == "1"
     incident_emails_set(incident=incident, address=request.user.email, muted=muted)
@@ -143,7 +143,7 @@ def incident_emails(request: HttpRequest, tenant_slug: str, number: int) -> Http
 
 @require_GET
 def attachment_download(
-    request: HttpRequest, tenant_slug: str, number: int, attachment_id: int
+    request: TenantRequest, tenant_slug: str, number: int, attachment_id: int
 ) -> FileResponse:
     """Only public files of a visible incident; an internal one is a 404 like a missing one."""
     incident = requester_incident(request, number)

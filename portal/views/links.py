@@ -6,6 +6,8 @@ acts. The link is checked again on POST, and the service checks the incident's v
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -65,7 +67,7 @@ def _reporter_actor(incident: Incident) -> Actor | None:
 def answer_link(request: HttpRequest, tenant_slug: str, number: int, token: str) -> HttpResponse:
     incident = _linked_incident(tenant_slug, number)
     link = answer_link_check(token, incident)
-    context = {"incident": incident, "link": link, "link_tenant": incident.tenant}
+    context: dict[str, Any] = {"incident": incident, "link": link, "link_tenant": incident.tenant}
     if not link.usable:
         return render(
             request, "portal/answer_link.html", context, status=PROBLEM_STATUS[link.problem]
@@ -99,7 +101,11 @@ def unsubscribe_link(
 ) -> HttpResponse:
     incident = _linked_incident(tenant_slug, number)
     address = unsubscribe_address(token, incident)
-    context = {"incident": incident, "address": address, "link_tenant": incident.tenant}
+    context: dict[str, Any] = {
+        "incident": incident,
+        "address": address,
+        "link_tenant": incident.tenant,
+    }
     if address is None:
         return render(request, "portal/unsubscribe.html", context, status=400)
     if request.method == "POST":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,14 +16,14 @@ from portal.forms import ReportForm
 from portal.selectors import my_incidents as my_incidents_query
 from portal.selectors import similar_open_incidents, visible_incidents
 from portal.services import AlreadySubmitted, portal_report
-from portal.views.common import new_token, replace_value, show_refusal
+from portal.views.common import TenantRequest, new_token, replace_value, show_refusal
 
 SHOWS = {"open": "Open", "closed": "Closed", "all": "All"}
 PAGE_SIZE = 25
 
 
 @require_http_methods(["GET", "POST"])
-def report(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def report(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     similar_url = reverse("portal-similar", args=[tenant_slug])
     if request.method == "GET":
         form = ReportForm(
@@ -57,7 +57,7 @@ def report(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @require_GET
-def similar(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def similar(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     incidents = similar_open_incidents(tenant=request.tenant, text=request.GET.get("title", ""))
     followed = set(
         visible_incidents(tenant=request.tenant, user=request.user)
@@ -68,7 +68,7 @@ def similar(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @require_POST
-def incident_join(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
+def incident_join(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.for_tenant(request.tenant), number=number)
     try:
         joined = join_service(incident=incident, actor=request.actor, user=request.user)
@@ -86,7 +86,7 @@ def incident_join(request: HttpRequest, tenant_slug: str, number: int) -> HttpRe
 
 
 @require_GET
-def my_incidents(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def my_incidents(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     show = request.GET.get("show", "open")
     if show not in SHOWS:
         show = "open"

@@ -118,7 +118,7 @@ def test_the_reporter_replies_with_files(people, login, busy, django_capture_on_
             url("portal-incident-comment", busy),
             {
                 "body": "Restarted, same thing.",
-                "files": [SimpleUploadedFile("shot.png", b"\x89PNG")],
+                "attachments": [SimpleUploadedFile("shot.png", b"\x89PNG")],
             },
             follow=True,
         )
@@ -134,7 +134,7 @@ def test_an_empty_reply_is_refused_and_a_bad_file_keeps_the_text(people, login, 
     assert "Write a message or attach a file." in html
     html = client.post(
         url("portal-incident-comment", busy),
-        {"body": "Here is the installer", "files": [SimpleUploadedFile("x.exe", b"MZ")]},
+        {"body": "Here is the installer", "attachments": [SimpleUploadedFile("x.exe", b"MZ")]},
     ).content.decode()
     assert "x.exe: this type of file is not accepted." in html
     assert "Here is the installer" in html and "Your files were not kept" in html
