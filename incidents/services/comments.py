@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Attachment, Comment, EventKind, HoldReason, Incident, IncidentState
+from incidents.notifications import notify_incident_people
 from incidents.rules import is_reporter
 from incidents.services.common import lock_incident, record_event, save_incident
 from tenancy.actors import Actor
@@ -105,6 +106,8 @@ def _after_comment(incident: Incident, actor: Actor, comment: Comment) -> None:
         data={"comment_id": comment.pk, "attachments": comment.attachments.count()},
         public=comment.public,
     )
+    if comment.public and actor.is_agent_or_above and not actor.is_system:
+        notify_incident_people(incident, "reply", extra={"comment": comment})
     caller_replied = (
         comment.public
         and not actor.is_agent_or_above

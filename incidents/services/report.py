@@ -104,4 +104,5 @@ def _route(incident: Incident) -> Incident:
         group=group,
         assignee=assignee,
         reason=f"Routing rule of category {incident.category.name}",
+        notify=False,  # the acknowledgement just sent says where it goes
     )

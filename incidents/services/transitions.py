@@ -18,6 +18,7 @@ from incidents.models import (
     Participant,
     ResolutionCode,
 )
+from incidents.notifications import notify_incident_people
 from incidents.rules import check_transition
 from incidents.services.common import lock_incident, record_event, save_incident
 from tenancy.actors import Actor
@@ -84,8 +85,13 @@ def incident_escalate(
     assignee: User | None = None,
     reason: str = "",
     expected_version: int | None = None,
+    notify: bool = True,
 ) -> Incident:
-    """Hand the incident to a group and/or an agent (functional or hierarchical escalation)."""
+    """Hand the incident to a group and/or an agent (functional or hierarchical escalation).
+
+    `notify=False` when the caller already tells the reporter (routing at report time, whose
+    acknowledgement says where it goes; first-contact resolution, whose resolved email does).
+    """
     _check_group(actor, group)
     _staff_member(actor, assignee, "assignee")
     incident = _lock(incident, "escalate", actor, expected_version)
@@ -109,7 +115,10 @@ def incident_escalate(
         "assignee": assignee.email if assignee else None,
         "from_group": incident.group.name if incident.group else None,
     }
-    return _apply(incident, "escalate", actor=actor, changes=changes, reason=reason, data=data)
+    escalated = _apply(incident, "escalate", actor=actor, changes=changes, reason=reason, data=data)
+    if notify:
+        notify_incident_people(escalated, "escalated")
+    return escalated
 
 
 @transaction.atomic
@@ -119,6 +128,7 @@ def incident_accept(
     actor: Actor,
     assignee: User | None = None,
     expected_version: int | None = None,
+    notify: bool = True,
 ) -> Incident:
     """Take the incident and start diagnosis; this acknowledges it (ends the response clock)."""
     if assignee is None:
@@ -141,7 +151,12 @@ def incident_accept(
         changes["acknowledged_at"] = now
     if incident.assignee_id and incident.assignee_id != assignee.pk:
         changes["reassignment_count"] = incident.reassignment_count + 1
-    return _apply(incident, "accept", actor=actor, changes=changes, data={"assignee": assignee.email})
+    accepted = _apply(
+        incident, "accept", actor=actor, changes=changes, data={"assignee": assignee.email}
+    )
+    if notify:
+        notify_incident_people(accepted, "work_started")
+    return accepted
 
 
 @transaction.atomic
@@ -157,11 +172,14 @@ def incident_hold(
         kinds = ", ".join(HoldReason.values)
         raise InvalidInput(f"Choose why it waits: one of {kinds}.", field="hold_reason")
     incident = _lock(incident, "hold", actor, expected_version)
-    return _apply(
+    held = _apply(
         incident, "hold", actor=actor,
         changes={"hold_reason": hold_reason, "on_hold_at": timezone.now()},
         reason=note, data={"hold_reason": hold_reason},
     )
+    if hold_reason == HoldReason.AWAITING_CALLER:
+        notify_incident_people(held, "awaiting_you", extra={"note": note.strip()})
+    return held
 
 
 @transaction.atomic
@@ -201,7 +219,7 @@ def incident_resolve(
             field="resolution_notes",
         )
     incident = _lock(incident, "resolve", actor, expected_version)
-    return _apply(
+    resolved = _apply(
         incident, "resolve", actor=actor,
         changes={
             "resolution_code": code,
@@ -211,6 +229,8 @@ def incident_resolve(
         },
         data={"resolution_code": code.slug},
     )
+    notify_incident_people(resolved, "resolved", answer_links=True)
+    return resolved
 
 
 @transaction.atomic
@@ -228,9 +248,9 @@ def incident_resolve_first_contact(
     _resolution_code(actor, resolution_code)
     incident = incident_escalate(
         incident=incident, actor=actor, assignee=actor.user, group=incident.group,
-        reason="Resolved at first contact", expected_version=expected_version,
+        reason="Resolved at first contact", expected_version=expected_version, notify=False,
     )
-    incident = incident_accept(incident=incident, actor=actor)
+    incident = incident_accept(incident=incident, actor=actor, notify=False)
     return incident_resolve(
         incident=incident, actor=actor, resolution_code=resolution_code,
         resolution_notes=resolution_notes,
@@ -278,10 +298,12 @@ def incident_close(
         changes["satisfaction_rating"] = rating
         changes["satisfaction_comment"] = (comment or "").strip()
     incident = _lock(incident, "close", actor, expected_version, on_reporters_word)
-    return _apply(
+    closed = _apply(
         incident, "close", actor=actor, changes=changes, reason=(comment or "").strip(),
         data={"rating": rating, "on_reporters_word": on_reporters_word},
     )
+    notify_incident_people(closed, "closed")
+    return closed
 
 
 @transaction.atomic
