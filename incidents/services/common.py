@@ -25,6 +25,17 @@ def lock_incident(incident: Incident, *, actor: Actor, expected_version: int | N
     return locked
 
 
+def lock_in_order(actor: Actor, ids: list[int]) -> None:
+    """Lock several incidents at once, always in id order, so that lockers never deadlock."""
+    list(
+        Incident.objects.for_tenant(actor.tenant)
+        .select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def stale_error(incident: Incident, since_version: int) -> StaleIncident:
     changes = (
         IncidentEvent.objects.for_tenant(incident.tenant_id)
