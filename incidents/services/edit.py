@@ -3,6 +3,7 @@ diagnosis. Each is versioned like a transition and recorded as one event."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -20,6 +21,8 @@ DETAIL_FIELDS = ("title", "description", "category", "impact", "urgency")
 
 
 def _display(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
     if hasattr(value, "slug"):
         return value.slug
     if hasattr(value, "email"):

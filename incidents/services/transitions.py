@@ -141,8 +141,8 @@ def incident_accept(
         if actor.kind != "member":
             raise InvalidInput("Name the agent who takes the incident.", field="assignee")
         assignee = actor.user
-    _staff_member(actor, assignee, "assignee")
     incident = _lock(incident, "accept", actor, expected_version)
+    _staff_member(actor, assignee, "assignee")
     # Handing it to someone else is a manager's call, unless they belong to the group anyway.
     if not actor.is_manager and not may_take(incident, assignee.pk):
         raise NotAllowed(f"{assignee.email} is not an agent of the incident's group.")
