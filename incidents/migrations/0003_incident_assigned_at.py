@@ -12,15 +12,14 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0002_initial'),
+        ("incidents", "0002_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='assigned_at',
+            model_name="incident",
+            name="assigned_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),

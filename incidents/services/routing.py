@@ -15,12 +15,18 @@ def auto_assignee(group: AssignmentGroup) -> User | None:
     Idle is measured from the agent's latest assignment among the incidents they hold in the
     tenant, whatever their state; an agent who holds none is the most idle of all.
     """
-    agent_ids = Membership.objects.for_tenant(group.tenant_id).filter(
-        is_active=True, user__is_active=True, role__in=[Role.AGENT, Role.MANAGER, Role.ADMIN]
-    ).values("user_id")
-    member_ids = GroupMember.objects.for_tenant(group.tenant_id).filter(
-        group=group, user_id__in=agent_ids
-    ).values("user_id")
+    agent_ids = (
+        Membership.objects.for_tenant(group.tenant_id)
+        .filter(
+            is_active=True, user__is_active=True, role__in=[Role.AGENT, Role.MANAGER, Role.ADMIN]
+        )
+        .values("user_id")
+    )
+    member_ids = (
+        GroupMember.objects.for_tenant(group.tenant_id)
+        .filter(group=group, user_id__in=agent_ids)
+        .values("user_id")
+    )
     in_tenant = Q(assigned_incidents__tenant_id=group.tenant_id)
     open_filter = in_tenant & Q(assigned_incidents__state__in=OPEN_STATES)
     candidates = (
@@ -36,4 +42,6 @@ def auto_assignee(group: AssignmentGroup) -> User | None:
 
 
 def open_count_for(user: User, tenant_id: int) -> int:
-    return Incident.objects.for_tenant(tenant_id).filter(assignee=user, state__in=OPEN_STATES).count()
+    return (
+        Incident.objects.for_tenant(tenant_id).filter(assignee=user, state__in=OPEN_STATES).count()
+    )

@@ -22,11 +22,16 @@ from incidents.models import (
 from incidents.rules import check_transition, may_take, state_transitions
 from incidents.services.common import lock_in_order, lock_incident, record_event, save_incident
 from tenancy.actors import Actor
-from tenancy.models import Membership, STAFF_ROLES, User
+from tenancy.models import STAFF_ROLES, Membership, User
 
 
-def _lock(incident: Incident, name: str, actor: Actor, expected_version: int | None,
-          on_reporters_word: bool = False) -> Incident:
+def _lock(
+    incident: Incident,
+    name: str,
+    actor: Actor,
+    expected_version: int | None,
+    on_reporters_word: bool = False,
+) -> Incident:
     locked = lock_incident(incident, actor=actor, expected_version=expected_version)
     check_transition(actor, locked, name, on_reporters_word=on_reporters_word)
     return locked
@@ -63,9 +68,11 @@ def _apply(
 def _staff_member(actor: Actor, user: User | None, what: str) -> User | None:
     if user is None:
         return None
-    ok = Membership.objects.for_tenant(actor.tenant).filter(
-        user=user, is_active=True, role__in=STAFF_ROLES
-    ).exists()
+    ok = (
+        Membership.objects.for_tenant(actor.tenant)
+        .filter(user=user, is_active=True, role__in=STAFF_ROLES)
+        .exists()
+    )
     if not ok or not user.is_active:
         raise InvalidInput(f"{user.email} is not an active agent of this desk.", field=what)
     return user
@@ -152,7 +159,9 @@ def incident_accept(
         changes["diagnosing_at"] = now
     if incident.acknowledged_at is None:
         changes["acknowledged_at"] = now
-    return _apply(incident, "accept", actor=actor, changes=changes, data={"assignee": assignee.email})
+    return _apply(
+        incident, "accept", actor=actor, changes=changes, data={"assignee": assignee.email}
+    )
 
 
 @transaction.atomic
@@ -169,9 +178,12 @@ def incident_hold(
         raise InvalidInput(f"Choose why it waits: one of {kinds}.", field="hold_reason")
     incident = _lock(incident, "hold", actor, expected_version)
     return _apply(
-        incident, "hold", actor=actor,
+        incident,
+        "hold",
+        actor=actor,
         changes={"hold_reason": hold_reason, "on_hold_at": timezone.now()},
-        reason=note, data={"hold_reason": hold_reason},
+        reason=note,
+        data={"hold_reason": hold_reason},
     )
 
 
@@ -184,8 +196,12 @@ def incident_resume(
     if incident.diagnosing_at is None:  # held before anyone accepted it
         changes["diagnosing_at"] = timezone.now()
     return _apply(
-        incident, "resume", actor=actor,
-        changes=changes, reason=note, data={"hold_reason": incident.hold_reason},
+        incident,
+        "resume",
+        actor=actor,
+        changes=changes,
+        reason=note,
+        data={"hold_reason": incident.hold_reason},
     )
 
 
@@ -221,7 +237,9 @@ def incident_resolve(
     notes = _resolution_notes(resolution_notes)
     incident = _lock(incident, "resolve", actor, expected_version)
     return _apply(
-        incident, "resolve", actor=actor,
+        incident,
+        "resolve",
+        actor=actor,
         changes={
             "resolution_code": code,
             "resolution_notes": notes,
@@ -259,12 +277,17 @@ def incident_resolve_first_contact(
             allowed=allowed,
         )
     incident = incident_escalate(
-        incident=current, actor=actor, assignee=actor.user, group=current.group,
+        incident=current,
+        actor=actor,
+        assignee=actor.user,
+        group=current.group,
         reason="Resolved at first contact",
     )
     incident = incident_accept(incident=incident, actor=actor)
     return incident_resolve(
-        incident=incident, actor=actor, resolution_code=resolution_code,
+        incident=incident,
+        actor=actor,
+        resolution_code=resolution_code,
         resolution_notes=resolution_notes,
     )
 
@@ -275,11 +298,14 @@ def incident_reopen(
 ) -> Incident:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Say what is still wrong, so the agent knows where to look.",
-                           field="reason")
+        raise InvalidInput(
+            "Say what is still wrong, so the agent knows where to look.", field="reason"
+        )
     incident = _lock(incident, "reopen", actor, expected_version)
     return _apply(
-        incident, "reopen", actor=actor,
+        incident,
+        "reopen",
+        actor=actor,
         changes={
             "reopen_count": incident.reopen_count + 1,
             "resolved_at": None,
@@ -313,7 +339,11 @@ def incident_close(
         changes["satisfaction_comment"] = (comment or "").strip()
     incident = _lock(incident, "close", actor, expected_version, on_reporters_word)
     return _apply(
-        incident, "close", actor=actor, changes=changes, reason=(comment or "").strip(),
+        incident,
+        "close",
+        actor=actor,
+        changes=changes,
+        reason=(comment or "").strip(),
         data={"rating": rating, "on_reporters_word": on_reporters_word},
     )
 
@@ -340,7 +370,9 @@ def incident_cancel(
         _check_original_open(duplicate_of)
         reason = reason or f"Duplicate of {duplicate_of.reference}"
     cancelled = _apply(
-        incident, "cancel", actor=actor,
+        incident,
+        "cancel",
+        actor=actor,
         changes={
             "cancel_reason": reason,
             "duplicate_of": duplicate_of,
@@ -357,7 +389,9 @@ def incident_cancel(
 
 def _check_duplicate_target(actor: Actor, incident: Incident, original: Incident) -> None:
     if original.tenant_id != actor.tenant.pk:
-        raise InvalidInput("No such incident to mark this one a duplicate of.", field="duplicate_of")
+        raise InvalidInput(
+            "No such incident to mark this one a duplicate of.", field="duplicate_of"
+        )
     if original.pk == incident.pk:
         raise InvalidInput("An incident cannot be a duplicate of itself.", field="duplicate_of")
 

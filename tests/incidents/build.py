@@ -97,19 +97,34 @@ def transition_call(people, name: str) -> tuple[User, Callable[[Incident], Incid
     """(the actor's user, a call running `name`) with a role the table allows for `name`."""
     alice, rita = people.actor(people.alice), people.actor(people.rita)
     calls: dict[str, tuple[User, Callable[[Incident], Incident]]] = {
-        "escalate": (people.alice, lambda i: services.incident_escalate(
-            incident=i, actor=alice, group=people.group, reason="Network issue")),
+        "escalate": (
+            people.alice,
+            lambda i: services.incident_escalate(
+                incident=i, actor=alice, group=people.group, reason="Network issue"
+            ),
+        ),
         "accept": (people.alice, lambda i: services.incident_accept(incident=i, actor=alice)),
-        "hold": (people.alice, lambda i: services.incident_hold(
-            incident=i, actor=alice, hold_reason="awaiting_change", note="CAB on Monday")),
+        "hold": (
+            people.alice,
+            lambda i: services.incident_hold(
+                incident=i, actor=alice, hold_reason="awaiting_change", note="CAB on Monday"
+            ),
+        ),
         "resume": (people.alice, lambda i: services.incident_resume(incident=i, actor=alice)),
         "resolve": (people.alice, lambda i: resolve(i, alice)),
-        "reopen": (people.rita, lambda i: services.incident_reopen(
-            incident=i, actor=rita, reason="Dropped again this morning")),
-        "close": (people.rita, lambda i: services.incident_close(
-            incident=i, actor=rita, rating=4)),
-        "cancel": (people.alice, lambda i: services.incident_cancel(
-            incident=i, actor=alice, reason="Reported by mistake")),
+        "reopen": (
+            people.rita,
+            lambda i: services.incident_reopen(
+                incident=i, actor=rita, reason="Dropped again this morning"
+            ),
+        ),
+        "close": (people.rita, lambda i: services.incident_close(incident=i, actor=rita, rating=4)),
+        "cancel": (
+            people.alice,
+            lambda i: services.incident_cancel(
+                incident=i, actor=alice, reason="Reported by mistake"
+            ),
+        ),
     }
     return calls[name]
 
@@ -117,5 +132,7 @@ def transition_call(people, name: str) -> tuple[User, Callable[[Incident], Incid
 def snapshot(incident: Incident) -> tuple:
     """What a refused call must leave untouched: the stored row and its events."""
     row = Incident.objects.values().get(pk=incident.pk)
-    events = list(IncidentEvent.objects.filter(incident_id=incident.pk).values_list("pk", flat=True))
+    events = list(
+        IncidentEvent.objects.filter(incident_id=incident.pk).values_list("pk", flat=True)
+    )
     return row, events

@@ -25,7 +25,9 @@ def test_a_requester_joins_an_open_incident_and_the_count_rises(people):
     assert (incident.affected_count, incident.version) == (2, seen + 1)  # the caller's copy too
     event = IncidentEvent.objects.filter(incident=incident).last()
     assert (event.kind, event.reason, event.incident_version) == (
-        "joined", "Ron is affected too", stored.version,
+        "joined",
+        "Ron is affected too",
+        stored.version,
     )
 
 
@@ -81,7 +83,9 @@ def test_cancelling_a_duplicate_moves_its_people_to_the_original(people):
     assert cancelled.cancel_reason == "Duplicate of INC-000001"
     cancel_event = IncidentEvent.objects.filter(incident=duplicate).last()
     assert (cancel_event.transition, cancel_event.reason, cancel_event.data) == (
-        "cancel", "Duplicate of INC-000001", {"duplicate_of": "INC-000001"},
+        "cancel",
+        "Duplicate of INC-000001",
+        {"duplicate_of": "INC-000001"},
     )
     stored = Incident.objects.get(pk=original.pk)
     assert followers(stored) == {"ron@acme.test", "paula@acme.test"}
@@ -96,12 +100,16 @@ def test_the_originals_reporter_does_not_join_their_own_incident(people):
     original = report(people)
     duplicate = report(people, title="VPN again")  # rita reports twice
     services.incident_cancel(
-        incident=duplicate, actor=people.actor(people.alice), reason="Same outage",
+        incident=duplicate,
+        actor=people.actor(people.alice),
+        reason="Same outage",
         duplicate_of=original,
     )
     stored = Incident.objects.get(pk=original.pk)
     assert (followers(stored), stored.affected_count, stored.version) == (
-        set(), 1, original.version,
+        set(),
+        1,
+        original.version,
     )
     assert Incident.objects.get(pk=duplicate.pk).cancel_reason == "Same outage"
 

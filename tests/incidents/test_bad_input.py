@@ -16,9 +16,7 @@ def test_reporting_with_a_wrong_impact_is_refused(people, impact):
     with pytest.raises(InvalidInput) as refused:
         report(people, impact=impact)
     assert refused.value.field == "impact"
-    assert refused.value.message == (
-        f"Impact must be one of high, medium or low (got {impact!r})."
-    )
+    assert refused.value.message == (f"Impact must be one of high, medium or low (got {impact!r}).")
     assert not Incident.objects.exists()
 
 
@@ -37,7 +35,8 @@ def test_a_title_too_long_is_refused(people):
     with pytest.raises(InvalidInput) as refused:
         report(people, title="x" * 201)
     assert (refused.value.field, refused.value.message) == (
-        "title", "The title is limited to 200 characters.",
+        "title",
+        "The title is limited to 200 characters.",
     )
     assert report(people, title="x" * 200).title == "x" * 200
 
@@ -52,7 +51,8 @@ def test_a_category_of_another_tenant_is_refused(people):
     with pytest.raises(InvalidInput) as refused:
         report(people, category=globex_category)
     assert (refused.value.field, refused.value.message) == (
-        "category", "Choose one of the categories offered.",
+        "category",
+        "Choose one of the categories offered.",
     )
     assert not Incident.objects.exists()
 
@@ -62,7 +62,8 @@ def test_an_edit_to_a_category_of_another_tenant_is_refused(people):
     before = snapshot(incident)
     with pytest.raises(InvalidInput, match="Choose one of the categories offered"):
         services.incident_update(
-            incident=incident, actor=people.actor(people.alice),
+            incident=incident,
+            actor=people.actor(people.alice),
             category=CategoryFactory(tenant=people.globex),
         )
     assert snapshot(incident) == before
@@ -77,7 +78,8 @@ def test_an_agent_cannot_report_for_someone_outside_the_tenant(people):
     with pytest.raises(InvalidInput) as refused:
         report(people, actor=people.actor(people.alice), reporter=people.charlie)
     assert (refused.value.field, refused.value.message) == (
-        "reporter", "charlie@globex.test is not a member of this desk.",
+        "reporter",
+        "charlie@globex.test is not a member of this desk.",
     )
 
 
@@ -126,7 +128,8 @@ def test_resolving_requires_a_known_resolution_code(people, code):
     with pytest.raises(InvalidInput) as refused:
         _resolve(people, incident, resolution_code=code)
     assert (refused.value.field, refused.value.message) == (
-        "resolution_code", "Choose a resolution code.",
+        "resolution_code",
+        "Choose a resolution code.",
     )
     assert snapshot(incident) == before
 
@@ -162,7 +165,8 @@ def test_a_rating_outside_one_to_five_is_refused(people, rating):
     with pytest.raises(InvalidInput) as refused:
         services.incident_close(incident=incident, actor=people.actor(people.rita), rating=rating)
     assert (refused.value.field, refused.value.message) == (
-        "rating", "The rating is a whole number from 1 to 5.",
+        "rating",
+        "The rating is a whole number from 1 to 5.",
     )
     assert snapshot(incident) == before
 
@@ -188,11 +192,14 @@ def test_an_incident_cannot_be_a_duplicate_of_itself(people):
     before = snapshot(incident)
     with pytest.raises(InvalidInput) as refused:
         services.incident_cancel(
-            incident=incident, actor=people.actor(people.alice), reason="",
+            incident=incident,
+            actor=people.actor(people.alice),
+            reason="",
             duplicate_of=Incident.objects.get(pk=incident.pk),
         )
     assert (refused.value.field, refused.value.message) == (
-        "duplicate_of", "An incident cannot be a duplicate of itself.",
+        "duplicate_of",
+        "An incident cannot be a duplicate of itself.",
     )
     assert snapshot(incident) == before
 
@@ -208,7 +215,8 @@ def test_an_incident_cannot_be_a_duplicate_of_another_tenants_incident(people):
             incident=incident, actor=people.actor(people.alice), reason="", duplicate_of=theirs
         )
     assert (refused.value.field, refused.value.message) == (
-        "duplicate_of", "No such incident to mark this one a duplicate of.",
+        "duplicate_of",
+        "No such incident to mark this one a duplicate of.",
     )
     assert (snapshot(incident), snapshot(theirs)) == (before, theirs_before)
 

@@ -15,7 +15,9 @@ from tests.incidents.build import incident_in, requester, snapshot
 def hold(people, reason: str) -> Incident:
     incident = incident_in(people, "diagnosing")
     return services.incident_hold(
-        incident=incident, actor=people.actor(people.alice), hold_reason=reason,
+        incident=incident,
+        actor=people.actor(people.alice),
+        hold_reason=reason,
         note="Asked the caller for the error message",
     )
 
@@ -57,7 +59,9 @@ def test_the_callers_reply_resumes_an_incident_awaiting_the_caller(people):
     comment_event, resume_event = list(IncidentEvent.objects.filter(incident=incident))[-2:]
     assert (comment_event.kind, comment_event.actor_user) == ("comment", people.rita)
     assert (resume_event.transition, resume_event.from_state, resume_event.to_state) == (
-        "resume", "on_hold", "diagnosing",
+        "resume",
+        "on_hold",
+        "diagnosing",
     )
     assert (resume_event.actor_kind, resume_event.reason) == ("system", "Rita Requester replied")
     assert resume_event.data == {"hold_reason": "awaiting_caller"}
@@ -127,13 +131,13 @@ def test_an_attachment_over_the_size_limit_is_refused(people, settings):
     before = snapshot(incident)
     with pytest.raises(InvalidInput) as refused:
         services.comment_add(
-            incident=incident, actor=people.actor(people.rita), body="Log attached",
+            incident=incident,
+            actor=people.actor(people.rita),
+            body="Log attached",
             files=[upload("vpn.log.txt", 4096, "text/plain")],
         )
     assert refused.value.field == "attachments"
-    assert refused.value.message == (
-        "vpn.log.txt is 4.0\xa0KB; files are limited to 2.0\xa0KB."
-    )
+    assert refused.value.message == ("vpn.log.txt is 4.0\xa0KB; files are limited to 2.0\xa0KB.")
     assert snapshot(incident) == before
     assert not Comment.objects.exists() and not Attachment.objects.exists()
 
@@ -144,7 +148,8 @@ def test_an_attachment_of_a_refused_type_is_refused(people, name):
     before = snapshot(incident)
     with pytest.raises(InvalidInput) as refused:
         services.attachment_add(
-            incident=incident, actor=people.actor(people.rita),
+            incident=incident,
+            actor=people.actor(people.rita),
             upload=upload(name, 10, "image/png"),  # the browser's word is not trusted
         )
     assert refused.value.message.startswith(f"{name}: this type of file is not accepted.")
@@ -155,12 +160,16 @@ def test_an_attachment_of_a_refused_type_is_refused(people, name):
 def test_an_accepted_attachment_is_stored_with_the_comment(people):
     incident = incident_in(people, "diagnosing")
     comment = services.comment_add(
-        incident=incident, actor=people.actor(people.rita), body="Screenshot",
+        incident=incident,
+        actor=people.actor(people.rita),
+        body="Screenshot",
         files=[upload("error.png", 100)],
     )
     attachment = Attachment.objects.get()
     assert (attachment.comment, attachment.tenant, attachment.content_type) == (
-        comment, people.acme, "image/png",
+        comment,
+        people.acme,
+        "image/png",
     )
     assert (attachment.size, attachment.public, attachment.uploaded_by) == (100, True, people.rita)
     assert attachment.file.read() == b"x" * 100
@@ -172,6 +181,8 @@ def test_a_requester_cannot_attach_an_internal_file(people):
     incident = incident_in(people, "diagnosing")
     with pytest.raises(NotAllowed, match="Only the desk's agents can attach internal files"):
         services.attachment_add(
-            incident=incident, actor=people.actor(people.rita),
-            upload=upload("notes.txt", 10), public=False,
+            incident=incident,
+            actor=people.actor(people.rita),
+            upload=upload("notes.txt", 10),
+            public=False,
         )

@@ -16,12 +16,18 @@ from tests.incidents.build import incident_in, member, requester, snapshot
 def test_raising_impact_rederives_priority_and_records_why(people):
     incident = incident_in(people, "diagnosing")  # medium x medium: medium
     updated = services.incident_update(
-        incident=incident, actor=people.actor(people.alice), impact="high", urgency="high",
+        incident=incident,
+        actor=people.actor(people.alice),
+        impact="high",
+        urgency="high",
         reason="The whole sales floor is offline",
     )
     stored = Incident.objects.select_related("priority").get(pk=incident.pk)
     assert (stored.impact, stored.urgency, stored.priority.slug, stored.priority_rank) == (
-        "high", "high", "high", 1,
+        "high",
+        "high",
+        "high",
+        1,
     )
     assert updated.version == stored.version == incident.version + 1
     event = IncidentEvent.objects.filter(incident=incident).last()
@@ -44,7 +50,8 @@ def test_changing_urgency_without_a_reason_is_refused(people):
             incident=incident, actor=people.actor(people.alice), urgency="low", reason="  "
         )
     assert (refused.value.field, refused.value.message) == (
-        "reason", "Say why impact or urgency changes.",
+        "reason",
+        "Say why impact or urgency changes.",
     )
     assert snapshot(incident) == before
 
@@ -95,8 +102,10 @@ def test_a_stale_edit_is_refused_naming_who_changed_what(people):
     before = snapshot(incident)
     with pytest.raises(StaleIncident) as refused:
         services.incident_update(
-            incident=incident, actor=people.actor(people.alice),
-            description="Tried another client", expected_version=seen,
+            incident=incident,
+            actor=people.actor(people.alice),
+            description="Tried another client",
+            expected_version=seen,
         )
     assert refused.value.message == (
         "INC-000001 was changed by someone else since you opened it: Bob Agent changed title. "
@@ -109,8 +118,11 @@ def test_a_stale_edit_is_refused_naming_who_changed_what(people):
 def test_an_agent_reassigns_within_the_group_and_the_count_rises(people):
     incident = incident_in(people, "diagnosing")  # alice holds it
     moved = services.incident_reassign(
-        incident=incident, actor=people.actor(people.alice), group=people.group,
-        assignee=people.bob, reason="Bob knows this router",
+        incident=incident,
+        actor=people.actor(people.alice),
+        group=people.group,
+        assignee=people.bob,
+        reason="Bob knows this router",
     )
     assert (moved.assignee, moved.reassignment_count, moved.state) == (people.bob, 1, "diagnosing")
     assert moved.assigned_at is not None and moved.assigned_at > incident.assigned_at
@@ -168,7 +180,9 @@ def test_recording_one_diagnosis_field_keeps_the_others(people):
     incident = incident_in(people, "diagnosing")
     alice = people.actor(people.alice)
     services.incident_record_diagnosis(
-        incident=incident, actor=alice, root_cause="Expired certificate",
+        incident=incident,
+        actor=alice,
+        root_cause="Expired certificate",
         workaround="Use the web VPN",
     )
     services.incident_record_diagnosis(
@@ -176,7 +190,9 @@ def test_recording_one_diagnosis_field_keeps_the_others(people):
     )
     stored = Incident.objects.get(pk=incident.pk)
     assert (stored.cause_category, stored.root_cause, stored.workaround) == (
-        "Config", "Expired certificate", "Use the web VPN",
+        "Config",
+        "Expired certificate",
+        "Use the web VPN",
     )
     notes = IncidentEvent.objects.filter(incident=incident, reason="Diagnosis")
     assert [e.public for e in notes] == [False, False]

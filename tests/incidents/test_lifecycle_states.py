@@ -75,11 +75,11 @@ def test_a_transition_from_the_wrong_state_is_refused_and_changes_nothing(people
 def test_a_resolved_incident_refuses_hold_and_names_reopen_and_close(people):
     incident = incident_in(people, "resolved")
     with pytest.raises(InvalidTransition) as refused:
-        services.incident_hold(incident=incident, actor=people.actor(people.alice),
-                               hold_reason="awaiting_caller")
+        services.incident_hold(
+            incident=incident, actor=people.actor(people.alice), hold_reason="awaiting_caller"
+        )
     assert refused.value.message == (
-        "INC-000001 is resolved; it cannot be put on hold from there. "
-        "Allowed now: reopen, close."
+        "INC-000001 is resolved; it cannot be put on hold from there. Allowed now: reopen, close."
     )
 
 
@@ -127,4 +127,3 @@ def test_resolving_at_first_contact_from_a_later_state_is_refused(people, state)
     assert "first contact" in refused.value.message
     assert refused.value.allowed == allowed_in(state)
     assert snapshot(incident) == before
-

@@ -55,27 +55,27 @@ def test_a_new_tenant_derives_priority_from_the_default_matrix(
     incident = report(people, impact=impact, urgency=urgency)
     stored = Incident.objects.select_related("priority").get(pk=incident.pk)
     assert (stored.priority.slug, stored.priority.rank, stored.priority_rank) == (
-        level, rank, rank,
+        level,
+        rank,
+        rank,
     )
     reported = IncidentEvent.objects.get(incident=incident, kind="reported")
     assert reported.data == {"impact": impact, "urgency": urgency, "priority": level}
 
 
 def switch_to_itil(people) -> int:
-    return services.matrix_set(
-        actor=people.actor(people.ada), scale=ITIL_SCALE, matrix=ITIL_MATRIX
-    )
+    return services.matrix_set(actor=people.actor(people.ada), scale=ITIL_SCALE, matrix=ITIL_MATRIX)
 
 
 @pytest.mark.parametrize(("impact", "urgency", "level", "rank"), ITIL_CELLS)
-def test_a_tenant_on_the_itil_scale_derives_all_five_levels(
-    people, impact, urgency, level, rank
-):
+def test_a_tenant_on_the_itil_scale_derives_all_five_levels(people, impact, urgency, level, rank):
     switch_to_itil(people)
     incident = report(people, impact=impact, urgency=urgency)
     stored = Incident.objects.select_related("priority").get(pk=incident.pk)
     assert (stored.priority.slug, stored.priority.label, stored.priority_rank) == (
-        level, dict(ITIL_SCALE)[level], rank,
+        level,
+        dict(ITIL_SCALE)[level],
+        rank,
     )
 
 
@@ -117,7 +117,11 @@ def test_the_scale_is_shown_in_its_new_order(people):
     switch_to_itil(people)
     active = PriorityLevel.objects.for_tenant(people.acme).filter(is_active=True)
     assert list(active.order_by("rank").values_list("slug", "rank")) == [
-        ("critical", 1), ("high", 2), ("moderate", 3), ("low", 4), ("planning", 5),
+        ("critical", 1),
+        ("high", 2),
+        ("moderate", 3),
+        ("low", 4),
+        ("planning", 5),
     ]
 
 

@@ -114,5 +114,7 @@ def test_auto_assign_in_a_group_without_members_escalates_to_the_group(people):
     auto_assign(people)
     incident = report(people)
     assert (incident.state, incident.group, incident.assignee) == (
-        "escalated", people.group, None,
+        "escalated",
+        people.group,
+        None,
     )

@@ -61,9 +61,7 @@ def assert_refused(people, name: str, actor: Actor, *, says: str) -> None:
     assert snapshot(incident) == before
 
 
-@pytest.mark.parametrize(
-    "name", ["escalate", "accept", "hold", "resume", "resolve", "cancel"]
-)
+@pytest.mark.parametrize("name", ["escalate", "accept", "hold", "resume", "resolve", "cancel"])
 def test_the_reporting_requester_cannot_run_desk_transitions(people, name):
     assert_refused(people, name, people.actor(people.rita), says="only the desk's agents")
 
@@ -84,7 +82,9 @@ def test_the_reporter_may_reopen_or_close_their_incident(people, name):
 def test_an_agent_outside_the_group_cannot_accept(people):
     gina = member(people, "gina@acme.test", Role.AGENT, "Gina Agent")
     assert_refused(
-        people, "accept", people.actor(gina),
+        people,
+        "accept",
+        people.actor(gina),
         says="only an agent of the incident's group or a manager can accept it",
     )
 
@@ -127,7 +127,9 @@ def test_an_incident_escalated_to_one_agent_is_accepted_by_that_agent_only(peopl
 
 def test_an_agent_closes_only_on_the_reporters_word(people):
     assert_refused(
-        people, "close", people.actor(people.alice),
+        people,
+        "close",
+        people.actor(people.alice),
         says="an agent closes an incident only on the reporter's word",
     )
     incident = incident_in(people, "resolved")
@@ -155,7 +157,9 @@ def test_the_system_runs_its_own_transitions(people, name):
     done = run(name, incident, Actor.system(people.acme, "Parent incident"), people)
     event = IncidentEvent.objects.filter(incident=incident).last()
     assert (event.transition, event.actor_kind, event.actor_name) == (
-        name, "system", "Parent incident",
+        name,
+        "system",
+        "Parent incident",
     )
     assert done.state == event.to_state
 
@@ -183,7 +187,9 @@ def test_an_integration_accepts_only_for_an_agent_of_the_group(people):
     event = IncidentEvent.objects.filter(incident=incident).last()
     assert accepted.assignee == people.alice
     assert (event.actor_kind, event.actor_name, event.actor_user) == (
-        "integration", "Monitoring bridge", None,
+        "integration",
+        "Monitoring bridge",
+        None,
     )
 
 
@@ -196,8 +202,10 @@ def test_a_requester_cannot_resolve_at_first_contact(people):
     before = snapshot(incident)
     with pytest.raises(NotAllowed, match="Only an agent can resolve an incident at first contact"):
         services.incident_resolve_first_contact(
-            incident=incident, actor=people.actor(people.rita),
-            resolution_code="user-error", resolution_notes="Restarted it myself",
+            incident=incident,
+            actor=people.actor(people.rita),
+            resolution_code="user-error",
+            resolution_notes="Restarted it myself",
         )
     assert snapshot(incident) == before
 
