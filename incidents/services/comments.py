@@ -40,16 +40,16 @@ def _can_take_part(actor: Actor, incident: Incident) -> bool:
 def check_attachment(upload: UploadedFile) -> str:
     """The upload's content type, or a clear refusal of its size or type."""
     limit = settings.ATTACHMENT_MAX_BYTES
-    if upload.size > limit:
+    name, size = upload.name or "", upload.size or 0
+    if size > limit:
         raise InvalidInput(
-            f"{upload.name} is {filesizeformat(upload.size)}; files are limited to "
-            f"{filesizeformat(limit)}.",
+            f"{name} is {filesizeformat(size)}; files are limited to {filesizeformat(limit)}.",
             field="attachments",
         )
-    content_type = mimetypes.guess_type(upload.name)[0] or "application/octet-stream"
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
         raise InvalidInput(
-            f"{upload.name}: this type of file is not accepted. Send images, PDF, text, CSV, "
+            f"{name}: this type of file is not accepted. Send images, PDF, text, CSV, "
             "ZIP, Word or Excel files.",
             field="attachments",
         )
@@ -148,8 +148,8 @@ def _store_attachment(
         incident=incident,
         comment=comment,
         file=upload,
-        name=upload.name[:255],
-        size=upload.size,
+        name=(upload.name or "")[:255],
+        size=upload.size or 0,
         content_type=content_type,
         public=public,
         uploaded_by=actor.user,

@@ -6,19 +6,15 @@ from django.db import transaction
 
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import EventKind, Incident, Participant
-from incidents.services.common import lock_incident, record_event, save_incident
+from incidents.services.common import check_member, lock_incident, record_event, save_incident
 from tenancy.actors import Actor
-from tenancy.models import Membership, User
+from tenancy.models import User
 
 
 def _check_joiner(actor: Actor, user: User) -> None:
     if actor.is_requester and actor.user_id != user.pk:
         raise NotAllowed("You can only add yourself to an incident.")
-    member = Membership.objects.for_tenant(actor.tenant).filter(
-        user=user, is_active=True, user__is_active=True
-    )
-    if not member.exists():
-        raise InvalidInput(f"{user.email} is not a member of this desk.", field="user")
+    check_member(actor, user, field="user")
 
 
 @transaction.atomic

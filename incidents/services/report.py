@@ -10,11 +10,11 @@ from django.utils import timezone
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Category, EventKind, Incident
 from incidents.notifications import notify_incident_people
-from incidents.services.common import record_event
+from incidents.services.common import check_member, record_event
 from incidents.services.priority import check_level, priority_derive
 from incidents.services.routing import auto_assignee
 from tenancy.actors import Actor
-from tenancy.models import Membership, User
+from tenancy.models import User
 from tenancy.services import counter_next
 
 TITLE_MAX = 200
@@ -50,11 +50,7 @@ def _check_reporter(actor: Actor, reporter: User | None) -> User | None:
         return actor.user if actor.kind == "member" else None
     if actor.is_requester and reporter.pk != actor.user_id:
         raise NotAllowed("You can only report incidents in your own name.")
-    member = Membership.objects.for_tenant(actor.tenant).filter(
-        user=reporter, is_active=True, user__is_active=True
-    )
-    if not member.exists():
-        raise InvalidInput(f"{reporter.email} is not a member of this desk.", field="reporter")
+    check_member(actor, reporter, field="reporter")
     return reporter
 
 
@@ -127,8 +123,9 @@ def incident_report(
 
 def _route(incident: Incident) -> Incident:
     """A category's routing rule escalates to its group; without one it waits in Unassigned."""
-    group = incident.category.group if incident.category else None
-    if group is None or not group.is_active:
+    category = incident.category
+    group = category.group if category else None
+    if category is None or group is None or not group.is_active:
         return incident
     from incidents.services.transitions import incident_escalate
 
@@ -138,5 +135,5 @@ def _route(incident: Incident) -> Incident:
         actor=Actor.system(incident.tenant, "Routing"),
         group=group,
         assignee=assignee,
-        reason=f"Routing rule of category {incident.category.name}",
+        reason=f"Routing rule of category {category.name}",
     )

@@ -144,11 +144,10 @@ def incident_accept(
     expected_version: int | None = None,
 ) -> Incident:
     """Take the incident and start diagnosis; this acknowledges it (ends the response clock)."""
-    if assignee is None:
-        if actor.kind != "member":
-            raise InvalidInput("Name the agent who takes the incident.", field="assignee")
-        assignee = actor.user
     incident = _lock(incident, "accept", actor, expected_version)
+    assignee = assignee or actor.user
+    if assignee is None:
+        raise InvalidInput("Name the agent who takes the incident.", field="assignee")
     _staff_member(actor, assignee, "assignee")
     # Handing it to someone else is a manager's call, unless they belong to the group anyway.
     if not actor.is_manager and not may_take(incident, assignee.pk):
