@@ -11,7 +11,7 @@ from incidents.models import EventKind, Incident, Level, PriorityLevel, Priority
 from incidents.models.incident import OPEN_STATES
 from incidents.services.common import record_event, save_incident
 from tenancy.actors import Actor
-from tenancy.models import Tenant
+from tenancy.models import Tenant, TenantCounter
 
 LEVELS = [c.value for c in Level]
 MAX_LEVELS = 5
@@ -103,6 +103,10 @@ def matrix_set(
     _check_scale(scale)
     _check_matrix(matrix, {slug for slug, _ in scale})
     tenant = actor.tenant
+    # Reports in flight hold the incident counter until they commit: waiting for it here means
+    # every incident either is visible to the re-derivation below or reads the new matrix.
+    counter = TenantCounter.objects.for_tenant(tenant).filter(name="incident")
+    list(counter.select_for_update().values_list("pk", flat=True))
     existing = {lvl.slug: lvl for lvl in PriorityLevel.objects.for_tenant(tenant)}
     # Ranks are unique among active levels: retire them all, then bring back the new scale.
     PriorityLevel.objects.for_tenant(tenant).update(is_active=False)

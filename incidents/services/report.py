@@ -92,11 +92,14 @@ def incident_report(
     reporter = _check_reporter(actor, reporter)
     contact_name, contact_email = _clean_contact(contact_name, contact_email)
     tenant = actor.tenant
+    # The number first: its row lock also orders this report after a matrix change in flight
+    # (matrix_set takes the same lock), so the priority is read from the matrix as it ends up.
+    number = counter_next(tenant=tenant, name="incident")
     level = priority_derive(tenant=tenant, impact=impact, urgency=urgency)
     now = timezone.now()
     incident = Incident.objects.create(
         tenant=tenant,
-        number=counter_next(tenant=tenant, name="incident"),
+        number=number,
         title=title,
         description=description,
         impact=impact,

@@ -24,6 +24,19 @@ ALLOWED_FROM = {
     "close": {"resolved"},
     "cancel": {"reported", "escalated", "diagnosing", "on_hold"},
 }
+# The ITIL preset as an admin would type it on the matrix page.
+ITIL_SCALE = [
+    ("critical", "Critical"),
+    ("high", "High"),
+    ("moderate", "Moderate"),
+    ("low", "Low"),
+    ("planning", "Planning"),
+]
+ITIL_MATRIX = {
+    "high": {"high": "critical", "medium": "high", "low": "moderate"},
+    "medium": {"high": "high", "medium": "moderate", "low": "low"},
+    "low": {"high": "moderate", "medium": "low", "low": "planning"},
+}
 TARGET = {
     "escalate": "escalated",
     "accept": "diagnosing",

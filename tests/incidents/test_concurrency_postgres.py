@@ -15,7 +15,14 @@ from incidents import services
 from incidents.errors import IncidentError, InvalidInput, InvalidTransition, StaleIncident
 from incidents.models import Incident, IncidentEvent
 from tenancy.models import TenantCounter
-from tests.incidents.build import incident_in, report, requester, resolve
+from tests.incidents.build import (
+    ITIL_MATRIX,
+    ITIL_SCALE,
+    incident_in,
+    report,
+    requester,
+    resolve,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -269,3 +276,34 @@ def test_an_agent_resolving_while_the_caller_replies_keeps_one_story(transaction
     for (_, to), (frm, _) in zip(chain, chain[1:], strict=False):
         assert to == frm, chain  # every transition starts where the previous one ended
     assert chain[-1][1] == "resolved"
+
+
+def test_a_report_in_flight_during_a_matrix_change_ends_up_on_the_new_matrix(
+    transactional_db, people
+):
+    """A report still uncommitted while the admin switches to ITIL must not keep the old level."""
+    reported, go = threading.Event(), threading.Event()
+
+    def report_and_linger() -> Incident:
+        with transaction.atomic():
+            incident = report(people, impact="high", urgency="high")  # "high", rank 1, today
+            reported.set()
+            go.wait(30)  # still uncommitted while the matrix changes
+        return incident
+
+    def switch() -> int:
+        assert reported.wait(30)
+        return services.matrix_set(
+            actor=people.actor(people.ada), scale=ITIL_SCALE, matrix=ITIL_MATRIX
+        )
+
+    def release() -> None:
+        assert reported.wait(30)
+        threading.Event().wait(1)  # give the switch time to finish, if it did not wait
+        go.set()
+
+    outcomes = run_together(report_and_linger, switch, release)
+
+    assert [kind for kind, _ in outcomes] == ["ok"] * 3, outcomes
+    stored = Incident.objects.select_related("priority").get(pk=outcomes[0][1].pk)
+    assert (stored.priority.slug, stored.priority_rank) == ("critical", 1)

@@ -8,7 +8,7 @@ import pytest
 from incidents import services
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Incident, IncidentEvent, PriorityLevel, PriorityMatrixCell
-from tests.incidents.build import incident_in, report
+from tests.incidents.build import ITIL_MATRIX, ITIL_SCALE, incident_in, report
 
 # DESIGN.md's default matrix, cell by cell: (impact, urgency, level, rank).
 DEFAULT_CELLS = [
@@ -23,18 +23,6 @@ DEFAULT_CELLS = [
     ("low", "low", "low", 3),
 ]
 
-ITIL_SCALE = [
-    ("critical", "Critical"),
-    ("high", "High"),
-    ("moderate", "Moderate"),
-    ("low", "Low"),
-    ("planning", "Planning"),
-]
-ITIL_MATRIX = {
-    "high": {"high": "critical", "medium": "high", "low": "moderate"},
-    "medium": {"high": "high", "medium": "moderate", "low": "low"},
-    "low": {"high": "moderate", "medium": "low", "low": "planning"},
-}
 ITIL_CELLS = [
     ("high", "high", "critical", 1),
     ("high", "medium", "high", 2),
