@@ -74,7 +74,8 @@ def incident_update(
     if locked.is_final:
         raise InvalidInput(f"{locked.reference} is {locked.state}; it can no longer be changed.")
     changes = _detail_changes(actor, locked, values)
-    if {"impact", "urgency"} & set(changes) and not (reason or "").strip() and not actor.is_system:
+    reason = (reason or "").strip()
+    if {"impact", "urgency"} & set(changes) and not reason and not actor.is_system:
         raise InvalidInput("Say why impact or urgency changes.", field="reason")
     return _save_changes(locked, actor, changes, kind=EventKind.FIELD_CHANGED, reason=reason)
 

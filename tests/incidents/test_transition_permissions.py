@@ -13,7 +13,7 @@ from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Incident, IncidentEvent
 from tenancy.actors import Actor
 from tenancy.models import Role
-from tests.incidents.build import incident_in, member, requester, resolve, snapshot
+from tests.incidents.build import incident_in, member, report, requester, resolve, snapshot
 
 STATE_FOR = {
     "escalate": "reported",
@@ -139,6 +139,14 @@ def test_an_agent_closes_only_on_the_reporters_word(people):
     assert closed.state == "closed"
     event = IncidentEvent.objects.filter(incident=incident).last()
     assert event.data["on_reporters_word"] is True
+
+
+def test_an_agent_who_reported_the_incident_closes_it_on_their_own_word(people):
+    incident = report(people, actor=people.actor(people.bob))
+    incident = services.incident_accept(incident=incident, actor=people.actor(people.alice))
+    incident = resolve(incident, people.actor(people.alice))
+    closed = services.incident_close(incident=incident, actor=people.actor(people.bob), rating=5)
+    assert (closed.state, closed.satisfaction_rating) == ("closed", 5)
 
 
 def test_a_manager_also_needs_the_reporters_word_to_close(people):
