@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import transaction
 
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import EventKind, Incident, Level, PriorityLevel, PriorityMatrixCell
 from incidents.models.incident import OPEN_STATES
-from incidents.services.common import record_event
+from incidents.services.common import record_event, save_incident
 from tenancy.actors import Actor
-from tenancy.models import Tenant
+from tenancy.models import Tenant, TenantCounter
 
 LEVELS = [c.value for c in Level]
 MAX_LEVELS = 5
+SLUG_MAX = 32
+LABEL_MAX = 64
+SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+\Z")  # what a SlugField accepts
 
 
 def check_level(value: str, field: str) -> str:
@@ -45,27 +50,36 @@ def matrix_for(tenant: Tenant) -> dict[str, dict[str, PriorityLevel]]:
 
 def _check_scale(scale: list[tuple[str, str]]) -> None:
     if not 1 <= len(scale) <= MAX_LEVELS:
-        raise InvalidInput(f"A priority scale has one to {MAX_LEVELS} levels.", field="scale")
+        raise InvalidInput(
+            f"A priority scale has one to {MAX_LEVELS} levels (this one has {len(scale)}).",
+            field="scale",
+        )
+    if any(not slug or not label for slug, label in scale):
+        raise InvalidInput("Every priority level needs a name and a label.", field="scale")
+    for slug, label in scale:
+        if not SLUG_RE.match(slug) or len(slug) > SLUG_MAX or len(label) > LABEL_MAX:
+            raise InvalidInput(
+                f"{slug[:40]!r}: a level's name is up to {SLUG_MAX} letters, digits, hyphens "
+                f"or underscores, and its label up to {LABEL_MAX} characters.",
+                field="scale",
+            )
     slugs = [slug for slug, _ in scale]
     if len(set(slugs)) != len(slugs):
         raise InvalidInput("Each priority level needs its own name.", field="scale")
-    if any(not slug or not label for slug, label in scale):
-        raise InvalidInput("Every priority level needs a name and a label.", field="scale")
 
 
 def _check_matrix(matrix: dict[str, dict[str, str]], slugs: set[str]) -> None:
-    holes = [
-        f"{i} impact x {u} urgency"
-        for i in LEVELS
-        for u in LEVELS
-        if not matrix.get(i, {}).get(u)
-    ]
+    def cell(impact: str, urgency: str) -> str:
+        row = matrix.get(impact)
+        return row.get(urgency) or "" if isinstance(row, dict) else ""
+
+    holes = [f"{i} impact x {u} urgency" for i in LEVELS for u in LEVELS if not cell(i, u)]
     if holes:
         raise InvalidInput(
             "The matrix has a hole: choose a priority for " + ", ".join(holes) + ".",
             field="matrix",
         )
-    unknown = {matrix[i][u] for i in LEVELS for u in LEVELS} - slugs
+    unknown = {cell(i, u) for i in LEVELS for u in LEVELS} - slugs
     if unknown:
         raise InvalidInput(
             f"The matrix names levels not on the scale: {', '.join(sorted(unknown))}.",
@@ -89,6 +103,10 @@ def matrix_set(
     _check_scale(scale)
     _check_matrix(matrix, {slug for slug, _ in scale})
     tenant = actor.tenant
+    # Reports in flight hold the incident counter until they commit: waiting for it here means
+    # every incident either is visible to the re-derivation below or reads the new matrix.
+    counter = TenantCounter.objects.for_tenant(tenant).filter(name="incident")
+    list(counter.select_for_update().values_list("pk", flat=True))
     existing = {lvl.slug: lvl for lvl in PriorityLevel.objects.for_tenant(tenant)}
     # Ranks are unique among active levels: retire them all, then bring back the new scale.
     PriorityLevel.objects.for_tenant(tenant).update(is_active=False)
@@ -110,16 +128,22 @@ def matrix_set(
     return changed
 
 
-def _rederive_open(actor, tenant, levels, matrix) -> int:
+def _rederive_open(
+    actor: Actor,
+    tenant: Tenant,
+    levels: dict[str, PriorityLevel],
+    matrix: dict[str, dict[str, str]],
+) -> int:
     changed = 0
     open_incidents = Incident.objects.for_tenant(tenant).filter(state__in=OPEN_STATES)
-    for incident in open_incidents.select_for_update(of=("self",)).select_related("priority"):
+    locked = open_incidents.select_for_update(of=("self",)).select_related("priority")
+    for incident in locked.order_by("pk"):
         level = levels[matrix[incident.impact][incident.urgency]]
         old = incident.priority
         if old.pk == level.pk and incident.priority_rank == level.rank:
             continue
         incident.priority, incident.priority_rank = level, level.rank
-        incident.save(update_fields=["priority", "priority_rank"])
+        save_incident(incident, ["priority", "priority_rank"])
         record_event(
             incident,
             actor=actor,
