@@ -151,7 +151,7 @@ def test_a_file_too_large_is_refused_and_the_files_must_be_chosen_again(people, 
     big = SimpleUploadedFile("huge.pdf", b"%PDF" + b"0" * (1024 * 1024 + 10))
     response = login(people.rita).post(report_url(), {**form_data(people), "attachments": [big]})
     html = response.content.decode()
-    assert "huge.pdf is 1.0 MB; files are limited to 1 MB." in html
+    assert "huge.pdf is 1.0\xa0MB; files are limited to 1.0\xa0MB." in html
     assert "Your files were not kept" in html and "choose them again" in html
     assert "Printer on floor 3 jams" in html and "Every second page jams" in html
     assert not Incident.objects.exists()

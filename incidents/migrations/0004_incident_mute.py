@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0002_initial'),
+        ('incidents', '0003_incident_assigned_at'),
         ('tenancy', '0001_initial'),
     ]
 
