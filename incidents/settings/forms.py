@@ -100,7 +100,9 @@ class CategoryForm(forms.Form):
 
 class ResolutionCodeForm(forms.Form):
     label = forms.CharField(max_length=100)
-    slug = forms.CharField(max_length=60, required=False, help_text=SLUG_HELP)
+    slug = forms.CharField(
+        max_length=60, required=False, help_text=SLUG_HELP.replace("name", "label")
+    )
 
 
 class ResolutionCodeRenameForm(forms.Form):

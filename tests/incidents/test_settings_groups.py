@@ -5,9 +5,9 @@ import pytest
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import AssignmentGroup, Category, GroupMember
 from incidents.services import config
+from tenancy.models import Membership, Role
 from tests.factories import GroupFactory, UserFactory, add_to_group
 from tests.incidents.settings_support import checked_values, input_value, page_text, report, url
-from tenancy.models import Membership, Role
 
 
 def members_of(group):
@@ -225,7 +225,9 @@ def test_a_group_switched_off_gets_no_new_incidents(people, login):
     assert incident.state == "reported" and incident.group is None
 
 
-def test_the_group_list_runs_a_fixed_number_of_queries(people, login, django_assert_max_num_queries):
+def test_the_group_list_runs_a_fixed_number_of_queries(
+    people, login, django_assert_max_num_queries
+):
     client = login(people.ada)
     client.get(url("settings-groups"))  # warm the session
     for n in range(30):
