@@ -13,12 +13,14 @@ urlpatterns = [
     path("categories/<int:pk>/", views.category_edit, name="settings-category-edit"),
     path(
         "categories/<int:pk>/deactivate/",
-        views.category_deactivate,
+        views.category_activation,
+        {"active": False},
         name="settings-category-deactivate",
     ),
     path(
         "categories/<int:pk>/reactivate/",
-        views.category_reactivate,
+        views.category_activation,
+        {"active": True},
         name="settings-category-reactivate",
     ),
     path("resolution-codes/", views.resolution_code_list, name="settings-resolution-codes"),
@@ -29,12 +31,14 @@ urlpatterns = [
     ),
     path(
         "resolution-codes/<int:pk>/deactivate/",
-        views.resolution_code_deactivate,
+        views.resolution_code_activation,
+        {"active": False},
         name="settings-resolution-code-deactivate",
     ),
     path(
         "resolution-codes/<int:pk>/reactivate/",
-        views.resolution_code_reactivate,
+        views.resolution_code_activation,
+        {"active": True},
         name="settings-resolution-code-reactivate",
     ),
     path("matrix/", matrix.matrix_edit, name="settings-matrix"),

@@ -104,9 +104,9 @@ def group_create(
     is_active: bool = True,
 ) -> AssignmentGroup:
     check_admin(actor, "create assignment groups")
-    return _group_save(
-        actor,
-        AssignmentGroup(tenant=actor.tenant),
+    return group_update(
+        actor=actor,
+        group=AssignmentGroup(tenant=actor.tenant),
         name=name,
         slug=slug,
         description=description,
@@ -130,35 +130,10 @@ def group_update(
     auto_assign: bool,
     is_active: bool,
 ) -> AssignmentGroup:
-    """Change a group. Deactivating it stops its categories' routing: new incidents wait in
-    Unassigned; incidents it already holds stay with it."""
+    """Save a group (group_create passes a new one). Deactivating it stops its categories'
+    routing: new incidents wait in Unassigned; incidents it already holds stay with it."""
     check_admin(actor, "change assignment groups")
     _check_owned(actor, group, "group")
-    return _group_save(
-        actor,
-        group,
-        name=name,
-        slug=slug,
-        description=description,
-        lead=lead,
-        members=members,
-        auto_assign=auto_assign,
-        is_active=is_active,
-    )
-
-
-def _group_save(
-    actor: Actor,
-    group: AssignmentGroup,
-    *,
-    name: str,
-    slug: str,
-    description: str,
-    lead: User | None,
-    members: Iterable[User],
-    auto_assign: bool,
-    is_active: bool,
-) -> AssignmentGroup:
     group.name = _clean_text(name, "name", AssignmentGroup, what="group")
     group.slug = _clean_slug(slug, group.name, AssignmentGroup)
     group.description = (description or "").strip()

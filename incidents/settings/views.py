@@ -143,28 +143,15 @@ def category_edit(request: HttpRequest, tenant_slug: str, pk: int) -> HttpRespon
 
 @admin_required
 @require_POST
-def category_deactivate(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def category_activation(
+    request: HttpRequest, tenant_slug: str, pk: int, active: bool
+) -> HttpResponse:
     category = get_object_or_404(Category.objects.for_tenant(request.tenant), pk=pk)
-    return _toggle(
-        request,
-        config.category_deactivate,
-        "settings-categories",
-        "{} is deactivated: no longer offered when reporting.",
-        category=category,
-    )
-
-
-@admin_required
-@require_POST
-def category_reactivate(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
-    category = get_object_or_404(Category.objects.for_tenant(request.tenant), pk=pk)
-    return _toggle(
-        request,
-        config.category_reactivate,
-        "settings-categories",
-        "{} is active again.",
-        category=category,
-    )
+    if active:
+        service, said = config.category_reactivate, "{} is active again."
+    else:
+        service, said = config.category_deactivate, "{} is deactivated: no longer offered."
+    return _toggle(request, service, "settings-categories", said, category=category)
 
 
 # --- resolution codes -------------------------------------------------------------------
@@ -201,25 +188,15 @@ def resolution_code_rename(request: HttpRequest, tenant_slug: str, pk: int) -> H
 
 @admin_required
 @require_POST
-def resolution_code_deactivate(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def resolution_code_activation(
+    request: HttpRequest, tenant_slug: str, pk: int, active: bool
+) -> HttpResponse:
     code = get_object_or_404(ResolutionCode.objects.for_tenant(request.tenant), pk=pk)
-    return _toggle(
-        request,
-        config.resolution_code_deactivate,
-        "settings-resolution-codes",
-        "{} is deactivated: agents no longer see it; resolved incidents keep it.",
-        code=code,
-    )
-
-
-@admin_required
-@require_POST
-def resolution_code_reactivate(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
-    code = get_object_or_404(ResolutionCode.objects.for_tenant(request.tenant), pk=pk)
-    return _toggle(
-        request,
-        config.resolution_code_reactivate,
-        "settings-resolution-codes",
-        "{} is active again.",
-        code=code,
-    )
+    if active:
+        service, said = config.resolution_code_reactivate, "{} is active again."
+    else:
+        service, said = (
+            config.resolution_code_deactivate,
+            "{} is deactivated: agents no longer see it; resolved incidents keep it.",
+        )
+    return _toggle(request, service, "settings-resolution-codes", said, code=code)

@@ -153,7 +153,7 @@ def test_the_admin_deactivates_and_reactivates_a_category(people, login):
     client = login(people.ada)
     response = client.post(url("settings-category-deactivate", people.network.pk), follow=True)
     assert not fresh(people.network).is_active
-    assert "Network is deactivated: no longer offered when reporting." in page_text(response)
+    assert "Network is deactivated: no longer offered." in page_text(response)
     assert "Network network Service Desk Inactive Reactivate" in page_text(response)
     client.post(url("settings-category-reactivate", people.network.pk))
     assert fresh(people.network).is_active
