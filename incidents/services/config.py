@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import cast
 
 from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
@@ -18,6 +19,10 @@ from tenancy.actors import Actor
 from tenancy.models import STAFF_ROLES, Membership, User
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def field_max_length(model: type[models.Model], field: str) -> int:
+    return cast(models.Field, model._meta.get_field(field)).max_length or 0
 
 
 def check_admin(actor: Actor, what: str) -> None:
@@ -32,7 +37,7 @@ def _check_owned(actor: Actor, obj: models.Model, what: str) -> None:
 
 def _clean_text(value: str, field: str, model: type[models.Model], *, what: str) -> str:
     value = (value or "").strip()
-    limit = model._meta.get_field(field).max_length
+    limit = field_max_length(model, field)
     if not value:
         raise InvalidInput(f"Give the {what} a {field}.", field=field)
     if limit and len(value) > limit:
@@ -42,7 +47,7 @@ def _clean_text(value: str, field: str, model: type[models.Model], *, what: str)
 
 def _clean_slug(slug: str, name: str, model: type[models.Model]) -> str:
     """The slug typed, or one made from the name; the slug is what the API and imports use."""
-    limit = model._meta.get_field("slug").max_length or 50
+    limit = field_max_length(model, "slug")
     slug = (slug or "").strip().lower() or slugify(name)[:limit].strip("-")
     if not slug:
         raise InvalidInput("Give a slug: letters, digits and hyphens.", field="slug")

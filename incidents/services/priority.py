@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Any
 
@@ -20,14 +19,14 @@ from incidents.models import (
     PriorityMatrixCell,
 )
 from incidents.models.incident import OPEN_STATES
+from incidents.services.config import SLUG_RE, field_max_length
 from tenancy.actors import Actor
 from tenancy.models import Tenant
 
 LEVELS = [c.value for c in Level]
 MAX_LEVELS = 5
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-SLUG_MAX = PriorityLevel._meta.get_field("slug").max_length
-LABEL_MAX = PriorityLevel._meta.get_field("label").max_length
+SLUG_MAX = field_max_length(PriorityLevel, "slug")
+LABEL_MAX = field_max_length(PriorityLevel, "label")
 
 Scale = list[tuple[str, str]]  # (slug, label), most urgent first
 Matrix = dict[str, dict[str, str]]  # impact -> urgency -> level slug

@@ -136,7 +136,8 @@ def proposal_data(scale: list[tuple[str, str]], matrix: dict[str, dict[str, str]
 
 def preset_data(name: str) -> dict[str, str]:
     scale, matrix = PRESETS[name]
-    return proposal_data([(slug, label) for slug, label, _ in scale], matrix)
+    plain = {str(i): {str(u): slug for u, slug in row.items()} for i, row in matrix.items()}
+    return proposal_data([(slug, label) for slug, label, _ in scale], plain)
 
 
 def current_data(tenant: Tenant) -> dict[str, str]:
@@ -194,7 +195,7 @@ class MatrixForm(forms.Form):
         return [("", "— choose —"), *levels, *(missing if picked else [])]
 
     def _level_choices(self, source: Any) -> list[tuple[str, str]]:
-        choices = []
+        choices: list[tuple[str, str]] = []
         for n in self.rows:
             slug = (source.get(_row(n)[0]) or "").strip().lower()
             label = (source.get(_row(n)[1]) or "").strip()

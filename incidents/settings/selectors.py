@@ -13,7 +13,7 @@ from incidents.models import (
     ResolutionCode,
 )
 from incidents.services.priority import matrix_for
-from tenancy.models import STAFF_ROLES, Tenant, User
+from tenancy.models import STAFF_ROLES, Tenant, TenantQuerySet, User
 
 
 def staff_users(tenant: Tenant) -> QuerySet[User]:
@@ -26,7 +26,7 @@ def staff_users(tenant: Tenant) -> QuerySet[User]:
     ).order_by("full_name", "email")
 
 
-def groups_for_settings(tenant: Tenant) -> QuerySet[AssignmentGroup]:
+def groups_for_settings(tenant: Tenant) -> TenantQuerySet:
     members = (
         GroupMember.objects.for_tenant(tenant)
         .select_related("user")

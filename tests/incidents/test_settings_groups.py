@@ -237,3 +237,15 @@ def test_the_group_list_runs_a_fixed_number_of_queries(
         response = client.get(url("settings-groups"))
     text = page_text(response)
     assert "Team 29 group-" in text and "Alice Agent, Bob Agent, Max Manager" in text
+
+
+def test_a_group_needs_a_name(people):
+    with pytest.raises(InvalidInput) as refusal:
+        config.group_create(actor=people.actor(people.ada), name="   ")
+    assert (refusal.value.field, refusal.value.message) == ("name", "Give the group a name.")
+
+
+def test_a_name_too_long_is_refused_not_truncated(people):
+    with pytest.raises(InvalidInput) as refusal:
+        config.group_create(actor=people.actor(people.ada), name="N" * 101)
+    assert refusal.value.message == "The name is limited to 100 characters."

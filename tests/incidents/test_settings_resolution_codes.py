@@ -173,3 +173,12 @@ def test_the_code_list_runs_a_fixed_number_of_queries(people, login, django_asse
     with django_assert_max_num_queries(5):
         response = client.get(url("settings-resolution-codes"))
     assert page_text(response).count(" Active Rename ") == 56
+
+
+def test_a_code_needs_a_label(people):
+    with pytest.raises(InvalidInput) as refusal:
+        config.resolution_code_create(actor=people.actor(people.ada), label=" ")
+    assert (refusal.value.field, refusal.value.message) == (
+        "label",
+        "Give the resolution code a label.",
+    )
