@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from incidents.errors import IncidentError
@@ -20,11 +20,12 @@ from incidents.settings.forms import (
     proposal_token,
 )
 from tenancy.decorators import admin_required
+from tenancy.http import TenantRequest
 
 PRESET_NAMES = {"default": "default", "itil": "ITIL"}
 
 
-def _page(request: HttpRequest, form: MatrixForm, confirm: dict | None = None) -> HttpResponse:
+def _page(request: TenantRequest, form: MatrixForm, confirm: dict | None = None) -> HttpResponse:
     tenant = request.tenant
     context: dict[str, Any] = {
         "form": form,
@@ -38,7 +39,7 @@ def _page(request: HttpRequest, form: MatrixForm, confirm: dict | None = None) -
 
 
 @admin_required
-def matrix_edit(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def matrix_edit(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """Save goes through matrix_set. When open incidents would change priority the page first
     says how many and asks to confirm that exact proposal (its token), keeping the input."""
     if request.method != "POST":

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.db.models import Model
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -27,12 +27,13 @@ from incidents.settings.forms import (
     add_service_error,
 )
 from tenancy.decorators import admin_required
+from tenancy.http import TenantRequest
 
 T = "incidents/settings/"
 
 
 def _form_page(
-    request: HttpRequest,
+    request: TenantRequest,
     form: Form,
     template: str,
     save: Callable[[dict[str, Any]], Any],
@@ -53,7 +54,7 @@ def _form_page(
 
 
 def _toggle(
-    request: HttpRequest, service: Callable[..., Model], done: str, message: str, **kw: Any
+    request: TenantRequest, service: Callable[..., Model], done: str, message: str, **kw: Any
 ) -> HttpResponse:
     try:
         obj = service(actor=request.actor, **kw)
@@ -68,13 +69,13 @@ def _toggle(
 
 
 @admin_required
-def group_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def group_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     groups = selectors.groups_for_settings(request.tenant)
     return render(request, T + "group_list.html", {"groups": groups})
 
 
 @admin_required
-def group_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def group_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = GroupForm(request.POST or None, tenant=request.tenant)
     return _form_page(
         request,
@@ -86,7 +87,7 @@ def group_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @admin_required
-def group_edit(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def group_edit(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     group = get_object_or_404(AssignmentGroup.objects.for_tenant(request.tenant), pk=pk)
     form = GroupForm(
         request.POST or None, tenant=request.tenant, initial=GroupForm.initial_for(group)
@@ -105,13 +106,13 @@ def group_edit(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
 
 
 @admin_required
-def category_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def category_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     categories = selectors.categories_for_settings(request.tenant)
     return render(request, T + "category_list.html", {"categories": categories})
 
 
 @admin_required
-def category_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def category_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = CategoryForm(request.POST or None, tenant=request.tenant)
     return _form_page(
         request,
@@ -123,7 +124,7 @@ def category_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @admin_required
-def category_edit(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def category_edit(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     category = get_object_or_404(Category.objects.for_tenant(request.tenant), pk=pk)
     form = CategoryForm(
         request.POST or None,
@@ -144,7 +145,7 @@ def category_edit(request: HttpRequest, tenant_slug: str, pk: int) -> HttpRespon
 @admin_required
 @require_POST
 def category_activation(
-    request: HttpRequest, tenant_slug: str, pk: int, active: bool
+    request: TenantRequest, tenant_slug: str, pk: int, active: bool
 ) -> HttpResponse:
     category = get_object_or_404(Category.objects.for_tenant(request.tenant), pk=pk)
     if active:
@@ -158,7 +159,7 @@ def category_activation(
 
 
 @admin_required
-def resolution_code_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def resolution_code_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The list, with the form to add a code; a refused add comes back here with its input."""
     form = ResolutionCodeForm(request.POST or None)
     codes = selectors.resolution_codes_for_settings(request.tenant)
@@ -173,7 +174,7 @@ def resolution_code_list(request: HttpRequest, tenant_slug: str) -> HttpResponse
 
 
 @admin_required
-def resolution_code_rename(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def resolution_code_rename(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     code = get_object_or_404(ResolutionCode.objects.for_tenant(request.tenant), pk=pk)
     form = ResolutionCodeRenameForm(request.POST or None, initial={"label": code.label})
     return _form_page(
@@ -189,7 +190,7 @@ def resolution_code_rename(request: HttpRequest, tenant_slug: str, pk: int) -> H
 @admin_required
 @require_POST
 def resolution_code_activation(
-    request: HttpRequest, tenant_slug: str, pk: int, active: bool
+    request: TenantRequest, tenant_slug: str, pk: int, active: bool
 ) -> HttpResponse:
     code = get_object_or_404(ResolutionCode.objects.for_tenant(request.tenant), pk=pk)
     if active:
