@@ -344,3 +344,17 @@ def clocks_reassigned(*, incident: Incident, actor: Actor) -> None:
 
     if incident.is_open:
         climb.escalation_on_escalate(incident=incident, actor=actor)
+
+
+def clocks_retarget_many(*, actor: Actor, incident_ids: list[int]) -> int:
+    """After a priority matrix change: re-target each incident whose level changed."""
+    incidents = Incident.objects.for_tenant(actor.tenant).filter(pk__in=incident_ids)
+    changed = 0
+    for incident in incidents.select_related("priority", "tenant"):
+        live = SlaClock.objects.for_tenant(actor.tenant).filter(
+            incident=incident, state__in=LIVE_CLOCK_STATES
+        )
+        if live.exclude(priority_slug=incident.priority.slug).exists():
+            clocks_retarget(incident=incident, actor=actor, reason="The priority matrix changed.")
+            changed += 1
+    return changed
