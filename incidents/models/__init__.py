@@ -1,3 +1,4 @@
+from incidents.models.alerts import AlertSource
 from incidents.models.activity import Attachment, Comment, EventKind, IncidentEvent, Participant
 from incidents.models.config import (
     AssignmentGroup,
@@ -11,6 +12,7 @@ from incidents.models.config import (
 from incidents.models.incident import HoldReason, Incident, IncidentState
 
 __all__ = [
+    "AlertSource",
     "AssignmentGroup",
     "Attachment",
     "Category",
