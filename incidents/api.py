@@ -104,7 +104,7 @@ class IncidentListView(TenantAPIView):
     def get_queryset(self) -> QuerySet[Incident]:
         return visible_incidents(self.actor)
 
-    @extend_schema(operation_id="incidents_list")
+    @extend_schema(operation_id="incidents_list", responses=s.IncidentPageSerializer)
     def get(self, request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -270,6 +270,7 @@ def transition_view(action: str):
 class EventListView(TenantAPIView):
     serializer_class = s.EventSerializer
 
+    @extend_schema(responses=s.EventSerializer(many=True))
     def get(self, request, number: str) -> Response:
         incident = get_incident(self.actor, number)
         events = IncidentEvent.objects.for_tenant(self.tenant).filter(incident=incident)
@@ -281,6 +282,7 @@ class EventListView(TenantAPIView):
 class CommentListView(TenantAPIView):
     serializer_class = s.CommentSerializer
 
+    @extend_schema(responses=s.CommentSerializer(many=True))
     def get(self, request, number: str) -> Response:
         incident = get_incident(self.actor, number)
         comments = incident.comments.filter(tenant=self.tenant)
@@ -301,6 +303,7 @@ class CommentListView(TenantAPIView):
 class AttachmentListView(TenantAPIView):
     serializer_class = s.AttachmentSerializer
 
+    @extend_schema(responses=s.AttachmentSerializer(many=True))
     def get(self, request, number: str) -> Response:
         incident = get_incident(self.actor, number)
         files = incident.attachments.filter(tenant=self.tenant).select_related("incident")

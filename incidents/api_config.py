@@ -16,6 +16,7 @@ from servicedesk.api.views import TenantAPIView
 class CategoryListView(TenantAPIView):
     serializer_class = s.CategorySerializer
 
+    @extend_schema(responses=s.CategorySerializer(many=True))
     def get(self, request) -> Response:
         rows = Category.objects.for_tenant(self.tenant).select_related("group")
         return Response(s.CategorySerializer(rows, many=True).data)
@@ -25,6 +26,7 @@ class GroupListView(TenantAPIView):
     serializer_class = s.GroupSerializer
     staff_only = True
 
+    @extend_schema(responses=s.GroupSerializer(many=True))
     def get(self, request) -> Response:
         rows = AssignmentGroup.objects.for_tenant(self.tenant).select_related("lead")
         rows = rows.prefetch_related("members__user")
@@ -34,6 +36,7 @@ class GroupListView(TenantAPIView):
 class ResolutionCodeListView(TenantAPIView):
     serializer_class = s.ResolutionCodeSerializer
 
+    @extend_schema(responses=s.ResolutionCodeSerializer(many=True))
     def get(self, request) -> Response:
         rows = ResolutionCode.objects.for_tenant(self.tenant)
         return Response(s.ResolutionCodeSerializer(rows, many=True).data)

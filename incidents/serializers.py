@@ -38,10 +38,13 @@ class PersonSerializer(serializers.Serializer):
 class IncidentSerializer(serializers.ModelSerializer):
     number = serializers.CharField(source="reference", read_only=True)
     priority = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    group = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="email", read_only=True)
-    resolution_code = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    group = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+    resolution_code = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    hold_reason = serializers.SerializerMethodField()
     reporter = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(source="reported_at", read_only=True)
     links = serializers.SerializerMethodField()
@@ -56,6 +59,10 @@ class IncidentSerializer(serializers.ModelSerializer):
             "reassignment_count", "version", "links",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=HoldReason.choices, allow_null=True))
+    def get_hold_reason(self, incident: Incident) -> str | None:
+        return incident.hold_reason or None
 
     @extend_schema_field(PersonSerializer(allow_null=True))
     def get_reporter(self, incident: Incident) -> dict | None:
@@ -72,6 +79,12 @@ class IncidentSerializer(serializers.ModelSerializer):
             name: reverse(f"api-incident-{name}", kwargs={"number": ref})
             for name in ("detail", "transitions", "comments", "events", "attachments")
         } | {"self": reverse("api-incident-detail", kwargs={"number": ref})}
+
+
+class IncidentPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = IncidentSerializer(many=True)
 
 
 class IncidentCreateSerializer(serializers.Serializer):
@@ -221,7 +234,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class GroupSerializer(serializers.ModelSerializer):
-    lead = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    lead = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
     members = serializers.SerializerMethodField()
 
     class Meta:

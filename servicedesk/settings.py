@@ -214,6 +214,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "servicedesk.api.schema.add_problem_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "incidents.models.config.Level",
         "HoldReasonEnum": "incidents.models.incident.HoldReason",

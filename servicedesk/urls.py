@@ -26,3 +26,6 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "servicedesk.errors.not_found"
+handler500 = "servicedesk.errors.server_failure"

@@ -73,7 +73,9 @@ class ApiAccess(BasePermission):
     message = "This key or account may not do that."
 
     def has_permission(self, request, view) -> bool:
-        actor: Actor = request.actor
+        actor: Actor | None = getattr(request, "actor", None)
+        if actor is None:
+            return False
         safe = request.method in SAFE_METHODS
         admin_write = getattr(view, "admin_write", False) and not safe
         if actor.kind == "integration":

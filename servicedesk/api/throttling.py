@@ -40,7 +40,7 @@ class KeyRateThrottle(BaseThrottle):
             return True
         actor = getattr(request, "actor", None)
         who = (
-            f"key:{actor.api_key.pk}"
+            f"key:{actor.api_key.prefix}"
             if actor is not None and actor.kind == "integration"
             else f"user:{getattr(request.user, 'pk', None) or self.get_ident(request)}"
         )

@@ -19,6 +19,7 @@ class TenantAPIView(GenericAPIView):
     throttle_classes = [KeyRateThrottle]
     admin_write = False  # True: unsafe methods need the admin scope or role
     staff_only = False  # True: requesters may not call it at all
+    metadata_class = None  # OPTIONS answers 405; the OpenAPI schema is the description
 
     _idempotency = None
     _atomic = None
