@@ -121,7 +121,8 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._loaded_version = self.version
+        # Read from __dict__: touching a deferred field here would recurse into a reload.
+        self._loaded_version = self.__dict__.get("version")
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
@@ -153,7 +154,9 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
 
     def refresh_from_db(self, *args, **kwargs) -> None:
         super().refresh_from_db(*args, **kwargs)
-        self._loaded_version = self.version
+        fields = kwargs.get("fields")
+        if fields is None or "version" in fields:
+            self._loaded_version = self.__dict__.get("version")
 
     def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
         return super()._do_update(
