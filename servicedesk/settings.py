@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "tenancy.middleware.TenantMiddleware",
 ]
 
-ROOT_URLCONF = "servicedesk.urls"
+ROOT_URLCONF = envstr("ROOT_URLCONF", "servicedesk.urls")
 WSGI_APPLICATION = "servicedesk.wsgi.application"
 AUTH_USER_MODEL = "tenancy.User"
 LOGIN_URL = "login"
