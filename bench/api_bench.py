@@ -36,8 +36,12 @@ def _free_port() -> int:
 
 def _manage(*args: str, env: dict) -> str:
     out = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
-        capture_output=True, text=True,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return out.stdout
 
@@ -51,9 +55,13 @@ def prepare(env: dict) -> str:
     _manage("migrate", "-v0", env=env)
     _manage("load_demo", env=env)
     subprocess.run(
-        ["psql", env["DATABASE_URL"], "-qc",
-         "CREATE TABLE bench_row (id bigserial primary key, tenant_id bigint, body text, "
-         "created_at timestamptz default now())"],
+        [
+            "psql",
+            env["DATABASE_URL"],
+            "-qc",
+            "CREATE TABLE bench_row (id bigserial primary key, tenant_id bigint, body text, "
+            "created_at timestamptz default now())",
+        ],
         check=True,
     )
     out = _manage("create_api_key", "--tenant", "acme", "--name", "bench", env=env)
@@ -89,8 +97,14 @@ def _worker(args: tuple) -> tuple[list[float], int]:
 
 
 def load(port: int, key: str, path: str, seconds: int, concurrency: int) -> dict:
-    body = json.dumps({"title": "Checkout times out", "impact": "high", "urgency": "medium",
-                       "category": "software"})
+    body = json.dumps(
+        {
+            "title": "Checkout times out",
+            "impact": "high",
+            "urgency": "medium",
+            "category": "software",
+        }
+    )
     procs = 4
     per = [concurrency // procs + (i < concurrency % procs) for i in range(procs)]
     start = time.perf_counter()
@@ -113,16 +127,31 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
-    env = {**os.environ, "ROOT_URLCONF": "bench.bench_urls", "API_RATE_LIMIT_PER_MINUTE": "0",
-           "PYTHONPATH": str(ROOT), "DEBUG": "0"}
+    env = {
+        **os.environ,
+        "ROOT_URLCONF": "bench.bench_urls",
+        "API_RATE_LIMIT_PER_MINUTE": "0",
+        "PYTHONPATH": str(ROOT),
+        "DEBUG": "0",
+    }
     if not env.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it is dropped and re-created).")
     key = prepare(env)
     port = _free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "servicedesk.wsgi", "-w",
-         str(args.workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "servicedesk.wsgi",
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     try:
         _wait_up(port)
@@ -132,8 +161,10 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
-    print(f"gunicorn {args.workers} sync workers, concurrency {args.concurrency}, "
-          f"{args.seconds}s each, PostgreSQL")
+    print(
+        f"gunicorn {args.workers} sync workers, concurrency {args.concurrency}, "
+        f"{args.seconds}s each, PostgreSQL"
+    )
     print(f"{'endpoint':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}")
     for name, r in (("bare insert (baseline)", bare), ("POST /api/v1/incidents/", create)):
         print(f"{name:<28}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['errors']:>8}")

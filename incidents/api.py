@@ -36,8 +36,10 @@ def visible_incidents(actor: Actor) -> QuerySet[Incident]:
 def _joined_ids(actor: Actor):
     from incidents.models import Participant
 
-    return Participant.objects.for_tenant(actor.tenant).filter(user_id=actor.user_id).values(
-        "incident_id"
+    return (
+        Participant.objects.for_tenant(actor.tenant)
+        .filter(user_id=actor.user_id)
+        .values("incident_id")
     )
 
 
@@ -197,7 +199,9 @@ class TransitionView(TenantAPIView):
 
     def _escalate(self, incident, data, expected):
         return services.incident_escalate(
-            incident=incident, actor=self.actor, expected_version=expected,
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
             group=_by_slug(AssignmentGroup, self.actor, data.get("group"), "group"),
             assignee=_member_by_email(self.actor, data.get("assignee"), "assignee"),
             reason=data.get("reason", ""),
@@ -205,26 +209,36 @@ class TransitionView(TenantAPIView):
 
     def _accept(self, incident, data, expected):
         return services.incident_accept(
-            incident=incident, actor=self.actor, expected_version=expected,
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
             assignee=_member_by_email(self.actor, data.get("assignee"), "assignee"),
         )
 
     def _hold(self, incident, data, expected):
         return services.incident_hold(
-            incident=incident, actor=self.actor, expected_version=expected,
-            hold_reason=data["hold_reason"], note=data.get("note", ""),
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
+            hold_reason=data["hold_reason"],
+            note=data.get("note", ""),
         )
 
     def _resume(self, incident, data, expected):
         return services.incident_resume(
-            incident=incident, actor=self.actor, expected_version=expected,
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
             note=data.get("note", ""),
         )
 
     def _resolve(self, incident, data, expected):
         return services.incident_resolve(
-            incident=incident, actor=self.actor, expected_version=expected,
-            resolution_code=data["resolution_code"], resolution_notes=data["resolution_notes"],
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
+            resolution_code=data["resolution_code"],
+            resolution_notes=data["resolution_notes"],
         )
 
     def _reopen(self, incident, data, expected):
@@ -234,8 +248,11 @@ class TransitionView(TenantAPIView):
 
     def _close(self, incident, data, expected):
         return services.incident_close(
-            incident=incident, actor=self.actor, expected_version=expected,
-            rating=data.get("rating"), comment=data.get("comment", ""),
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
+            rating=data.get("rating"),
+            comment=data.get("comment", ""),
             on_reporters_word=not self.actor.is_requester,
         )
 
@@ -249,8 +266,11 @@ class TransitionView(TenantAPIView):
                     {"duplicate_of": [f"No incident {data['duplicate_of']} here."]}
                 ) from None
         return services.incident_cancel(
-            incident=incident, actor=self.actor, expected_version=expected,
-            reason=data.get("reason", ""), duplicate_of=original,
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
+            reason=data.get("reason", ""),
+            duplicate_of=original,
         )
 
 

@@ -48,8 +48,10 @@ def matrix_payload(tenant) -> dict:
         impact: {urgency: level.slug for urgency, level in row.items()}
         for impact, row in matrix_for(tenant).items()
     }
-    return {"scale": [{"slug": l.slug, "label": l.label, "rank": l.rank} for l in scale],
-            "matrix": matrix}
+    return {
+        "scale": [{"slug": l.slug, "label": l.label, "rank": l.rank} for l in scale],
+        "matrix": matrix,
+    }
 
 
 class PriorityMatrixView(TenantAPIView):

@@ -52,11 +52,31 @@ class IncidentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Incident
         fields = [
-            "number", "title", "description", "state", "impact", "urgency", "priority",
-            "priority_rank", "category", "group", "assignee", "reporter", "hold_reason",
-            "affected_count", "created_at", "updated_at", "acknowledged_at", "resolved_at",
-            "closed_at", "resolution_code", "resolution_notes", "reopen_count",
-            "reassignment_count", "version", "links",
+            "number",
+            "title",
+            "description",
+            "state",
+            "impact",
+            "urgency",
+            "priority",
+            "priority_rank",
+            "category",
+            "group",
+            "assignee",
+            "reporter",
+            "hold_reason",
+            "affected_count",
+            "created_at",
+            "updated_at",
+            "acknowledged_at",
+            "resolved_at",
+            "closed_at",
+            "resolution_code",
+            "resolution_notes",
+            "reopen_count",
+            "reassignment_count",
+            "version",
+            "links",
         ]
         read_only_fields = fields
 
@@ -182,8 +202,17 @@ class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = IncidentEvent
         fields = [
-            "id", "kind", "transition", "from_state", "to_state", "reason", "data", "public",
-            "actor_kind", "actor", "created_at",
+            "id",
+            "kind",
+            "transition",
+            "from_state",
+            "to_state",
+            "reason",
+            "data",
+            "public",
+            "actor_kind",
+            "actor",
+            "created_at",
         ]
 
 
@@ -224,7 +253,9 @@ class AlertSerializer(serializers.Serializer):
 # --- configuration -------------------------------------------------------------------------
 class CategorySerializer(serializers.ModelSerializer):
     group = serializers.SlugRelatedField(
-        slug_field="slug", queryset=AssignmentGroup.objects.none(), allow_null=True,
+        slug_field="slug",
+        queryset=AssignmentGroup.objects.none(),
+        allow_null=True,
         required=False,
     )
 

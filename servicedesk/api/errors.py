@@ -9,7 +9,13 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from incidents.errors import IncidentError, InvalidInput, InvalidTransition, NotAllowed, StaleIncident
+from incidents.errors import (
+    IncidentError,
+    InvalidInput,
+    InvalidTransition,
+    NotAllowed,
+    StaleIncident,
+)
 
 PROBLEM_BASE = "https://servicedesk.invalid/problems/"
 TITLES = {
@@ -31,7 +37,8 @@ TITLES = {
 class ProblemResponse(Response):
     def __init__(self, status_code: int, detail: str, *, type_: str = "", **extra) -> None:
         body = {
-            "type": PROBLEM_BASE + (type_ or TITLES.get(status_code, "error").lower().replace(" ", "-")),
+            "type": PROBLEM_BASE
+            + (type_ or TITLES.get(status_code, "error").lower().replace(" ", "-")),
             "title": TITLES.get(status_code, "Error"),
             "status": status_code,
             "detail": detail,

@@ -56,6 +56,9 @@ def add_problem_responses(result, generator, request, public):
             for code, description in PROBLEM_STATUSES.items():
                 responses.setdefault(
                     code,
-                    {"description": description, "content": {"application/problem+json": {"schema": ref}}},
+                    {
+                        "description": description,
+                        "content": {"application/problem+json": {"schema": ref}},
+                    },
                 )
     return result

@@ -6,8 +6,14 @@ from rest_framework.test import APIClient
 
 from incidents.models import Incident, IncidentEvent
 
-TRIGGER = {"dedup_key": "db1/disk", "action": "trigger", "summary": "Disk 95% on db1",
-           "impact": "high", "urgency": "high", "category": "network"}
+TRIGGER = {
+    "dedup_key": "db1/disk",
+    "action": "trigger",
+    "summary": "Disk 95% on db1",
+    "impact": "high",
+    "urgency": "high",
+    "category": "network",
+}
 
 
 def test_a_trigger_creates_then_adds_to_the_same_incident(api, people):
@@ -21,8 +27,9 @@ def test_a_trigger_creates_then_adds_to_the_same_incident(api, people):
 
 def test_a_resolve_resolves_the_matching_incident_and_a_new_trigger_opens_a_new_one(api, people):
     api.post("/api/v1/alerts/", TRIGGER, format="json")
-    response = api.post("/api/v1/alerts/", {"dedup_key": "db1/disk", "action": "resolve"},
-                        format="json")
+    response = api.post(
+        "/api/v1/alerts/", {"dedup_key": "db1/disk", "action": "resolve"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["state"] == "resolved"
     assert "monitoring tool" in response.json()["resolution_notes"]
     api.post("/api/v1/incidents/INC-000001/close/", {}, format="json")
@@ -31,8 +38,9 @@ def test_a_resolve_resolves_the_matching_incident_and_a_new_trigger_opens_a_new_
 
 
 def test_resolving_an_unknown_key_is_404(api, people):
-    response = api.post("/api/v1/alerts/", {"dedup_key": "nope", "action": "resolve"},
-                        format="json")
+    response = api.post(
+        "/api/v1/alerts/", {"dedup_key": "nope", "action": "resolve"}, format="json"
+    )
     assert response.status_code == 404
 
 

@@ -74,7 +74,9 @@ def test_a_refused_attachment_type_is_415_and_too_large_is_413(api, incident, se
 
 def test_a_stale_if_match_is_412_and_changes_nothing(api, incident):
     response = api.patch(
-        f"/api/v1/incidents/{incident}/", {"title": "New title"}, format="json",
+        f"/api/v1/incidents/{incident}/",
+        {"title": "New title"},
+        format="json",
         HTTP_IF_MATCH='"1"',
     )
     _problem(response, 412)
@@ -84,7 +86,9 @@ def test_a_stale_if_match_is_412_and_changes_nothing(api, incident):
 def test_a_matching_if_match_applies_and_returns_the_new_etag(api, incident):
     etag = api.get(f"/api/v1/incidents/{incident}/")["ETag"]
     response = api.patch(
-        f"/api/v1/incidents/{incident}/", {"title": "Mail down for everyone"}, format="json",
+        f"/api/v1/incidents/{incident}/",
+        {"title": "Mail down for everyone"},
+        format="json",
         HTTP_IF_MATCH=etag,
     )
     assert response.status_code == 200
@@ -93,8 +97,9 @@ def test_a_matching_if_match_applies_and_returns_the_new_etag(api, incident):
 
 
 def test_a_wrong_transition_is_409_with_the_allowed_list(api, incident):
-    body = _problem(api.post(f"/api/v1/incidents/{incident}/reopen/", {"reason": "x"},
-                             format="json"), 409)
+    body = _problem(
+        api.post(f"/api/v1/incidents/{incident}/reopen/", {"reason": "x"}, format="json"), 409
+    )
     assert body["allowed"] == ["escalate", "accept", "hold", "resolve", "cancel"]
 
 
@@ -109,8 +114,7 @@ def test_a_key_over_its_rate_limit_gets_429_with_retry_after(api, settings):
 
 def test_resolve_without_notes_names_the_field(api, incident):
     body = _problem(
-        api.post(f"/api/v1/incidents/{incident}/resolve/", {"resolution_code": "x"},
-                 format="json"),
+        api.post(f"/api/v1/incidents/{incident}/resolve/", {"resolution_code": "x"}, format="json"),
         400,
     )
     assert "resolution_notes" in body["errors"]
@@ -120,8 +124,11 @@ def test_an_unknown_resolution_code_is_a_field_error(api, people, incident):
     alice = people.alice.email
     api.post(f"/api/v1/incidents/{incident}/accept/", {"assignee": alice}, format="json")
     body = _problem(
-        api.post(f"/api/v1/incidents/{incident}/resolve/",
-                 {"resolution_code": "nope", "resolution_notes": "Fixed"}, format="json"),
+        api.post(
+            f"/api/v1/incidents/{incident}/resolve/",
+            {"resolution_code": "nope", "resolution_notes": "Fixed"},
+            format="json",
+        ),
         400,
     )
     assert "resolution_code" in body["errors"]

@@ -4,8 +4,13 @@ from incidents.models import Incident, IncidentEvent
 def test_an_integration_creates_an_incident_and_is_its_actor(api, people):
     response = api.post(
         "/api/v1/incidents/",
-        {"title": "Disk full on db1", "impact": "high", "urgency": "high", "category": "network",
-         "reporter": {"email": "ops@partner.example", "name": "Ops Bot"}},
+        {
+            "title": "Disk full on db1",
+            "impact": "high",
+            "urgency": "high",
+            "category": "network",
+            "reporter": {"email": "ops@partner.example", "name": "Ops Bot"},
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -32,9 +37,11 @@ def test_a_wrong_impact_is_a_problem_with_a_field_map(api, people):
 
 def test_a_transition_from_the_wrong_state_is_409_naming_the_allowed_ones(api, people):
     api.post("/api/v1/incidents/", {"title": "Printer"}, format="json")
-    response = api.post("/api/v1/incidents/INC-000001/resolve/",
-                        {"resolution_code": "solved-permanently", "resolution_notes": "x"},
-                        format="json")
+    response = api.post(
+        "/api/v1/incidents/INC-000001/resolve/",
+        {"resolution_code": "solved-permanently", "resolution_notes": "x"},
+        format="json",
+    )
     assert response.status_code == 409
     assert response.json()["allowed"] == ["escalate", "cancel"]
 

@@ -15,17 +15,27 @@ def test_the_whole_lifecycle_through_the_api(api, people):
     number = _new(api)["number"]
     url = f"/api/v1/incidents/{number}"
     assert api.get(f"{url}/transitions/").json()["allowed"] == [
-        "escalate", "accept", "hold", "resolve", "cancel"
+        "escalate",
+        "accept",
+        "hold",
+        "resolve",
+        "cancel",
     ]
     steps = [
         ("accept", {"assignee": people.alice.email}, "diagnosing"),
         ("hold", {"hold_reason": "awaiting_vendor", "note": "RMA"}, "on_hold"),
         ("resume", {"note": "Part arrived"}, "diagnosing"),
-        ("resolve", {"resolution_code": "solved-permanently", "resolution_notes": "Swapped"},
-         "resolved"),
+        (
+            "resolve",
+            {"resolution_code": "solved-permanently", "resolution_notes": "Swapped"},
+            "resolved",
+        ),
         ("reopen", {"reason": "Drops again"}, "diagnosing"),
-        ("resolve", {"resolution_code": "solved-workaround", "resolution_notes": "New cable"},
-         "resolved"),
+        (
+            "resolve",
+            {"resolution_code": "solved-workaround", "resolution_notes": "New cable"},
+            "resolved",
+        ),
         ("close", {"rating": 4, "comment": "Thanks"}, "closed"),
     ]
     for action, body, state in steps:
@@ -35,44 +45,58 @@ def test_the_whole_lifecycle_through_the_api(api, people):
     final = api.get(f"{url}/").json()
     assert final["reopen_count"] == 1 and final["resolution_code"] == "solved-workaround"
     kinds = [e["transition"] for e in api.get(f"{url}/events/").json() if e["transition"]]
-    assert kinds == ["escalate", "accept", "hold", "resume", "resolve", "reopen", "resolve",
-                     "close"]
+    assert kinds == [
+        "escalate",
+        "accept",
+        "hold",
+        "resume",
+        "resolve",
+        "reopen",
+        "resolve",
+        "close",
+    ]
 
 
 def test_accept_by_a_key_must_name_an_agent_of_the_group(api, people):
     number = _new(api)["number"]
     response = api.post(f"/api/v1/incidents/{number}/accept/", {}, format="json")
     assert response.status_code == 400 and "assignee" in response.json()["errors"]
-    response = api.post(f"/api/v1/incidents/{number}/accept/",
-                        {"assignee": people.max.email}, format="json")
+    response = api.post(
+        f"/api/v1/incidents/{number}/accept/", {"assignee": people.max.email}, format="json"
+    )
     assert response.status_code == 403
 
 
 def test_escalate_to_an_unknown_group_is_a_field_error(api, people):
     number = _new(api)["number"]
-    response = api.post(f"/api/v1/incidents/{number}/escalate/", {"group": "nope"},
-                        format="json")
+    response = api.post(f"/api/v1/incidents/{number}/escalate/", {"group": "nope"}, format="json")
     assert response.status_code == 400 and "group" in response.json()["errors"]
 
 
 def test_cancel_as_duplicate_moves_the_reporter(api, people):
     first = _new(api, reporter={"email": "rita@acme.test"})["number"]
     second = _new(api, reporter={"email": "bob@acme.test"})["number"]
-    response = api.post(f"/api/v1/incidents/{second}/cancel/", {"duplicate_of": first},
-                        format="json")
+    response = api.post(
+        f"/api/v1/incidents/{second}/cancel/", {"duplicate_of": first}, format="json"
+    )
     assert response.status_code == 200 and response.json()["state"] == "cancelled"
     assert api.get(f"/api/v1/incidents/{first}/").json()["affected_count"] == 2
 
 
 def test_patch_rederives_priority_and_priority_is_read_only(api, people):
     number = _new(api)["number"]
-    response = api.patch(f"/api/v1/incidents/{number}/",
-                         {"impact": "high", "urgency": "high", "reason": "Whole floor",
-                          "priority": "low"}, format="json")
+    response = api.patch(
+        f"/api/v1/incidents/{number}/",
+        {"impact": "high", "urgency": "high", "reason": "Whole floor", "priority": "low"},
+        format="json",
+    )
     assert response.status_code == 200
     assert response.json()["priority"] == "high"
-    event = [e for e in api.get(f"/api/v1/incidents/{number}/events/").json()
-             if e["kind"] == "field_changed"][-1]
+    event = [
+        e
+        for e in api.get(f"/api/v1/incidents/{number}/events/").json()
+        if e["kind"] == "field_changed"
+    ][-1]
     assert event["reason"] == "Whole floor"
 
 
@@ -102,8 +126,10 @@ def test_configuration_reads(api, people):
 
 def test_the_matrix_is_writable_only_with_the_admin_scope(api, api_for, people):
     itil = {
-        "scale": [{"slug": s, "label": s.title()} for s in
-                  ["critical", "high", "moderate", "low", "planning"]],
+        "scale": [
+            {"slug": s, "label": s.title()}
+            for s in ["critical", "high", "moderate", "low", "planning"]
+        ],
         "matrix": {
             "high": {"high": "critical", "medium": "high", "low": "moderate"},
             "medium": {"high": "high", "medium": "moderate", "low": "low"},

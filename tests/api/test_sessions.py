@@ -21,8 +21,9 @@ def session_for(people):
 def two_incidents(people):
     rita = people.actor(people.rita)
     mine = services.incident_report(actor=rita, title="My laptop", category=people.network)
-    services.comment_add(incident=mine, actor=people.actor(people.alice), body="Internal: reimage",
-                         public=False)
+    services.comment_add(
+        incident=mine, actor=people.actor(people.alice), body="Internal: reimage", public=False
+    )
     services.comment_add(incident=mine, actor=people.actor(people.alice), body="On it")
     other = services.incident_report(actor=people.actor(people.bob), title="Bob's printer")
     return mine, other
@@ -51,14 +52,17 @@ def test_an_agent_sees_internal_notes(session_for, people, two_incidents):
     assert [c["body"] for c in comments] == ["Internal: reimage", "On it"]
 
 
-def test_a_requester_cannot_run_agent_transitions_or_write_notes(session_for, people,
-                                                                 two_incidents):
+def test_a_requester_cannot_run_agent_transitions_or_write_notes(
+    session_for, people, two_incidents
+):
     client = session_for(people.rita)
-    response = client.post("/api/v1/incidents/INC-000001/hold/",
-                           {"hold_reason": "awaiting_vendor"}, format="json")
+    response = client.post(
+        "/api/v1/incidents/INC-000001/hold/", {"hold_reason": "awaiting_vendor"}, format="json"
+    )
     assert response.status_code == 403
-    note = client.post("/api/v1/incidents/INC-000001/comments/",
-                       {"body": "psst", "public": False}, format="json")
+    note = client.post(
+        "/api/v1/incidents/INC-000001/comments/", {"body": "psst", "public": False}, format="json"
+    )
     assert note.status_code == 403
 
 
