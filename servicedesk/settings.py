@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "tenancy.middleware.TenantMiddleware",
 ]
 
-ROOT_URLCONF = "servicedesk.urls"
+ROOT_URLCONF = envstr("ROOT_URLCONF", "servicedesk.urls")
 WSGI_APPLICATION = "servicedesk.wsgi.application"
 AUTH_USER_MODEL = "tenancy.User"
 LOGIN_URL = "login"
@@ -191,13 +191,41 @@ if envbool("FAST_PASSWORD_HASHER", False):
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "servicedesk.api.errors.problem_exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "servicedesk.api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "UNAUTHENTICATED_USER": None,
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
 }
+API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 600)
+IDEMPOTENCY_KEEP_HOURS = envint("IDEMPOTENCY_KEEP_HOURS", 48)
+IDEMPOTENCY_ABANDONED_SECONDS = envint("IDEMPOTENCY_ABANDONED_SECONDS", 600)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Service desk API",
     "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "servicedesk.api.schema.add_problem_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "incidents.models.config.Level",
+        "HoldReasonEnum": "incidents.models.incident.HoldReason",
+        "IncidentStateEnum": "incidents.models.incident.IncidentState",
+    },
 }
 
 LOGGING = {

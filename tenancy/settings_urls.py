@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from tenancy import settings_views
+from tenancy import settings_apikeys, settings_views
 
 urlpatterns = [
     path("", settings_views.settings_home, name="settings-home"),
@@ -25,4 +25,10 @@ urlpatterns = [
     ),
     path("sla/", include("escalation.settings_urls")),
     path("", include("incidents.settings_urls")),
+    path("api-keys/", settings_apikeys.api_keys, name="settings-api-keys"),
+    path(
+        "api-keys/<int:pk>/revoke/",
+        settings_apikeys.api_key_revoke_view,
+        name="settings-api-key-revoke",
+    ),
 ]

@@ -1,3 +1,4 @@
+from incidents.models.alerts import AlertSource
 from incidents.models.activity import (
     Attachment,
     Comment,
@@ -18,6 +19,7 @@ from incidents.models.config import (
 from incidents.models.incident import HoldReason, Incident, IncidentState
 
 __all__ = [
+    "AlertSource",
     "AssignmentGroup",
     "Attachment",
     "Category",

@@ -20,6 +20,7 @@ class EventKind(models.TextChoices):
     NOTIFICATION = "notification", "Notification sent"
     SLA = "sla", "SLA"
     LINKED = "linked", "Linked"
+    ALERT = "alert", "Monitoring alert"
 
 
 class IncidentEvent(TenantOwned):

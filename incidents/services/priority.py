@@ -87,9 +87,11 @@ def _check_scale(scale: Scale) -> None:
 
 
 def _check_matrix(matrix: Matrix, slugs: set[str]) -> None:
-    holes = [
-        f"{i} impact x {u} urgency" for i in LEVELS for u in LEVELS if not matrix.get(i, {}).get(u)
-    ]
+    def cell(impact: str, urgency: str) -> str:
+        row = matrix.get(impact)
+        return row.get(urgency) or "" if isinstance(row, dict) else ""
+
+    holes = [f"{i} impact x {u} urgency" for i in LEVELS for u in LEVELS if not cell(i, u)]
     if holes:
         raise InvalidInput(
             "The matrix has a hole: choose a priority for " + ", ".join(holes) + ".",

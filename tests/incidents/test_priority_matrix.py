@@ -155,7 +155,7 @@ def test_a_scale_of_six_levels_is_refused(people):
 
 
 def test_a_scale_naming_one_level_twice_is_refused(people):
-    with pytest.raises(InvalidInput, match="Each priority level needs its own name"):
+    with pytest.raises(InvalidInput, match="Each priority level needs its own slug"):
         services.matrix_set(
             actor=people.actor(people.ada),
             scale=[("high", "High"), ("high", "Also high"), ("low", "Low")],
