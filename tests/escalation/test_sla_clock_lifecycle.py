@@ -206,3 +206,20 @@ def test_the_desk_sees_time_left_in_words_and_colours_and_a_requester_sees_nothi
     }
     assert views["response"].colour == "breached"
     assert clocks_for_incident(incident, actor=people.actor(people.rita)) == []
+
+
+def test_switching_to_the_itil_scale_retargets_the_clocks_with_an_internal_event(people, clock_at):
+    from incidents.services import matrix_set
+    from incidents.services.defaults import ITIL_MATRIX, ITIL_SCALE
+
+    incident = report_high(people)  # high x high: high on the default scale
+    _at(clock_at, minutes=5)
+    scale = [(slug, label) for slug, label, _ in ITIL_SCALE]
+    matrix_set(actor=people.actor(people.ada), scale=scale, matrix=ITIL_MATRIX)
+    resp = response(incident)
+    assert (resp.priority_slug, resp.target_seconds) == ("critical", 15 * 60)
+    assert resp.calendar.name == "Around the clock"
+    assert resp.due_at == MONDAY_10 + timedelta(minutes=15)
+    event = IncidentEvent.objects.get(incident=incident, kind=EventKind.SLA)
+    assert event.public is False
+    assert event.data["retarget"]["response"]["from"]["priority"] == "high"
