@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from datetime import date
+from typing import cast
 
 from django import forms
 
@@ -52,6 +53,11 @@ class DurationField(forms.CharField):
 
     def prepare_value(self, value):
         return format_duration(value) if isinstance(value, int) else value
+
+
+def _choices(form: forms.Form, name: str) -> forms.ModelChoiceField:
+    """A choice field of the form, to scope its queryset to the tenant."""
+    return cast(forms.ModelChoiceField, form.fields[name])
 
 
 def _hours_text(spans: list[list[str]]) -> str:
@@ -183,7 +189,9 @@ class SlaPolicyForm(forms.Form):
 
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["calendar"].queryset = BusinessCalendar.objects.for_tenant(tenant)
+        cast(
+            forms.ModelChoiceField, self.fields["calendar"]
+        ).queryset = BusinessCalendar.objects.for_tenant(tenant)
 
     def clean_warn_percents(self) -> list[int]:
         return _percents(self.cleaned_data["warn_percents"])
@@ -210,10 +218,12 @@ class EscalationPolicyForm(forms.Form):
 
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = AssignmentGroup.objects.for_tenant(tenant).filter(
-            is_active=True
-        )
-        self.fields["calendar"].queryset = BusinessCalendar.objects.for_tenant(tenant)
+        cast(
+            forms.ModelChoiceField, self.fields["group"]
+        ).queryset = AssignmentGroup.objects.for_tenant(tenant).filter(is_active=True)
+        cast(
+            forms.ModelChoiceField, self.fields["calendar"]
+        ).queryset = BusinessCalendar.objects.for_tenant(tenant)
 
 
 class LevelForm(forms.Form):
@@ -225,7 +235,7 @@ class LevelForm(forms.Form):
 
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.filter(
+        _choices(self, "user").queryset = User.objects.filter(
             memberships__tenant=tenant,
             memberships__role__in=STAFF_ROLES,
             memberships__is_active=True,

@@ -24,7 +24,7 @@ OK, WARNING, BREACHED = "ok", "warning", "breached"
 def duration_words(delta: timedelta) -> str:
     """'2 d 3 h', '1 h 20 min', '45 s': the two largest units, as a person reads a timer."""
     seconds = max(int(delta.total_seconds()), 0)
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         if seconds >= size or (unit == "s" and not parts):
             parts.append(f"{seconds // size} {unit}")

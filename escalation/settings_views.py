@@ -5,7 +5,7 @@ Under /t/<slug>/settings/sla/, for admins only."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from escalation.forms import CalendarForm, EscalationPolicyForm, LevelFormSet, SlaPolicyForm
@@ -20,6 +20,7 @@ from escalation.services.defaults import sla_policy_for
 from incidents.errors import IncidentError, InvalidInput
 from incidents.models import PriorityLevel
 from tenancy.decorators import admin_required
+from tenancy.http import TenantRequest
 
 
 def _refused(form, exc: IncidentError) -> None:
@@ -28,13 +29,13 @@ def _refused(form, exc: IncidentError) -> None:
 
 
 @admin_required
-def calendar_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def calendar_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     calendars = BusinessCalendar.objects.for_tenant(request.tenant).order_by("name")
     return render(request, "escalation/settings/calendar_list.html", {"calendars": calendars})
 
 
 @admin_required
-def calendar_edit(request: HttpRequest, tenant_slug: str, pk: int | None = None) -> HttpResponse:
+def calendar_edit(request: TenantRequest, tenant_slug: str, pk: int | None = None) -> HttpResponse:
     calendars = BusinessCalendar.objects.for_tenant(request.tenant)
     calendar = get_object_or_404(calendars, pk=pk) if pk else None
     initial = (
@@ -64,7 +65,7 @@ def calendar_edit(request: HttpRequest, tenant_slug: str, pk: int | None = None)
 
 
 @admin_required
-def sla_policy_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def sla_policy_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     levels = (
         PriorityLevel.objects.for_tenant(request.tenant).filter(is_active=True).order_by("rank")
     )
@@ -73,7 +74,7 @@ def sla_policy_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @admin_required
-def sla_policy_edit(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def sla_policy_edit(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     policy = get_object_or_404(
         SlaPolicy.objects.for_tenant(request.tenant).select_related("priority"), pk=pk
     )
@@ -96,7 +97,7 @@ def sla_policy_edit(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResp
 
 
 @admin_required
-def escalation_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def escalation_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     policies = (
         EscalationPolicy.objects.for_tenant(request.tenant)
         .select_related("group", "calendar")
@@ -118,7 +119,9 @@ def _level_inputs(formset) -> list[LevelInput]:
 
 
 @admin_required
-def escalation_edit(request: HttpRequest, tenant_slug: str, pk: int | None = None) -> HttpResponse:
+def escalation_edit(
+    request: TenantRequest, tenant_slug: str, pk: int | None = None
+) -> HttpResponse:
     policy = (
         get_object_or_404(EscalationPolicy.objects.for_tenant(request.tenant), pk=pk)
         if pk

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -16,15 +16,16 @@ from incidents.errors import IncidentError
 from incidents.models import Incident
 from tenancy.actors import Actor
 from tenancy.decorators import staff_required, tenant_public
+from tenancy.http import TenantRequest
 from tenancy.models import STAFF_ROLES, Membership
 
 
-def _incident(request: HttpRequest, number: int) -> Incident:
+def _incident(request: TenantRequest, number: int) -> Incident:
     return get_object_or_404(Incident.objects.for_tenant(request.tenant), number=number)
 
 
 @staff_required
-def incident_sla(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
+def incident_sla(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     incident = _incident(request, number)
     context = {
         "incident": incident,
@@ -36,7 +37,7 @@ def incident_sla(request: HttpRequest, tenant_slug: str, number: int) -> HttpRes
 
 
 @staff_required
-def clock_panel(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
+def clock_panel(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     """The panel alone, for htmx polling from the incident page."""
     incident = _incident(request, number)
     clocks = clocks_for_incident(incident, actor=request.actor, explain=True)
@@ -47,7 +48,7 @@ def clock_panel(request: HttpRequest, tenant_slug: str, number: int) -> HttpResp
 
 @require_POST
 @staff_required
-def alert_ack(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def alert_ack(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     alert = get_object_or_404(SlaAlert.objects.for_tenant(request.tenant), pk=pk)
     try:
         alert_acknowledge(alert=alert, actor=request.actor, via="desk")
@@ -76,7 +77,7 @@ def _link_target(tenant_slug: str, token: str) -> tuple[SlaAlert, Membership]:
 
 
 @tenant_public
-def alert_ack_link(request: HttpRequest, tenant_slug: str, token: str) -> HttpResponse:
+def alert_ack_link(request: TenantRequest, tenant_slug: str, token: str) -> HttpResponse:
     """GET asks (mail scanners follow links), POST acknowledges as the person it was sent to."""
     alert, membership = _link_target(tenant_slug, token)
     incident = Incident.objects.for_tenant(membership.tenant).get(pk=alert.incident_id)

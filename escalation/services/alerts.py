@@ -82,7 +82,7 @@ def _assignee_or_group(incident: Incident) -> list[User]:
 
 
 def _lead(incident: Incident) -> list[User]:
-    return _named(incident.tenant_id, incident.group.lead_id) if incident.group_id else []
+    return _named(incident.tenant_id, incident.group.lead_id) if incident.group else []
 
 
 def alert_recipients(alert: SlaAlert) -> list[User]:
@@ -90,13 +90,14 @@ def alert_recipients(alert: SlaAlert) -> list[User]:
     group's lead as well; managers (else admins) when that is nobody."""
     incident = alert.incident
     notify = alert.notify or NotifyKind.ASSIGNEE
-    found = {
+    by_kind: dict[str, Callable[[Incident], list[User]]] = {
         NotifyKind.ASSIGNEE: _assignee_or_group,
         NotifyKind.GROUP: _group_agents,
         NotifyKind.GROUP_LEAD: _lead,
         NotifyKind.MANAGER: _managers,
         NotifyKind.USER: lambda i: _named(i.tenant_id, alert.notify_user_id),
-    }[notify](incident)
+    }
+    found = by_kind[notify](incident)
     if alert.kind == AlertKind.BREACH:
         found += [u for u in _lead(incident) if u not in found]
     if not found and alert.kind != AlertKind.ASSIGNED:
@@ -112,7 +113,7 @@ def alert_recipients(alert: SlaAlert) -> list[User]:
 
 
 def _headline(alert: SlaAlert) -> str:
-    metric = alert.clock.get_metric_display().lower() if alert.clock_id else ""
+    metric = alert.clock.get_metric_display().lower() if alert.clock else ""
     if alert.kind == AlertKind.WARNING:
         return f"{alert.threshold}% of the {metric} target used"
     if alert.kind == AlertKind.BREACH:
@@ -194,7 +195,7 @@ def _superseded(alert: SlaAlert) -> bool:
     """An escalation step whose climb was acknowledged before it went out stays quiet."""
     if alert.kind != AlertKind.ESCALATION or alert.run_id is None:
         return False
-    return alert.run.state == RunState.ACKNOWLEDGED
+    return alert.run is not None and alert.run.state == RunState.ACKNOWLEDGED
 
 
 def alerts_notify_pending(*, limit: int = 100) -> int:

@@ -74,17 +74,24 @@ def alert_for(clock: SlaClock | tuple, percent: int, at: datetime) -> SlaAlert:
 # --- moving one locked clock ------------------------------------------------------------------
 
 
+def _since(clock: SlaClock) -> datetime:
+    """The start of a running clock's current stretch (a running clock always has one)."""
+    assert clock.running_since is not None, "a running clock has running_since"
+    return clock.running_since
+
+
 def _schedule(clock: SlaClock, spec: CalendarSpec) -> None:
     """A running clock's due time and the checkpoints still ahead of what it has spent."""
-    ahead = []
+    ahead: list[list] = []
+    since = _since(clock)
     for percent in _percents(clock):
         amount = _amount(clock, percent)
         if amount > clock.spent:
-            at = add_business_time(spec, clock.running_since, amount - clock.spent)
+            at = add_business_time(spec, since, amount - clock.spent)
             ahead.append([percent, at.isoformat()])
     clock.checkpoints = ahead
-    clock.due_at = datetime.fromisoformat(ahead[-1][1]) if ahead else clock.due_at
-    clock.next_check_at = datetime.fromisoformat(ahead[0][1]) if ahead else None
+    clock.due_at = datetime.fromisoformat(str(ahead[-1][1])) if ahead else clock.due_at
+    clock.next_check_at = datetime.fromisoformat(str(ahead[0][1])) if ahead else None
 
 
 def _fire(clock: SlaClock, fired: list) -> None:
@@ -120,7 +127,7 @@ def _pause(clock: SlaClock, spec: CalendarSpec, at: datetime, reason: str) -> No
     _settle(clock, at)
     if clock.state != ClockState.RUNNING:
         return
-    clock.spent += business_time_between(spec, clock.running_since, at)
+    clock.spent += business_time_between(spec, _since(clock), at)
     clock.running_since = clock.due_at = clock.next_check_at = None
     clock.checkpoints = []
     clock.state = ClockState.PAUSED
@@ -139,7 +146,7 @@ def _resume(clock: SlaClock, spec: CalendarSpec, at: datetime) -> None:
 def _stop(clock: SlaClock, spec: CalendarSpec, at: datetime, *, cancelled: bool = False) -> None:
     if clock.state in LIVE_CLOCK_STATES:
         if clock.state == ClockState.RUNNING:
-            clock.spent += business_time_between(spec, clock.running_since, at)
+            clock.spent += business_time_between(spec, _since(clock), at)
         SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=at)
         target = timedelta(seconds=clock.target_seconds)
         if cancelled:
@@ -325,15 +332,15 @@ def _retarget(clock: SlaClock, policy, spec: CalendarSpec, now: datetime) -> Non
 def _fire_passed(clock: SlaClock, spec: CalendarSpec, stretches: list) -> None:
     """Thresholds the new target puts behind the clock fire now, dated when they were reached."""
     done = set(clock.alerts.values_list("threshold", flat=True))
-    passed = []
+    passed: list[tuple[int, str]] = []
     for percent in _percents(clock):
         if _amount(clock, percent) <= clock.spent and percent not in done:
             at = instant_reaching(spec, stretches, _amount(clock, percent))
-            passed.append([percent, (at or timezone.now()).astimezone(UTC).isoformat()])
+            passed.append((percent, (at or timezone.now()).astimezone(UTC).isoformat()))
     if any(p >= BREACH for p, _ in passed) or _amount(clock, BREACH) <= clock.spent:
         at = instant_reaching(spec, stretches, _amount(clock, BREACH)) or timezone.now()
         SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=timezone.now())
-        passed = [cp for cp in passed if cp[0] < BREACH] + [[BREACH, at.isoformat()]]
+        passed = [cp for cp in passed if cp[0] < BREACH] + [(BREACH, at.isoformat())]
     if passed:
         _fire(clock, passed)
 
