@@ -26,7 +26,7 @@ from django.utils import timezone
 from escalation.models import AlertKind, NotifyKind, RunState, SlaAlert
 from escalation.services.outbox import notification_enqueue
 from incidents.errors import InvalidInput, NotAllowed
-from incidents.models import EventKind, GroupMember, Incident
+from incidents.models import EventKind, GroupMember, Incident, IncidentEvent
 from tenancy.actors import Actor
 from tenancy.models import Membership, Role, User
 
@@ -178,9 +178,9 @@ def _email_channel(alert: SlaAlert, recipients: list[User], message: AlertMessag
 alert_channel_register("email", _email_channel)
 
 
-def alert_recipients_notify(alert: SlaAlert) -> int:
+def alert_recipients_notify(alert: SlaAlert, recipients: list[User] | None = None) -> int:
     """Enqueue the alert on every channel for its recipients; returns rows enqueued."""
-    recipients = alert_recipients(alert)
+    recipients = alert_recipients(alert) if recipients is None else recipients
     alert.recipients = [u.email for u in recipients]
     if not recipients:
         return 0
@@ -198,10 +198,32 @@ def _superseded(alert: SlaAlert) -> bool:
     return alert.run is not None and alert.run.state == RunState.ACKNOWLEDGED
 
 
+def _audience(alert: SlaAlert) -> tuple:
+    """What alert_recipients depends on: equal keys, equal recipients."""
+    incident = alert.incident
+    return (incident.tenant_id, alert.kind, alert.notify, alert.notify_user_id,
+            incident.group_id, incident.assignee_id)  # fmt: skip
+
+
+def _alert_event(alert: SlaAlert, sent: int, now) -> IncidentEvent:
+    """The internal timeline entry of a notified alert (written in bulk with its batch)."""
+    incident = alert.incident
+    return IncidentEvent(
+        tenant_id=incident.tenant_id,
+        incident=incident,
+        kind=EventKind.SLA,
+        reason=_headline(alert).capitalize(),
+        data={"alert": alert.pk, "kind": alert.kind, "threshold": alert.threshold,
+              "level": alert.level, "recipients": alert.recipients, "sent": sent},
+        public=False,
+        incident_version=incident.version,
+        created_at=now,
+        **Actor.system(incident.tenant, "SLA").event_fields(),
+    )  # fmt: skip
+
+
 def alerts_notify_pending(*, limit: int = 100) -> int:
     """Notify one batch of alerts not yet notified; returns how many were handled."""
-    from incidents.services.common import record_event
-
     with transaction.atomic():
         batch = list(
             SlaAlert.objects.filter(notified_at=None)
@@ -211,25 +233,17 @@ def alerts_notify_pending(*, limit: int = 100) -> int:
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("id")[:limit]
         )
+        now, events = timezone.now(), []
+        found: dict[tuple, list[User]] = {}  # alerts of one incident or team share recipients
         for alert in batch:
-            sent = 0 if _superseded(alert) else alert_recipients_notify(alert)
-            alert.notified_at = timezone.now()
-            alert.save(update_fields=["notified_at", "recipients"])
-            record_event(
-                alert.incident,
-                actor=Actor.system(alert.incident.tenant, "SLA"),
-                kind=EventKind.SLA,
-                reason=_headline(alert).capitalize(),
-                data={
-                    "alert": alert.pk,
-                    "kind": alert.kind,
-                    "threshold": alert.threshold,
-                    "level": alert.level,
-                    "recipients": alert.recipients,
-                    "sent": sent,
-                },
-                public=False,
-            )
+            key = _audience(alert)
+            if key not in found:
+                found[key] = alert_recipients(alert)
+            sent = 0 if _superseded(alert) else alert_recipients_notify(alert, found[key])
+            alert.notified_at = now
+            events.append(_alert_event(alert, sent, now))
+        SlaAlert.objects.bulk_update(batch, ["notified_at", "recipients"])
+        IncidentEvent.objects.bulk_create(events)
     return len(batch)
 
 
