@@ -27,6 +27,7 @@ SECTIONS = [
     ("Categories", "settings-categories", "Categories and the group each one routes to."),
     ("Resolution codes", "settings-resolution-codes", "How agents classify a resolution."),
     ("Priority matrix", "settings-matrix", "Impact x urgency, and the priority scale."),
+    ("API keys", "settings-api-keys", "Keys for integrations calling the REST API."),
 ]
 MEMBERS_PER_PAGE = 50
 
