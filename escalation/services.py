@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from escalation.channels import TransportError, transport_for
 from escalation.models import Notification, NotificationStatus
 
 if TYPE_CHECKING:
+    from escalation.models import WebhookEndpoint
     from incidents.models import Incident
     from tenancy.models import Tenant, User
 
@@ -32,6 +33,8 @@ def notification_enqueue(
     incident: Incident | None = None,
     recipient: User | None = None,
     channel: str = "email",
+    link: str = "",
+    endpoint: WebhookEndpoint | None = None,
 ) -> Notification:
     """Write the row in the caller's transaction; delivery is triggered once it commits."""
     notification = Notification.objects.create(
@@ -44,11 +47,19 @@ def notification_enqueue(
         subject=subject[:300],
         body=body,
         max_attempts=settings.NOTIFICATION_MAX_ATTEMPTS,
+        link=link,
+        endpoint=endpoint,
     )
+    _trigger_on_commit(notification.pk)
+    return notification
+
+
+def _trigger_on_commit(notification_id: int) -> None:
     from escalation.tasks import deliver_notification
 
-    transaction.on_commit(lambda: deliver_notification.delay(notification.pk))
-    return notification
+    # robust: the row is committed whatever happens here; with the broker down the caller must
+    # not see an error, and the relay task sends the row once it is pending too long.
+    transaction.on_commit(lambda: deliver_notification.delay(notification_id), robust=True)
 
 
 def _claim(notification_id: int) -> bool:
@@ -80,6 +91,13 @@ def notification_deliver(*, notification_id: int) -> str:
         transport_for(notification.channel).notify(notification)
     except TransportError as exc:
         return _record_failure(notification, exc)
+    except DatabaseError:
+        raise  # the task retries; the claim goes stale and the relay sends the row again
+    except Exception as exc:
+        # A transport's own bug must not leave the row claimed until the claim goes stale.
+        log.exception("notification %s: unexpected error in the %s channel", notification.id,
+                      notification.channel)
+        return _record_failure(notification, TransportError(f"unexpected error: {exc!r}"))
     Notification.objects.filter(id=notification_id, status=Status.SENDING).update(
         status=Status.SENT, sent_at=timezone.now(), last_error=""
     )
@@ -117,8 +135,6 @@ def notification_retry(*, notification: Notification) -> Notification:
     Notification.objects.filter(id=notification.id, status=Status.DEAD).update(
         status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
     )
-    from escalation.tasks import deliver_notification
-
-    transaction.on_commit(lambda: deliver_notification.delay(notification.id))
+    _trigger_on_commit(notification.id)
     notification.refresh_from_db()
     return notification

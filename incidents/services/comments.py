@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Attachment, Comment, EventKind, HoldReason, Incident, IncidentState
 from incidents.rules import is_reporter
@@ -104,6 +105,10 @@ def _after_comment(incident: Incident, actor: Actor, comment: Comment) -> None:
         reason=comment.body[:500],
         data={"comment_id": comment.pk, "attachments": comment.attachments.count()},
         public=comment.public,
+    )
+    webhook_incident_event_emit(
+        incident=incident, event="incident.commented", actor=actor,
+        data={"public": comment.public, "comment": {"id": comment.pk, "body": comment.body}},
     )
     caller_replied = (
         comment.public

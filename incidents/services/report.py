@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput
 from incidents.models import Category, EventKind, Incident
 from incidents.notifications import notify_incident_people
@@ -87,6 +88,7 @@ def incident_report(
         data={"impact": impact, "urgency": urgency, "priority": level.slug},
     )
     notify_incident_people(incident, "acknowledgement")
+    webhook_incident_event_emit(incident=incident, event="incident.created", actor=actor)
     return _route(incident)
 
 
