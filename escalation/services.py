@@ -55,11 +55,14 @@ def notification_enqueue(
 
 
 def _trigger_on_commit(notification_id: int) -> None:
+    # robust: a broker that is down must not turn the committed cause (a reported incident)
+    # into an error page; the row is in the outbox and the relay triggers it later.
     from escalation.tasks import deliver_notification
 
-    # robust: the row is committed whatever happens here; with the broker down the caller must
-    # not see an error, and the relay task sends the row once it is pending too long.
-    transaction.on_commit(lambda: deliver_notification.delay(notification_id), robust=True)
+    def trigger_delivery() -> None:
+        deliver_notification.delay(notification_id)
+
+    transaction.on_commit(trigger_delivery, robust=True)
 
 
 def _claim(notification_id: int) -> bool:
@@ -74,8 +77,10 @@ def _claim(notification_id: int) -> bool:
 
 
 def _stale_claim_age() -> timedelta:
-    # A claim older than the task's hard time limit belongs to a worker that died mid-send.
-    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+    # A claim older than the task's hard time limit belongs to a worker that died mid-send; the
+    # grace covers clocks that differ between worker hosts.
+    grace = settings.NOTIFICATION_CLAIM_GRACE_SECONDS
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + grace)
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -26,6 +26,13 @@ class Delivery:
     headers: dict[str, str]
     body: bytes
     received_at: float = field(default_factory=time.monotonic)
+    # The answer the sink chose; 2xx means it took the delivery in, even if the sender was gone
+    # by the time the answer was written (a real receiver would have acted on it by then).
+    status: int | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
 
     @property
     def delivery_id(self) -> str:
@@ -71,7 +78,12 @@ class WebhookSink:
 
     # --- what arrived ---------------------------------------------------------------------
     def ids(self) -> Counter[str]:
-        """How many times each delivery id arrived."""
+        """How many times the sink took each delivery id in (answered it with a 2xx)."""
+        with self._lock:
+            return Counter(d.delivery_id for d in self.deliveries if d.accepted)
+
+    def received_ids(self) -> Counter[str]:
+        """How many requests arrived per delivery id, whatever the answer."""
         with self._lock:
             return Counter(d.delivery_id for d in self.deliveries)
 
@@ -111,10 +123,11 @@ def _handler_for(sink: WebhookSink) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}
-            key = sink._record(Delivery(path=self.path, headers=headers, body=body))
+            delivery = Delivery(path=self.path, headers=headers, body=body)
+            key = sink._record(delivery)
             try:
-                status, extra = self._behaviour()
-                self._answer(status, extra)
+                delivery.status, extra = self._behaviour()
+                self._answer(delivery.status, extra)
             except OSError:
                 pass  # the sender gave up (timeout) or was killed while we waited
             finally:
