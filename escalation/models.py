@@ -75,7 +75,9 @@ class Notification(TenantOwned):
                 name="notification_inbox",
                 condition=Q(channel="inapp", status="sent"),
             ),
-            models.Index(fields=["tenant", "endpoint", "-created_at"], name="notification_endpoint"),
+            models.Index(
+                fields=["tenant", "endpoint", "-created_at"], name="notification_endpoint"
+            ),
             # The dead letter page: few rows, so a partial index keeps it cheap.
             models.Index(
                 fields=["tenant", "-created_at"],

@@ -57,7 +57,11 @@ def webhook_detail(request: HttpRequest, tenant_slug: str, pk: int) -> HttpRespo
         else:
             messages.success(request, "Endpoint saved.")
             return redirect("settings-webhooks-detail", tenant_slug=tenant_slug, pk=pk)
-    context = {"endpoint": endpoint, "form": form, "deliveries": endpoint_deliveries(endpoint=endpoint)}
+    context = {
+        "endpoint": endpoint,
+        "form": form,
+        "deliveries": endpoint_deliveries(endpoint=endpoint),
+    }
     return render(request, "escalation/webhook_detail.html", context)
 
 

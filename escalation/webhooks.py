@@ -191,17 +191,15 @@ def webhook_endpoint_update(
 ) -> WebhookEndpoint:
     _check_admin(actor)
     url, events = _clean(url, events)
-    endpoint = _lock(actor, endpoint)
-    endpoint.url = url
-    endpoint.events = events
-    endpoint.description = (description or "").strip()[:200]
-    endpoint.slack_format = slack_format
-    endpoint.is_active = is_active
-    endpoint.updated_at = timezone.now()
-    endpoint.save(
-        update_fields=["url", "events", "description", "slack_format", "is_active", "updated_at"]
+    return _change(
+        actor,
+        endpoint,
+        url=url,
+        events=events,
+        description=(description or "").strip()[:200],
+        slack_format=slack_format,
+        is_active=is_active,
     )
-    return endpoint
 
 
 @transaction.atomic
@@ -210,21 +208,22 @@ def webhook_endpoint_set_active(
 ) -> WebhookEndpoint:
     """Disabling keeps the endpoint and its log; pending deliveries to it fail for good."""
     _check_admin(actor)
-    endpoint = _lock(actor, endpoint)
-    endpoint.is_active = active
-    endpoint.updated_at = timezone.now()
-    endpoint.save(update_fields=["is_active", "updated_at"])
-    return endpoint
+    return _change(actor, endpoint, is_active=active)
 
 
 @transaction.atomic
 def webhook_endpoint_rotate_secret(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """Deliveries still pending are signed with the new secret when they are sent."""
     _check_admin(actor)
+    return _change(actor, endpoint, secret=new_webhook_secret())
+
+
+def _change(actor: Actor, endpoint: WebhookEndpoint, **fields: Any) -> WebhookEndpoint:
     endpoint = _lock(actor, endpoint)
-    endpoint.secret = new_webhook_secret()
+    for name, value in fields.items():
+        setattr(endpoint, name, value)
     endpoint.updated_at = timezone.now()
-    endpoint.save(update_fields=["secret", "updated_at"])
+    endpoint.save(update_fields=[*fields, "updated_at"])
     return endpoint
 
 

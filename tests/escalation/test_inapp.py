@@ -18,8 +18,13 @@ from tenancy.models import Membership, Role
 def _notify(people, user, subject: str = "INC-000001 needs you", *, capture=None, **fields):
     fields.setdefault("tenant", people.acme)
     row = notification_enqueue(
-        kind="escalation", address=user.email, subject=subject, body="Please take a look.",
-        recipient=user, channel="inapp", **fields,
+        kind="escalation",
+        address=user.email,
+        subject=subject,
+        body="Please take a look.",
+        recipient=user,
+        channel="inapp",
+        **fields,
     )
     notification_deliver(notification_id=row.id)  # what the worker does once the row commits
     row.refresh_from_db()
@@ -56,8 +61,13 @@ def test_the_bell_polls_every_30_seconds(people, login):
 
 def test_a_row_not_yet_delivered_is_not_in_the_bell(people, login):
     notification_enqueue(
-        tenant=people.acme, kind="escalation", address="alice@acme.test", subject="Waiting",
-        body="", recipient=people.alice, channel="inapp",
+        tenant=people.acme,
+        kind="escalation",
+        address="alice@acme.test",
+        subject="Waiting",
+        body="",
+        recipient=people.alice,
+        channel="inapp",
     )
     assert _bell_count(login(people.alice).get(_url("notifications-bell")).content.decode()) == 0
 

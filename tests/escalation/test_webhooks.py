@@ -3,7 +3,6 @@ settings pages, and the dead letter with its Retry button."""
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 from datetime import timedelta
@@ -122,15 +121,20 @@ def test_transitions_and_comments_are_sent_with_their_details(
 
     events = [(d.event, d.json()["data"]) for d in sink.deliveries]
     assert [e for e, _ in events] == [
-        "incident.transitioned", "incident.commented", "incident.commented"
+        "incident.transitioned",
+        "incident.commented",
+        "incident.commented",
     ]
     moved = events[0][1]
     assert (moved["transition"], moved["from_state"], moved["to_state"]) == (
-        "escalate", "reported", "escalated"
+        "escalate",
+        "reported",
+        "escalated",
     )
     assert moved["incident"]["group"] == "service-desk"
     assert [(d["public"], d["comment"]["body"]) for _, d in events[1:]] == [
-        (True, "Looking"), (False, "Router 7?")
+        (True, "Looking"),
+        (False, "Router 7?"),
     ]
     assert len({d.delivery_id for d in sink.deliveries}) == 3
 
@@ -173,7 +177,9 @@ def test_other_tenants_endpoints_never_hear_of_acme(
     assert sink.deliveries == []
 
 
-def test_slack_format_sends_one_line_of_text(people, sink, verify, django_capture_on_commit_callbacks):
+def test_slack_format_sends_one_line_of_text(
+    people, sink, verify, django_capture_on_commit_callbacks
+):
     endpoint = _endpoint(people, sink.url("/ok"), events=["incident.created"], slack_format=True)
     incident = _report(people, django_capture_on_commit_callbacks)
     [got] = sink.deliveries
@@ -252,7 +258,9 @@ def test_every_retry_carries_the_same_delivery_id_until_attempts_run_out(people,
     assert sink.ids() == {}
 
 
-def test_the_relay_sends_a_failed_delivery_again_once_its_backoff_has_passed(people, sink, settings):
+def test_the_relay_sends_a_failed_delivery_again_once_its_backoff_has_passed(
+    people, sink, settings
+):
     settings.NOTIFICATION_BACKOFF_SECONDS = 30
     endpoint = _endpoint(people, sink.url("/hook"))
     sink.status = 503
@@ -299,8 +307,11 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret(people, login):
     client = login(people.ada)
     response = client.post(
         _url("settings-webhooks-create"),
-        {"url": "https://hooks.example.test/desk", "description": "Ops chat",
-         "events": ["incident.created", "sla.breached"]},
+        {
+            "url": "https://hooks.example.test/desk",
+            "description": "Ops chat",
+            "events": ["incident.created", "sla.breached"],
+        },
     )
     endpoint = WebhookEndpoint.objects.for_tenant(people.acme).get()
     assert response.status_code == 302
@@ -315,8 +326,11 @@ def test_a_bad_url_is_refused_and_what_was_typed_is_kept(people, login):
     client = login(people.ada)
     response = client.post(
         _url("settings-webhooks-create"),
-        {"url": "ftp://files.example.test/x", "description": "Typed with care",
-         "events": ["sla.warning"]},
+        {
+            "url": "ftp://files.example.test/x",
+            "description": "Typed with care",
+            "events": ["sla.warning"],
+        },
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -399,9 +413,10 @@ def test_another_tenants_admin_gets_404_for_acme_endpoints_and_dead_letters(peop
         assert client.post(_url(name, "globex", pk=endpoint.pk)).status_code == 404
     retry = _url("settings-notifications-retry", "globex", pk=dead.pk)
     assert client.post(retry).status_code == 404
-    assert "hooks.example.test" not in client.get(
-        _url("settings-notifications-dead", "globex")
-    ).content.decode()
+    assert (
+        "hooks.example.test"
+        not in client.get(_url("settings-notifications-dead", "globex")).content.decode()
+    )
     assert _reload(dead).status == "dead"
 
 
@@ -430,8 +445,11 @@ def _dead_row(people, row: Notification) -> Notification:
 
 def _dead_email(people) -> Notification:
     row = services.notification_enqueue(
-        tenant=people.acme, kind="acknowledgement", address="gone@acme.test",
-        subject="We have your report", body="…",
+        tenant=people.acme,
+        kind="acknowledgement",
+        address="gone@acme.test",
+        subject="We have your report",
+        body="…",
     )
     Notification.objects.filter(id=row.id).update(
         status="dead", attempts=1, last_error="recipient refused"

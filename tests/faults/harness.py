@@ -5,6 +5,7 @@ touches the database and Redis the rest of the suite uses. See tests/faults/READ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -58,8 +59,17 @@ class PgCluster:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
         self._pg(
-            "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-            "--locale=C", "--no-sync",
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
         )
 
     def _pg(self, tool: str, *args: str) -> None:
@@ -76,8 +86,19 @@ class PgCluster:
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c full_page_writes=off -c max_connections=60"
         )
-        self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"),
-                 "-o", options, "-w", "-t", "30", "start")
+        self._pg(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "30",
+            "start",
+        )
 
     def stop(self, mode: str = "fast") -> None:
         """mode "immediate" drops every connection at once, like a crash."""
@@ -108,10 +129,8 @@ class PgCluster:
             conn.close()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop("immediate")
-        except subprocess.CalledProcessError:
-            pass  # already stopped
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -125,10 +144,23 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir),
-             "--logfile", str(self.dir / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+                "--logfile",
+                str(self.dir / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(self._answers, 10, "redis-server to answer PING")
 
@@ -166,7 +198,11 @@ class Proc:
         self.log = workdir / f"{name}.log"
         with self.log.open("ab") as out:
             self.popen = subprocess.Popen(
-                cmd, env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT,
+                cmd,
+                env=env,
+                cwd=workdir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 
@@ -212,15 +248,30 @@ class CeleryProcesses:
 
     def worker(self, name: str = "w1", concurrency: int = 1, wait: bool = True) -> Proc:
         cmd = self._celery(
-            "worker", "-n", f"{name}@%h", "--concurrency", str(concurrency), "--pool", "prefork",
-            "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "worker",
+            "-n",
+            f"{name}@%h",
+            "--concurrency",
+            str(concurrency),
+            "--pool",
+            "prefork",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
         )
         return self._start(name, cmd, "ready.", wait)
 
     def beat(self, name: str = "beat", wait: bool = True) -> Proc:
         cmd = self._celery(
-            "beat", "--loglevel", "INFO", "--schedule", str(self.dir / "beat-schedule"),
-            "--pidfile", str(self.dir / f"{name}.pid"),
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(self.dir / "beat-schedule"),
+            "--pidfile",
+            str(self.dir / f"{name}.pid"),
         )
         return self._start(name, cmd, "beat: Starting", wait)
 
@@ -275,9 +326,13 @@ class Desk:
     def _ask(self, args: list[str]) -> dict:
         if self._server is None or self._server.poll() is not None:
             self._server = subprocess.Popen(
-                [sys.executable, "-m", "tests.faults.driver", "serve"], env=self.env,
-                cwd=self.dir, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=(self.dir / "driver.log").open("ab"), text=True,
+                [sys.executable, "-m", "tests.faults.driver", "serve"],
+                env=self.env,
+                cwd=self.dir,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=(self.dir / "driver.log").open("ab"),
+                text=True,
             )
         assert self._server.stdin and self._server.stdout
         self._server.stdin.write(json.dumps(args) + "\n")
@@ -293,7 +348,11 @@ class Desk:
     def _run(self, cmd: list[str], env: dict[str, str] | None) -> subprocess.CompletedProcess:
         start = time.monotonic()
         done = subprocess.run(
-            cmd, env={**self.env, **(env or {})}, cwd=self.dir, capture_output=True, text=True,
+            cmd,
+            env={**self.env, **(env or {})},
+            cwd=self.dir,
+            capture_output=True,
+            text=True,
             timeout=180,
         )
         if done.returncode != 0:

@@ -90,9 +90,7 @@ def test_two_workers_given_the_same_rows_at_once_send_each_once(
     assert "'skipped'" in workers[0].text() + workers[1].text()
 
 
-def test_beat_stopped_for_a_while_then_the_relay_sends_what_was_missed(
-    fault_tenant, celery_procs
-):
+def test_beat_stopped_for_a_while_then_the_relay_sends_what_was_missed(fault_tenant, celery_procs):
     sink = fault_tenant.sink
     beat, _ = celery_procs.start("w1")
     fault_tenant.report(1)
