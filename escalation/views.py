@@ -82,7 +82,7 @@ def dead_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     rows = (
         Notification.objects.for_tenant(request.tenant)
         .filter(status=NotificationStatus.DEAD)
-        .select_related("incident", "recipient", "endpoint")
+        .select_related("incident", "endpoint")
         .order_by("-created_at", "-id")
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -111,9 +111,9 @@ def incident_payload(incident: Incident, *, tenant: Tenant) -> dict[str, Any]:
         "urgency": incident.urgency,
         "priority": incident.priority.slug,
         "priority_rank": incident.priority_rank,
-        "category": incident.category.slug if incident.category_id else None,
-        "group": incident.group.slug if incident.group_id else None,
-        "assignee": incident.assignee.email if incident.assignee_id else None,
+        "category": incident.category.slug if incident.category else None,
+        "group": incident.group.slug if incident.group else None,
+        "assignee": incident.assignee.email if incident.assignee else None,
         "url": settings.SITE_URL + path,
     }
 

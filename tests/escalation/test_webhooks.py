@@ -513,3 +513,26 @@ def test_a_retry_sends_the_incident_as_it_was_at_the_event(
     first, second = sink.deliveries
     assert first.body == second.body
     assert second.json()["data"]["incident"]["title"] == "Printer jam"
+
+
+@pytest.mark.browser
+def test_ada_adds_an_endpoint_and_pings_it_from_her_phone(people, live_server, page, sink):
+    from tests.escalation.test_inapp import _browser_login
+
+    _browser_login(page, live_server, people.ada)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(live_server.url + _url("settings-home"))
+    page.get_by_role("link", name="Webhooks").click()
+    page.get_by_role("button", name="Add endpoint").click()
+    page.get_by_label("URL").fill(sink.url("/ok"))
+    page.get_by_label("Description").fill("Ops chat")
+    page.get_by_label("Incident created").check()
+    page.get_by_role("button", name="Add endpoint").click()
+    secret = page.get_by_label("Signing secret").input_value()
+    assert secret == WebhookEndpoint.objects.get(description="Ops chat").secret
+    page.get_by_role("button", name="Send test ping").click()
+    page.get_by_text("Test ping queued").wait_for()
+    sink.wait_until(lambda: sink.ids(), what="the ping")
+    assert [d.event for d in sink.deliveries] == ["ping"]
+    page.reload()
+    assert page.get_by_role("cell", name=sink.deliveries[0].delivery_id).is_visible()

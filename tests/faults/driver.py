@@ -92,6 +92,7 @@ def serve() -> None:
     for line in sys.stdin:
         args = _parser().parse_args(json.loads(line))
         connection.close()  # a database restarted since the last command: start afresh
+        answer: dict[str, object]
         try:
             answer = {"result": COMMANDS[args.command](args)}
         except Exception:

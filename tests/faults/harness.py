@@ -293,7 +293,11 @@ class CeleryProcesses:
     def wait_ready(*procs: Proc) -> None:
         """Start several with wait=False, then wait for all: they boot side by side."""
         for proc in procs:
-            wait_for(lambda p=proc: p.ready or not p.alive, 60, f"{proc.name} to start")
+
+            def up(proc: Proc = proc) -> bool:
+                return proc.ready or not proc.alive
+
+            wait_for(up, 60, f"{proc.name} to start")
             assert proc.alive, f"{proc.name} died at start:\n{proc.text()[-3000:]}"
 
     def stop_all(self) -> None:

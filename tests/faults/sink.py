@@ -58,6 +58,7 @@ class WebhookSink:
         self.delay = 0.0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._host = host
         self._server = ThreadingHTTPServer((host, 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -73,8 +74,7 @@ class WebhookSink:
         self._thread.join(timeout=5)
 
     def url(self, path: str = "/hook") -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return f"http://{self._host}:{self._server.server_port}{path}"
 
     # --- what arrived ---------------------------------------------------------------------
     def ids(self) -> Counter[str]:
