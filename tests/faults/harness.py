@@ -6,6 +6,7 @@ touches the database and Redis the rest of the suite uses. See tests/faults/READ
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import logging
 import os
@@ -25,6 +26,16 @@ import redis
 log = logging.getLogger("tests.faults")  # shown by pytest when a test fails: what took how long
 ROOT = Path(__file__).resolve().parents[2]
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+_LIBC = ctypes.CDLL(None)  # loaded here: the code between fork and exec must stay trivial
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """preexec_fn (Linux): if pytest itself is killed, the child is killed too instead of being
+    left running against a cluster that is gone."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def free_port() -> int:
@@ -143,24 +154,12 @@ class RedisServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
+        options = f"--port {self.port} --bind 127.0.0.1 --appendonly no --dir {self.dir}"
         self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-                "--logfile",
-                str(self.dir / "redis.log"),
-            ],
+            ["redis-server", *options.split(), "--save", "", "--logfile", str(self.dir / "r.log")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
         )
         wait_for(self._answers, 10, "redis-server to answer PING")
 
@@ -204,6 +203,7 @@ class Proc:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=die_with_parent,
             )
 
     def text(self) -> str:
@@ -337,6 +337,7 @@ class Desk:
                 stdout=subprocess.PIPE,
                 stderr=(self.dir / "driver.log").open("ab"),
                 text=True,
+                preexec_fn=die_with_parent,
             )
         assert self._server.stdin and self._server.stdout
         self._server.stdin.write(json.dumps(args) + "\n")
