@@ -180,6 +180,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 INVITATION_MAX_AGE = envint("INVITATION_MAX_AGE", 7 * 24 * 3600)
+SIGNUP_CONFIRMATION_MAX_AGE = envint("SIGNUP_CONFIRMATION_MAX_AGE", 2 * 24 * 3600)
+# The "Yes, it's fixed" / "No, still broken" links in the resolved email stop working after this.
+ANSWER_LINK_MAX_AGE = envint("ANSWER_LINK_MAX_AGE", 14 * 24 * 3600)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

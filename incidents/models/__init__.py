@@ -1,4 +1,11 @@
-from incidents.models.activity import Attachment, Comment, EventKind, IncidentEvent, Participant
+from incidents.models.activity import (
+    Attachment,
+    Comment,
+    EventKind,
+    IncidentEvent,
+    IncidentMute,
+    Participant,
+)
 from incidents.models.config import (
     AssignmentGroup,
     Category,
@@ -20,6 +27,7 @@ __all__ = [
     "HoldReason",
     "Incident",
     "IncidentEvent",
+    "IncidentMute",
     "IncidentState",
     "Level",
     "Participant",
