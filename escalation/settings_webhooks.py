@@ -1,7 +1,7 @@
 """Tenant settings: webhook endpoints, a test ping, and each endpoint's delivery log."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -17,20 +17,21 @@ from escalation.webhooks import (
 )
 from incidents.errors import IncidentError
 from tenancy.decorators import admin_required
+from tenancy.http import TenantRequest
 
 
-def _endpoint(request: HttpRequest, pk: int) -> WebhookEndpoint:
+def _endpoint(request: TenantRequest, pk: int) -> WebhookEndpoint:
     return get_object_or_404(WebhookEndpoint.objects.for_tenant(request.tenant), pk=pk)
 
 
 @admin_required
-def webhook_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def webhook_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     endpoints = WebhookEndpoint.objects.for_tenant(request.tenant).order_by("-is_active", "id")
     return render(request, "escalation/webhook_list.html", {"endpoints": endpoints})
 
 
 @admin_required
-def webhook_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def webhook_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = WebhookEndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -44,7 +45,7 @@ def webhook_create(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @admin_required
-def webhook_detail(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def webhook_detail(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     """Edit the endpoint; below the form, its secret, a test button and the delivery log."""
     endpoint = _endpoint(request, pk)
     initial = {f: getattr(endpoint, f) for f in WebhookEndpointEditForm.base_fields}
@@ -67,7 +68,7 @@ def webhook_detail(request: HttpRequest, tenant_slug: str, pk: int) -> HttpRespo
 
 @require_POST
 @admin_required
-def webhook_toggle(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def webhook_toggle(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     endpoint = webhook_endpoint_set_active(
         actor=request.actor, endpoint=endpoint, active=not endpoint.is_active
@@ -78,7 +79,7 @@ def webhook_toggle(request: HttpRequest, tenant_slug: str, pk: int) -> HttpRespo
 
 @require_POST
 @admin_required
-def webhook_ping(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def webhook_ping(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     try:
         webhook_endpoint_ping(actor=request.actor, endpoint=_endpoint(request, pk))
     except IncidentError as exc:
@@ -90,7 +91,7 @@ def webhook_ping(request: HttpRequest, tenant_slug: str, pk: int) -> HttpRespons
 
 @require_POST
 @admin_required
-def webhook_rotate(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def webhook_rotate(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     webhook_endpoint_rotate_secret(actor=request.actor, endpoint=_endpoint(request, pk))
     messages.success(request, "New signing secret made: update the receiver, the old one is void.")
     return redirect("settings-webhooks-detail", tenant_slug=tenant_slug, pk=pk)
