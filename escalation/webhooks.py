@@ -20,11 +20,12 @@ from escalation.models import (
     PING_EVENT,
     Channel,
     Notification,
+    NotificationStatus,
     WebhookEndpoint,
     WebhookEvent,
     new_webhook_secret,
 )
-from escalation.services import notification_enqueue
+from escalation.services import notification_enqueue, notification_retry
 from incidents.errors import InvalidInput, NotAllowed
 
 if TYPE_CHECKING:
@@ -103,8 +104,7 @@ def incident_payload(incident: Incident, *, tenant: Tenant) -> dict[str, Any]:
         "portal-incident-detail", kwargs={"tenant_slug": tenant.slug, "number": incident.number}
     )
     return {
-        "number": incident.number,
-        "reference": incident.reference,
+        "number": incident.reference,  # as the REST API names incidents
         "title": incident.title,
         "state": incident.state,
         "impact": incident.impact,
@@ -121,7 +121,7 @@ def incident_payload(incident: Incident, *, tenant: Tenant) -> dict[str, Any]:
 def summary(event: str, payload: dict[str, Any]) -> str:
     """One line for chat tools and the delivery log."""
     incident = payload.get("incident") or {}
-    head = f"{incident.get('reference', '')} {incident.get('title', '')}".strip()
+    head = f"{incident.get('number', '')} {incident.get('title', '')}".strip()
     who = payload.get("actor", "")
     if event == WebhookEvent.INCIDENT_CREATED:
         return f"New incident {head} (priority {incident.get('priority')})"
@@ -246,3 +246,31 @@ def endpoint_deliveries(*, endpoint: WebhookEndpoint, limit: int = 50) -> list[N
     """The endpoint's delivery log, newest first."""
     rows = Notification.objects.for_tenant(endpoint.tenant_id).filter(endpoint=endpoint)
     return list(rows.order_by("-created_at", "-id")[:limit])
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
+    """The delivery log stays (its rows lose the link); deliveries not yet sent are dropped."""
+    _check_admin(actor)
+    endpoint = _lock(actor, endpoint)
+    Notification.objects.for_tenant(actor.tenant).filter(
+        endpoint=endpoint, status__in=[NotificationStatus.PENDING, NotificationStatus.DEAD]
+    ).update(status=NotificationStatus.DEAD, last_error="The endpoint was deleted.")
+    endpoint.delete()
+
+
+@transaction.atomic
+def webhook_delivery_redeliver(*, actor: Actor, delivery: Notification) -> Notification:
+    """Send a delivery again with the same delivery id: a failed one, or one the receiver lost."""
+    _check_admin(actor)
+    if delivery.endpoint_id is None:
+        raise InvalidInput("The endpoint of this delivery was deleted; it cannot be sent again.")
+    if not delivery.endpoint.is_active:
+        raise InvalidInput("Enable the endpoint before sending it deliveries again.")
+    if delivery.status not in (NotificationStatus.SENT, NotificationStatus.DEAD):
+        raise InvalidInput("This delivery is still being sent; wait for its outcome.")
+    Notification.objects.filter(pk=delivery.pk).update(
+        status=NotificationStatus.DEAD, attempts=0
+    )
+    delivery.refresh_from_db()
+    return notification_retry(notification=delivery)

@@ -95,7 +95,7 @@ def test_a_reported_incident_reaches_the_endpoint_signed_as_documented(
     body = got.json()
     assert body["event"] == "incident.created"
     assert body["tenant"] == "acme"
-    assert body["data"]["incident"]["reference"] == incident.reference
+    assert body["data"]["incident"]["number"] == incident.reference
     assert body["data"]["incident"]["priority"] == "high"
     assert body["data"]["actor"] == "Rita Requester"
 
