@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from escalation.forms import CalendarForm, EscalationPolicyForm, LevelFormSet, SlaPolicyForm
 from escalation.models import BusinessCalendar, EscalationPolicy, SlaPolicy
 from escalation.services.config import (
     LevelInput,
@@ -17,6 +16,7 @@ from escalation.services.config import (
     sla_policy_save,
 )
 from escalation.services.defaults import sla_policy_for
+from escalation.sla_forms import CalendarForm, EscalationPolicyForm, LevelFormSet, SlaPolicyForm
 from incidents.errors import IncidentError, InvalidInput
 from incidents.models import PriorityLevel
 from tenancy.decorators import admin_required

@@ -11,7 +11,8 @@ tenant_patterns = [
     path("portal/", include("portal.urls")),
     path("desk/", include("incidents.urls")),
     path("dashboards/", include("dashboards.urls")),
-    path("sla/", include("escalation.urls")),
+    path("notifications/", include("escalation.urls")),
+    path("sla/", include("escalation.sla_urls")),
 ]
 
 urlpatterns = [

@@ -27,6 +27,9 @@ SECTIONS = [
     ("Categories", "settings-categories", "Categories and the group each one routes to."),
     ("Resolution codes", "settings-resolution-codes", "How agents classify a resolution."),
     ("Priority matrix", "settings-matrix", "Impact x urgency, and the priority scale."),
+    ("API keys", "settings-api-keys", "Keys for integrations calling the REST API."),
+    ("Webhooks", "settings-webhooks", "Signed JSON posts to your tools when incidents change."),
+    ("Failed notifications", "settings-notifications-dead", "Deliveries that failed; retry them."),
 ]
 MEMBERS_PER_PAGE = 50
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -175,15 +176,55 @@ def _email_channel(alert: SlaAlert, recipients: list[User], message: AlertMessag
     return len(recipients)
 
 
+def _inapp_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
+    """The desk's bell: a line per recipient that opens the incident's SLA page."""
+    link = urlsplit(message.url).path
+    for user in recipients:
+        notification_enqueue(
+            tenant=alert.incident.tenant,
+            incident=alert.incident,
+            recipient=user,
+            kind=f"sla_{alert.kind}",
+            address=user.email,
+            subject=message.subject,
+            body=alert.incident.title,
+            channel="inapp",
+            link=link,
+        )
+    return len(recipients)
+
+
+WEBHOOK_EVENTS = {AlertKind.WARNING: "sla.warning", AlertKind.BREACH: "sla.breached"}
+
+
+def _webhook_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
+    """The tenant's endpoints subscribed to SLA events (one row per endpoint, not per person)."""
+    from escalation.webhooks import incident_payload, webhook_event_emit
+
+    event = WEBHOOK_EVENTS.get(alert.kind)
+    if event is None:
+        return 0
+    incident, tenant = alert.incident, alert.incident.tenant
+    payload = {
+        "incident": incident_payload(incident, tenant=tenant),
+        "sla": {"metric": alert.clock.metric if alert.clock else None,
+                "threshold": alert.threshold, "reached_at": alert.due_at.isoformat()},
+    }  # fmt: skip
+    rows = webhook_event_emit(
+        tenant=tenant, event=event, payload=payload, incident=incident, text=message.subject
+    )
+    return len(rows)
+
+
 alert_channel_register("email", _email_channel)
+alert_channel_register("inapp", _inapp_channel)
+alert_channel_register("webhook", _webhook_channel)
 
 
 def alert_recipients_notify(alert: SlaAlert, recipients: list[User] | None = None) -> int:
     """Enqueue the alert on every channel for its recipients; returns rows enqueued."""
     recipients = alert_recipients(alert) if recipients is None else recipients
     alert.recipients = [u.email for u in recipients]
-    if not recipients:
-        return 0
     message = alert_message(alert)
     return sum(channel(alert, recipients, message) for channel in ALERT_CHANNELS.values())
 

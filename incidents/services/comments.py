@@ -11,6 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
+from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import (
     Attachment,
@@ -122,6 +123,12 @@ def _after_comment(incident: Incident, actor: Actor, comment: Comment) -> None:
     )
     if "acknowledged_at" in changes:
         sla_clocks.clocks_acknowledge(incident=incident)  # SLA: the response clock ends
+    webhook_incident_event_emit(
+        incident=incident,
+        event="incident.commented",
+        actor=actor,
+        data={"public": comment.public, "comment": {"id": comment.pk, "body": comment.body}},
+    )
     if comment.public and actor.is_agent_or_above and not actor.is_system:
         notify_incident_people(incident, "reply", extra={"comment": comment})
     caller_replied = (

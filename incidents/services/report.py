@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
+from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Category, EventKind, Incident
 from incidents.notifications import notify_incident_people
@@ -123,6 +124,7 @@ def incident_report(
     )
     notify_incident_people(incident, "acknowledgement")
     sla_clocks.clocks_start(incident=incident)  # SLA: response and resolution clocks
+    webhook_incident_event_emit(incident=incident, event="incident.created", actor=actor)
     return _route(incident)
 
 

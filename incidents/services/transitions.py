@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
+from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput, InvalidTransition, NotAllowed
 from incidents.models import (
     AssignmentGroup,
@@ -65,6 +66,17 @@ def _apply(
         data=data,
     )
     sla_clocks.clocks_follow_transition(incident=locked, transition=name, actor=actor)  # SLA
+    webhook_incident_event_emit(
+        incident=locked,
+        event="incident.transitioned",
+        actor=actor,
+        data={
+            "transition": name,
+            "from_state": from_state,
+            "to_state": locked.state,
+            "reason": reason,
+        },
+    )
     return locked
 
 

@@ -224,3 +224,26 @@ def test_a_resolved_incident_is_closed_by_the_system_after_three_business_days(p
     assert incident.state == "closed"
     event = incident.events.filter(transition="close").get()
     assert (event.actor_kind, event.actor_name) == ("system", "Confirmation window")
+
+
+def test_a_warning_rings_the_bell_and_reaches_a_subscribed_webhook_once(people, travel):
+    from escalation.models import Notification, WebhookEndpoint
+
+    short_targets(people.acme, response=100, resolution=1000)
+    WebhookEndpoint.objects.create(
+        tenant=people.acme, url="https://hooks.example.test/desk", events=["sla.warning"]
+    )
+    incident = report_high(people)
+    travel(seconds=60)
+    sweep_due()
+    alerts_notify_pending()
+    alerts_notify_pending()
+    bell = Notification.objects.filter(incident=incident, channel="inapp", kind="sla_warning")
+    assert sorted(bell.values_list("recipient__email", flat=True)) == [
+        "alice@acme.test",
+        "bob@acme.test",
+    ]
+    assert {row.link for row in bell} == {f"/t/acme/sla/incidents/{incident.number}/"}
+    hooks = Notification.objects.filter(incident=incident, channel="webhook")
+    assert list(hooks.values_list("kind", flat=True)) == ["sla.warning"]
+    assert '"threshold": 50' in hooks.get().body
