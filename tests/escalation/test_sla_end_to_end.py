@@ -41,7 +41,8 @@ def _setup(people) -> None:
 
 
 def _sent(kind: str, address: str) -> int:
-    return Notification.objects.filter(kind=kind, address=address, status="sent").count()
+    mails = Notification.objects.filter(channel="email", kind=kind, address=address, status="sent")
+    return mails.count()
 
 
 def test_warnings_breach_and_the_climb_arrive_through_a_real_worker(
@@ -68,6 +69,8 @@ def test_warnings_breach_and_the_climb_arrive_through_a_real_worker(
         # Each step reached its people once, by mail the worker sent.
         wait_for("the breach mail", lambda: _sent("sla_breach", "alice@acme.test") == 1)
         assert _sent("sla_warning", "alice@acme.test") == 2  # 50% and 80%
+        bell = Notification.objects.filter(channel="inapp", recipient=people.alice, status="sent")
+        wait_for("the breach in alice's bell", lambda: bell.filter(kind="sla_breach").count() == 1)
         wait_for("level 1 to the lead", lambda: _sent("sla_escalation", "bob@acme.test") == 1)
         wait_for("level 2 to the manager", lambda: _sent("sla_escalation", "max@acme.test") == 1)
         alert_acknowledge(alert=level_two, actor=people.actor(people.max), via="desk")
