@@ -5,12 +5,12 @@ import pytest
 import schemathesis
 from django.core.management import call_command
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
-from schemathesis.checks import not_a_server_error
 
 from servicedesk.wsgi import application
 
