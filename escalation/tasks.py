@@ -1,3 +1,5 @@
+"""Celery triggers of the outbox. The rows are the truth; a lost or repeated message is harmless."""
+
 from celery import shared_task
 from django.db import OperationalError
 
@@ -8,14 +10,18 @@ from escalation import services
     name="escalation.deliver_notification",
     autoretry_for=(OperationalError,),
     retry_backoff=True,
+    retry_backoff_max=60,
     max_retries=5,
 )
 def deliver_notification(notification_id: int) -> str:
     return services.notification_deliver(notification_id=notification_id)
 
 
-@shared_task(name="escalation.relay_notifications", autoretry_for=(OperationalError,), max_retries=3)
+@shared_task(
+    name="escalation.relay_notifications", autoretry_for=(OperationalError,), max_retries=3
+)
 def relay_notifications() -> int:
+    services.notifications_bury_abandoned()
     ids = services.notifications_due()
     for notification_id in ids:
         deliver_notification.delay(notification_id)
