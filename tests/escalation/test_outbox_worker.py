@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django.db.models import F
 from django.utils import timezone
 
@@ -10,7 +9,7 @@ from escalation.models import Notification, NotificationStatus
 from escalation.services import _stale_claim_age
 from escalation.tasks import deliver_notification
 from incidents.services import incident_report
-from tests.escalation.conftest import wait_until
+from tests.escalation.worker import wait_until
 
 Status = NotificationStatus
 # Fast timings for the worker: retries after 1s, 2s, ...; the relay runs every second.
