@@ -66,7 +66,7 @@ class WorkerProcess:
                 self.kill()
 
 
-def _database_env() -> dict[str, str]:
+def database_env() -> dict[str, str]:
     """Point the worker at pytest-django's test database (its name is only known now)."""
     db = connection.settings_dict
     if connection.vendor == "postgresql":
@@ -135,7 +135,7 @@ def worker_env(tmp_path: Path, broker: dict, extra: dict[str, str]) -> dict[str,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "FAST_PASSWORD_HASHER": "1",
         "LOG_LEVEL": "INFO",
-        **_database_env(),
+        **database_env(),
     }
     env.update(extra)
     return env
