@@ -116,3 +116,19 @@ def test_envint_refuses_a_value_below_its_minimum(monkeypatch):
 def test_envlist_splits_on_commas_and_drops_blanks(monkeypatch):
     monkeypatch.setenv("SD_LIST", " desk.example.com, ,localhost,")
     assert envlist("SD_LIST") == ["desk.example.com", "localhost"]
+
+
+def _variables_read_by_settings() -> set[str]:
+    import re
+
+    source = (BASE_DIR / "servicedesk" / "settings.py").read_text()
+    return set(re.findall(r'env(?:str|bool|int|list)\(\s*"([A-Z0-9_]+)"', source))
+
+
+def test_every_variable_the_settings_read_is_documented_and_in_env_example():
+    variables = _variables_read_by_settings()
+    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ATTACHMENT_ALLOWED_TYPES"} <= variables
+    docs = (BASE_DIR / "docs" / "configuration.md").read_text()
+    example = (BASE_DIR / ".env.example").read_text()
+    assert sorted(v for v in variables if f"`{v}`" not in docs) == []
+    assert sorted(v for v in variables if f"{v}=" not in example) == []

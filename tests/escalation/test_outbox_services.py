@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from escalation import services
@@ -128,3 +129,22 @@ def _row(people, **fields) -> Notification:
     defaults = {"tenant": people.acme, "kind": "test", "address": "rita@acme.test",
                 "subject": "Hello", "body": "Body", "max_attempts": 8}  # fmt: skip
     return Notification.objects.create(**{**defaults, **fields})
+
+
+def test_an_operator_retries_failed_notifications_from_the_admin(
+    people, admin_client, django_capture_on_commit_callbacks
+):
+    dead = _row(people, status=Status.DEAD, attempts=8, last_error="451 busy")
+    sent = _row(people, status=Status.SENT, attempts=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/escalation/notification/",
+            {"action": "retry_failed", "_selected_action": [dead.id, sent.id]},
+            follow=True,
+        )
+    assert "1 failed notification(s) will be sent again." in response.content.decode()
+    dead.refresh_from_db()
+    sent.refresh_from_db()
+    assert (dead.status, dead.attempts) == (Status.SENT, 1)
+    assert sent.attempts == 1
+    assert [m.to for m in mail.outbox] == [["rita@acme.test"]]
