@@ -93,7 +93,9 @@ def notification_deliver(*, notification_id: int) -> str:
     claim = _claim(notification_id)
     if claim is None:
         return "skipped"
-    notification = Notification.objects.get(id=notification_id)
+    notification = Notification.objects.filter(id=notification_id).first()
+    if notification is None:  # deleted with its incident since the claim
+        return "gone"
     try:
         transport_for(notification.channel).notify(notification)
     except TransportError as exc:
