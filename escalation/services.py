@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from escalation.channels import TransportError, transport_for
 from escalation.models import Notification, NotificationStatus
 
 if TYPE_CHECKING:
+    from escalation.models import WebhookEndpoint
     from incidents.models import Incident
     from tenancy.models import Tenant, User
 
@@ -38,6 +39,8 @@ def notification_enqueue(
     incident: Incident | None = None,
     recipient: User | None = None,
     channel: str = "email",
+    link: str = "",
+    endpoint: WebhookEndpoint | None = None,
 ) -> Notification:
     """Write the row in the caller's transaction; delivery is triggered once it commits."""
     notification = Notification.objects.create(
@@ -50,6 +53,8 @@ def notification_enqueue(
         subject=subject[:300],
         body=body,
         max_attempts=settings.NOTIFICATION_MAX_ATTEMPTS,
+        link=link,
+        endpoint=endpoint,
     )
     _trigger_on_commit(notification.pk)
     return notification
@@ -67,8 +72,10 @@ def _trigger_on_commit(notification_id: int) -> None:
 
 
 def _stale_claim_age() -> timedelta:
-    # A claim older than the task's hard time limit belongs to a worker that died mid-send.
-    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+    # A claim older than the task's hard time limit belongs to a worker that died mid-send; the
+    # grace covers clocks that differ between worker hosts.
+    grace = settings.NOTIFICATION_CLAIM_GRACE_SECONDS
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + grace)
 
 
 def _claim(notification_id: int) -> datetime | None:
@@ -100,10 +107,16 @@ def notification_deliver(*, notification_id: int) -> str:
         transport_for(notification.channel).notify(notification)
     except TransportError as exc:
         return _record_failure(notification, claim, exc.message, permanent=exc.permanent)
+    except DatabaseError:
+        raise  # the task retries; the claim goes stale and the relay sends the row again
     except Exception as exc:
-        # A bug or a time limit must not leave the row claimed until the claim goes stale.
-        log.exception("notification %s: unexpected error while sending", notification_id)
-        return _record_failure(notification, claim, f"{exc.__class__.__name__}: {exc}")
+        # A transport's own bug or a time limit must not leave the row claimed until stale.
+        log.exception(
+            "notification %s: unexpected error in the %s channel",
+            notification.id,
+            notification.channel,
+        )
+        return _record_failure(notification, claim, f"unexpected error: {exc!r}")
     # Only the holder of this claim marks the row sent, so it is marked sent once.
     Notification.objects.filter(id=notification_id, status=Status.SENDING, claimed_at=claim).update(
         status=Status.SENT, sent_at=timezone.now(), last_error=""
@@ -120,6 +133,7 @@ def _record_failure(
         status=status,
         last_error=message[:2000],
         next_attempt_at=timezone.now() + _backoff(notification.attempts),
+        claimed_at=None,
     )
     log.warning(
         "notification %s %s after attempt %s of %s: %s",

@@ -5,8 +5,14 @@ A new channel is a module here with one Transport class, registered in TRANSPORT
 
 from escalation.channels.base import Transport, TransportError
 from escalation.channels.email import EmailTransport
+from escalation.channels.inapp import InAppTransport
+from escalation.channels.webhook import WebhookTransport
 
-TRANSPORTS: dict[str, type[Transport]] = {"email": EmailTransport}
+TRANSPORTS: dict[str, type[Transport]] = {
+    "email": EmailTransport,
+    "inapp": InAppTransport,
+    "webhook": WebhookTransport,
+}
 
 
 def transport_for(channel: str) -> Transport:
