@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from escalation import services
+from escalation.services import outbox as services
 from escalation.models import Notification, NotificationStatus
 from escalation.tasks import relay_notifications
 from incidents.services import incident_report

@@ -6,7 +6,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from escalation.models import Notification, NotificationStatus
-from escalation.services import _stale_claim_age
+from escalation.services.outbox import _stale_claim_age
 from escalation.tasks import deliver_notification
 from incidents.services import incident_report
 from tests.escalation.worker import wait_until
