@@ -13,7 +13,8 @@ from incidents.models import GroupMember, Incident
 from tenancy.actors import Actor
 
 TRANSITIONS = ("escalate", "accept", "hold", "resume", "resolve", "reopen", "close", "cancel")
-SYSTEM_TRANSITIONS = {"escalate", "hold", "resume", "resolve", "close"}
+# reopen: a reopened parent incident reopens the children it resolved (services/parent.py).
+SYSTEM_TRANSITIONS = {"escalate", "hold", "resume", "resolve", "reopen", "close"}
 REPORTER_TRANSITIONS = {"reopen", "close"}
 
 

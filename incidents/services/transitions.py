@@ -20,8 +20,13 @@ from incidents.models import (
 )
 from incidents.rules import check_transition
 from incidents.services.common import lock_incident, record_event, save_incident
+from incidents.services.parent import propagates_to_children
 from tenancy.actors import Actor
 from tenancy.models import Membership, STAFF_ROLES, User
+
+
+# Functional: to the team with the skills; hierarchical: up the line (a lead or a manager).
+ESCALATION_KINDS = ("functional", "hierarchical")
 
 
 def _lock(incident: Incident, name: str, actor: Actor, expected_version: int | None,
@@ -84,8 +89,11 @@ def incident_escalate(
     assignee: User | None = None,
     reason: str = "",
     expected_version: int | None = None,
+    kind: str = "functional",
 ) -> Incident:
     """Hand the incident to a group and/or an agent (functional or hierarchical escalation)."""
+    if kind not in ESCALATION_KINDS:
+        raise InvalidInput("Escalation is functional or hierarchical.", field="kind")
     _check_group(actor, group)
     _staff_member(actor, assignee, "assignee")
     incident = _lock(incident, "escalate", actor, expected_version)
@@ -108,6 +116,7 @@ def incident_escalate(
         "group": group.name if group else None,
         "assignee": assignee.email if assignee else None,
         "from_group": incident.group.name if incident.group else None,
+        "kind": kind,
     }
     return _apply(incident, "escalate", actor=actor, changes=changes, reason=reason, data=data)
 
@@ -145,6 +154,7 @@ def incident_accept(
 
 
 @transaction.atomic
+@propagates_to_children
 def incident_hold(
     *,
     incident: Incident,
@@ -165,6 +175,7 @@ def incident_hold(
 
 
 @transaction.atomic
+@propagates_to_children
 def incident_resume(
     *, incident: Incident, actor: Actor, note: str = "", expected_version: int | None = None
 ) -> Incident:
@@ -184,6 +195,7 @@ def _resolution_code(actor: Actor, code: ResolutionCode | str | None) -> Resolut
 
 
 @transaction.atomic
+@propagates_to_children
 def incident_resolve(
     *,
     incident: Incident,
@@ -238,6 +250,7 @@ def incident_resolve_first_contact(
 
 
 @transaction.atomic
+@propagates_to_children
 def incident_reopen(
     *, incident: Incident, actor: Actor, reason: str, expected_version: int | None = None
 ) -> Incident:
