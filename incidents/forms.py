@@ -136,7 +136,11 @@ BULK_ACTIONS = [
 
 class BulkForm(DeskForm):
     action = forms.ChoiceField(choices=[BLANK, *BULK_ACTIONS], label="With the selected")
-    incidents = forms.MultipleChoiceField(required=True, widget=forms.MultipleHiddenInput)
+    # The ticked rows: checkboxes of the queue table, "number:version" each.
+    incidents = forms.Field(
+        widget=forms.MultipleHiddenInput,
+        error_messages={"required": "Select at least one incident."},
+    )
     agent = forms.ChoiceField(required=False, label="Agent")
     group = forms.ChoiceField(required=False, label="Group")
     duplicate_of = forms.CharField(required=False, max_length=20, label="Duplicate of (number)")
@@ -145,12 +149,11 @@ class BulkForm(DeskForm):
     def setup(self) -> None:
         self.fields["agent"].choices = self.agent_choices()
         self.fields["group"].choices = self.group_choices()
-        self.fields["incidents"].error_messages["required"] = "Select at least one incident."
 
     def clean_incidents(self) -> list[tuple[int, int]]:
         """Each selected row is "number:version": the version the agent saw."""
         items = []
-        for value in self.data.getlist("incidents"):
+        for value in self.cleaned_data["incidents"]:
             number, _, version = value.partition(":")
             if not (number.isdigit() and version.isdigit()):
                 raise ValidationError("The selection is malformed; reload the queue.")

@@ -392,7 +392,14 @@ class IncidentRelations:
 
 def incident_relations(incident: Incident) -> IncidentRelations:
     scoped = Incident.objects.for_tenant(incident.tenant_id).only(
-        "number", "title", "state", "parent_id", "duplicate_of_id", "tenant_id"
+        # state and version always: django-fsm's mixin and the version lock read them on load
+        "number",
+        "title",
+        "state",
+        "version",
+        "parent",
+        "duplicate_of",
+        "tenant",
     )
     return IncidentRelations(
         participants=list(

@@ -27,7 +27,10 @@ def incident_join(
     if not created:
         return False
     Incident.objects.filter(pk=incident.pk).update(affected_count=F("affected_count") + 1)
-    incident.refresh_from_db(fields=["affected_count"])
+    # Not refresh_from_db(fields=...): django-fsm's mixin re-reads a deferred state and loops.
+    incident.affected_count = (
+        Incident.objects.filter(pk=incident.pk).values_list("affected_count", flat=True).get()
+    )
     record_event(
         incident,
         actor=actor,

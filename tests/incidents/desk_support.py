@@ -74,8 +74,13 @@ def bulk_incidents(tenant, count: int, *, title: str = "Bulk incident", **fields
     now = timezone.now()
     Incident.objects.bulk_create(
         Incident(
-            tenant=tenant, number=start + n + 1, title=f"{title} {n}", priority=level,
-            priority_rank=level.rank, reported_at=now - timedelta(minutes=n), updated_at=now,
+            tenant=tenant,
+            number=start + n + 1,
+            title=f"{title} {n}",
+            priority=level,
+            priority_rank=level.rank,
+            reported_at=now - timedelta(minutes=n),
+            updated_at=now,
             **fields,
         )
         for n in range(count)

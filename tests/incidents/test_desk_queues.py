@@ -39,7 +39,9 @@ def test_my_work_holds_only_my_open_incidents(people, login):
     alice = people.actor(people.alice)
     mine = services.incident_accept(incident=routed(people, "Mine"), actor=alice)
     routed(people, "Nobody's yet")
-    bob_s = services.incident_accept(incident=routed(people, "Bob's"), actor=people.actor(people.bob))
+    bob_s = services.incident_accept(
+        incident=routed(people, "Bob's"), actor=people.actor(people.bob)
+    )
     done = services.incident_accept(incident=routed(people, "Done"), actor=alice)
     services.incident_resolve(
         incident=done, actor=alice, resolution_code="solved-permanently", resolution_notes="Fixed."
@@ -55,7 +57,8 @@ def test_unassigned_holds_new_incidents_and_my_groups_unassigned_ones(people, lo
     other_group = GroupFactory(tenant=people.acme, name="Applications")
     add_to_group(other_group, people.max)
     elsewhere = services.incident_escalate(
-        incident=report(people, "Escalated elsewhere"), actor=people.actor(people.max),
+        incident=report(people, "Escalated elsewhere"),
+        actor=people.actor(people.max),
         group=other_group,
     )
     taken = services.incident_accept(
@@ -91,7 +94,9 @@ def test_on_hold_and_resolved_queues(people, login):
         hold_reason="awaiting_caller",
     )
     resolved = services.incident_resolve(
-        incident=routed(people, "Resolved"), actor=alice, resolution_code="known-error",
+        incident=routed(people, "Resolved"),
+        actor=alice,
+        resolution_code="known-error",
         resolution_notes="Known error, workaround given.",
     )
     client = login(people.alice)
@@ -196,9 +201,11 @@ def test_the_filters_stay_in_the_url_and_in_the_form(people, login):
 
 def test_a_bad_filter_value_is_ignored_and_reported(people, login):
     incident = report(people, "Still listed")
-    html = login(people.alice).get(
-        queue_url(people, queue="open", state="exploded", reported_from="yesterday")
-    ).content.decode()
+    html = (
+        login(people.alice)
+        .get(queue_url(people, queue="open", state="exploded", reported_from="yesterday"))
+        .content.decode()
+    )
     assert row_numbers(html) == [incident.number]
     assert "Some filters were not understood" in html
 
