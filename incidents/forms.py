@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from incidents.errors import IncidentError, InvalidInput
 from incidents.models import HoldReason, Incident, IncidentState, Level
@@ -27,6 +28,7 @@ class DeskForm(forms.Form):
     def __init__(
         self, *args: Any, desk: DeskChoices, incident: Incident | None = None, **kwargs: Any
     ) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.desk = desk
         self.incident = incident
@@ -289,9 +291,24 @@ class PriorityForm(ActionForm):
     reason = _text("Why impact or urgency changes", rows=2)
 
     def setup(self) -> None:
-        if self.incident is not None:
-            self.initial.setdefault("impact", self.incident.impact)
-            self.initial.setdefault("urgency", self.incident.urgency)
+        if self.incident is None:
+            return
+        self.initial.setdefault("impact", self.incident.impact)
+        self.initial.setdefault("urgency", self.incident.urgency)
+        preview = reverse(
+            "desk-incident-priority",
+            kwargs={"tenant_slug": self.desk.tenant.slug, "number": self.incident.number},
+        )
+        for name in ("impact", "urgency"):
+            # Each choice asks the server which priority it gives, before anything is saved.
+            self.fields[name].widget.attrs.update(
+                {
+                    "hx-get": preview,
+                    "hx-trigger": "change",
+                    "hx-include": "[name='priority-impact'],[name='priority-urgency']",
+                    "hx-target": "#priority-preview",
+                }
+            )
 
 
 class ReassignForm(ActionForm):
