@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -51,6 +51,28 @@ def _since(params: QueryDict) -> datetime:
     return timezone.now()
 
 
+def compact_age(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 0)} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // 1440} d"
+
+
+def _decorate(rows: list, since: datetime, desk_url: str) -> None:
+    """What each row shows, worked out here once: a page of rows through template filters
+    (timesince, date, url) cost more than all of the page's queries together."""
+    now = timezone.now()
+    for row in rows:
+        row.mark = (
+            "new" if row.reported_at > since else "changed" if row.updated_at > since else ""
+        )
+        row.url = f"{desk_url}{row.number}/"  # desk-incident-detail: desk/<number>/
+        row.age = compact_age(now - row.reported_at)
+        row.reported_local = timezone.localtime(row.reported_at).strftime("%d %b %Y %H:%M")
+
+
 def render_queue(
     request: HttpRequest,
     params: QueryDict,
@@ -72,10 +94,7 @@ def render_queue(
         before=params.get("before", ""),
     )
     since = _since(params)
-    for row in page.rows:
-        row.mark = (
-            "new" if row.reported_at > since else ("changed" if row.updated_at > since else "")
-        )
+    _decorate(page.rows, since, reverse("desk-queue", kwargs={"tenant_slug": request.tenant.slug}))
     filters_only = params.copy()
     for key in (*PAGING, "queue"):
         filters_only.pop(key, None)
