@@ -48,7 +48,12 @@ from incidents.models import (  # noqa: E402
     IncidentEvent,
     ResolutionCode,
 )
-from incidents.selectors import QUEUES  # noqa: E402
+from incidents.selectors import (  # noqa: E402
+    QUEUES,
+    QueueFilters,
+    agent_group_ids,
+    queue_queryset,
+)
 from incidents.services.priority import matrix_for  # noqa: E402
 from tenancy.models import Membership, Role, Tenant, TenantCounter, User  # noqa: E402
 from tenancy.services import tenant_create  # noqa: E402
@@ -56,11 +61,11 @@ from tenancy.services import tenant_create  # noqa: E402
 BATCH = 5_000
 GROUPS, AGENTS_PER_GROUP, REQUESTERS, CATEGORIES = 8, 5, 200, 12
 OPEN_STATES = [("reported", 0.10), ("escalated", 0.30), ("diagnosing", 0.40), ("on_hold", 0.20)]
-WORDS = (
+WORDS = (  # noqa: SIM905 (a sentence reads better than a column of quoted words)
     "vpn printer email laptop password wifi outlook teams badge monitor server backup disk "
     "network phone license invoice portal report database login screen keyboard camera"
 ).split()
-PROBLEMS = (
+PROBLEMS = (  # noqa: SIM905
     "drops, is slow, does not start, shows an error, is locked, keeps crashing, is missing, "
     "cannot connect, asks again and again, went offline"
 ).split(", ")
@@ -94,8 +99,11 @@ def _people(tenant: Tenant, tag: str) -> dict[str, Any]:
         for c in range(CATEGORIES)
     ]
     return {
-        "groups": groups, "members": members, "requesters": requesters,
-        "categories": categories, "measured": measured,
+        "groups": groups,
+        "members": members,
+        "requesters": requesters,
+        "categories": categories,
+        "measured": measured,
     }
 
 
@@ -128,12 +136,20 @@ def _incident(tenant, number, rng, ctx, open_share, now) -> Incident:
         assignee = rng.choice(ctx["members"][group.pk])
     reported_at = now - age
     return Incident(
-        tenant=tenant, number=number, state=state,
+        tenant=tenant,
+        number=number,
+        state=state,
         title=f"{rng.choice(WORDS).capitalize()} {rng.choice(PROBLEMS)}",
         description=f"Since this morning the {rng.choice(WORDS)} {rng.choice(PROBLEMS)}.",
-        impact=names[impact], urgency=names[urgency], priority=level, priority_rank=level.rank,
-        reporter=rng.choice(ctx["requesters"]), category=category, group=group,
-        assignee=assignee, reported_at=reported_at,
+        impact=names[impact],
+        urgency=names[urgency],
+        priority=level,
+        priority_rank=level.rank,
+        reporter=rng.choice(ctx["requesters"]),
+        category=category,
+        group=group,
+        assignee=assignee,
+        reported_at=reported_at,
         updated_at=reported_at + timedelta(minutes=rng.randint(1, 600)),
         hold_reason=rng.choice(HoldReason.values) if state == "on_hold" else "",
         resolution_code=ctx["code"] if state in ("resolved", "closed") else None,
@@ -145,16 +161,28 @@ def _events(incidents: list[Incident]) -> list[IncidentEvent]:
     events = []
     for i in incidents:
         common = {"tenant_id": i.tenant_id, "incident_id": i.pk, "actor_kind": "system"}
-        events.append(IncidentEvent(
-            **common, kind="reported", to_state="reported", actor_name="Bench",
-            created_at=i.reported_at,
-        ))
+        events.append(
+            IncidentEvent(
+                **common,
+                kind="reported",
+                to_state="reported",
+                actor_name="Bench",
+                created_at=i.reported_at,
+            )
+        )
         if i.state != "reported":
-            events.append(IncidentEvent(
-                **common, kind="transition", transition="escalate", from_state="reported",
-                to_state="escalated", actor_name="Routing", incident_version=2,
-                created_at=i.reported_at + timedelta(seconds=1),
-            ))
+            events.append(
+                IncidentEvent(
+                    **common,
+                    kind="transition",
+                    transition="escalate",
+                    from_state="reported",
+                    to_state="escalated",
+                    actor_name="Routing",
+                    incident_version=2,
+                    created_at=i.reported_at + timedelta(seconds=1),
+                )
+            )
     return events
 
 
@@ -199,7 +227,9 @@ def tenant_for(slug: str, n: int, args: argparse.Namespace) -> Tenant:
 def drop(tenant: Tenant) -> None:
     """Delete a bench tenant; its big tables first, in SQL (the ORM would load every row)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        for table in ("incidents_incidentevent", "incidents_incident"):
+        # Matrix cells PROTECT their levels, so they go before the tenant's cascade.
+        tables = ("incidents_incidentevent", "incidents_incident", "incidents_prioritymatrixcell")
+        for table in tables:
             cursor.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant.pk])  # noqa: S608
         User.objects.filter(memberships__tenant=tenant).delete()
         tenant.delete()
@@ -258,13 +288,34 @@ def _stats(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(ordered), "p95": p95}
 
 
+def explain(tenants: dict[str, Tenant]) -> None:
+    """The database's own time for the All open page and its count, at both sizes."""
+    for tenant in tenants.values():
+        agent = User.objects.get(email=f"agent0-0@{tenant.slug}.bench")
+        group_ids = agent_group_ids(tenant=tenant, user=agent)
+        for queue, q in (("open", ""), ("mine", ""), ("open", "printer")):
+            qs = queue_queryset(
+                tenant=tenant,
+                user=agent,
+                group_ids=group_ids,
+                queue=queue,
+                filters=QueueFilters(q=q),
+            )
+            page = qs.order_by(*QUEUES[queue].order)[:51].explain(analyze=True, buffers=True)
+            count = qs.values("id")[:1000].explain(analyze=True)
+            print(f"\n--- {tenant.slug}, {queue}{' q=' + q if q else ''}: page ---\n{page}")
+            print(f"--- count (capped) ---\n{count}")
+
+
 def report(results: dict[str, dict], sizes: dict[str, int]) -> bool:
     big, small = "big", "small"
     print(
         f"\nQueue page server time (ms), Django test client, {connection.vendor}, "
         f"agent in 2 of {GROUPS} groups"
     )
-    header = f"{'queue':<18}{'N=' + format(sizes[big], ','):>22}{'N=' + format(sizes[small], ','):>22}"
+    header = (
+        f"{'queue':<18}{'N=' + format(sizes[big], ','):>22}{'N=' + format(sizes[small], ','):>22}"
+    )
     print(header + f"{'p95 ratio':>11}")
     print(f"{'':<18}{'median':>11}{'p95':>11}{'median':>11}{'p95':>11}")
     for name in results[big]:
@@ -290,6 +341,7 @@ def main() -> int:
     parser.add_argument("--fresh", action="store_true", help="rebuild the bench tenants")
     parser.add_argument("--drop", action="store_true", help="delete the bench tenants and stop")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--explain", action="store_true", help="print the query plans and stop")
     args = parser.parse_args()
     if not settings.IS_POSTGRES and not os.environ.get("BENCH_ALLOW_SQLITE"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (see bench/README.md).")
@@ -305,6 +357,9 @@ def main() -> int:
     if settings.IS_POSTGRES:
         with connection.cursor() as cursor:  # fresh statistics and visibility map, as in use
             cursor.execute("VACUUM ANALYZE incidents_incident")
+    if args.explain:
+        explain(tenants)
+        return 0
     results = measure(tenants, args.requests, args.warmup)
     ok = report(results, sizes)
     if args.json:

@@ -305,6 +305,21 @@ ROW_FIELDS = (
 )
 
 
+def queue_queryset(
+    *, tenant: Tenant, user: User, group_ids: list[int], queue: str, filters: QueueFilters
+) -> QuerySet[Incident]:
+    """The incidents of a queue with the agent's filters, unordered and unpaged."""
+    qs = Incident.objects.for_tenant(tenant).filter(
+        queue_condition(queue, user_id=user.pk, group_ids=group_ids),
+        filter_condition(filters, user_id=user.pk),
+    )
+    if filters.q:
+        qs = apply_search(qs, filters.q)
+    return qs.select_related("priority", "group", "assignee", "category", "reporter").only(
+        *ROW_FIELDS
+    )
+
+
 def incident_queue(
     *,
     tenant: Tenant,
@@ -317,17 +332,9 @@ def incident_queue(
     size: int | None = None,
 ) -> QueuePage:
     """One page of a queue with the agent's filters, in the queue's order."""
-    spec = QUEUES[queue]
-    qs = Incident.objects.for_tenant(tenant).filter(
-        queue_condition(queue, user_id=user.pk, group_ids=group_ids),
-        filter_condition(filters, user_id=user.pk),
-    )
-    if filters.q:
-        qs = apply_search(qs, filters.q)
-    qs = qs.select_related("priority", "group", "assignee", "category", "reporter").only(
-        *ROW_FIELDS
-    )
-    return keyset_page(qs, spec.order, after=after, before=before, size=size or PAGE_SIZE)
+    qs = queue_queryset(tenant=tenant, user=user, group_ids=group_ids, queue=queue, filters=filters)
+    order = QUEUES[queue].order
+    return keyset_page(qs, order, after=after, before=before, size=size or PAGE_SIZE)
 
 
 # --- choices for filters and forms ----------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q
 
 from incidents.models import AssignmentGroup, GroupMember, Incident
 from incidents.models.incident import OPEN_STATES
@@ -12,7 +12,8 @@ from tenancy.models import Membership, Role, User
 def auto_assignee(group: AssignmentGroup) -> User | None:
     """The active agent of the group with the fewest open incidents; ties go to the longest idle.
 
-    Idle is measured from the agent's latest assignment among open incidents of the tenant.
+    Idle is measured from the escalation time of the latest incident assigned to the agent in
+    the tenant (open or not); an agent never assigned anything is the idlest.
     """
     agent_ids = Membership.objects.for_tenant(group.tenant_id).filter(
         is_active=True, user__is_active=True, role__in=[Role.AGENT, Role.MANAGER, Role.ADMIN]
@@ -33,7 +34,8 @@ def auto_assignee(group: AssignmentGroup) -> User | None:
                 filter=Q(assigned_incidents__tenant_id=group.tenant_id),
             ),
         )
-        .order_by("open_count", "last_assigned", "id")
+        # Never assigned anything is the longest idle: NULLs first (PostgreSQL puts them last).
+        .order_by("open_count", F("last_assigned").asc(nulls_first=True), "id")
     )
     return candidates.first()
 

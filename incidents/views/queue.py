@@ -65,9 +65,7 @@ def _decorate(rows: list, since: datetime, desk_url: str) -> None:
     (timesince, date, url) cost more than all of the page's queries together."""
     now = timezone.now()
     for row in rows:
-        row.mark = (
-            "new" if row.reported_at > since else "changed" if row.updated_at > since else ""
-        )
+        row.mark = "new" if row.reported_at > since else "changed" if row.updated_at > since else ""
         row.url = f"{desk_url}{row.number}/"  # desk-incident-detail: desk/<number>/
         row.age = compact_age(now - row.reported_at)
         row.reported_local = timezone.localtime(row.reported_at).strftime("%d %b %Y %H:%M")
