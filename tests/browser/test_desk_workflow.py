@@ -39,7 +39,7 @@ def test_an_agent_takes_a_new_incident_from_unassigned_to_resolved(people, live_
     page.goto(f"{live_server.url}/t/acme/desk/")
     page.get_by_role("link", name=re.compile(r"^Unassigned")).click()
     expect(page.get_by_role("heading", name="Unassigned")).to_be_visible()
-    page.get_by_role("link", name=incident.reference).click()
+    page.get_by_role("link", name=incident.title).click()
 
     page.get_by_role("button", name="Accept").click()
     expect(page.get_by_text("is yours: diagnosis started")).to_be_visible()
@@ -117,7 +117,7 @@ def test_the_queue_refreshes_without_losing_place_selection_or_typed_filter(
     page = agent_page(people.alice)
     page.set_viewport_size({"width": 1000, "height": 500})
     page.goto(f"{live_server.url}/t/acme/desk/?queue=open")
-    page.get_by_label(f"Select {first.reference}").check()
+    page.get_by_label(first.reference, exact=True).check()
     page.get_by_label("Search").fill("half-typ")
     page.mouse.wheel(0, 400)
     page.wait_for_function("window.scrollY > 300")
@@ -127,7 +127,7 @@ def test_the_queue_refreshes_without_losing_place_selection_or_typed_filter(
     new_row = page.locator(f'tr[data-number="{urgent.number}"]')
     expect(new_row).to_be_visible(timeout=10_000)
     expect(new_row.get_by_text("New", exact=True)).to_be_visible()
-    expect(page.get_by_label(f"Select {first.reference}")).to_be_checked()
+    expect(page.get_by_label(first.reference, exact=True)).to_be_checked()
     expect(page.get_by_label("Search")).to_have_value("half-typ")
     assert abs(page.evaluate("window.scrollY") - scrolled) < 50
     expect(page.locator('[data-queue="open"]')).to_have_text("32")
