@@ -380,8 +380,13 @@ class NoteForm(ActionForm):
 
 
 class AttachForm(ActionForm):
-    file = forms.FileField(label="File")
+    upload = forms.FileField(label="File")
     internal = forms.BooleanField(required=False, label="Agents only (internal)")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["public"] = not data.pop("internal", False)
+        return data
 
 
 class DiagnosisForm(ActionForm):

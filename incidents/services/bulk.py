@@ -52,16 +52,9 @@ def assign_action(actor: Actor, user: User, reason: str = "") -> RowAction:
     (its state stays: an incident being diagnosed is not sent back to be accepted)."""
 
     def run(incident: Incident, version: int) -> Incident:
-        if incident.state == IncidentState.REPORTED:
-            return incident_escalate(
-                incident=incident,
-                actor=actor,
-                group=incident.group,
-                assignee=user,
-                reason=reason,
-                expected_version=version,
-            )
-        return incident_reassign(
+        new = incident.state == IncidentState.REPORTED
+        service = incident_escalate if new else incident_reassign
+        return service(
             incident=incident,
             actor=actor,
             group=incident.group,

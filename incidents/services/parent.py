@@ -81,24 +81,34 @@ def _check_link(parent: Incident, child: Incident) -> None:
 
 def _link(actor: Actor, parent: Incident, child: Incident) -> None:
     _check_link(parent, child)
-    if child.parent_id == parent.pk:
-        return
-    child.parent = parent
+    if child.parent_id != parent.pk:
+        _set_parent(actor, parent, child, linked=True)
+
+
+def _set_parent(actor: Actor, parent: Incident, child: Incident, *, linked: bool) -> None:
+    """Link or unlink the locked pair, with an event on each side."""
+    child.parent = parent if linked else None
     save_incident(child, ["parent"])
+    said = (
+        f"Linked to parent {parent.reference}"
+        if linked
+        else (f"Unlinked from parent {parent.reference}")
+    )
     record_event(
         child,
         actor=actor,
         kind=EventKind.LINKED,
-        reason=f"Linked to parent {parent.reference}",
-        data={"parent": parent.reference, "linked": True},
+        reason=said,
+        data={"parent": parent.reference, "linked": linked},
     )
-    save_incident(parent, [])  # the parent's page now shows another child: it is a change
+    save_incident(parent, [])  # the parent's list of children changed: that is a change too
+    said = f"{child.reference} linked as a child" if linked else f"{child.reference} unlinked"
     record_event(
         parent,
         actor=actor,
         kind=EventKind.LINKED,
-        reason=f"{child.reference} linked as a child",
-        data={"child": child.reference, "linked": True},
+        reason=said,
+        data={"child": child.reference, "linked": linked},
     )
 
 
@@ -148,28 +158,19 @@ def incident_unlink_parent(
     *, incident: Incident, actor: Actor, expected_version: int | None = None
 ) -> Incident:
     check_staff(actor, "unlink incidents")
-    child = lock_incident(incident, actor=actor, expected_version=expected_version)
-    if child.parent_id is None:
+    if incident.parent_id is None:
+        raise InvalidInput(f"{incident.reference} has no parent.", field="parent")
+    parent = Incident.objects.for_tenant(actor.tenant).get(pk=incident.parent_id)
+    parent, child = _lock_pair(
+        actor=actor,
+        parent=parent,
+        child=incident,
+        parent_version=None,
+        child_version=expected_version,
+    )
+    if child.parent_id != parent.pk:
         raise InvalidInput(f"{child.reference} has no parent.", field="parent")
-    parent = Incident.objects.for_tenant(actor.tenant).get(pk=child.parent_id)
-    parent = lock_incident(parent, actor=actor, expected_version=None)
-    child.parent = None
-    save_incident(child, ["parent"])
-    record_event(
-        child,
-        actor=actor,
-        kind=EventKind.LINKED,
-        reason=f"Unlinked from parent {parent.reference}",
-        data={"parent": parent.reference, "linked": False},
-    )
-    save_incident(parent, [])
-    record_event(
-        parent,
-        actor=actor,
-        kind=EventKind.LINKED,
-        reason=f"{child.reference} unlinked",
-        data={"child": child.reference, "linked": False},
-    )
+    _set_parent(actor, parent, child, linked=False)
     return child
 
 

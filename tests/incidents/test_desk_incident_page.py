@@ -285,7 +285,7 @@ def test_reassign_reply_note_attach_and_diagnosis(people, login):
         action_url(incident, "attach"),
         {
             "attach-expected_version": fresh(incident).version,
-            "attach-file": SimpleUploadedFile("log.txt", b"log", content_type="text/plain"),
+            "attach-upload": SimpleUploadedFile("log.txt", b"log", content_type="text/plain"),
             "attach-internal": "on",
         },
     )
