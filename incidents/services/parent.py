@@ -88,28 +88,31 @@ def _link(actor: Actor, parent: Incident, child: Incident) -> None:
 def _set_parent(actor: Actor, parent: Incident, child: Incident, *, linked: bool) -> None:
     """Link or unlink the locked pair, with an event on each side."""
     child.parent = parent if linked else None
-    save_incident(child, ["parent"])
-    said = (
-        f"Linked to parent {parent.reference}"
-        if linked
-        else (f"Unlinked from parent {parent.reference}")
+    p_ref, c_ref = parent.reference, child.reference
+    sides = (
+        (
+            child,
+            ["parent"],
+            f"{'Linked to' if linked else 'Unlinked from'} parent {p_ref}",
+            {"parent": p_ref},
+        ),
+        # The parent's list of children changed: for its version, that is a change too.
+        (
+            parent,
+            [],
+            f"{c_ref} linked as a child" if linked else f"{c_ref} unlinked",
+            {"child": c_ref},
+        ),
     )
-    record_event(
-        child,
-        actor=actor,
-        kind=EventKind.LINKED,
-        reason=said,
-        data={"parent": parent.reference, "linked": linked},
-    )
-    save_incident(parent, [])  # the parent's list of children changed: that is a change too
-    said = f"{child.reference} linked as a child" if linked else f"{child.reference} unlinked"
-    record_event(
-        parent,
-        actor=actor,
-        kind=EventKind.LINKED,
-        reason=said,
-        data={"child": child.reference, "linked": linked},
-    )
+    for incident, fields, said, data in sides:
+        save_incident(incident, fields)
+        record_event(
+            incident,
+            actor=actor,
+            kind=EventKind.LINKED,
+            reason=said,
+            data={**data, "linked": linked},
+        )
 
 
 @transaction.atomic
