@@ -270,3 +270,23 @@ def test_queue_pages_read_the_queue_indexes_on_postgres(people):
     assert re.search(r"incident_open_(assignee|queue)", plans["unassigned"])
     assert "incident_active_age" in plans["breaching"]
     assert not [queue for queue, plan in plans.items() if "Sort" in plan], plans
+
+
+def test_the_polled_rows_mark_new_and_changed_incidents_and_bring_the_counts(people, login):
+    old = routed(people, "There before")
+    untouched = routed(people, "Still the same")
+    since = int(timezone.now().timestamp() * 1_000_000)
+    services.comment_add(incident=old, actor=people.actor(people.alice), body="Looking")
+    new = routed(people, "Arrived since")
+    response = login(people.alice).get(
+        queue_url(people, queue="open", partial="rows", since=since),
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert html.startswith('<tbody id="queue-rows"')
+    assert "<h1>" not in html  # only the rows, and the counts out of band
+    assert 'id="queue-counts" class="queue-tabs" aria-label="Queues" hx-swap-oob="true"' in html
+    rows = dict(re.findall(r'<tr data-number="(\d+)"[^>]*?(?: class="mark-(\w+)")?>', html))
+    assert rows == {str(old.number): "changed", str(untouched.number): "", str(new.number): "new"}
+    # The next poll keeps the same "since": marks stay until the agent reloads the page.
+    assert f"since={since}" in html
