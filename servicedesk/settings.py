@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "tenancy.middleware.TenantMiddleware",
 ]
 
-ROOT_URLCONF = "servicedesk.urls"
+ROOT_URLCONF = envstr("ROOT_URLCONF", "servicedesk.urls")
 WSGI_APPLICATION = "servicedesk.wsgi.application"
 AUTH_USER_MODEL = "tenancy.User"
 LOGIN_URL = "login"
@@ -141,6 +141,10 @@ NOTIFICATION_MAX_ATTEMPTS = envint("NOTIFICATION_MAX_ATTEMPTS", 8)
 NOTIFICATION_BACKOFF_SECONDS = envint("NOTIFICATION_BACKOFF_SECONDS", 30)
 NOTIFICATION_RELAY_AFTER_SECONDS = envint("NOTIFICATION_RELAY_AFTER_SECONDS", 120)
 NOTIFICATION_RELAY_INTERVAL_SECONDS = envint("NOTIFICATION_RELAY_INTERVAL_SECONDS", 60)
+# Added to CELERY_TASK_TIME_LIMIT, the age at which a claim is taken for a dead worker's.
+NOTIFICATION_CLAIM_GRACE_SECONDS = envint("NOTIFICATION_CLAIM_GRACE_SECONDS", 30)
+# Per socket operation; the task time limit bounds a receiver that trickles its answer.
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 5)
 
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -176,6 +180,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 INVITATION_MAX_AGE = envint("INVITATION_MAX_AGE", 7 * 24 * 3600)
+SIGNUP_CONFIRMATION_MAX_AGE = envint("SIGNUP_CONFIRMATION_MAX_AGE", 2 * 24 * 3600)
+# The "Yes, it's fixed" / "No, still broken" links in the resolved email stop working after this.
+ANSWER_LINK_MAX_AGE = envint("ANSWER_LINK_MAX_AGE", 14 * 24 * 3600)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -188,13 +195,41 @@ if envbool("FAST_PASSWORD_HASHER", False):
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "servicedesk.api.errors.problem_exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "servicedesk.api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "UNAUTHENTICATED_USER": None,
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
 }
+API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 600)
+IDEMPOTENCY_KEEP_HOURS = envint("IDEMPOTENCY_KEEP_HOURS", 48)
+IDEMPOTENCY_ABANDONED_SECONDS = envint("IDEMPOTENCY_ABANDONED_SECONDS", 600)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Service desk API",
     "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "servicedesk.api.schema.add_problem_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "incidents.models.config.Level",
+        "HoldReasonEnum": "incidents.models.incident.HoldReason",
+        "IncidentStateEnum": "incidents.models.incident.IncidentState",
+    },
 }
 
 LOGGING = {

@@ -1,7 +1,16 @@
+"""The Django admin for platform operators: tenants, their members and invitations."""
+
+from __future__ import annotations
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
-from tenancy.models import Membership, Tenant, User
+from incidents.errors import InvalidInput
+from tenancy.models import Invitation, Membership, Tenant, User
+from tenancy.services import check_time_zone, tenant_provision
 
 
 @admin.register(User)
@@ -18,30 +27,74 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_active", "is_staff", "memberships__tenant"]
 
 
+class MembershipFormSet(BaseInlineFormSet):
+    @classmethod
+    def get_default_prefix(cls) -> str:
+        # Tenant-owned FKs have no reverse accessor (related_name="+"), which would give the
+        # inline a meaningless default prefix.
+        return "memberships"
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     extra = 0
     raw_id_fields = ["user"]
 
 
+class TenantForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = [
+            "slug",
+            "name",
+            "time_zone",
+            "signup_domains",
+            "confirmation_window_days",
+            "is_active",
+        ]
+
+    def clean_time_zone(self) -> str:
+        time_zone = self.cleaned_data["time_zone"]
+        try:
+            check_time_zone(time_zone)
+        except InvalidInput as exc:
+            raise ValidationError(exc.message) from exc
+        return time_zone
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    form = TenantForm
     list_display = ["slug", "name", "time_zone", "is_active", "created_at"]
+    list_filter = ["is_active"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
 
-    def save_model(self, request, obj, form, change) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        from tenancy.services import tenant_create
-
-        created = tenant_create(slug=obj.slug, name=obj.name, time_zone=obj.time_zone)
-        obj.pk = created.pk
+    def save_model(self, request, obj: Tenant, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            # The admin's change view is one transaction, so a failure here undoes the tenant.
+            tenant_provision(tenant=obj)
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "tenant", "role", "is_active"]
     list_filter = ["tenant", "role", "is_active"]
+    list_select_related = ["user", "tenant"]
+    search_fields = ["user__email", "user__full_name"]
     raw_id_fields = ["user"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["user", "tenant", "role", "sent_at", "accepted_at", "revoked_at"]
+    list_filter = ["tenant", "role"]
+    list_select_related = ["user", "tenant"]
+    search_fields = ["user__email"]
+    raw_id_fields = ["user", "invited_by"]
+    readonly_fields = ["key", "send_count", "sent_at", "accepted_at", "revoked_at", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # invitations are sent from the tenant's members page, which emails them

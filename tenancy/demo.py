@@ -67,7 +67,9 @@ def demo_load() -> list[str]:
     )
     for name, slug, group in ACME_CATEGORIES:
         Category.objects.get_or_create(
-            tenant=acme, slug=slug, defaults={"name": name, "group": groups.get(group)}
+            tenant=acme,
+            slug=slug,
+            defaults={"name": name, "group": groups.get(group) if group else None},
         )
     globex = _tenant("globex", "Globex Inc.", "America/New_York")
     membership_add(tenant=globex, user=_user("agent@globex.test", "Gus Globex"), role=Role.AGENT)

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from tenancy.actors import Actor
+from tenancy.http import TenantRequest
 from tenancy.models import Membership
 
 
@@ -19,15 +20,15 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        request.tenant = None
-        request.membership = None
-        request.actor = None
+        # Outside /t/<slug>/ these stay None (templates and context processors look at them).
+        for attribute in ("tenant", "membership", "actor"):
+            setattr(request, attribute, None)
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+    def process_view(self, request: TenantRequest, view_func, view_args, view_kwargs):
         slug = view_kwargs.get("tenant_slug")
         if slug is None or getattr(view_func, "tenant_public", False):
             return None

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -38,7 +41,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]  # django-stubs: a ClassVar there
 
     def __str__(self) -> str:
         return self.full_name or self.email
@@ -141,3 +144,120 @@ class TenantCounter(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="counter_unique_name"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"
+
+
+class Invitation(TenantOwned):
+    """An admin's invitation to join with a role. Its link is signed, expiring and single-use.
+
+    A new person's User is created with the invitation (with an unusable password) so that the
+    invitation can name them; the Membership is only created when they accept.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Rotated by every re-send, so only the newest link works.
+    key = models.CharField(max_length=64)
+    send_count = models.PositiveSmallIntegerField(default=1)
+    sent_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_pending",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "sent_at"], name="invitation_tenant_sent")]
+
+    def __str__(self) -> str:
+        return f"{self.user} to {self.tenant_id} as {self.role}"
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.sent_at + timedelta(seconds=settings.INVITATION_MAX_AGE)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.is_pending and self.expires_at <= timezone.now()
+
+
+class ApiKeyScope(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+    ADMIN = "admin", "Admin"
+
+
+class ApiKey(TenantOwned):
+    """An integration's key. Only a SHA-256 of the secret is kept; the key is shown once."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, unique=True)
+    hashed_secret = models.CharField(max_length=64)
+    scopes = models.CharField(max_length=40, default="read,write")
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="apikey_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return [s for s in self.scopes.split(",") if s]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def role(self) -> str:
+        return Role.ADMIN if ApiKeyScope.ADMIN in self.scope_list else Role.AGENT
+
+
+class IdempotencyRecord(TenantOwned):
+    """The first answer to a POST with an Idempotency-Key, replayed for repeats (>= 24 h)."""
+
+    key = models.CharField(max_length=255)
+    # Who sent it: a key id or a user id, so two integrations never share an answer.
+    principal = models.CharField(max_length=64)
+    request_hash = models.CharField(max_length=64)
+    method_path = models.CharField(max_length=300)
+    completed = models.BooleanField(default=False)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "principal", "key"], name="idempotency_unique_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key}"

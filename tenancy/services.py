@@ -1,11 +1,22 @@
-"""Tenants, members and per-tenant sequences."""
+"""Tenants, members (invitations, roles, deactivation, sign-up) and per-tenant sequences."""
 
 from __future__ import annotations
 
+import secrets
+import zoneinfo
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 
-from tenancy.models import Membership, Role, Tenant, TenantCounter, User
+from escalation.services import notification_enqueue
+from tenancy.actors import Actor
+from tenancy.errors import InvalidInput, LinkRefused, NotAllowed
+from tenancy.links import SignupClaim, invitation_url, signup_check_unused, signup_url
+from tenancy.models import Invitation, Membership, Role, Tenant, TenantCounter, User
 
 
 def counter_next(*, tenant: Tenant, name: str) -> int:
@@ -26,14 +37,31 @@ def counter_next(*, tenant: Tenant, name: str) -> int:
         return qs.values_list("value", flat=True).get()
 
 
+def check_time_zone(time_zone: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(
+            f"{time_zone!r} is not a time zone. Use a name such as Europe/London or UTC.",
+            field="time_zone",
+        ) from exc
+
+
 @transaction.atomic
 def tenant_create(*, slug: str, name: str, time_zone: str = "UTC") -> Tenant:
+    check_time_zone(time_zone)
+    tenant = Tenant.objects.create(slug=slug, name=name, time_zone=time_zone)
+    tenant_provision(tenant=tenant)
+    return tenant
+
+
+@transaction.atomic
+def tenant_provision(*, tenant: Tenant) -> None:
+    """What every new tenant starts with: its incident counter, priority matrix and codes."""
     from incidents.services.defaults import tenant_defaults_install
 
-    tenant = Tenant.objects.create(slug=slug, name=name, time_zone=time_zone)
     TenantCounter.objects.create(tenant=tenant, name="incident", value=0)
     tenant_defaults_install(tenant=tenant)
-    return tenant
 
 
 def membership_add(*, tenant: Tenant, user: User, role: str = Role.REQUESTER) -> Membership:
@@ -46,3 +74,302 @@ def membership_add(*, tenant: Tenant, user: User, role: str = Role.REQUESTER) ->
         membership.deactivated_at = None
         membership.save(update_fields=["role", "is_active", "deactivated_at"])
     return membership
+
+
+# --- Members: roles and deactivation ----------------------------------------------------------
+
+
+def _require_admin(actor: Actor) -> None:
+    if actor.role != Role.ADMIN:
+        raise NotAllowed("Only an admin of this organisation can manage its members.")
+
+
+def _valid_role(role: str) -> str:
+    if role not in Role.values:
+        choices = ", ".join(label.lower() for label in Role.labels)
+        raise InvalidInput(f"“{role}” is not a role. Choose one of: {choices}.", field="role")
+    return role
+
+
+def _lock_member(actor: Actor, membership_id: int) -> Membership:
+    """Lock the tenant's active admins first, then the member, always in this order.
+
+    Every membership write takes the admins' row locks, so two admins demoting each other at
+    once are serialised and the second one sees that only one admin is left.
+    """
+    admins = Membership.objects.for_tenant(actor.tenant).filter(role=Role.ADMIN, is_active=True)
+    admin_ids = set(admins.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if actor.membership is not None and actor.membership.pk not in admin_ids:
+        # The actor was demoted or deactivated after loading their page.
+        raise NotAllowed("You are no longer an admin of this organisation.")
+    # of=self: locking the joined tenant row too would block every insert that references it.
+    return (
+        Membership.objects.for_tenant(actor.tenant)
+        .select_for_update(of=("self",))
+        .select_related("user", "tenant")
+        .get(pk=membership_id)
+    )
+
+
+def _keep_an_admin(membership: Membership, doing: str) -> None:
+    if membership.role != Role.ADMIN or not membership.is_active:
+        return
+    others = (
+        Membership.objects.for_tenant(membership.tenant_id)
+        .filter(role=Role.ADMIN, is_active=True)
+        .exclude(pk=membership.pk)
+    )
+    if not others.exists():
+        raise NotAllowed(
+            f"{membership.user.display_name} is the last admin of {membership.tenant.name}, "
+            f"so you cannot {doing} them. Make another member an admin first."
+        )
+
+
+@transaction.atomic
+def membership_set_role(*, actor: Actor, membership: Membership, role: str) -> Membership:
+    _require_admin(actor)
+    role = _valid_role(role)
+    membership = _lock_member(actor, membership.pk)
+    if membership.role == role:
+        return membership
+    if role != Role.ADMIN:
+        _keep_an_admin(membership, "demote")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_deactivate(*, actor: Actor, membership: Membership) -> Membership:
+    """The member can no longer use the tenant; their incidents and events stay as they are."""
+    _require_admin(actor)
+    membership = _lock_member(actor, membership.pk)
+    if not membership.is_active:
+        return membership
+    _keep_an_admin(membership, "deactivate")
+    membership.is_active = False
+    membership.deactivated_at = timezone.now()
+    membership.save(update_fields=["is_active", "deactivated_at"])
+    return membership
+
+
+@transaction.atomic
+def membership_reactivate(*, actor: Actor, membership: Membership) -> Membership:
+    _require_admin(actor)
+    membership = _lock_member(actor, membership.pk)
+    if membership.is_active:
+        return membership
+    membership.is_active = True
+    membership.deactivated_at = None
+    membership.save(update_fields=["is_active", "deactivated_at"])
+    return membership
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+
+def _user_for_email(email: str) -> User:
+    """The person with this address, created with an unusable password when new."""
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email)
+    except IntegrityError:  # created at this instant by a concurrent invitation or sign-up
+        return User.objects.get(email__iexact=email)
+
+
+def _check_not_member(tenant: Tenant, user: User) -> None:
+    membership = Membership.objects.for_tenant(tenant).filter(user=user).first()
+    if membership is None:
+        return
+    if membership.is_active:
+        raise InvalidInput(
+            f"{user.email} is already a member here ({membership.get_role_display().lower()}).",
+            field="email",
+        )
+    raise InvalidInput(
+        f"{user.email} is a deactivated member. Reactivate them in the list of members instead.",
+        field="email",
+    )
+
+
+@transaction.atomic
+def membership_invite(*, actor: Actor, email: str, role: str) -> Invitation:
+    """Invite someone by email; inviting them again sends a new link and voids the old one."""
+    _require_admin(actor)
+    role = _valid_role(role)
+    email = User.objects.normalize_email(email.strip()).lower()
+    if not email:
+        raise InvalidInput("Enter the email address of the person to invite.", field="email")
+    user = _user_for_email(email)
+    _check_not_member(actor.tenant, user)
+    invitation = (
+        Invitation.objects.for_tenant(actor.tenant)
+        .select_for_update()
+        .filter(user=user, accepted_at=None, revoked_at=None)
+        .first()
+    )
+    if invitation is None:
+        invitation = Invitation.objects.create(
+            tenant=actor.tenant, user=user, role=role, invited_by=actor.user, key=_new_key()
+        )
+    else:
+        invitation.role, invitation.invited_by, invitation.key = role, actor.user, _new_key()
+        invitation.sent_at = timezone.now()
+        invitation.send_count += 1
+        invitation.save(update_fields=["role", "invited_by", "key", "sent_at", "send_count"])
+    invitation.tenant = actor.tenant
+    _send_invitation(invitation, inviter=actor.name)
+    return invitation
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _send_invitation(invitation: Invitation, *, inviter: str) -> None:
+    context = {
+        "tenant": invitation.tenant,
+        "invitation": invitation,
+        "inviter": inviter,
+        "role": invitation.get_role_display().lower(),
+        "url": invitation_url(invitation),
+        "new_account": not invitation.user.has_usable_password(),
+        "days": max(settings.INVITATION_MAX_AGE // 86400, 1),
+    }
+    _mail(
+        invitation.tenant,
+        "invitation",
+        "invitation",
+        invitation.user.email,
+        context,
+        invitation.user,
+    )
+
+
+def _mail(
+    tenant: Tenant, kind: str, template: str, address: str, context: dict, user: User | None
+) -> None:
+    """A tenant's mail to one person, through the outbox, from tenancy/email/<template>*.txt."""
+    subject = render_to_string(f"tenancy/email/{template}_subject.txt", context)
+    notification_enqueue(
+        tenant=tenant,
+        kind=kind,
+        address=address,
+        recipient=user,
+        subject=" ".join(subject.split()),
+        body=render_to_string(f"tenancy/email/{template}.txt", context),
+    )
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
+    _require_admin(actor)
+    invitation = (
+        Invitation.objects.for_tenant(actor.tenant).select_for_update().get(pk=invitation.pk)
+    )
+    if invitation.is_pending:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *, invitation: Invitation, password: str = "", full_name: str = ""
+) -> Membership:
+    """Join the tenant. A new person sets their password here; others keep theirs."""
+    invitation = (
+        Invitation.objects.for_tenant(invitation.tenant_id)
+        .select_for_update(of=("self",))
+        .select_related("user", "tenant")
+        .get(pk=invitation.pk)
+    )
+    if not invitation.is_pending:
+        raise LinkRefused("This invitation has already been used or was withdrawn.")
+    user = invitation.user
+    if not user.is_active:
+        raise LinkRefused("This account is disabled. Ask the desk's operators for help.")
+    if not user.has_usable_password():
+        _set_password(user, password=password, full_name=full_name)
+    membership = Membership.objects.for_tenant(invitation.tenant).filter(user=user).first()
+    if membership is not None and not membership.is_active:
+        raise LinkRefused(
+            f"Your membership of {invitation.tenant.name} was deactivated. Ask its administrator."
+        )
+    if membership is None:
+        membership = Membership.objects.create(
+            tenant=invitation.tenant, user=user, role=invitation.role
+        )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    return membership
+
+
+def _set_password(user: User, *, password: str, full_name: str) -> None:
+    if not password:
+        raise InvalidInput("Choose a password for your new account.", field="new_password1")
+    user.set_password(password)
+    user.full_name = full_name.strip() or user.full_name
+    user.save(update_fields=["password", "full_name"])
+
+
+# --- Self sign-up of requesters ---------------------------------------------------------------
+
+
+def _check_signup_domain(tenant: Tenant, email: str) -> None:
+    domain = email.rpartition("@")[2].lower()
+    if not tenant.signup_domain_list:
+        raise InvalidInput(
+            f"{tenant.name} does not take sign-ups. Ask its service desk for an invitation.",
+            field="email",
+        )
+    if domain not in tenant.signup_domain_list:
+        raise InvalidInput(
+            f"Sign-up at {tenant.name} is not open to addresses at {domain}. Use your work "
+            "address, or ask the service desk for an invitation.",
+            field="email",
+        )
+
+
+@transaction.atomic
+def signup_request(*, tenant: Tenant, email: str, full_name: str) -> None:
+    """Email a confirmation link, or a reminder to someone who already belongs here.
+
+    The answer on screen is the same either way, so the form tells nobody who has an account.
+    """
+    email = User.objects.normalize_email(email.strip()).lower()
+    _check_signup_domain(tenant, email)
+    context: dict = {"tenant": tenant, "site_url": settings.SITE_URL}
+    user = User.objects.filter(email__iexact=email).first()
+    if user and Membership.objects.for_tenant(tenant).filter(user=user).exists():
+        context["login_url"] = settings.SITE_URL + reverse("login")
+        context["reset_url"] = settings.SITE_URL + reverse("password_reset")
+        _mail(tenant, "signup", "signup_existing", email, context, user)
+        return
+    claim = SignupClaim(tenant=tenant, email=email, full_name=full_name.strip())
+    context.update(
+        url=signup_url(claim), days=max(settings.SIGNUP_CONFIRMATION_MAX_AGE // 86400, 1)
+    )
+    _mail(tenant, "signup", "signup", email, context, user)
+
+
+@transaction.atomic
+def requester_signup(*, claim: SignupClaim, password: str = "", full_name: str = "") -> Membership:
+    """Confirm a sign-up: the address is proven, so the requester membership starts active."""
+    tenant = claim.tenant
+    _check_signup_domain(tenant, claim.email)
+    user = _user_for_email(claim.email)
+    if not user.is_active:
+        raise LinkRefused("This account is disabled. Ask the desk's operators for help.")
+    signup_check_unused(claim)
+    if not user.has_usable_password():
+        _set_password(user, password=password, full_name=full_name or claim.full_name)
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(tenant=tenant, user=user, role=Role.REQUESTER)
+    except IntegrityError as exc:  # the same link confirmed twice at the same instant
+        raise LinkRefused(f"This link has already been used. Log in to {tenant.name}.") from exc

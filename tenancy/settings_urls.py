@@ -1,7 +1,34 @@
-from django.urls import path
+from django.urls import include, path
 
-from tenancy import settings_views
+from tenancy import settings_apikeys, settings_views
 
 urlpatterns = [
     path("", settings_views.settings_home, name="settings-home"),
+    path("members/", settings_views.members, name="settings-members"),
+    path("members/<int:pk>/role/", settings_views.member_role, name="settings-member-role"),
+    path(
+        "members/<int:pk>/deactivate/",
+        settings_views.member_status,
+        {"change": "deactivate"},
+        name="settings-member-deactivate",
+    ),
+    path(
+        "members/<int:pk>/reactivate/",
+        settings_views.member_status,
+        {"change": "reactivate"},
+        name="settings-member-reactivate",
+    ),
+    path(
+        "invitations/<int:pk>/revoke/",
+        settings_views.invitation_revoke,
+        name="settings-invitation-revoke",
+    ),
+    path("", include("incidents.settings_urls")),
+    path("api-keys/", settings_apikeys.api_keys, name="settings-api-keys"),
+    path(
+        "api-keys/<int:pk>/revoke/",
+        settings_apikeys.api_key_revoke_view,
+        name="settings-api-key-revoke",
+    ),
+    path("", include("escalation.settings_delivery_urls")),
 ]

@@ -1,9 +1,140 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The tenant admin's settings: the settings home and the members page."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from incidents.errors import IncidentError
+from tenancy import services
 from tenancy.decorators import admin_required
+from tenancy.forms import InviteForm
+from tenancy.http import TenantRequest
+from tenancy.models import Invitation, Membership, Role
+from tenancy.selectors import invitations_pending, members_for_tenant
+
+# Sections of the settings home. Other areas add their pages in parallel, so a section whose
+# URL name does not resolve (yet) is left out rather than breaking the page.
+SECTIONS = [
+    ("Members", "settings-members", "Invite people, change their roles, deactivate them."),
+    ("Groups", "settings-groups", "Assignment groups, their members and leads."),
+    ("Categories", "settings-categories", "Categories and the group each one routes to."),
+    ("Resolution codes", "settings-resolution-codes", "How agents classify a resolution."),
+    ("Priority matrix", "settings-matrix", "Impact x urgency, and the priority scale."),
+    ("API keys", "settings-api-keys", "Keys for integrations calling the REST API."),
+    ("Webhooks", "settings-webhooks", "Signed JSON posts to your tools when incidents change."),
+    ("Failed notifications", "settings-notifications-dead", "Deliveries that failed; retry them."),
+]
+MEMBERS_PER_PAGE = 50
+
+
+def settings_sections(tenant_slug: str) -> list[dict[str, str]]:
+    sections = []
+    for label, url_name, blurb in SECTIONS:
+        try:
+            url = reverse(url_name, kwargs={"tenant_slug": tenant_slug})
+        except NoReverseMatch:
+            continue
+        sections.append({"label": label, "url": url, "blurb": blurb})
+    return sections
 
 
 @admin_required
-def settings_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
-    return render(request, "tenancy/settings_home.html", {})
+def settings_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    context = {"sections": settings_sections(tenant_slug)}
+    return render(request, "tenancy/settings_home.html", context)
+
+
+@admin_required
+def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.membership_invite(actor=request.actor, **form.cleaned_data)
+        except IncidentError as exc:
+            form.add_error(getattr(exc, "field", None) or None, exc.message)
+        else:
+            again = " A new link replaces the earlier one." if invitation.send_count > 1 else ""
+            messages.success(request, f"Invitation sent to {invitation.user.email}.{again}")
+            return redirect("settings-members", tenant_slug=tenant_slug)
+    search = request.GET.get("q", "").strip()
+    page = Paginator(members_for_tenant(tenant=request.tenant, search=search), MEMBERS_PER_PAGE)
+    context = {
+        "form": form,
+        "page": page.get_page(request.GET.get("page")),
+        "search": search,
+        "invitations": invitations_pending(tenant=request.tenant),
+        "roles": Role.choices,
+    }
+    return render(request, "tenancy/settings_members.html", context)
+
+
+def _member_action(
+    request: TenantRequest, pk: int, act: Callable[[Membership], str]
+) -> HttpResponse:
+    """Run one change on a member of this tenant and go back to the members page."""
+    membership = get_object_or_404(
+        Membership.objects.for_tenant(request.tenant).select_related("user"), pk=pk
+    )
+    try:
+        messages.success(request, act(membership))
+    except IncidentError as exc:
+        messages.error(request, exc.message)
+    if pk == request.membership.pk:
+        own = Membership.objects.get(pk=pk)
+        if not own.is_active:  # the admin left: nothing here is theirs any more
+            return redirect("home")
+        if own.role != Role.ADMIN:
+            return redirect("tenant-home", tenant_slug=request.tenant.slug)
+    return redirect("settings-members", tenant_slug=request.tenant.slug)
+
+
+@admin_required
+@require_POST
+def member_role(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
+    def act(membership: Membership) -> str:
+        membership = services.membership_set_role(
+            actor=request.actor, membership=membership, role=request.POST.get("role", "")
+        )
+        return f"{membership.user.display_name} is now {membership.get_role_display().lower()}."
+
+    return _member_action(request, pk, act)
+
+
+# What the status buttons do, and what the admin is told afterwards.
+STATUS_CHANGES: dict[str, tuple[Callable[..., Membership], str]] = {
+    "deactivate": (
+        services.membership_deactivate,
+        "{name} is deactivated. Their incidents and history stay.",
+    ),
+    "reactivate": (services.membership_reactivate, "{name} is active again."),
+}
+
+
+@admin_required
+@require_POST
+def member_status(request: TenantRequest, tenant_slug: str, pk: int, change: str) -> HttpResponse:
+    service, done = STATUS_CHANGES[change]
+
+    def act(membership: Membership) -> str:
+        service(actor=request.actor, membership=membership)
+        return done.format(name=membership.user.display_name)
+
+    return _member_action(request, pk, act)
+
+
+@admin_required
+@require_POST
+def invitation_revoke(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
+    invitation = get_object_or_404(
+        Invitation.objects.for_tenant(request.tenant).select_related("user"), pk=pk
+    )
+    services.invitation_revoke(actor=request.actor, invitation=invitation)
+    messages.success(request, f"The invitation to {invitation.user.email} was withdrawn.")
+    return redirect("settings-members", tenant_slug=tenant_slug)

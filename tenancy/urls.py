@@ -1,8 +1,13 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from tenancy import views
 from tenancy.forms import LoginForm
+
+# Password reset is a platform mail (Django's own views and mail), not a tenant notification.
+# The link is built from SITE_URL, never from the request's Host header.
+reset_context = {"site_url": settings.SITE_URL}
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,8 +19,32 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(extra_email_context=reset_context),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
 ]
 
 tenant_urlpatterns = [
     path("", views.tenant_home, name="tenant-home"),
+    path("signup/", views.signup, name="tenancy-signup"),
+    path("signup/sent/", views.signup_sent, name="tenancy-signup-sent"),
+    path("signup/confirm/<str:token>/", views.signup_confirm, name="tenancy-signup-confirm"),
+    path("invitations/<str:token>/", views.invitation_accept, name="tenancy-invitation-accept"),
 ]

@@ -20,6 +20,7 @@ class EventKind(models.TextChoices):
     NOTIFICATION = "notification", "Notification sent"
     SLA = "sla", "SLA"
     LINKED = "linked", "Linked"
+    ALERT = "alert", "Monitoring alert"
 
 
 class IncidentEvent(TenantOwned):
@@ -105,3 +106,22 @@ class Participant(TenantOwned):
             ),
         ]
         indexes = [models.Index(fields=["tenant", "user"], name="participant_user")]
+
+
+class IncidentMute(TenantOwned):
+    """An address that asked, through the link in every email, to stop emails about one incident.
+
+    Keyed by address rather than user so one table covers the reporter, affected users and a
+    contact who has no account.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="mutes")
+    address = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "incident", "address"], name="incidentmute_unique"
+            ),
+        ]

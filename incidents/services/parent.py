@@ -36,7 +36,9 @@ PARENT_ACTOR_PREFIX = "Parent "
 
 
 def parent_actor(parent: Incident) -> Actor:
-    return Actor.system(parent.tenant, f"{PARENT_ACTOR_PREFIX}{parent.reference}")
+    """The system, acting for the parent: rules.PARENT_TRANSITIONS says what it may do."""
+    name = f"{PARENT_ACTOR_PREFIX}{parent.reference}"
+    return Actor(kind="system", tenant=parent.tenant, role="parent", name=name)
 
 
 def _lock_pair(
@@ -194,7 +196,7 @@ def propagates_to_children(service: Callable[..., Incident]) -> Callable[..., In
 def propagate_to_children(
     parent: Incident, *, transition: str, actor: Actor, params: dict[str, Any]
 ) -> None:
-    if actor.is_system and actor.name.startswith(PARENT_ACTOR_PREFIX):
+    if actor.role == "parent":
         return  # a child never propagates further (links are one level; this guards bad data)
     handler = _HANDLERS.get(transition)
     if (

@@ -40,7 +40,7 @@ def _buttons(html: str) -> set[str]:
 # --- header and timeline --------------------------------------------------------------------
 def test_the_header_explains_priority_and_names_the_people(people, login):
     incident = routed(people, "VPN drops", impact="high", urgency="medium")
-    services.incident_join(incident=incident, actor=people.actor(people.rita), user=people.bob)
+    services.incident_join(incident=incident, actor=people.actor(people.bob), user=people.bob)
     html = _page(login(people.alice), incident)
     assert "INC-000001" in html and "VPN drops" in html
     assert "High impact × Medium urgency" in html
@@ -407,3 +407,19 @@ def test_an_unknown_number_or_action_is_404(people, login):
     client = login(people.alice)
     assert client.get(detail_url(incident).replace("/1/", "/99/")).status_code == 404
     assert client.post(action_url(incident, "explode"), {}).status_code == 404
+
+
+def test_a_hierarchical_escalation_says_so_in_the_timeline(people, login):
+    incident = routed(people)
+    client = login(people.alice)
+    _post(
+        client,
+        incident,
+        "escalate",
+        assignee=people.bob.pk,
+        kind="hierarchical",
+        reason="Needs the lead",
+    )
+    event = IncidentEvent.objects.filter(incident=incident).last()
+    assert (event.transition, event.data["kind"]) == ("escalate", "hierarchical")
+    assert "Escalation: hierarchical" in _page(client, incident)

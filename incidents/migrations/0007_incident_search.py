@@ -35,7 +35,7 @@ def drop_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0003_desk_queue_indexes"),
+        ("incidents", "0006_desk_queue_indexes"),
     ]
 
     operations = [
