@@ -331,6 +331,8 @@ class PriorityForm(ActionForm):
                     "hx-trigger": "change",
                     "hx-include": "[name='priority-impact'],[name='priority-urgency']",
                     "hx-target": "#priority-preview",
+                    # Two quick changes: the later answer wins, never a stale one arriving late.
+                    "hx-sync": "closest form:replace",
                 }
             )
 
