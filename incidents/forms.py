@@ -4,14 +4,15 @@ one query per kind of choice, not one per form."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from incidents.errors import IncidentError, InvalidInput
 from incidents.models import HoldReason, Incident, IncidentState, Level
@@ -29,7 +30,7 @@ class FastSelect(forms.Select):
     """A <select> built in Python. The stock widget renders one template per option, and the
     desk's pages carry several lists of agents and groups: that was most of a page's time."""
 
-    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> str:
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
         chosen = set(self.format_value(value))
         options = format_html_join(
             "",
@@ -54,12 +55,19 @@ class DeskForm(forms.Form):
         self.desk = desk
         self.incident = incident
         for field in self.fields.values():
-            if type(field.widget) is forms.Select:
-                field.widget = FastSelect(attrs=field.widget.attrs, choices=field.choices)
+            if isinstance(field, forms.ChoiceField) and type(field.widget) is forms.Select:
+                fast = FastSelect(attrs=field.widget.attrs)
+                fast.choices = field.widget.choices
+                field.widget = fast
         self.setup()
 
     def setup(self) -> None:
         """Fill choices and initial values; override where needed."""
+
+    def set_choices(self, name: str, choices: list[tuple[str, str]]) -> None:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
 
     def group_choices(self, blank: str = "—") -> list[tuple[str, str]]:
         return [("", blank)] + [(str(g.pk), g.name) for g in self.desk.groups]
@@ -117,20 +125,25 @@ class QueueFilterForm(DeskForm):
     )
 
     def setup(self) -> None:
-        self.fields["queue"].choices = [(slug, q.label) for slug, q in QUEUES.items()]
-        self.fields["state"].choices = [("", "Any")] + list(IncidentState.choices)
-        self.fields["priority"].choices = [("", "Any")] + [
-            (str(level.pk), level.label) for level in self.desk.levels
-        ]
-        self.fields["group"].choices = [("", "Any"), ("none", "No group")] + [
-            (str(g.pk), g.name) for g in self.desk.groups
-        ]
-        self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Nobody")] + [
-            (str(u.pk), u.display_name) for u in self.desk.agents
-        ]
-        self.fields["category"].choices = [("", "Any"), ("none", "No category")] + [
-            (str(c.pk), c.name) for c in self.desk.categories
-        ]
+        self.set_choices("queue", [(slug, q.label) for slug, q in QUEUES.items()])
+        self.set_choices("state", [("", "Any")] + list(IncidentState.choices))
+        self.set_choices(
+            "priority", [("", "Any")] + [(str(level.pk), level.label) for level in self.desk.levels]
+        )
+        self.set_choices(
+            "group",
+            [("", "Any"), ("none", "No group")] + [(str(g.pk), g.name) for g in self.desk.groups],
+        )
+        self.set_choices(
+            "assignee",
+            [("", "Anyone"), ("me", "Me"), ("none", "Nobody")]
+            + [(str(u.pk), u.display_name) for u in self.desk.agents],
+        )
+        self.set_choices(
+            "category",
+            [("", "Any"), ("none", "No category")]
+            + [(str(c.pk), c.name) for c in self.desk.categories],
+        )
 
     def queue_slug(self) -> str:
         value = self.data.get("queue", "")
@@ -173,8 +186,8 @@ class BulkForm(DeskForm):
     reason = forms.CharField(required=False, max_length=2000, label="Reason for the change")
 
     def setup(self) -> None:
-        self.fields["agent"].choices = self.agent_choices()
-        self.fields["group"].choices = self.group_choices()
+        self.set_choices("agent", self.agent_choices())
+        self.set_choices("group", self.group_choices())
 
     def clean_incidents(self) -> list[tuple[int, int]]:
         """Each selected row is "number:version": the version the agent saw."""
@@ -187,7 +200,7 @@ class BulkForm(DeskForm):
         return items
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         action = data.get("action")
         if action == "assign_agent":
             data["agent"] = self._required_pick("agent", self.desk.agents, "Choose the agent.")
@@ -231,7 +244,7 @@ class ActionForm(DeskForm):
 
     def keep_text_with_version(self, version: int) -> None:
         """After a conflict: keep what the agent typed, on top of the fresh version."""
-        data = self.data.copy()
+        data = cast(QueryDict, self.data).copy()
         data[self.add_prefix("expected_version")] = str(version)
         self.data = data
 
@@ -251,8 +264,8 @@ class EscalateForm(ActionForm):
     reason = _text("Reason for escalating", required=False, rows=2)
 
     def setup(self) -> None:
-        self.fields["group"].choices = self.group_choices("Keep the current group")
-        self.fields["assignee"].choices = self.agent_choices("Nobody yet")
+        self.set_choices("group", self.group_choices("Keep the current group"))
+        self.set_choices("assignee", self.agent_choices("Nobody yet"))
 
     def clean_group(self) -> Any:
         return self.pick("group", self.desk.groups)
@@ -279,9 +292,9 @@ class ResolveForm(ActionForm):
     resolution_notes = _text("Resolution notes (what you found, the steps taken)", rows=4)
 
     def setup(self) -> None:
-        self.fields["resolution_code"].choices = [BLANK] + [
-            (c.slug, c.label) for c in self.desk.resolution_codes
-        ]
+        self.set_choices(
+            "resolution_code", [BLANK] + [(c.slug, c.label) for c in self.desk.resolution_codes]
+        )
 
 
 class CancelForm(ActionForm):
@@ -343,8 +356,8 @@ class ReassignForm(ActionForm):
     reason = _text("Reason for reassigning", required=False, rows=2)
 
     def setup(self) -> None:
-        self.fields["group"].choices = self.group_choices("No group")
-        self.fields["assignee"].choices = self.agent_choices("Nobody")
+        self.set_choices("group", self.group_choices("No group"))
+        self.set_choices("assignee", self.agent_choices("Nobody"))
         if self.incident is not None:
             self.initial.setdefault("group", str(self.incident.group_id or ""))
             self.initial.setdefault("assignee", str(self.incident.assignee_id or ""))
@@ -373,12 +386,14 @@ class MultipleFileField(forms.FileField):
 
 class ReplyForm(ActionForm):
     body = _text("Public reply", required=False, rows=4)
-    files = MultipleFileField(required=False, label="Attach files")
+    # Named as comment_add's argument; a declared field, not BaseForm.files.
+    files = MultipleFileField(required=False, label="Attach files")  # type: ignore[assignment]
 
 
 class NoteForm(ActionForm):
     body = _text("Internal note (agents only)", required=False, rows=3)
-    files = MultipleFileField(required=False, label="Attach files")
+    # Named as comment_add's argument; a declared field, not BaseForm.files.
+    files = MultipleFileField(required=False, label="Attach files")  # type: ignore[assignment]
 
 
 class AttachForm(ActionForm):
@@ -386,7 +401,7 @@ class AttachForm(ActionForm):
     internal = forms.BooleanField(required=False, label="Agents only (internal)")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         data["public"] = not data.pop("internal", False)
         return data
 
@@ -416,10 +431,14 @@ class LinkChildrenForm(ActionForm):
 
     def clean_children(self) -> list[Incident]:
         texts = [t for t in (self.cleaned_data["children"] or "").replace(",", " ").split() if t]
-        numbers, unknown = [], []
+        numbers: list[int] = []
+        unknown: list[str] = []
         for text in texts:
             number = parse_reference(text)
-            (numbers if number else unknown).append(number or text)
+            if number:
+                numbers.append(number)
+            else:
+                unknown.append(text)
         found = {
             i.number: i
             for i in Incident.objects.for_tenant(self.desk.tenant).filter(number__in=numbers)

@@ -309,7 +309,7 @@ def queue_queryset(
     *, tenant: Tenant, user: User, group_ids: list[int], queue: str, filters: QueueFilters
 ) -> QuerySet[Incident]:
     """The incidents of a queue with the agent's filters, unordered and unpaged."""
-    qs = Incident.objects.for_tenant(tenant).filter(
+    qs: QuerySet[Incident] = Incident.objects.for_tenant(tenant).filter(
         queue_condition(queue, user_id=user.pk, group_ids=group_ids),
         filter_condition(filters, user_id=user.pk),
     )

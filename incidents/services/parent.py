@@ -91,7 +91,7 @@ def _set_parent(actor: Actor, parent: Incident, child: Incident, *, linked: bool
     """Link or unlink the locked pair, with an event on each side."""
     child.parent = parent if linked else None
     p_ref, c_ref = parent.reference, child.reference
-    sides = (
+    sides: tuple[tuple[Incident, list[str], str, dict[str, Any]], ...] = (
         (
             child,
             ["parent"],

@@ -18,7 +18,7 @@ DID = {
     "close": "closed it",
     "cancel": "cancelled it",
 }
-KIND_DID = {
+KIND_DID: dict[str, str] = {
     EventKind.REPORTED: "reported it",
     EventKind.FIELD_CHANGED: "changed it",
     EventKind.ASSIGNED: "reassigned it",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,9 +21,10 @@ from incidents.selectors import (
 from incidents.services.priority import priority_derive
 from incidents.views.actions import ACTIONS, available_actions
 from tenancy.decorators import staff_required
+from tenancy.http import TenantRequest
 
 
-def _incident(request: HttpRequest, number: int) -> Incident:
+def _incident(request: TenantRequest, number: int) -> Incident:
     incident = incident_for_desk(tenant=request.tenant, number=number)
     if incident is None:
         raise Http404("No such incident here.")
@@ -37,7 +38,7 @@ def _form(name: str, incident: Incident, desk: DeskChoices) -> ActionForm:
 
 
 def render_incident(
-    request: HttpRequest,
+    request: TenantRequest,
     incident: Incident,
     *,
     bound: tuple[str, ActionForm] | None = None,
@@ -73,13 +74,13 @@ def render_incident(
 
 @require_GET
 @staff_required
-def detail(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
+def detail(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     return render_incident(request, _incident(request, number))
 
 
 @require_POST
 @staff_required
-def act(request: HttpRequest, tenant_slug: str, number: int, action: str) -> HttpResponse:
+def act(request: TenantRequest, tenant_slug: str, number: int, action: str) -> HttpResponse:
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404("No such action.")
@@ -112,7 +113,7 @@ def act(request: HttpRequest, tenant_slug: str, number: int, action: str) -> Htt
 
 @require_GET
 @staff_required
-def priority_preview(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
+def priority_preview(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     """The priority a change of impact or urgency would give, shown before saving (htmx)."""
     incident = _incident(request, number)
     impact = request.GET.get("priority-impact", incident.impact)
@@ -128,7 +129,7 @@ def priority_preview(request: HttpRequest, tenant_slug: str, number: int) -> Htt
 @require_GET
 @staff_required
 def attachment_download(
-    request: HttpRequest, tenant_slug: str, number: int, attachment_id: int
+    request: TenantRequest, tenant_slug: str, number: int, attachment_id: int
 ) -> FileResponse:
     attachment = (
         Attachment.objects.for_tenant(request.tenant)

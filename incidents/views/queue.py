@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,11 +29,12 @@ from incidents.services.bulk import (
 )
 from tenancy.actors import Actor
 from tenancy.decorators import staff_required
+from tenancy.http import TenantRequest
 
 PAGING = ("after", "before", "partial", "since")
 
 
-def _url(request: HttpRequest, params: QueryDict, **changes: str) -> str:
+def _url(request: TenantRequest, params: QueryDict, **changes: str) -> str:
     query = params.copy()
     for key, value in changes.items():
         query.pop(key, None)
@@ -72,7 +73,7 @@ def _decorate(rows: list, since: datetime, desk_url: str) -> None:
 
 
 def render_queue(
-    request: HttpRequest,
+    request: TenantRequest,
     params: QueryDict,
     *,
     bulk_form: BulkForm | None = None,
@@ -96,7 +97,7 @@ def render_queue(
     filters_only = params.copy()
     for key in (*PAGING, "queue"):
         filters_only.pop(key, None)
-    selected = bulk_form.data.getlist("incidents") if bulk_form else []
+    selected = cast(QueryDict, bulk_form.data).getlist("incidents") if bulk_form else []
     counts = queue_counts(tenant=request.tenant, user_id=request.user.pk, group_ids=group_ids)
     context: dict[str, Any] = {
         "queue": QUEUES[slug],
@@ -119,14 +120,14 @@ def render_queue(
         ),
         "poll_seconds": getattr(settings, "DESK_POLL_SECONDS", 15),
     }
-    partial = request.htmx and params.get("partial") == "rows"
+    partial = request.headers.get("HX-Request") == "true" and params.get("partial") == "rows"
     template = "incidents/_queue_rows.html" if partial else "incidents/queue.html"
     return render(request, template, context, status=status)
 
 
 @require_GET
 @staff_required
-def queue(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def queue(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return render_queue(request, request.GET)
 
 
@@ -134,6 +135,7 @@ def _row_action(actor: Actor, data: dict[str, Any]):
     reason = data.get("reason", "")
     action = data["action"]
     if action == "assign_me":
+        assert actor.user is not None  # the desk's pages are for members
         return assign_action(actor, actor.user, reason)
     if action == "assign_agent":
         return assign_action(actor, data["agent"], reason)
@@ -144,7 +146,7 @@ def _row_action(actor: Actor, data: dict[str, Any]):
 
 @require_POST
 @staff_required
-def bulk(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def bulk(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """Apply one action to each selected row; report failures by number, apply the rest."""
     params = QueryDict(request.POST.get("query", ""), mutable=True)
     form = BulkForm(request.POST, desk=DeskChoices(request.tenant))
