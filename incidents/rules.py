@@ -14,6 +14,9 @@ from tenancy.actors import Actor
 
 TRANSITIONS = ("escalate", "accept", "hold", "resume", "resolve", "reopen", "close", "cancel")
 SYSTEM_TRANSITIONS = {"escalate", "hold", "resume", "resolve", "close"}
+# The system acting for a parent incident (services/parent.py, role "parent") also reopens the
+# children the parent resolved, when the parent is reopened.
+PARENT_TRANSITIONS = SYSTEM_TRANSITIONS | {"reopen"}
 REPORTER_TRANSITIONS = {"reopen", "close"}
 
 
@@ -42,7 +45,8 @@ def is_group_agent(actor: Actor, incident: Incident) -> bool:
 def _role_refusal(actor: Actor, incident: Incident, name: str, on_reporters_word: bool) -> str:
     """The reason this actor may not do this, or '' when they may."""
     if actor.is_system:
-        return "" if name in SYSTEM_TRANSITIONS else f"the system does not {name} incidents"
+        allowed = PARENT_TRANSITIONS if actor.role == "parent" else SYSTEM_TRANSITIONS
+        return "" if name in allowed else f"the system does not {name} incidents"
     if name in REPORTER_TRANSITIONS and is_reporter(actor, incident):
         return ""  # the reporter's own word, whatever their role
     if actor.is_requester:

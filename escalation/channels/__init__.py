@@ -1,4 +1,7 @@
-"""One Transport per channel, same shape: notify(notification) or raise TransportError."""
+"""One Transport per channel, same shape: notify(notification) or raise TransportError.
+
+A new channel is a module here with one Transport class, registered in TRANSPORTS.
+"""
 
 from escalation.channels.base import Transport, TransportError
 from escalation.channels.email import EmailTransport
@@ -13,7 +16,10 @@ TRANSPORTS: dict[str, type[Transport]] = {
 
 
 def transport_for(channel: str) -> Transport:
-    return TRANSPORTS[channel]()
+    try:
+        return TRANSPORTS[channel]()
+    except KeyError:
+        raise TransportError(f"no transport for channel {channel!r}", permanent=True) from None
 
 
-__all__ = ["Transport", "TransportError", "transport_for"]
+__all__ = ["TRANSPORTS", "Transport", "TransportError", "transport_for"]

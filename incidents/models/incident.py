@@ -28,6 +28,8 @@ class IncidentState(models.TextChoices):
 S = IncidentState
 OPEN_STATES = (S.REPORTED, S.ESCALATED, S.DIAGNOSING, S.ON_HOLD)
 FINAL_STATES = (S.CLOSED, S.CANCELLED)
+# Open and being worked on: not waiting on hold.
+ACTIVE_STATES = (S.REPORTED, S.ESCALATED, S.DIAGNOSING)
 
 
 class HoldReason(models.TextChoices):
@@ -119,6 +121,25 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
             models.Index(fields=["tenant", "group", "state"], name="incident_group"),
             models.Index(fields=["tenant", "reporter", "updated_at"], name="incident_reporter"),
             models.Index(fields=["tenant", "updated_at"], name="incident_updated"),
+            # The desk's queues read these in their own sort order, so a page is an index range
+            # scan that stops after the page, whatever the size of the tenant's history.
+            models.Index(
+                fields=["tenant", "priority_rank", "reported_at", "id"],
+                condition=models.Q(state__in=OPEN_STATES),
+                name="incident_open_queue",
+            ),
+            # Serves "My work" (assignee = me) and "Unassigned" (assignee IS NULL).
+            models.Index(
+                fields=["tenant", "assignee", "priority_rank", "reported_at", "id"],
+                condition=models.Q(state__in=OPEN_STATES),
+                name="incident_open_assignee",
+            ),
+            # "Breaching soon" until SLA clocks exist: the oldest active incidents first.
+            models.Index(
+                fields=["tenant", "reported_at", "id"],
+                condition=models.Q(state__in=ACTIVE_STATES),
+                name="incident_active_age",
+            ),
         ]
 
     def __init__(self, *args, **kwargs) -> None:

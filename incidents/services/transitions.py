@@ -24,8 +24,13 @@ from incidents.models import (
 from incidents.notifications import notify_incident_people
 from incidents.rules import check_transition, may_take, state_transitions
 from incidents.services.common import lock_in_order, lock_incident, record_event, save_incident
+from incidents.services.parent import propagates_to_children
 from tenancy.actors import Actor
 from tenancy.models import STAFF_ROLES, Membership, User
+
+
+# Functional: to the team with the skills; hierarchical: up the line (a lead or a manager).
+ESCALATION_KINDS = ("functional", "hierarchical")
 
 
 def _lock(
@@ -131,12 +136,15 @@ def incident_escalate(
     reason: str = "",
     expected_version: int | None = None,
     notify: bool = True,
+    kind: str = "functional",
 ) -> Incident:
     """Hand the incident to a group and/or an agent (functional or hierarchical escalation).
 
     `notify=False` when the caller already tells the reporter (routing at report time, whose
     acknowledgement says where it goes; first-contact resolution, whose resolved email does).
     """
+    if kind not in ESCALATION_KINDS:
+        raise InvalidInput("Escalation is functional or hierarchical.", field="kind")
     _check_group(actor, group)
     _staff_member(actor, assignee, "assignee")
     incident = _lock(incident, "escalate", actor, expected_version)
@@ -152,6 +160,8 @@ def incident_escalate(
         "assignee": assignee.email if assignee else None,
         "from_group": incident.group.name if incident.group else None,
     }
+    if kind != "functional":  # the usual kind goes unsaid; hierarchical escalations are counted
+        data["kind"] = kind
     escalated = _apply(incident, "escalate", actor=actor, changes=changes, reason=reason, data=data)
     if notify:
         notify_incident_people(escalated, "escalated")
@@ -191,6 +201,7 @@ def incident_accept(
 
 
 @transaction.atomic
+@propagates_to_children
 def incident_hold(
     *,
     incident: Incident,
@@ -217,6 +228,7 @@ def incident_hold(
 
 
 @transaction.atomic
+@propagates_to_children
 def incident_resume(
     *, incident: Incident, actor: Actor, note: str = "", expected_version: int | None = None
 ) -> Incident:
@@ -253,6 +265,7 @@ def _resolution_notes(notes: str | None) -> str:
 
 
 @transaction.atomic
+@propagates_to_children
 def incident_resolve(
     *,
     incident: Incident,
@@ -325,6 +338,7 @@ def incident_resolve_first_contact(
 
 
 @transaction.atomic
+@propagates_to_children
 def incident_reopen(
     *, incident: Incident, actor: Actor, reason: str, expected_version: int | None = None
 ) -> Incident:

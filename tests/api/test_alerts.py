@@ -1,10 +1,8 @@
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from incidents.models import Incident, IncidentEvent
+from tests.concurrency import run_together
 
 TRIGGER = {
     "dedup_key": "db1/disk",
@@ -54,23 +52,13 @@ def test_fifty_concurrent_triggers_with_one_key_make_one_incident(
     transactional_db, people, make_key
 ):
     secret = make_key()
-    barrier = threading.Barrier(50)
-    statuses: list[int] = []
 
-    def send() -> None:
+    def send() -> int:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-        barrier.wait()
-        try:
-            statuses.append(client.post("/api/v1/alerts/", TRIGGER, format="json").status_code)
-        finally:
-            connection.close()
+        return client.post("/api/v1/alerts/", TRIGGER, format="json").status_code
 
-    threads = [threading.Thread(target=send) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = [value for _, value in run_together(*[send] * 50)]
     assert Incident.objects.count() == 1
     assert sorted(statuses) == [200] * 49 + [201]
     assert IncidentEvent.objects.filter(kind="alert").count() == 49

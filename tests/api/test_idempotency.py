@@ -1,9 +1,8 @@
-import threading
-
 import pytest
-from django.db import connection
+from rest_framework.test import APIClient
 
 from incidents.models import Incident
+from tests.concurrency import run_together
 
 
 def _post(client, body, key="k-1"):
@@ -54,26 +53,14 @@ def test_a_transition_repeat_does_not_run_twice(api, people):
 
 @pytest.mark.postgres
 def test_concurrent_repeats_create_one_incident(transactional_db, people, make_key):
-    from rest_framework.test import APIClient
-
     secret = make_key()
-    barrier = threading.Barrier(8)
-    statuses: list[int] = []
 
-    def send() -> None:
+    def send() -> int:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-        barrier.wait()
-        try:
-            statuses.append(_post(client, {"title": "Storm"}, key="same").status_code)
-        finally:
-            connection.close()
+        return _post(client, {"title": "Storm"}, key="same").status_code
 
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = [value for _, value in run_together(*[send] * 8)]
     assert Incident.objects.count() == 1
     assert statuses.count(201) >= 1
     assert set(statuses) <= {201, 409}

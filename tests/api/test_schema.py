@@ -4,13 +4,15 @@ error and as the schema says (schemathesis, bounded)."""
 import pytest
 import schemathesis
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
-from schemathesis.checks import not_a_server_error
 
 from servicedesk.wsgi import application
 
@@ -28,8 +30,30 @@ def test_the_docs_page_works_offline(client):
     assert b"cdn" not in page.content.lower()
 
 
+@pytest.fixture(autouse=True)
+def _one_connection_per_test():
+    """Schemathesis calls the WSGI app directly, and Django's request signals would close the
+    test's connection between calls (Django's own test client disconnects them the same way)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
-def fuzz_key(people, make_key):
+def keep_the_test_connection():
+    """schemathesis calls the WSGI app itself, whose request signals would close the test's
+    database connection mid-transaction; Django's test client disconnects them the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_key(people, make_key, keep_the_test_connection):
     return make_key(("read", "write"))
 
 

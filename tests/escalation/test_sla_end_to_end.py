@@ -17,7 +17,7 @@ from escalation.models import (
 )
 from escalation.services.alerts import alert_acknowledge
 from tests.escalation.sla_helpers import fast_escalation, report_high, short_targets
-from tests.escalation.worker import celery_worker_process
+from tests.escalation.sla_worker import celery_worker_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from escalation.models import ClockState, Metric, SlaAlert, SlaClock
 from escalation.services.defaults import around_the_clock_calendar
 from incidents.models import Incident, PriorityLevel
-from tests.escalation.worker import ROOT, worker_database_url
+from tests.escalation.sla_worker import ROOT, worker_database_url
 
 pytestmark = pytest.mark.postgres
 

@@ -5,16 +5,16 @@ the incident and its events agree."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 
 from incidents import services
 from incidents.errors import IncidentError, InvalidInput, InvalidTransition, StaleIncident
 from incidents.models import Incident, IncidentEvent
 from tenancy.models import TenantCounter
+from tests.concurrency import run_together
 from tests.incidents.build import (
     ITIL_MATRIX,
     ITIL_SCALE,
@@ -27,29 +27,6 @@ from tests.incidents.build import (
 pytestmark = pytest.mark.postgres
 
 ROUNDS = 3
-
-
-def run_together(*calls: Callable[[], Any], timeout: float = 60) -> list[tuple[str, Any]]:
-    """Run the calls in threads started at the same instant; ("ok", result) or ("error", exc)."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[tuple[str, Any]] = [("unfinished", None)] * len(calls)
-
-    def work(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout)
-            outcomes[index] = ("ok", call())
-        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
-            outcomes[index] = ("error", exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(t.is_alive() for t in threads), "a thread hung (a lock never released?)"
-    return outcomes
 
 
 def one_winner(outcomes: list[tuple[str, Any]], *conflicts: type[Exception]) -> int:
