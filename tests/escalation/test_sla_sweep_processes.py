@@ -16,7 +16,7 @@ from django.utils import timezone
 from escalation.models import ClockState, Metric, SlaAlert, SlaClock
 from escalation.services.defaults import around_the_clock_calendar
 from incidents.models import Incident, PriorityLevel
-from tests.escalation.sla_worker import ROOT, worker_database_url
+from tests.escalation.worker import BASE_DIR, database_env
 
 pytestmark = pytest.mark.postgres
 
@@ -85,9 +85,9 @@ def test_two_sweepers_in_two_processes_claim_each_clock_once(people, transaction
     _due_clocks(people.acme, 1500)
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(BASE_DIR),
         "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
-        "DATABASE_URL": worker_database_url(),
+        **database_env(),
     }
     a, b = tmp_path / "a", tmp_path / "b"
     procs = [
