@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "escalation",
     "portal",
     "dashboards",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -242,3 +243,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(NOTIFICATION_RELAY_INTERVAL_SECONDS),
     },
 }
+
+# --- Imports of incident history (imports/) ----------------------------------------------------
+IMPORT_TASK_BUDGET_SECONDS = envint("IMPORT_TASK_BUDGET_SECONDS", 240)
+IMPORT_TASK_TIME_LIMIT = envint("IMPORT_TASK_TIME_LIMIT", 900)
+IMPORT_RELAY_AFTER_SECONDS = envint("IMPORT_RELAY_AFTER_SECONDS", 120)
+CELERY_BEAT_SCHEDULE["relay-imports"] = {"task": "imports.relay_runs", "schedule": 60.0}

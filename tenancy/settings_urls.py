@@ -24,6 +24,7 @@ urlpatterns = [
         name="settings-invitation-revoke",
     ),
     path("", include("incidents.settings_urls")),
+    path("", include("imports.settings_urls")),
     path("api-keys/", settings_apikeys.api_keys, name="settings-api-keys"),
     path(
         "api-keys/<int:pk>/revoke/",
