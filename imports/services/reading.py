@@ -113,7 +113,8 @@ def parsed_rows(fmt: ModuleType, stream: IO[str]) -> Iterator:
         try:
             yield fmt.parse_row(start, record)
         except fmt.RowError as exc:
-            yield Skip(start, record["number"].strip(), str(exc))
+            number = record["number"].strip()
+            yield Skip(start, "" if number == fmt.EMPTY else number, str(exc))
 
 
 def scan(fmt: ModuleType, stream: IO[str]) -> Scan:

@@ -62,8 +62,7 @@ def import_run_create(
     fmt = format_for(format)
     time_zone = time_zone or actor.tenant.time_zone
     check_time_zone(time_zone)
-    with _opened(upload, path) as binary:
-        check_header(fmt, binary)
+    import_file_check(format=format, upload=upload, path=path)
     active = ImportRun.objects.for_tenant(actor.tenant).filter(
         state__in=(RunState.PENDING, RunState.RUNNING)
     )
@@ -87,6 +86,21 @@ def import_run_create(
     if enqueue:
         _trigger(run.pk)
     return run
+
+
+def import_file_check(
+    *, format: str, upload: UploadedFile | None = None, path: str = "", whole: bool = False
+) -> None:
+    """Refuse a file of another shape from its header; with `whole`, also read every row and
+    refuse a file whose priority matrix contradicts itself (what --adopt-source-matrix reads),
+    so that the command can refuse before it creates a tenant."""
+    fmt = format_for(format)
+    with _opened(upload, path) as binary:
+        check_header(fmt, binary)
+        if whole:
+            binary.seek(0)
+            with text_stream(binary) as stream:
+                source_matrix.propose(fmt, scan(fmt, stream).pairs)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from django.core.validators import validate_slug
 from imports.formats import FORMATS
 from imports.models import ImportRun, RunState
 from imports.report import report_lines
-from imports.services.runs import import_run_create, import_run_execute
+from imports.services.runs import import_file_check, import_run_create, import_run_execute
 from incidents.errors import IncidentError
 from tenancy.actors import Actor
 from tenancy.models import Tenant
@@ -42,8 +42,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        tenant = self._tenant(options["tenant"], options["create_tenant"])
         path = str(Path(options["file"]).resolve())
+        try:
+            # A wrong file is refused before anything is written, the new tenant included.
+            import_file_check(
+                format=options["format"], path=path, whole=options["adopt_source_matrix"]
+            )
+        except IncidentError as exc:
+            raise CommandError(exc.message) from None
+        tenant = self._tenant(options["tenant"], options["create_tenant"])
         try:
             run = import_run_create(
                 actor=Actor.system(tenant, "Import"),
