@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from escalation.channels import TransportError, transport_for
 from escalation.models import Notification, NotificationStatus
 
 if TYPE_CHECKING:
+    from escalation.models import WebhookEndpoint
     from incidents.models import Incident
     from tenancy.models import Tenant, User
 
@@ -32,6 +33,8 @@ def notification_enqueue(
     incident: Incident | None = None,
     recipient: User | None = None,
     channel: str = "email",
+    link: str = "",
+    endpoint: WebhookEndpoint | None = None,
 ) -> Notification:
     """Write the row in the caller's transaction; delivery is triggered once it commits."""
     notification = Notification.objects.create(
@@ -44,11 +47,22 @@ def notification_enqueue(
         subject=subject[:300],
         body=body,
         max_attempts=settings.NOTIFICATION_MAX_ATTEMPTS,
+        link=link,
+        endpoint=endpoint,
     )
+    _trigger_on_commit(notification.pk)
+    return notification
+
+
+def _trigger_on_commit(notification_id: int) -> None:
+    # robust: a broker that is down must not turn the committed cause (a reported incident)
+    # into an error page; the row is in the outbox and the relay triggers it later.
     from escalation.tasks import deliver_notification
 
-    transaction.on_commit(lambda: deliver_notification.delay(notification.pk))
-    return notification
+    def trigger_delivery() -> None:
+        deliver_notification.delay(notification_id)
+
+    transaction.on_commit(trigger_delivery, robust=True)
 
 
 def _claim(notification_id: int) -> bool:
@@ -63,8 +77,10 @@ def _claim(notification_id: int) -> bool:
 
 
 def _stale_claim_age() -> timedelta:
-    # A claim older than the task's hard time limit belongs to a worker that died mid-send.
-    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+    # A claim older than the task's hard time limit belongs to a worker that died mid-send; the
+    # grace covers clocks that differ between worker hosts.
+    grace = settings.NOTIFICATION_CLAIM_GRACE_SECONDS
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + grace)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -80,6 +96,13 @@ def notification_deliver(*, notification_id: int) -> str:
         transport_for(notification.channel).notify(notification)
     except TransportError as exc:
         return _record_failure(notification, exc)
+    except DatabaseError:
+        raise  # the task retries; the claim goes stale and the relay sends the row again
+    except Exception as exc:
+        # A transport's own bug must not leave the row claimed until the claim goes stale.
+        log.exception("notification %s: unexpected error in the %s channel", notification.id,
+                      notification.channel)
+        return _record_failure(notification, TransportError(f"unexpected error: {exc!r}"))
     Notification.objects.filter(id=notification_id, status=Status.SENDING).update(
         status=Status.SENT, sent_at=timezone.now(), last_error=""
     )
@@ -117,8 +140,6 @@ def notification_retry(*, notification: Notification) -> Notification:
     Notification.objects.filter(id=notification.id, status=Status.DEAD).update(
         status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
     )
-    from escalation.tasks import deliver_notification
-
-    transaction.on_commit(lambda: deliver_notification.delay(notification.id))
+    _trigger_on_commit(notification.id)
     notification.refresh_from_db()
     return notification

@@ -142,6 +142,10 @@ NOTIFICATION_MAX_ATTEMPTS = envint("NOTIFICATION_MAX_ATTEMPTS", 8)
 NOTIFICATION_BACKOFF_SECONDS = envint("NOTIFICATION_BACKOFF_SECONDS", 30)
 NOTIFICATION_RELAY_AFTER_SECONDS = envint("NOTIFICATION_RELAY_AFTER_SECONDS", 120)
 NOTIFICATION_RELAY_INTERVAL_SECONDS = envint("NOTIFICATION_RELAY_INTERVAL_SECONDS", 60)
+# Added to CELERY_TASK_TIME_LIMIT, the age at which a claim is taken for a dead worker's.
+NOTIFICATION_CLAIM_GRACE_SECONDS = envint("NOTIFICATION_CLAIM_GRACE_SECONDS", 30)
+# Per socket operation; the task time limit bounds a receiver that trickles its answer.
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 5)
 
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -31,4 +31,5 @@ urlpatterns = [
         settings_apikeys.api_key_revoke_view,
         name="settings-api-key-revoke",
     ),
+    path("", include("escalation.settings_delivery_urls")),
 ]

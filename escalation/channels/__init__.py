@@ -2,8 +2,14 @@
 
 from escalation.channels.base import Transport, TransportError
 from escalation.channels.email import EmailTransport
+from escalation.channels.inapp import InAppTransport
+from escalation.channels.webhook import WebhookTransport
 
-TRANSPORTS: dict[str, type[Transport]] = {"email": EmailTransport}
+TRANSPORTS: dict[str, type[Transport]] = {
+    "email": EmailTransport,
+    "inapp": InAppTransport,
+    "webhook": WebhookTransport,
+}
 
 
 def transport_for(channel: str) -> Transport:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import (
     Attachment,
@@ -118,6 +119,12 @@ def _after_comment(incident: Incident, actor: Actor, comment: Comment) -> None:
         reason=comment.body[:500],
         data={"comment_id": comment.pk, "attachments": comment.attachments.count()},
         public=comment.public,
+    )
+    webhook_incident_event_emit(
+        incident=incident,
+        event="incident.commented",
+        actor=actor,
+        data={"public": comment.public, "comment": {"id": comment.pk, "body": comment.body}},
     )
     if comment.public and actor.is_agent_or_above and not actor.is_system:
         notify_incident_people(incident, "reply", extra={"comment": comment})

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput, InvalidTransition, NotAllowed
 from incidents.models import (
     AssignmentGroup,
@@ -62,6 +63,17 @@ def _apply(
         to_state=locked.state,
         reason=reason,
         data=data,
+    )
+    webhook_incident_event_emit(
+        incident=locked,
+        event="incident.transitioned",
+        actor=actor,
+        data={
+            "transition": name,
+            "from_state": from_state,
+            "to_state": locked.state,
+            "reason": reason,
+        },
     )
     return locked
 

@@ -77,7 +77,9 @@ class ApiAccess(BasePermission):
         if actor is None:
             return False
         safe = request.method in SAFE_METHODS
-        admin_write = getattr(view, "admin_write", False) and not safe
+        admin_write = getattr(view, "admin_write", False) and (
+            not safe or getattr(view, "admin_read", False)
+        )
         if actor.kind == "integration":
             scopes = actor.api_key.scope_list
             if admin_write:
