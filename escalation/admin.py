@@ -8,3 +8,54 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ["kind", "tenant", "address", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["tenant", "status", "channel", "kind"]
     readonly_fields = [f.name for f in Notification._meta.fields]
+
+
+# --- SLA: read-mostly views for platform operators; tenants change these on their settings pages.
+from escalation.models import (  # noqa: E402
+    BusinessCalendar,
+    EscalationPolicy,
+    EscalationRun,
+    SlaAlert,
+    SlaClock,
+    SlaPolicy,
+)
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "tenant", "time_zone", "always_open", "holiday_country", "is_default"]
+    list_filter = ["tenant"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["priority", "tenant", "response_seconds", "resolution_seconds", "calendar"]
+    list_filter = ["tenant"]
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "tenant", "group", "repeat_count", "is_active"]
+    list_filter = ["tenant"]
+
+
+@admin.register(SlaClock)
+class SlaClockAdmin(admin.ModelAdmin):
+    list_display = ["incident", "metric", "tenant", "state", "due_at", "next_check_at"]
+    list_filter = ["tenant", "state", "metric"]
+    raw_id_fields = ["incident"]
+    readonly_fields = [f.name for f in SlaClock._meta.fields]
+
+
+@admin.register(EscalationRun)
+class EscalationRunAdmin(admin.ModelAdmin):
+    list_display = ["incident", "tenant", "state", "level", "repeat", "next_check_at"]
+    list_filter = ["tenant", "state"]
+    readonly_fields = [f.name for f in EscalationRun._meta.fields]
+
+
+@admin.register(SlaAlert)
+class SlaAlertAdmin(admin.ModelAdmin):
+    list_display = ["kind", "incident_id", "tenant", "threshold", "level", "due_at", "notified_at"]
+    list_filter = ["tenant", "kind"]
+    readonly_fields = [f.name for f in SlaAlert._meta.fields]

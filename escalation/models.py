@@ -129,3 +129,24 @@ class WebhookEndpoint(TenantOwned):
 
     def wants(self, event: str) -> bool:
         return self.is_active and event in self.events
+
+
+# The SLA half of the app (calendars, policies, clocks, alerts, escalation) lives beside it.
+from escalation.models_sla import (  # noqa: E402,F401
+    LIVE_CLOCK_STATES,
+    AlertKind,
+    AuditStatus,
+    BusinessCalendar,
+    CalendarHoliday,
+    ClockState,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationRun,
+    Metric,
+    NotifyKind,
+    RunState,
+    SlaAlert,
+    SlaClock,
+    SlaPause,
+    SlaPolicy,
+)

@@ -248,6 +248,28 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- SLA clocks and escalation --------------------------------------------------------------
+# The database holds every deadline; beat only triggers the sweep. Expiring the triggers keeps
+# a backlog of them from piling up while a worker is away.
+SLA_SWEEP_INTERVAL_SECONDS = envint("SLA_SWEEP_INTERVAL_SECONDS", 15)
+SLA_SWEEP_BATCH_SIZE = envint("SLA_SWEEP_BATCH_SIZE", 1000)
+SLA_AUDIT_INTERVAL_SECONDS = envint("SLA_AUDIT_INTERVAL_SECONDS", 60)
+SLA_AUDIT_GRACE_SECONDS = envint("SLA_AUDIT_GRACE_SECONDS", 60)
+SLA_AUTO_CLOSE_INTERVAL_SECONDS = envint("SLA_AUTO_CLOSE_INTERVAL_SECONDS", 600)
+SLA_ACK_LINK_MAX_AGE = envint("SLA_ACK_LINK_MAX_AGE", 7 * 24 * 3600)
+
+
+def _every(task: str, seconds: int) -> dict:
+    return {"task": task, "schedule": float(seconds), "options": {"expires": float(seconds)}}
+
+
+CELERY_BEAT_SCHEDULE |= {
+    "sla-sweep-clocks": _every("escalation.sweep_clocks", SLA_SWEEP_INTERVAL_SECONDS),
+    "sla-notify-alerts": _every("escalation.notify_alerts", SLA_SWEEP_INTERVAL_SECONDS),
+    "sla-audit-clocks": _every("escalation.audit_clocks", SLA_AUDIT_INTERVAL_SECONDS),
+    "sla-auto-close": _every("escalation.auto_close", SLA_AUTO_CLOSE_INTERVAL_SECONDS),
+}
+
 # --- Imports of incident history (imports/) ----------------------------------------------------
 IMPORT_TASK_BUDGET_SECONDS = envint("IMPORT_TASK_BUDGET_SECONDS", 240)
 IMPORT_TASK_TIME_LIMIT = envint("IMPORT_TASK_TIME_LIMIT", 900)

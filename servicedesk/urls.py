@@ -12,6 +12,7 @@ tenant_patterns = [
     path("desk/", include("incidents.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("notifications/", include("escalation.urls")),
+    path("sla/", include("escalation.sla_urls")),
 ]
 
 urlpatterns = [

@@ -59,10 +59,12 @@ def tenant_create(*, slug: str, name: str, time_zone: str = "UTC") -> Tenant:
 @transaction.atomic
 def tenant_provision(*, tenant: Tenant) -> None:
     """What every new tenant starts with: its incident counter, priority matrix and codes."""
+    from escalation.services.defaults import sla_defaults_install
     from incidents.services.defaults import tenant_defaults_install
 
     TenantCounter.objects.create(tenant=tenant, name="incident", value=0)
     tenant_defaults_install(tenant=tenant)
+    sla_defaults_install(tenant=tenant)  # SLA calendars, targets, escalation policy
 
 
 def membership_add(*, tenant: Tenant, user: User, role: str = Role.REQUESTER) -> Membership:

@@ -23,6 +23,7 @@ urlpatterns = [
         settings_views.invitation_revoke,
         name="settings-invitation-revoke",
     ),
+    path("sla/", include("escalation.settings_urls")),
     path("", include("incidents.settings_urls")),
     path("", include("imports.settings_urls")),
     path("api-keys/", settings_apikeys.api_keys, name="settings-api-keys"),

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from escalation.services import clocks as sla_clocks
 from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import (
@@ -120,6 +121,8 @@ def _after_comment(incident: Incident, actor: Actor, comment: Comment) -> None:
         data={"comment_id": comment.pk, "attachments": comment.attachments.count()},
         public=comment.public,
     )
+    if "acknowledged_at" in changes:
+        sla_clocks.clocks_acknowledge(incident=incident)  # SLA: the response clock ends
     webhook_incident_event_emit(
         incident=incident,
         event="incident.commented",

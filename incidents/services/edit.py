@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from escalation.services import clocks as sla_clocks
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import AssignmentGroup, Category, EventKind, Incident, IncidentState
 from incidents.rules import check_staff, is_group_agent, is_reporter
@@ -77,7 +78,11 @@ def incident_update(
     reason = (reason or "").strip()
     if {"impact", "urgency"} & set(changes) and not reason and not actor.is_system:
         raise InvalidInput("Say why impact or urgency changes.", field="reason")
-    return _save_changes(locked, actor, changes, kind=EventKind.FIELD_CHANGED, reason=reason)
+    old_priority_id = locked.priority_id
+    updated = _save_changes(locked, actor, changes, kind=EventKind.FIELD_CHANGED, reason=reason)
+    if updated.priority_id != old_priority_id:  # SLA: re-target the live clocks
+        sla_clocks.clocks_retarget(incident=updated, actor=actor, reason=reason)
+    return updated
 
 
 def _detail_changes(actor: Actor, incident: Incident, values: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +141,11 @@ def incident_reassign(
         raise NotAllowed("Only an agent of the incident's group or a manager can reassign it.")
     _check_in_group(actor, group, assignee)
     changes = assignment_changes(locked, group, assignee)
-    return _save_changes(locked, actor, changes, kind=EventKind.ASSIGNED, reason=reason)
+    before = (locked.group_id, locked.assignee_id)
+    updated = _save_changes(locked, actor, changes, kind=EventKind.ASSIGNED, reason=reason)
+    if (updated.group_id, updated.assignee_id) != before:  # SLA: alert the new holder
+        sla_clocks.clocks_reassigned(incident=updated, actor=actor)
+    return updated
 
 
 CAUSE_CATEGORY_MAX = 100

@@ -7,6 +7,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.services import clocks as sla_clocks
 from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Category, EventKind, Incident
@@ -122,6 +123,7 @@ def incident_report(
         data={"impact": impact, "urgency": urgency, "priority": level.slug},
     )
     notify_incident_people(incident, "acknowledgement")
+    sla_clocks.clocks_start(incident=incident)  # SLA: response and resolution clocks
     webhook_incident_event_emit(incident=incident, event="incident.created", actor=actor)
     return _route(incident)
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.services import clocks as sla_clocks
 from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput, InvalidTransition, NotAllowed
 from incidents.models import (
@@ -64,6 +65,7 @@ def _apply(
         reason=reason,
         data=data,
     )
+    sla_clocks.clocks_follow_transition(incident=locked, transition=name, actor=actor)  # SLA
     webhook_incident_event_emit(
         incident=locked,
         event="incident.transitioned",
