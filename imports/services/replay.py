@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
+from imports.services.clocks import ClockWriter
 from imports.services.references import References
 from incidents.models import EventKind, Incident, IncidentEvent, PriorityLevel
 from tenancy.models import Tenant
@@ -37,6 +38,7 @@ class Context:
     fmt: Any
     refs: References
     levels: dict[tuple[str, str], PriorityLevel]
+    clocks: ClockWriter = field(default_factory=ClockWriter)
 
     @property
     def tenant_id(self) -> int:
