@@ -163,8 +163,9 @@ def missing_columns(header: list[str]) -> list[str]:
 
 
 def _text(value: str) -> str:
-    # "Opened by  8": the export pads some names; one space is what a person would type.
-    value = " ".join(value.split())
+    value = value.strip()
+    if "  " in value:  # "Opened by  8": the export pads some names; a person types one space
+        value = " ".join(value.split())
     return "" if value == EMPTY else value
 
 

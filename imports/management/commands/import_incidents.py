@@ -44,10 +44,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         path = str(Path(options["file"]).resolve())
         try:
-            # A wrong file is refused before anything is written, the new tenant included.
-            import_file_check(
-                format=options["format"], path=path, whole=options["adopt_source_matrix"]
-            )
+            # A wrong file is refused before anything is written, a new tenant included (the
+            # run refuses a contradicting matrix itself, before its first incident).
+            whole = options["adopt_source_matrix"] and options["create_tenant"]
+            import_file_check(format=options["format"], path=path, whole=whole)
         except IncidentError as exc:
             raise CommandError(exc.message) from None
         tenant = self._tenant(options["tenant"], options["create_tenant"])
