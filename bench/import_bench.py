@@ -144,10 +144,10 @@ def main() -> None:
     app.conf.task_always_eager = False
     results = {}
     with tempfile.TemporaryDirectory() as folder:
-        big = synthetic_file(Path(folder), args.scale)
+        big_file = synthetic_file(Path(folder), args.scale)
         results["importer, sample"] = import_timed("bench-sample", SAMPLE)
         results["importer, sample again (no change)"] = import_timed("bench-sample", SAMPLE)
-        results[f"importer, sample x{args.scale}"] = import_timed("bench-big", big)
+        results[f"importer, sample x{args.scale}"] = import_timed("bench-big", big_file)
     results[f"services, sample x{args.services_copies}"] = services_timed(
         "bench-live", args.services_copies
     )

@@ -88,7 +88,7 @@ def clock_from_history(
     end = w.stopped_at or now
     stretches = _stretches(clock.started_at, w, end)
     spent = sum((business_time_between(spec, a, b) for a, b in stretches), ZERO)
-    reached = instant_reaching(spec, stretches, target) if spent >= target else None
+    reached = instant_reaching(spec, list(stretches), target) if spent >= target else None
     clock.spent = min(spent, target)
     clock.checkpoints, clock.next_check_at, clock.running_since = [], None, None
     if reached is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import ModuleType
 
+from imports.formats.servicenow import Priority
 from imports.services.reading import FileRefused
 from incidents.errors import InvalidInput
 from incidents.models import PriorityLevel, PriorityMatrixCell
@@ -26,11 +27,11 @@ class Proposal:
     filled: list[dict] = field(default_factory=list)  # cells taken from the base matrix
 
 
-def _describe(priority) -> str:
+def _describe(priority: Priority) -> str:
     return f"{priority.rank} - {priority.label}"
 
 
-def _cells(pairs: dict[tuple, list[int]]) -> dict[tuple[str, str], object]:
+def _cells(pairs: dict[tuple, list[int]]) -> dict[tuple[str, str], Priority]:
     """One priority per (impact, urgency), or a refusal naming every contradiction."""
     seen: dict[tuple[str, str], dict] = {}
     for (impact, urgency, priority), (rows, line) in pairs.items():
@@ -53,8 +54,8 @@ def _cells(pairs: dict[tuple, list[int]]) -> dict[tuple[str, str], object]:
     return {cell: next(iter(found)) for cell, found in seen.items()}
 
 
-def _scale(priorities: set) -> dict[int, object]:
-    by_rank: dict[int, object] = {}
+def _scale(priorities: set[Priority]) -> dict[int, Priority]:
+    by_rank: dict[int, Priority] = {}
     for priority in sorted(priorities, key=lambda p: (p.rank, p.label)):
         other = by_rank.setdefault(priority.rank, priority)
         if other.slug != priority.slug:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from incidents.models import AssignmentGroup, Category, ResolutionCode
+from incidents.services.config import field_max_length
 from tenancy.models import Membership, Role, Tenant, User
 
 
@@ -65,7 +66,7 @@ class References:
         missing = sorted(names - cache.keys())
         if missing:
             taken = set(scoped.values_list("slug", flat=True))
-            length = model._meta.get_field("slug").max_length
+            length = field_max_length(model, "slug")
             model.objects.bulk_create(  # type: ignore[attr-defined]
                 model(tenant=self.tenant, name=name, slug=_unique_slug(name, taken, length))
                 for name in missing

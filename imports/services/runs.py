@@ -73,7 +73,7 @@ def import_run_create(
     run = ImportRun(
         tenant=actor.tenant,
         format=fmt.NAME,
-        source_name=(upload.name if upload else path)[-255:],
+        source_name=((upload.name if upload else path) or "upload")[-255:],
         source_path=path,
         time_zone=time_zone,
         adopt_matrix=adopt_matrix,
@@ -81,7 +81,7 @@ def import_run_create(
     )
     if upload is not None:
         upload.seek(0)
-        run.file.save(upload.name, upload, save=False)
+        run.file.save(upload.name or "upload.csv", upload, save=False)
     run.save()
     if enqueue:
         _trigger(run.pk)
@@ -143,8 +143,9 @@ def _claim(run_id: int) -> ImportRun | None:
 
 @contextmanager
 def _source(run: ImportRun) -> Iterator[IO[str]]:
+    binary: IO[bytes]
     if run.file:
-        binary = run.file.open("rb")
+        binary = run.file.open("rb")  # type: ignore[assignment]  # a File: read, seek, close
     else:
         try:
             binary = open(run.source_path, "rb")  # noqa: SIM115  (closed below)

@@ -121,7 +121,7 @@ def _create(ctx: Context, new: list[tuple[Replay, Any]], out: BatchOutcome) -> N
                 description=description,
                 contact_name=first.caller,
                 source_number=replay.number,
-                updated_at=replay.draft.updated_at,
+                updated_at=replay.draft.updated_at or timezone.now(),
                 **replay.draft.values(),
             )
         )

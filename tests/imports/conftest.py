@@ -12,6 +12,12 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+# The settings pages' signed-in admin in Chromium at phone width, for the browser tests here.
+from tests.incidents.test_settings_browser import (  # noqa: E402,F401
+    admin_page,
+    browser_context_args,
+)
+
 SAMPLE = Path(__file__).parent / "data" / "incident_event_log_sample.csv"
 HEADER = next(csv.reader(SAMPLE.open(newline="")))
 

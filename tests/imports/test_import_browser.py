@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from playwright.sync_api import Page, expect
 
 from imports.models import ImportRun, RunState
-from tests.factories import PASSWORD
 from tests.imports.conftest import histories, without_line, write_csv
+from tests.incidents.test_settings_browser import fits_the_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": PHONE}
-
-
-@pytest.fixture
-def admin_page(people, live_server, page: Page) -> Page:
-    client = Client()
-    assert client.login(email=people.ada.email, password=PASSWORD)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page.base = f"{live_server.url}/t/acme/settings/"  # type: ignore[attr-defined]
-    return page
-
-
-def fits_the_phone(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_an_admin_uploads_an_export_and_reads_the_report(people, admin_page: Page, tmp_path):
