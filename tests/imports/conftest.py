@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from imports.models import ImportRun, RunState
+
 # The settings pages' signed-in admin in Chromium at phone width, for the browser tests here.
 from tests.incidents.test_settings_browser import (  # noqa: E402,F401
     admin_page,
@@ -81,6 +83,21 @@ def write_csv(path: Path, rows: list[dict | list], header: list[str] | None = No
         for row in rows:
             writer.writerow(row if isinstance(row, list) else [row[name] for name in header])
     return path
+
+
+def running_run(tenant, *, rows: tuple[int, int], incidents: tuple[int, int]) -> ImportRun:
+    """A run part way: (done, total) rows and incidents, as a worker leaves it between batches."""
+    return ImportRun.objects.create(
+        tenant=tenant,
+        format="servicenow-eventlog",
+        source_name="big.csv",
+        state=RunState.RUNNING,
+        rows_done=rows[0],
+        rows_total=rows[1],
+        incidents_done=incidents[0],
+        incidents_created=incidents[0],
+        incidents_total=incidents[1],
+    )
 
 
 def run_command(path: Path, *options: str, tenant: str = "snow") -> str:

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from imports.models import ImportRun, RunState
-from tests.imports.conftest import histories, without_line, write_csv
+from tests.imports.conftest import histories, running_run, without_line, write_csv
 from tests.incidents.test_settings_browser import fits_the_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,18 +33,7 @@ def test_an_admin_uploads_an_export_and_reads_the_report(people, admin_page: Pag
 
 
 def test_the_progress_bar_moves_without_a_reload(people, admin_page: Page):
-    run = ImportRun.objects.create(
-        tenant=people.acme,
-        format="servicenow-eventlog",
-        source_name="big.csv",
-        state=RunState.RUNNING,
-        rows_total=1000,
-        rows_done=300,
-        incidents_total=100,
-        incidents_done=30,
-        created_by=people.ada,
-        claimed_at=None,
-    )
+    run = running_run(people.acme, rows=(300, 1000), incidents=(30, 100))
     page = admin_page
     page.goto(page.base + f"imports/{run.pk}/")
     expect(page.get_by_test_id("import-percent")).to_have_text("30")

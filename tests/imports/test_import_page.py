@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from imports.models import ImportRun, RunState
 from incidents.models import Incident
-from tests.imports.conftest import histories, source_row, without_line, write_csv
+from tests.imports.conftest import histories, running_run, source_row, without_line, write_csv
 
 
 def page(slug: str = "acme") -> str:
@@ -82,17 +82,7 @@ def test_a_second_import_waits_for_the_first(people, login, tmp_path):
 
 
 def test_the_progress_part_shows_the_runs_counts_and_polls_while_it_runs(people, login):
-    run = ImportRun.objects.create(
-        tenant=people.acme,
-        format="servicenow-eventlog",
-        source_name="big.csv",
-        state=RunState.RUNNING,
-        rows_total=400,
-        rows_done=100,
-        incidents_total=80,
-        incidents_done=20,
-        incidents_created=20,
-    )
+    run = running_run(people.acme, rows=(100, 400), incidents=(20, 80))
     part = login(people.ada).get(detail(run, "settings-import-progress")).content.decode()
     assert 'data-testid="import-percent">25<' in part
     assert 'value="25" max="100"' in part
