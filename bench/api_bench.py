@@ -1,8 +1,8 @@
 """Incident creation through the API under gunicorn on PostgreSQL at concurrency 16, next to a
 bare DRF endpoint (same middleware, auth and rate limiter) that inserts one row, in one run.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sd_bench_api REDIS_URL=redis://127.0.0.1:6379/15 \
-        .venv/bin/python bench/api_bench.py [--seconds 20] [--concurrency 16] [--workers 4]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sd_bench_api \
+        REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/api_bench.py [--seconds 20]
 
 The database named in DATABASE_URL is dropped and re-created. Prints requests/s, p50, p95 and
 errors for both endpoints and the ratio of their throughputs (goal: at least 25%).

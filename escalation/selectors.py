@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from escalation.calendars import Segment, business_time_between, explain
+from escalation.calendars import CalendarSpec, Segment, business_time_between, explain
 from escalation.models import ClockState, EscalationRun, Metric, RunState, SlaAlert, SlaClock
 from escalation.services.clocks import RESOLVED
 from escalation.services.defaults import calendar_spec
@@ -120,8 +120,11 @@ def clocks_for_incident(
         .prefetch_related("pauses")
     )
     views = []
+    specs: dict[int, CalendarSpec] = {}  # both clocks share a calendar: read its days off once
     for clock in sorted(clocks, key=lambda c: c.metric != Metric.RESPONSE):  # response first
-        spec = calendar_spec(clock.calendar)
+        if clock.calendar_id not in specs:
+            specs[clock.calendar_id] = calendar_spec(clock.calendar)
+        spec = specs[clock.calendar_id]
         spent, target = clock_spent(clock, now, spec), timedelta(seconds=clock.target_seconds)
         views.append(
             ClockView(
@@ -166,3 +169,29 @@ def incidents_breaching_soon(
         stopped_at=None,
     )
     return Incident.objects.for_tenant(tenant).filter(Exists(soon), state__in=OPEN_STATES)
+
+
+@dataclass(frozen=True)
+class ClockBadge:
+    colour: str
+    words: str
+
+
+def clock_badge(clock: SlaClock, now: datetime | None = None) -> ClockBadge:
+    """A clock's colour and words for a list row, without calendar arithmetic: a running
+    clock reads its stored due time and checkpoints (both in working time already), so a page
+    of rows costs no query per calendar. Running clocks say the wall-clock time until due."""
+    now = now or timezone.now()
+    target = timedelta(seconds=clock.target_seconds)
+    if clock.state != ClockState.RUNNING or clock.due_at is None:
+        return ClockBadge(
+            _colour(clock, clock.spent, target), _words(clock, clock.spent, target, now)
+        )
+    if clock.due_at <= now:
+        return ClockBadge(BREACHED, "Breached just now")
+    first_warning = min([int(p) for p in clock.warn_percents] or [100])
+    passed = {int(p) for p, at in clock.checkpoints if datetime.fromisoformat(at) <= now}
+    ahead = {int(p) for p, _ in clock.checkpoints} - passed
+    warned = first_warning < 100 and (first_warning in passed or first_warning not in ahead)
+    words = f"due in {duration_words(clock.due_at - now)}"
+    return ClockBadge(WARNING if warned else OK, words)

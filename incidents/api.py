@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
-from django_filters.rest_framework import DjangoFilterBackend
 
+from incidents import serializers as s
 from incidents import services
 from incidents.api_filters import IncidentFilter
 from incidents.models import AssignmentGroup, Category, Incident, IncidentEvent
 from incidents.rules import allowed_transitions
-from incidents import serializers as s
 from servicedesk.api.errors import PreconditionFailed
 from servicedesk.api.pagination import IncidentCursorPagination
 from servicedesk.api.views import TenantAPIView

@@ -49,7 +49,7 @@ def matrix_payload(tenant) -> dict:
         for impact, row in matrix_for(tenant).items()
     }
     return {
-        "scale": [{"slug": l.slug, "label": l.label, "rank": l.rank} for l in scale],
+        "scale": [{"slug": v.slug, "label": v.label, "rank": v.rank} for v in scale],
         "matrix": matrix,
     }
 

@@ -23,6 +23,8 @@ class IncidentFilter(django_filters.FilterSet):
         if not value:
             return queryset
         match = Q(title__icontains=value) | Q(description__icontains=value)
+        # An imported incident is found by its number in the tool it came from (INC0000045).
+        match |= Q(source_number__iexact=value)
         number = parse_number(value)
         if number is not None:
             match |= Q(number=number)

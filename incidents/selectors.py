@@ -14,11 +14,11 @@ from functools import cached_property
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
-from escalation.models import Notification
+from escalation.models import ClockState, Metric, Notification, SlaClock
 from incidents.models import (
     AssignmentGroup,
     Attachment,
@@ -33,7 +33,7 @@ from incidents.models import (
     PriorityLevel,
     ResolutionCode,
 )
-from incidents.models.incident import ACTIVE_STATES, OPEN_STATES
+from incidents.models.incident import OPEN_STATES
 from tenancy.models import STAFF_ROLES, Membership, Tenant, User
 
 PAGE_SIZE = 50
@@ -41,8 +41,8 @@ COUNT_CAP = 999  # counts above this show as "999+": exact backlog figures are t
 SEARCH_CONFIG = "english"  # must match migration 0004_incident_search
 
 DEFAULT_ORDER = ("priority_rank", "reported_at", "id")
-AGE_ORDER = ("reported_at", "id")
-DATETIME_KEYS = {"reported_at"}
+DUE_ORDER = ("sla_due", "id")
+DATETIME_KEYS = {"reported_at", "sla_due"}
 
 S = IncidentState
 
@@ -69,9 +69,9 @@ QUEUES: dict[str, Queue] = {
         Queue(
             "breaching",
             "Breaching soon",
-            order=AGE_ORDER,
-            note="SLA clocks are not available yet, so this lists the oldest open incidents "
-            "(not on hold) first.",
+            order=DUE_ORDER,
+            note="Open incidents by the due time of their running SLA clocks, soonest first; "
+            "breached ones lead.",
         ),
         Queue("on_hold", "On hold"),
         Queue("resolved", "Resolved, awaiting confirmation"),
@@ -98,12 +98,28 @@ def queue_condition(slug: str, *, user_id: int, group_ids: list[int]) -> Q:
     if slug == "open":
         return Q(state__in=OPEN_STATES)
     if slug == "breaching":
-        return Q(state__in=ACTIVE_STATES)
+        return Q(Exists(_live_clocks()), state__in=OPEN_STATES)
     if slug == "on_hold":
         return Q(state=S.ON_HOLD)
     if slug == "resolved":
         return Q(state=S.RESOLVED)
     raise ValueError(f"unknown queue {slug!r}")
+
+
+def _live_clocks() -> QuerySet[SlaClock]:
+    """The incident's clocks that can still breach or have breached unfixed: running or
+    breached, not stopped. Correlated on the incident, whose tenant the outer query carries."""
+    return SlaClock.objects.filter(
+        incident=OuterRef("pk"),
+        state__in=(ClockState.RUNNING, ClockState.BREACHED),
+        stopped_at=None,
+        due_at__isnull=False,
+    )
+
+
+def sla_due() -> Subquery:
+    """The soonest due time of the incident's live clocks: the breaching queue's sort key."""
+    return Subquery(_live_clocks().order_by("due_at").values("due_at")[:1])
 
 
 def queue_counts(*, tenant: Tenant, user_id: int, group_ids: list[int]) -> dict[str, str]:
@@ -305,6 +321,20 @@ ROW_FIELDS = (
 )
 
 
+CLOCK_FIELDS = (
+    "incident_id",
+    "metric",
+    "state",
+    "target_seconds",
+    "warn_percents",
+    "spent",
+    "due_at",
+    "checkpoints",
+    "breached_at",
+    "stopped_at",
+)
+
+
 def queue_queryset(
     *, tenant: Tenant, user: User, group_ids: list[int], queue: str, filters: QueueFilters
 ) -> QuerySet[Incident]:
@@ -315,8 +345,15 @@ def queue_queryset(
     )
     if filters.q:
         qs = apply_search(qs, filters.q)
-    return qs.select_related("priority", "group", "assignee", "category", "reporter").only(
-        *ROW_FIELDS
+    if queue == "breaching":
+        qs = qs.annotate(sla_due=sla_due())
+    resolution = (
+        SlaClock.objects.for_tenant(tenant).filter(metric=Metric.RESOLUTION).only(*CLOCK_FIELDS)
+    )
+    return (
+        qs.select_related("priority", "group", "assignee", "category", "reporter")
+        .only(*ROW_FIELDS)
+        .prefetch_related(Prefetch("sla_clocks", resolution, to_attr="resolution_clocks"))
     )
 
 

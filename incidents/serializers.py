@@ -76,6 +76,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "reopen_count",
             "reassignment_count",
             "version",
+            "source_number",
             "links",
         ]
         read_only_fields = fields

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "escalation",
     "portal",
     "dashboards",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -291,3 +292,9 @@ CELERY_BEAT_SCHEDULE |= {
     "sla-audit-clocks": _every("escalation.audit_clocks", SLA_AUDIT_INTERVAL_SECONDS),
     "sla-auto-close": _every("escalation.auto_close", SLA_AUTO_CLOSE_INTERVAL_SECONDS),
 }
+
+# --- Imports of incident history (imports/) ----------------------------------------------------
+IMPORT_TASK_BUDGET_SECONDS = envint("IMPORT_TASK_BUDGET_SECONDS", 240)
+IMPORT_TASK_TIME_LIMIT = envint("IMPORT_TASK_TIME_LIMIT", 900)
+IMPORT_RELAY_AFTER_SECONDS = envint("IMPORT_RELAY_AFTER_SECONDS", 120)
+CELERY_BEAT_SCHEDULE["relay-imports"] = {"task": "imports.relay_runs", "schedule": 60.0}

@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("sla/", include("escalation.settings_urls")),
     path("", include("incidents.settings_urls")),
+    path("", include("imports.settings_urls")),
     path("api-keys/", settings_apikeys.api_keys, name="settings-api-keys"),
     path(
         "api-keys/<int:pk>/revoke/",

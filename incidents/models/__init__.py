@@ -1,4 +1,3 @@
-from incidents.models.alerts import AlertSource
 from incidents.models.activity import (
     Attachment,
     Comment,
@@ -7,6 +6,7 @@ from incidents.models.activity import (
     IncidentMute,
     Participant,
 )
+from incidents.models.alerts import AlertSource
 from incidents.models.config import (
     AssignmentGroup,
     Category,

@@ -107,10 +107,18 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
     closed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The number in the tool an imported incident came from (e.g. ServiceNow's INC0000045);
+    # empty for incidents born here. Unique per tenant: re-importing finds it instead of copying.
+    source_number = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "number"], name="incident_unique_number"),
+            models.UniqueConstraint(
+                fields=["tenant", "source_number"],
+                condition=~models.Q(source_number=""),
+                name="incident_unique_source_number",
+            ),
         ]
         indexes = [
             models.Index(

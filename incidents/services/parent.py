@@ -42,15 +42,11 @@ def parent_actor(parent: Incident) -> Actor:
 
 
 def _lock_pair(
-    *,
-    actor: Actor,
-    parent: Incident,
-    child: Incident,
-    parent_version: int | None,
-    child_version: int | None,
+    actor: Actor, parent: Incident, child: Incident, child_version: int | None
 ) -> tuple[Incident, Incident]:
+    """Both rows locked, the child's version checked (its page asked)."""
     # Parent first, then child: propagation locks in the same order, so the two cannot deadlock.
-    locked_parent = lock_incident(parent, actor=actor, expected_version=parent_version)
+    locked_parent = lock_incident(parent, actor=actor, expected_version=None)
     locked_child = lock_incident(child, actor=actor, expected_version=child_version)
     return locked_parent, locked_child
 
@@ -127,13 +123,7 @@ def incident_link_parent(
 ) -> Incident:
     """Make `incident` a child of `parent` (the child's page asks; its version is checked)."""
     check_staff(actor, "link incidents")
-    parent, child = _lock_pair(
-        actor=actor,
-        parent=parent,
-        child=incident,
-        parent_version=None,
-        child_version=expected_version,
-    )
+    parent, child = _lock_pair(actor, parent, incident, expected_version)
     _link(actor, parent, child)
     return child
 
@@ -166,13 +156,7 @@ def incident_unlink_parent(
     if incident.parent_id is None:
         raise InvalidInput(f"{incident.reference} has no parent.", field="parent")
     parent = Incident.objects.for_tenant(actor.tenant).get(pk=incident.parent_id)
-    parent, child = _lock_pair(
-        actor=actor,
-        parent=parent,
-        child=incident,
-        parent_version=None,
-        child_version=expected_version,
-    )
+    parent, child = _lock_pair(actor, parent, incident, expected_version)
     if child.parent_id != parent.pk:
         raise InvalidInput(f"{child.reference} has no parent.", field="parent")
     _set_parent(actor, parent, child, linked=False)

@@ -28,7 +28,6 @@ from incidents.services.parent import propagates_to_children
 from tenancy.actors import Actor
 from tenancy.models import STAFF_ROLES, Membership, User
 
-
 # Functional: to the team with the skills; hierarchical: up the line (a lead or a manager).
 ESCALATION_KINDS = ("functional", "hierarchical")
 

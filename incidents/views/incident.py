@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from escalation.selectors import clocks_for_incident
 from incidents.errors import IncidentError, StaleIncident
 from incidents.forms import ActionForm
 from incidents.models import Attachment, Incident, Level
@@ -66,6 +67,7 @@ def render_incident(
         "incident": incident,
         "relations": relations,
         "timeline": incident_timeline(incident),
+        "sla_clocks": clocks_for_incident(incident, actor=request.actor, explain=True),
         "actions": actions,
         "conflict": conflict,
     }

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from escalation.selectors import clock_badge
 from incidents.forms import BULK_ACTIONS, BulkForm, QueueFilterForm
 from incidents.selectors import (
     QUEUES,
@@ -70,6 +71,8 @@ def _decorate(rows: list, since: datetime, desk_url: str) -> None:
         row.url = f"{desk_url}{row.number}/"  # desk-incident-detail: desk/<number>/
         row.age = compact_age(now - row.reported_at)
         row.reported_local = timezone.localtime(row.reported_at).strftime("%d %b %Y %H:%M")
+        clocks = getattr(row, "resolution_clocks", [])  # prefetched: one query per page
+        row.sla = clock_badge(clocks[0], now) if clocks else None
 
 
 def render_queue(

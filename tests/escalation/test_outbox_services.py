@@ -8,8 +8,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from escalation.services import outbox as services
 from escalation.models import Notification, NotificationStatus
+from escalation.services import outbox as services
 from escalation.tasks import relay_notifications
 from incidents.services import incident_report
 from tests.escalation.smtp_sink import free_port

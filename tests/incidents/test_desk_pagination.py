@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from escalation.models import SlaClock
 from incidents import selectors, services
 from incidents.models import Incident
 from tests.incidents.desk_support import age, queue_url, report, row_numbers
@@ -78,11 +79,20 @@ def test_previous_page_shows_the_rows_before(people, login):
     assert _link(back, "prev") is None  # the first page has no page before it
 
 
-def test_pages_of_breaching_soon_follow_its_age_order(people, login):
-    made = [age(report(people, f"N{n}"), 10 * n) for n in range(5)]
-    oldest_first = [i.number for i in sorted(made, key=lambda i: i.reported_at)]
+def test_pages_of_breaching_soon_follow_the_due_time(people, login):
+    levels = ["low", "high", "medium", "high", "low"]
+    made = [
+        age(report(people, f"N{n}", impact=level, urgency=level), 10 * n)
+        for n, level in enumerate(levels)
+    ]
+    soonest_first = [i.number for i in sorted(made, key=lambda i: (_soonest_due(i), i.pk))]
     pages = _walk(login(people.alice), queue_url(people, queue="breaching"))
-    assert [n for page in pages for n in page] == oldest_first
+    assert [len(page) for page in pages] == [3, 2]
+    assert [n for page in pages for n in page] == soonest_first
+
+
+def _soonest_due(incident: Incident):
+    return min(c.due_at for c in SlaClock.objects.filter(incident=incident, stopped_at=None))
 
 
 def test_a_malformed_cursor_shows_the_first_page(people, login):

@@ -10,12 +10,14 @@ from django.test.utils import CaptureQueriesContext
 from incidents import services
 from tests.incidents.desk_support import detail_url, fresh, queue_url, report, routed
 
-# Middleware (session, user, membership) 3; queue: my groups 1, page 1, counts 6; filter and
-# bulk choices: levels, groups, agents, categories 4; the header's unread-notifications bell 1.
-QUEUE_QUERIES = 16
+# Middleware (session, user, membership) 3; queue: my groups 1, page 1, the page's resolution
+# clocks 1, counts 6; filter and bulk choices: levels, groups, agents, categories 4; the
+# header's unread-notifications bell 1.
+QUEUE_QUERIES = 17
 # Middleware 3; incident 1; participants, children, duplicates 3; timeline 4 (events,
-# comments, attachments, notifications); who may accept 1; form choices 3; the bell 1.
-INCIDENT_QUERIES = 16
+# comments, attachments, notifications); who may accept 1; form choices 3; the bell 1; the SLA
+# panel 3 (clocks with their calendar, their pauses, the calendar's days off).
+INCIDENT_QUERIES = 19
 
 
 def _count(client, url: str) -> int:
