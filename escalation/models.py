@@ -57,3 +57,24 @@ class Notification(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.address} ({self.status})"
+
+
+# The SLA half of the app (calendars, policies, clocks, alerts, escalation) lives beside it.
+from escalation.models_sla import (  # noqa: E402,F401
+    AlertKind,
+    AuditStatus,
+    BusinessCalendar,
+    CalendarHoliday,
+    ClockState,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationRun,
+    LIVE_CLOCK_STATES,
+    Metric,
+    NotifyKind,
+    RunState,
+    SlaAlert,
+    SlaClock,
+    SlaPause,
+    SlaPolicy,
+)

@@ -28,9 +28,25 @@ def _broker_ok() -> str:
         return f"error: {exc.__class__.__name__}"
 
 
+def _sla_audit() -> str:
+    """The SLA auditor's flag. Shown, not failing readiness: a late sweep is the workers'
+    trouble, and taking the web nodes out of the load balancer would not mend it."""
+    try:
+        from escalation.models import AuditStatus
+
+        status = AuditStatus.objects.filter(pk=1).first()
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+    if status is None:
+        return "not run yet"
+    return "ok" if status.ok else f"error: overdue without alert: {status.detail}"
+
+
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+        {"status": "ok" if ready else "unavailable", "checks": checks,
+         "flags": {"sla_audit": _sla_audit()}},
+        status=200 if ready else 503,
     )

@@ -212,3 +212,35 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(NOTIFICATION_RELAY_INTERVAL_SECONDS),
     },
 }
+
+# --- SLA clocks and escalation --------------------------------------------------------------
+# The database holds every deadline; beat only triggers the sweep. Expiring the triggers keeps
+# a backlog of them from piling up while a worker is away.
+SLA_SWEEP_INTERVAL_SECONDS = envint("SLA_SWEEP_INTERVAL_SECONDS", 15)
+SLA_SWEEP_BATCH_SIZE = envint("SLA_SWEEP_BATCH_SIZE", 1000)
+SLA_AUDIT_INTERVAL_SECONDS = envint("SLA_AUDIT_INTERVAL_SECONDS", 60)
+SLA_AUDIT_GRACE_SECONDS = envint("SLA_AUDIT_GRACE_SECONDS", 60)
+SLA_AUTO_CLOSE_INTERVAL_SECONDS = envint("SLA_AUTO_CLOSE_INTERVAL_SECONDS", 600)
+SLA_ACK_LINK_MAX_AGE = envint("SLA_ACK_LINK_MAX_AGE", 7 * 24 * 3600)
+CELERY_BEAT_SCHEDULE |= {
+    "sla-sweep-clocks": {
+        "task": "escalation.sweep_clocks",
+        "schedule": float(SLA_SWEEP_INTERVAL_SECONDS),
+        "options": {"expires": float(SLA_SWEEP_INTERVAL_SECONDS)},
+    },
+    "sla-notify-alerts": {
+        "task": "escalation.notify_alerts",
+        "schedule": float(SLA_SWEEP_INTERVAL_SECONDS),
+        "options": {"expires": float(SLA_SWEEP_INTERVAL_SECONDS)},
+    },
+    "sla-audit-clocks": {
+        "task": "escalation.audit_clocks",
+        "schedule": float(SLA_AUDIT_INTERVAL_SECONDS),
+        "options": {"expires": float(SLA_AUDIT_INTERVAL_SECONDS)},
+    },
+    "sla-auto-close": {
+        "task": "escalation.auto_close",
+        "schedule": float(SLA_AUTO_CLOSE_INTERVAL_SECONDS),
+        "options": {"expires": float(SLA_AUTO_CLOSE_INTERVAL_SECONDS)},
+    },
+}

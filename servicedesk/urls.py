@@ -11,6 +11,7 @@ tenant_patterns = [
     path("portal/", include("portal.urls")),
     path("desk/", include("incidents.urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("sla/", include("escalation.urls")),
 ]
 
 urlpatterns = [

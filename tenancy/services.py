@@ -62,6 +62,9 @@ def tenant_provision(*, tenant: Tenant) -> None:
 
     TenantCounter.objects.create(tenant=tenant, name="incident", value=0)
     tenant_defaults_install(tenant=tenant)
+    from escalation.services.defaults import sla_defaults_install
+
+    sla_defaults_install(tenant=tenant)  # SLA calendars, targets, escalation policy
 
 
 def membership_add(*, tenant: Tenant, user: User, role: str = Role.REQUESTER) -> Membership:

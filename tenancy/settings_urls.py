@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from tenancy import settings_views
 
@@ -23,4 +23,5 @@ urlpatterns = [
         settings_views.invitation_revoke,
         name="settings-invitation-revoke",
     ),
+    path("sla/", include("escalation.settings_urls")),
 ]

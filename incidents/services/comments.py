@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.services import clocks as sla_clocks
+
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Attachment, Comment, EventKind, HoldReason, Incident, IncidentState
 from incidents.rules import is_reporter
@@ -105,6 +107,8 @@ def _after_comment(incident: Incident, actor: Actor, comment: Comment) -> None:
         data={"comment_id": comment.pk, "attachments": comment.attachments.count()},
         public=comment.public,
     )
+    if "acknowledged_at" in changes:
+        sla_clocks.clocks_acknowledge(incident=incident)  # SLA: the response clock ends
     caller_replied = (
         comment.public
         and not actor.is_agent_or_above

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db import transaction
 
+from escalation.services import clocks as sla_clocks
+
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import AssignmentGroup, Category, EventKind, Incident
 from incidents.rules import check_staff, is_reporter
@@ -73,7 +75,11 @@ def incident_update(
     changes = _detail_changes(actor, locked, values)
     if {"impact", "urgency"} & set(changes) and not (reason or "").strip() and not actor.is_system:
         raise InvalidInput("Say why impact or urgency changes.", field="reason")
-    return _save_changes(locked, actor, changes, kind=EventKind.FIELD_CHANGED, reason=reason)
+    old_priority_id = locked.priority_id
+    updated = _save_changes(locked, actor, changes, kind=EventKind.FIELD_CHANGED, reason=reason)
+    if updated.priority_id != old_priority_id:  # SLA: re-target the live clocks
+        sla_clocks.clocks_retarget(incident=updated, actor=actor, reason=reason)
+    return updated
 
 
 def _detail_changes(actor: Actor, incident: Incident, values: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +123,11 @@ def incident_reassign(
     changes: dict[str, Any] = {"group": group, "assignee": assignee}
     if locked.assignee_id and assignee and locked.assignee_id != assignee.pk:
         changes["reassignment_count"] = locked.reassignment_count + 1
-    return _save_changes(locked, actor, changes, kind=EventKind.ASSIGNED, reason=reason)
+    before = (locked.group_id, locked.assignee_id)
+    updated = _save_changes(locked, actor, changes, kind=EventKind.ASSIGNED, reason=reason)
+    if (updated.group_id, updated.assignee_id) != before:  # SLA: alert the new holder
+        sla_clocks.clocks_reassigned(incident=updated, actor=actor)
+    return updated
 
 
 @transaction.atomic

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from escalation.services import clocks as sla_clocks
+
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import EventKind, Incident, Level, PriorityLevel, PriorityMatrixCell
 from incidents.models.incident import OPEN_STATES
@@ -127,5 +129,6 @@ def _rederive_open(actor, tenant, levels, matrix) -> int:
             reason="The tenant's priority matrix changed.",
             data={"changes": {"priority": [old.slug, level.slug]}},
         )
+        sla_clocks.clocks_retarget(incident=incident, actor=actor, reason="Priority matrix changed")
         changed += 1
     return changed

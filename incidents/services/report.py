@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.services import clocks as sla_clocks
+
 from incidents.errors import InvalidInput
 from incidents.models import Category, EventKind, Incident
 from incidents.notifications import notify_incident_people
@@ -87,6 +89,7 @@ def incident_report(
         data={"impact": impact, "urgency": urgency, "priority": level.slug},
     )
     notify_incident_people(incident, "acknowledgement")
+    sla_clocks.clocks_start(incident=incident)  # SLA: response and resolution clocks
     return _route(incident)
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.services import clocks as sla_clocks
+
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import (
     AssignmentGroup,
@@ -56,6 +58,7 @@ def _apply(
         reason=reason,
         data=data,
     )
+    sla_clocks.clocks_follow_transition(incident=locked, transition=name, actor=actor)  # SLA
     return locked
 
 

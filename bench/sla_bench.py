@@ -1,0 +1,238 @@
+"""SLA sweep benchmark on PostgreSQL.
+
+1,000,000 running clocks across 100 tenants (500,000 incidents, a response and a resolution
+clock each), 10,000 of them due at their 50% warning. Measures, in one run:
+
+- drain: the sweep (escalation.services.sweep.sweep_due, the body of the beat task) writing the
+  10,000 warning alerts and moving the clocks on, as alerts per second;
+- bare: `UPDATE escalation_slaclock SET next_check_at = ... WHERE state = 'running' AND
+  next_check_at <= now()` over the same 10,000 rows, as rows per second;
+- idle: one sweep with nothing due, at 10,000 and at 1,000,000 clocks (median of many).
+
+Goals (issue 5): drain >= 30% of bare; idle < 20 ms at 1M and <= 1.5x its time at 10k.
+Notification fan-out is not in the drain: the notifier is its own task (see docs).
+
+Usage (a throwaway database <name>_bench next to DATABASE_URL's is created and dropped):
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sd_sla python bench/sla_bench.py [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _bench_url(url: str) -> tuple[str, str, str]:
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/") + "_bench"
+    return urlunparse(parsed._replace(path="/" + name)), urlunparse(parsed._replace(path="/postgres")), name
+
+
+def _recreate(admin_url: str, name: str, drop_only: bool = False) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        if not drop_only:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def _setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _sql(statement: str, params=None) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(statement, params if params is not None else ())
+        return cur.rowcount
+
+
+INCIDENTS_SQL = """
+INSERT INTO incidents_incident (tenant_id, number, title, description, state, version, impact,
+  urgency, priority_id, priority_rank, contact_name, contact_email, hold_reason,
+  resolution_notes, cause_category, root_cause, workaround, cancel_reason,
+  satisfaction_comment, reopen_count, reassignment_count, affected_count, reported_at, updated_at)
+SELECT t.id, n, 'Bench incident ' || n, '', 'escalated', 1, 'medium', 'medium', p.id, p.rank,
+  '', '', '', '', '', '', '', '', '', 0, 0, 1, now() - interval '1 hour', now()
+FROM tenancy_tenant t
+JOIN incidents_prioritylevel p ON p.tenant_id = t.id AND p.slug = 'medium'
+CROSS JOIN generate_series(%s, %s) AS n
+WHERE t.slug LIKE 'bench-%%'
+"""
+# Every clock gets its three instants still ahead (not due); spread over the next 30 days.
+CLOCKS_SQL = """
+INSERT INTO escalation_slaclock (tenant_id, incident_id, metric, policy_id, calendar_id,
+  priority_slug, target_seconds, warn_percents, pause_on, state, started_at, spent,
+  running_since, due_at, next_check_at, checkpoints)
+SELECT i.tenant_id, i.id, m.metric, sp.id, sp.calendar_id, 'medium', 86400,
+  '[50, 80]'::jsonb, '["awaiting_caller"]'::jsonb, 'running', i.reported_at, interval '0',
+  i.reported_at, x.due, x.due - interval '12 hours',
+  jsonb_build_array(jsonb_build_array(50, to_char((x.due - interval '12 hours') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')),
+                    jsonb_build_array(80, to_char((x.due - interval '5 hours') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')),
+                    jsonb_build_array(100, to_char(x.due AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')))
+FROM incidents_incident i
+JOIN escalation_slapolicy sp ON sp.tenant_id = i.tenant_id AND sp.priority_id = i.priority_id
+CROSS JOIN (VALUES ('response'), ('resolution')) AS m(metric)
+CROSS JOIN LATERAL (SELECT now() + interval '1 day' + (i.number %% 720) * interval '1 hour' AS due) x
+WHERE i.number BETWEEN %s AND %s
+"""
+# The due 10,000: response clocks of every 50th incident, their 50% warning a minute ago.
+MAKE_DUE_SQL = """
+UPDATE escalation_slaclock c SET next_check_at = now() - interval '1 minute',
+  state = 'running', breached_at = NULL,
+  checkpoints = jsonb_build_array(
+    jsonb_build_array(50, to_char((now() - interval '1 minute') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')),
+    jsonb_build_array(80, to_char((c.due_at - interval '5 hours') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')),
+    jsonb_build_array(100, to_char(c.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')))
+FROM incidents_incident i
+WHERE c.incident_id = i.id AND c.metric = 'response' AND i.number %% 50 = 0
+"""
+BARE_SQL = """
+UPDATE escalation_slaclock SET next_check_at = next_check_at + interval '1 hour'
+WHERE state = 'running' AND next_check_at <= now()
+"""
+
+
+def _count(statement: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(statement)
+        return cur.fetchone()[0]
+
+
+def load(tenants: int, per_tenant_from: int, per_tenant_to: int) -> None:
+    from django.db import transaction
+
+    with transaction.atomic():
+        _sql(INCIDENTS_SQL, [per_tenant_from, per_tenant_to])
+        _sql(CLOCKS_SQL, [per_tenant_from, per_tenant_to])
+    _sql("ANALYZE incidents_incident")
+    _sql("ANALYZE escalation_slaclock")
+
+
+def make_tenants(count: int) -> None:
+    from tenancy.services import tenant_create
+
+    for n in range(count):
+        tenant_create(slug=f"bench-{n:03d}", name=f"Bench {n:03d}")
+
+
+def idle_sweep_ms(runs: int = 200) -> tuple[float, float]:
+    from escalation.services.sweep import sweep_due
+
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = sweep_due()
+        samples.append((time.perf_counter() - start) * 1000)
+        assert result.claimed == 0, "idle sweep found work"
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95)]
+
+
+def _reset_due() -> int:
+    _sql("DELETE FROM escalation_slaalert")
+    rows = _sql(MAKE_DUE_SQL)
+    _sql("VACUUM ANALYZE escalation_slaclock")
+    _sql("VACUUM ANALYZE escalation_slaalert")
+    return rows
+
+
+def bare_update() -> tuple[int, float]:
+    from django.db import transaction
+
+    start = time.perf_counter()
+    with transaction.atomic():
+        rows = _sql(BARE_SQL)
+    return rows, time.perf_counter() - start
+
+
+def drain() -> tuple[int, float]:
+    from escalation.services.sweep import sweep_due
+
+    start = time.perf_counter()
+    result = sweep_due(max_seconds=600)
+    return result.alerts, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--tenants", type=int, default=100)
+    parser.add_argument("--incidents-per-tenant", type=int, default=5000)  # x2 clocks = 1M
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    args = parser.parse_args()
+    url, admin_url, name = _bench_url(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sd"))
+    _recreate(admin_url, name)
+    try:
+        run(url, args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            _recreate(admin_url, name, drop_only=True)
+
+
+def run(url: str, args) -> None:
+    _setup_django(url)  # Django's autocommit lets VACUUM run between the measured parts
+    t0 = time.perf_counter()
+    make_tenants(args.tenants)
+    small = 50  # 100 tenants x 50 incidents x 2 = 10,000 clocks
+    load(args.tenants, 1, small)
+    idle_10k = idle_sweep_ms()
+    load(args.tenants, small + 1, args.incidents_per_tenant)
+    _sql("VACUUM ANALYZE escalation_slaclock")
+    total = _count("SELECT count(*) FROM escalation_slaclock WHERE state = 'running'")
+    idle_1m = idle_sweep_ms()
+    print(f"loaded {total:,} running clocks in {args.tenants} tenants in {time.perf_counter() - t0:.0f} s")
+    rounds = []
+    for _ in range(args.rounds):
+        due = _reset_due()
+        rows, bare_s = bare_update()
+        assert rows == due, (rows, due)
+        due = _reset_due()
+        alerts, drain_s = drain()
+        assert alerts == due, (alerts, due)
+        rounds.append((due, bare_s, drain_s))
+        print(f"  round: {due:,} due; bare UPDATE {bare_s * 1000:.0f} ms, sweep drain {drain_s * 1000:.0f} ms")
+    report(rounds, idle_10k, idle_1m)
+
+
+def report(rounds, idle_10k, idle_1m) -> None:
+    due = rounds[0][0]
+    bare_s = statistics.median(r[1] for r in rounds)
+    drain_s = statistics.median(r[2] for r in rounds)
+    bare_rate, drain_rate = due / bare_s, due / drain_s
+    print(f"bare UPDATE   : {bare_rate:,.0f} rows/s ({bare_s * 1000:.0f} ms for {due:,}, median)")
+    print(f"sweep drain   : {drain_rate:,.0f} alerts/s ({drain_s * 1000:.0f} ms, median)"
+          f" = {drain_rate / bare_rate:.0%} of bare (goal >= 30%)")
+    print(f"idle sweep 10k: median {idle_10k[0]:.2f} ms, p95 {idle_10k[1]:.2f} ms")
+    print(f"idle sweep 1M : median {idle_1m[0]:.2f} ms, p95 {idle_1m[1]:.2f} ms"
+          f" = {idle_1m[0] / idle_10k[0]:.2f}x of 10k (goals < 20 ms, <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""From alert rows to people: who is told, through which channels, and acknowledging.
+
+The sweep writes alerts and nothing else; `alerts_notify_pending` (a task triggered after each
+sweep commit and by beat as a relay) claims alerts not yet notified, enqueues their outbox rows
+and writes the timeline event, in one transaction with `notified_at`: each alert is notified
+exactly once, and an alert whose notifier died is picked up again.
+
+Channels plug in through ALERT_CHANNELS: a function (alert, recipients, message) -> rows
+enqueued. Email is registered here; the in-app and webhook channels register beside it with
+`alert_channel_register`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from escalation.models import AlertKind, NotifyKind, RunState, SlaAlert
+from escalation.services.outbox import notification_enqueue
+from incidents.errors import InvalidInput, NotAllowed
+from incidents.models import EventKind, GroupMember, Incident
+from tenancy.actors import Actor
+from tenancy.models import Membership, Role, User
+
+log = logging.getLogger(__name__)
+ACK_SALT = "escalation.alert-ack"
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    subject: str
+    body: str
+    url: str
+
+
+AlertChannel = Callable[[SlaAlert, list[User], AlertMessage], int]
+ALERT_CHANNELS: dict[str, AlertChannel] = {}
+
+
+def alert_channel_register(name: str, channel: AlertChannel) -> None:
+    ALERT_CHANNELS[name] = channel
+
+
+# --- who -------------------------------------------------------------------------------------
+
+
+def _staff(tenant_id: int):
+    members = Membership.objects.for_tenant(tenant_id).filter(
+        is_active=True, role__in=[Role.AGENT, Role.MANAGER, Role.ADMIN]
+    )
+    return User.objects.filter(is_active=True, id__in=members.values("user_id"))
+
+
+def _group_agents(incident: Incident) -> list[User]:
+    if incident.group_id is None:
+        return []
+    in_group = GroupMember.objects.for_tenant(incident.tenant_id).filter(group_id=incident.group_id)
+    return list(_staff(incident.tenant_id).filter(id__in=in_group.values("user_id")).order_by("id"))
+
+
+def _managers(incident: Incident) -> list[User]:
+    managers = Membership.objects.for_tenant(incident.tenant_id).filter(
+        is_active=True, role=Role.MANAGER
+    )
+    return list(_staff(incident.tenant_id).filter(id__in=managers.values("user_id")).order_by("id"))
+
+
+def _named(tenant_id: int, user_id: int | None) -> list[User]:
+    return list(_staff(tenant_id).filter(id=user_id)) if user_id else []
+
+
+def _assignee_or_group(incident: Incident) -> list[User]:
+    return _named(incident.tenant_id, incident.assignee_id) or _group_agents(incident)
+
+
+def _lead(incident: Incident) -> list[User]:
+    return _named(incident.tenant_id, incident.group.lead_id) if incident.group_id else []
+
+
+def alert_recipients(alert: SlaAlert) -> list[User]:
+    """The people an alert is for: warnings go to whoever holds the incident, a breach to the
+    group's lead as well; managers (else admins) when that is nobody."""
+    incident = alert.incident
+    notify = alert.notify or NotifyKind.ASSIGNEE
+    found = {
+        NotifyKind.ASSIGNEE: _assignee_or_group,
+        NotifyKind.GROUP: _group_agents,
+        NotifyKind.GROUP_LEAD: _lead,
+        NotifyKind.MANAGER: _managers,
+        NotifyKind.USER: lambda i: _named(i.tenant_id, alert.notify_user_id),
+    }[notify](incident)
+    if alert.kind == AlertKind.BREACH:
+        found += [u for u in _lead(incident) if u not in found]
+    if not found and alert.kind != AlertKind.ASSIGNED:
+        found = _managers(incident) or list(
+            _staff(incident.tenant_id).filter(
+                memberships__tenant_id=incident.tenant_id, memberships__role=Role.ADMIN
+            )
+        )
+    return found
+
+
+# --- what ------------------------------------------------------------------------------------
+
+
+def _headline(alert: SlaAlert) -> str:
+    metric = alert.clock.get_metric_display().lower() if alert.clock_id else ""
+    if alert.kind == AlertKind.WARNING:
+        return f"{alert.threshold}% of the {metric} target used"
+    if alert.kind == AlertKind.BREACH:
+        return f"{metric} target breached"
+    if alert.kind == AlertKind.ESCALATION:
+        round_ = f", round {alert.repeat + 1}" if alert.repeat else ""
+        return f"not acknowledged: escalation level {alert.level}{round_}"
+    return "escalated to you" if alert.notify == "assignee" else "escalated to your group"
+
+
+def ack_token(alert: SlaAlert, user: User) -> str:
+    return signing.dumps({"a": alert.pk, "u": user.pk}, salt=ACK_SALT, compress=True)
+
+
+def ack_token_read(token: str, *, max_age: int | None = None) -> tuple[int, int]:
+    """(alert id, user id) from a signed link; raises signing.BadSignature when forged/old."""
+    max_age = max_age or settings.SLA_ACK_LINK_MAX_AGE
+    data = signing.loads(token, salt=ACK_SALT, max_age=max_age)
+    return int(data["a"]), int(data["u"])
+
+
+def alert_message(alert: SlaAlert, recipient: User | None = None) -> AlertMessage:
+    incident = alert.incident
+    url = settings.SITE_URL + reverse(
+        "escalation-incident-sla",
+        kwargs={"tenant_slug": incident.tenant.slug, "number": incident.number},
+    )
+    ack_url = ""
+    if recipient is not None and alert.kind != AlertKind.ASSIGNED:
+        ack_url = settings.SITE_URL + reverse(
+            "escalation-alert-ack-link",
+            kwargs={"tenant_slug": incident.tenant.slug, "token": ack_token(alert, recipient)},
+        )
+    context = {"alert": alert, "incident": incident, "headline": _headline(alert), "url": url,
+               "ack_url": ack_url, "clock": alert.clock, "recipient": recipient}  # fmt: skip
+    subject = render_to_string("escalation/email/alert_subject.txt", context)
+    body = render_to_string("escalation/email/alert.txt", context)
+    return AlertMessage(" ".join(subject.split()), body, url)
+
+
+def _email_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
+    for user in recipients:
+        personal = alert_message(alert, user)  # each link is signed for its reader
+        notification_enqueue(
+            tenant=alert.incident.tenant,
+            incident=alert.incident,
+            recipient=user,
+            kind=f"sla_{alert.kind}",
+            address=user.email,
+            subject=personal.subject,
+            body=personal.body,
+            channel="email",
+        )
+    return len(recipients)
+
+
+alert_channel_register("email", _email_channel)
+
+
+def alert_recipients_notify(alert: SlaAlert) -> int:
+    """Enqueue the alert on every channel for its recipients; returns rows enqueued."""
+    recipients = alert_recipients(alert)
+    alert.recipients = [u.email for u in recipients]
+    if not recipients:
+        return 0
+    message = alert_message(alert)
+    return sum(channel(alert, recipients, message) for channel in ALERT_CHANNELS.values())
+
+
+# --- the notifier ----------------------------------------------------------------------------
+
+
+def _superseded(alert: SlaAlert) -> bool:
+    """An escalation step whose climb was acknowledged before it went out stays quiet."""
+    if alert.kind != AlertKind.ESCALATION or alert.run_id is None:
+        return False
+    return alert.run.state == RunState.ACKNOWLEDGED
+
+
+def alerts_notify_pending(*, limit: int = 100) -> int:
+    """Notify one batch of alerts not yet notified; returns how many were handled."""
+    from incidents.services.common import record_event
+
+    with transaction.atomic():
+        batch = list(
+            SlaAlert.objects.filter(notified_at=None)
+            .select_related("incident__tenant", "incident__group", "clock", "run")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("id")[:limit]
+        )
+        for alert in batch:
+            sent = 0 if _superseded(alert) else alert_recipients_notify(alert)
+            alert.notified_at = timezone.now()
+            alert.save(update_fields=["notified_at", "recipients"])
+            record_event(
+                alert.incident,
+                actor=Actor.system(alert.incident.tenant, "SLA"),
+                kind=EventKind.SLA,
+                reason=_headline(alert).capitalize(),
+                data={"alert": alert.pk, "kind": alert.kind, "threshold": alert.threshold,
+                      "level": alert.level, "recipients": alert.recipients, "sent": sent},
+                public=False,
+            )  # fmt: skip
+    return len(batch)
+
+
+# --- acknowledging ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: SlaAlert, actor: Actor, via: str = "desk") -> SlaAlert:
+    """Someone has it: the alert is acknowledged and the incident's climb stops."""
+    from escalation.services.climb import escalation_stop
+    from incidents.services.common import record_event
+
+    if not actor.is_agent_or_above or alert.tenant_id != actor.tenant.pk:
+        raise NotAllowed("Only the desk's agents can acknowledge alerts.")
+    locked = SlaAlert.objects.for_tenant(actor.tenant).select_for_update().get(pk=alert.pk)
+    if locked.acknowledged_at is not None:
+        raise InvalidInput(f"This alert was already acknowledged by {_who(locked)}.")
+    locked.acknowledged_at = timezone.now()
+    locked.acknowledged_by, locked.acknowledged_via = actor.user, via
+    locked.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledged_via"])
+    incident = Incident.objects.for_tenant(actor.tenant).get(pk=locked.incident_id)
+    stopped = escalation_stop(incident=incident, acknowledged=True, user=actor.user, via=via)
+    record_event(
+        incident, actor=actor, kind=EventKind.SLA, public=False,
+        reason=f"Alert acknowledged ({_headline(locked)})",
+        data={"alert": locked.pk, "via": via, "climb_stopped": stopped},
+    )  # fmt: skip
+    return locked
+
+
+def _who(alert: SlaAlert) -> str:
+    return alert.acknowledged_by.display_name if alert.acknowledged_by else "the system"
+

@@ -1,0 +1,150 @@
+"""The escalation climb: alert whoever an incident is escalated to, then, while nobody
+acknowledges, notify each level of the policy in turn (and the whole chain again `repeat_count`
+times). Acknowledging (accepting, a first public agent reply, or acknowledging an alert) stops it.
+
+Level waits count from the level before (the first from the escalation), in wall-clock time or
+in the working time of the policy's calendar. The schedule depends only on the run's row, so a
+sweep that comes late fires every level it missed, each once (unique incident+level+repeat).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from escalation.calendars import add_business_time
+from escalation.models import (
+    AlertKind,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationRun,
+    RunState,
+    SlaAlert,
+)
+from escalation.services.defaults import calendar_spec
+from incidents.models import Incident
+from tenancy.actors import Actor
+
+
+def policy_for(incident: Incident) -> EscalationPolicy | None:
+    """The incident's group's active policy, else the desk-wide one."""
+    policies = EscalationPolicy.objects.for_tenant(incident.tenant_id).filter(is_active=True)
+    if incident.group_id:
+        found = policies.filter(group_id=incident.group_id).first()
+        if found is not None:
+            return found
+    return policies.filter(group=None).first()
+
+
+def _wait_until(policy: EscalationPolicy, start: datetime, seconds: int) -> datetime:
+    if policy.calendar_id is None:
+        return start + timedelta(seconds=seconds)
+    return add_business_time(calendar_spec(policy.calendar), start, timedelta(seconds=seconds))
+
+
+def escalation_on_escalate(*, incident: Incident, actor: Actor) -> None:
+    """Escalating alerts the assignee, or the group when there is none, and starts the climb."""
+    now = timezone.now()
+    if incident.assignee_id is None or incident.assignee_id != actor.user_id:
+        SlaAlert.objects.create(
+            tenant_id=incident.tenant_id,
+            incident=incident,
+            kind=AlertKind.ASSIGNED,
+            notify="assignee" if incident.assignee_id else "group",
+            due_at=now,
+        )
+    if incident.acknowledged_at is not None:
+        return
+    exists = EscalationRun.objects.for_tenant(incident.tenant_id).filter(incident=incident)
+    if exists.exists():
+        return
+    policy = policy_for(incident)
+    first = policy.levels.order_by("position").first() if policy else None
+    if first is None:
+        return
+    EscalationRun.objects.create(
+        tenant_id=incident.tenant_id,
+        incident=incident,
+        policy=policy,
+        started_at=now,
+        level=first.position,
+        next_check_at=_wait_until(policy, now, first.after_seconds),
+    )
+
+
+def escalation_stop(
+    *,
+    incident: Incident,
+    acknowledged: bool,
+    user=None,
+    via: str = "incident",
+) -> bool:
+    """End the climb; returns whether it was still climbing."""
+    run = (
+        EscalationRun.objects.for_tenant(incident.tenant_id)
+        .select_for_update()
+        .filter(incident=incident, state=RunState.CLIMBING)
+        .first()
+    )
+    if run is None:
+        return False
+    run.state = RunState.ACKNOWLEDGED if acknowledged else RunState.STOPPED
+    run.next_check_at = None
+    if acknowledged:
+        run.acknowledged_at, run.acknowledged_by, run.acknowledged_via = timezone.now(), user, via
+    run.save(
+        update_fields=["state", "next_check_at", "acknowledged_at", "acknowledged_by",
+                       "acknowledged_via"]
+    )  # fmt: skip
+    return True
+
+
+@dataclass
+class Step:
+    """Where a run stands after the sweep fired what was due."""
+
+    alerts: list[SlaAlert]
+    level: int
+    repeat: int
+    next_check_at: datetime | None
+    state: str
+
+
+def run_advance(
+    run: EscalationRun, policy: EscalationPolicy | None, levels: list[EscalationLevel],
+    now: datetime,
+) -> Step:  # fmt: skip
+    """Fire every level due by `now`, in order, and say what comes next."""
+    alerts: list[SlaAlert] = []
+    level, repeat, due = run.level, run.repeat, run.next_check_at
+    positions = [lvl.position for lvl in levels]
+    while due is not None and due <= now and policy is not None and level in positions:
+        current = levels[positions.index(level)]
+        alerts.append(_level_alert(run, current, repeat, due))
+        following = [p for p in positions if p > level]
+        if following:
+            level = following[0]
+        elif repeat < policy.repeat_count:
+            level, repeat = positions[0], repeat + 1
+        else:
+            return Step(alerts, level, repeat, None, RunState.FINISHED)
+        due = _wait_until(policy, due, levels[positions.index(level)].after_seconds)
+    if policy is None or level not in positions:
+        return Step(alerts, level, repeat, None, RunState.FINISHED)
+    return Step(alerts, level, repeat, due, RunState.CLIMBING)
+
+
+def _level_alert(run: EscalationRun, level: EscalationLevel, repeat: int, at: datetime) -> SlaAlert:
+    return SlaAlert(
+        tenant_id=run.tenant_id,
+        incident_id=run.incident_id,
+        run_id=run.pk,
+        kind=AlertKind.ESCALATION,
+        level=level.position,
+        repeat=repeat,
+        notify=level.notify,
+        notify_user_id=level.user_id,
+        due_at=at,
+    )

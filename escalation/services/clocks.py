@@ -1,0 +1,332 @@
+"""SLA clock hooks, called by incidents.services inside their transactions.
+
+Each hook locks the incident's clocks (the incident row is already locked by the caller), moves
+them and writes the rows; nothing here sends anything: alerts are rows that the notifier turns
+into outbox messages after commit.
+
+Rules (DESIGN.md): both clocks start at report; a hold whose kind the policy names pauses the
+running clocks; acknowledgement (accept or first public agent reply) ends the response clock;
+the resolution clock pauses while resolved and carries on after a reopen; close and cancel stop
+everything; a priority change re-targets the live clocks from the original start.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from escalation.calendars import (
+    ZERO,
+    CalendarSpec,
+    add_business_time,
+    business_time_between,
+    instant_reaching,
+    running_stretches,
+)
+from escalation.models import (
+    LIVE_CLOCK_STATES,
+    AlertKind,
+    ClockState,
+    Metric,
+    SlaAlert,
+    SlaClock,
+    SlaPause,
+)
+from escalation.services.defaults import calendar_spec, sla_policy_for
+from incidents.models import EventKind, Incident
+from tenancy.actors import Actor
+
+RESOLVED = "resolved"  # the pause reason of a resolution clock while its incident is resolved
+BREACH = 100
+
+
+def _amount(clock: SlaClock, percent: int) -> timedelta:
+    return timedelta(microseconds=clock.target_seconds * 1_000_000 * percent // 100)
+
+
+def _percents(clock: SlaClock) -> list[int]:
+    return sorted({int(p) for p in clock.warn_percents if 0 < int(p) < BREACH} | {BREACH})
+
+
+def split_due(checkpoints: list, now: datetime) -> tuple[list, list]:
+    """(fired, remaining) checkpoints at `now`; the sweep uses the same rule."""
+    fired = [cp for cp in checkpoints if datetime.fromisoformat(cp[1]) <= now]
+    return fired, checkpoints[len(fired) :]
+
+
+def alert_for(clock: SlaClock | tuple, percent: int, at: datetime) -> SlaAlert:
+    """The alert row of a clock reaching `percent` (tuple: (id, tenant_id, incident_id))."""
+    clock_id, tenant_id, incident_id = (
+        clock if isinstance(clock, tuple) else (clock.pk, clock.tenant_id, clock.incident_id)
+    )
+    return SlaAlert(
+        tenant_id=tenant_id,
+        incident_id=incident_id,
+        clock_id=clock_id,
+        kind=AlertKind.BREACH if percent >= BREACH else AlertKind.WARNING,
+        threshold=percent,
+        due_at=at,
+    )
+
+
+# --- moving one locked clock ------------------------------------------------------------------
+
+
+def _schedule(clock: SlaClock, spec: CalendarSpec) -> None:
+    """A running clock's due time and the checkpoints still ahead of what it has spent."""
+    ahead = []
+    for percent in _percents(clock):
+        amount = _amount(clock, percent)
+        if amount > clock.spent:
+            at = add_business_time(spec, clock.running_since, amount - clock.spent)
+            ahead.append([percent, at.isoformat()])
+    clock.checkpoints = ahead
+    clock.due_at = datetime.fromisoformat(ahead[-1][1]) if ahead else clock.due_at
+    clock.next_check_at = datetime.fromisoformat(ahead[0][1]) if ahead else None
+
+
+def _fire(clock: SlaClock, fired: list) -> None:
+    SlaAlert.objects.bulk_create(
+        [alert_for(clock, int(p), datetime.fromisoformat(at)) for p, at in fired],
+        ignore_conflicts=True,  # the natural key makes a second firing a no-op
+    )
+    breach = [at for p, at in fired if int(p) >= BREACH]
+    if breach:
+        _mark_breached(clock, datetime.fromisoformat(breach[0]))
+
+
+def _mark_breached(clock: SlaClock, at: datetime) -> None:
+    clock.state = ClockState.BREACHED
+    clock.breached_at = at
+    clock.spent = timedelta(seconds=clock.target_seconds)
+    clock.running_since = clock.next_check_at = None
+    clock.checkpoints = []
+
+
+def _settle(clock: SlaClock, now: datetime) -> None:
+    """Fire what has come due but the sweep has not reached yet, before the clock changes."""
+    if clock.state != ClockState.RUNNING:
+        return
+    fired, remaining = split_due(clock.checkpoints, now)
+    clock.checkpoints = remaining
+    clock.next_check_at = datetime.fromisoformat(remaining[0][1]) if remaining else None
+    if fired:
+        _fire(clock, fired)
+
+
+def _pause(clock: SlaClock, spec: CalendarSpec, at: datetime, reason: str) -> None:
+    _settle(clock, at)
+    if clock.state != ClockState.RUNNING:
+        return
+    clock.spent += business_time_between(spec, clock.running_since, at)
+    clock.running_since = clock.due_at = clock.next_check_at = None
+    clock.checkpoints = []
+    clock.state = ClockState.PAUSED
+    SlaPause.objects.create(tenant_id=clock.tenant_id, clock=clock, started_at=at, reason=reason)
+
+
+def _resume(clock: SlaClock, spec: CalendarSpec, at: datetime) -> None:
+    if clock.state != ClockState.PAUSED:
+        return
+    SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=at)
+    clock.state = ClockState.RUNNING
+    clock.running_since = at
+    _schedule(clock, spec)
+
+
+def _stop(clock: SlaClock, spec: CalendarSpec, at: datetime, *, cancelled: bool = False) -> None:
+    if clock.state in LIVE_CLOCK_STATES:
+        if clock.state == ClockState.RUNNING:
+            clock.spent += business_time_between(spec, clock.running_since, at)
+        SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=at)
+        target = timedelta(seconds=clock.target_seconds)
+        if cancelled:
+            clock.state = ClockState.STOPPED
+        elif clock.spent < target:
+            clock.state = ClockState.MET
+        else:
+            clock.state = ClockState.BREACHED
+            clock.breached_at = clock.due_at or at
+            clock.spent = target
+        clock.running_since = clock.next_check_at = None
+        clock.checkpoints = []
+    if clock.stopped_at is None:
+        clock.stopped_at = at
+
+
+def _save(clock: SlaClock) -> None:
+    clock.save(
+        update_fields=[
+            "state", "spent", "running_since", "due_at", "next_check_at", "checkpoints",
+            "breached_at", "stopped_at", "target_seconds", "calendar", "policy",
+            "priority_slug", "warn_percents", "pause_on",
+        ]
+    )  # fmt: skip
+
+
+def _locked_clocks(incident: Incident) -> list[SlaClock]:
+    # Ordered by id: every locker takes the two rows in the same order.
+    return list(
+        SlaClock.objects.for_tenant(incident.tenant_id)
+        .filter(incident=incident)
+        .select_related("calendar")
+        .select_for_update(of=("self",))
+        .order_by("id")
+    )
+
+
+# --- the hooks --------------------------------------------------------------------------------
+
+
+def clocks_start(*, incident: Incident) -> list[SlaClock]:
+    """Both clocks, running from the moment the incident was reported."""
+    policy = sla_policy_for(incident.priority)
+    spec = calendar_spec(policy.calendar)
+    clocks = []
+    for metric in (Metric.RESPONSE, Metric.RESOLUTION):
+        clock = SlaClock(
+            tenant_id=incident.tenant_id,
+            incident=incident,
+            metric=metric,
+            policy=policy,
+            calendar=policy.calendar,
+            priority_slug=incident.priority.slug,
+            target_seconds=policy.target_for(metric),
+            warn_percents=list(policy.warn_percents),
+            pause_on=list(policy.pause_on),
+            started_at=incident.reported_at,
+            running_since=incident.reported_at,
+        )
+        _schedule(clock, spec)
+        clock.save()
+        clocks.append(clock)
+    return clocks
+
+
+def clocks_follow_transition(*, incident: Incident, transition: str, actor: Actor) -> None:
+    """Move the clocks (and the escalation climb) after a lifecycle transition."""
+    from escalation.services import climb
+
+    now = timezone.now()
+    specs: dict[int, CalendarSpec] = {}
+    for clock in _locked_clocks(incident):
+        spec = specs.setdefault(clock.calendar_id, calendar_spec(clock.calendar))
+        _apply_transition(clock, spec, incident, transition, now)
+        _save(clock)
+    if transition == "escalate":
+        climb.escalation_on_escalate(incident=incident, actor=actor)
+    elif transition == "accept":
+        climb.escalation_stop(incident=incident, acknowledged=True)
+    elif transition in ("resolve", "close", "cancel"):
+        climb.escalation_stop(incident=incident, acknowledged=False)
+
+
+def _apply_transition(
+    clock: SlaClock, spec: CalendarSpec, incident: Incident, transition: str, now: datetime
+) -> None:
+    response = clock.metric == Metric.RESPONSE
+    if transition == "hold" and incident.hold_reason in clock.pause_on:
+        _pause(clock, spec, now, incident.hold_reason)
+    elif transition == "resume":
+        _resume(clock, spec, now)
+    elif transition == "accept" and response:
+        _stop(clock, spec, incident.acknowledged_at or now)
+    elif transition == "resolve":
+        # Resolving answers the caller too; the resolution clock waits for close or reopen.
+        if response:
+            _stop(clock, spec, now)
+        else:
+            _resume(clock, spec, now)  # a clock paused by the hold ends that pause first
+            _pause(clock, spec, now, RESOLVED)
+    elif transition == "reopen" and not response:
+        _resume(clock, spec, now)
+    elif transition in ("close", "cancel"):
+        _stop(clock, spec, now, cancelled=transition == "cancel")
+
+
+def clocks_acknowledge(*, incident: Incident) -> None:
+    """The first public reply of an agent: the response clock ends and the climb stops."""
+    from escalation.services import climb
+
+    at = incident.acknowledged_at or timezone.now()
+    for clock in _locked_clocks(incident):
+        if clock.metric == Metric.RESPONSE:
+            _stop(clock, calendar_spec(clock.calendar), at)
+            _save(clock)
+    climb.escalation_stop(incident=incident, acknowledged=True)
+
+
+@transaction.atomic
+def clocks_retarget(*, incident: Incident, actor: Actor, reason: str = "") -> list[SlaClock]:
+    """The priority changed: live clocks take the new level's targets and calendar, counted
+    again from the original start over the recorded pauses. One event says what changed."""
+    from incidents.services.common import record_event
+
+    policy = sla_policy_for(incident.priority)
+    spec = calendar_spec(policy.calendar)
+    now = timezone.now()
+    changes, changed = {}, []
+    for clock in _locked_clocks(incident):
+        if clock.state not in LIVE_CLOCK_STATES:
+            continue
+        before = (clock.priority_slug, clock.target_seconds, clock.calendar.name)
+        _retarget(clock, policy, spec, now)
+        _save(clock)
+        changed.append(clock)
+        changes[clock.metric] = {
+            "from": {"priority": before[0], "target_seconds": before[1], "calendar": before[2]},
+            "to": {
+                "priority": clock.priority_slug,
+                "target_seconds": clock.target_seconds,
+                "calendar": policy.calendar.name,
+                "due_at": clock.due_at.isoformat() if clock.due_at else None,
+            },
+        }
+    if changes:
+        record_event(
+            incident, actor=actor, kind=EventKind.SLA, public=False,
+            reason=reason or f"SLA targets of priority {incident.priority.label}",
+            data={"retarget": changes},
+        )  # fmt: skip
+    return changed
+
+
+def _retarget(clock: SlaClock, policy, spec: CalendarSpec, now: datetime) -> None:
+    clock.policy, clock.calendar = policy, policy.calendar
+    clock.priority_slug = policy.priority.slug
+    clock.target_seconds = policy.target_for(clock.metric)
+    clock.warn_percents, clock.pause_on = list(policy.warn_percents), list(policy.pause_on)
+    pauses = list(clock.pauses.values_list("started_at", "ended_at"))
+    stretches = running_stretches(clock.started_at, now, pauses)
+    clock.spent = sum((business_time_between(spec, a, b) for a, b in stretches), ZERO)
+    running = clock.state == ClockState.RUNNING
+    clock.running_since = now if running else None
+    _fire_passed(clock, spec, stretches)
+    if clock.state == ClockState.RUNNING:
+        _schedule(clock, spec)
+
+
+def _fire_passed(clock: SlaClock, spec: CalendarSpec, stretches: list) -> None:
+    """Thresholds the new target puts behind the clock fire now, dated when they were reached."""
+    done = set(clock.alerts.values_list("threshold", flat=True))
+    passed = []
+    for percent in _percents(clock):
+        if _amount(clock, percent) <= clock.spent and percent not in done:
+            at = instant_reaching(spec, stretches, _amount(clock, percent))
+            passed.append([percent, (at or timezone.now()).astimezone(UTC).isoformat()])
+    if any(p >= BREACH for p, _ in passed) or _amount(clock, BREACH) <= clock.spent:
+        at = instant_reaching(spec, stretches, _amount(clock, BREACH)) or timezone.now()
+        SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=at)
+        passed = [cp for cp in passed if cp[0] < BREACH] + [[BREACH, at.isoformat()]]
+    if passed:
+        _fire(clock, passed)
+
+
+def clocks_reassigned(*, incident: Incident, actor: Actor) -> None:
+    """A reassignment outside the lifecycle alerts the new holder like an escalation does."""
+    from escalation.services import climb
+
+    if incident.is_open:
+        climb.escalation_on_escalate(incident=incident, actor=actor)

@@ -1,0 +1,260 @@
+"""The sweep: fire the checkpoints of running clocks and the levels of climbing runs that have
+come due, in batches claimed with SELECT ... FOR UPDATE SKIP LOCKED.
+
+Two sweepers never take the same row (the second skips what the first holds), a crashed one
+loses nothing (its transaction rolls back and the rows are due again), and every alert has a
+natural unique key, so a replay inserts nothing. On SQLite, which has no row locks, the
+IMMEDIATE transaction of settings.py takes the database's write lock at BEGIN: sweepers queue.
+
+The clock path is set-based: one claiming SELECT, one multi-row INSERT of alerts and one
+multi-row UPDATE per batch, with no calendar arithmetic (the instants were computed when the
+clock started or resumed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from escalation.models import (
+    AuditStatus,
+    ClockState,
+    EscalationLevel,
+    EscalationRun,
+    RunState,
+    SlaAlert,
+    SlaClock,
+)
+from escalation.services.climb import run_advance
+from escalation.services.clocks import BREACH, alert_for, split_due
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    claimed: int = 0
+    alerts: int = 0
+
+    def add(self, other: SweepResult) -> None:
+        self.claimed += other.claimed
+        self.alerts += other.alerts
+
+
+# --- clocks -----------------------------------------------------------------------------------
+
+
+def _claim_clocks(now: datetime, limit: int) -> list[tuple]:
+    return list(
+        SlaClock.objects.filter(state=ClockState.RUNNING, next_check_at__lte=now)
+        .order_by("next_check_at")  # served by the partial index slaclock_due
+        .select_for_update(skip_locked=True)
+        .values_list("id", "tenant_id", "incident_id", "checkpoints")[:limit]
+    )
+
+
+def _plan(rows: list[tuple], now: datetime) -> tuple[list[SlaAlert], list[tuple]]:
+    """Alerts to write and (id, remaining checkpoints, next check, breached at) per clock."""
+    alerts: list[SlaAlert] = []
+    updates: list[tuple] = []
+    for clock_id, tenant_id, incident_id, checkpoints in rows:
+        fired, remaining = split_due(checkpoints, now)
+        breached_at = None
+        for percent, at in fired:
+            alerts.append(alert_for((clock_id, tenant_id, incident_id), int(percent),
+                                    datetime.fromisoformat(at)))  # fmt: skip
+            if int(percent) >= BREACH:
+                breached_at = at
+        if breached_at:
+            remaining = []
+        next_at = remaining[0][1] if remaining else None
+        updates.append((clock_id, json.dumps(remaining), next_at, breached_at))
+    return alerts, updates
+
+
+_GENERIC_UPDATE = """
+UPDATE escalation_slaclock SET
+  checkpoints = %s,
+  next_check_at = %s,
+  state = CASE WHEN %s IS NULL THEN state ELSE 'breached' END,
+  breached_at = COALESCE(%s, breached_at),
+  spent = CASE WHEN %s IS NULL THEN spent ELSE target_seconds * 1000000 END,
+  running_since = CASE WHEN %s IS NULL THEN running_since END
+WHERE id = %s
+"""
+
+
+def _write_clocks(updates: list[tuple]) -> None:
+    params = []
+    for clock_id, cp, nxt, br in updates:
+        nxt, br = _sqlite_time(nxt), _sqlite_time(br)
+        params.append((cp, nxt, br, br, br, br, clock_id))
+    with connection.cursor() as cursor:
+        cursor.executemany(_GENERIC_UPDATE, params)
+
+
+def _sqlite_time(value: str | None) -> str | None:
+    # Django stores aware datetimes on SQLite as naive UTC text.
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+
+def _portable_clock_batch(now: datetime, limit: int) -> SweepResult:
+    """The same rule as _PG_CLOCK_BATCH, in Python, for databases without data-modifying CTEs."""
+    with transaction.atomic():
+        rows = _claim_clocks(now, limit)
+        if not rows:
+            return SweepResult()
+        alerts, updates = _plan(rows, now)
+        SlaAlert.objects.bulk_create(alerts, ignore_conflicts=True, batch_size=500)
+        _write_clocks(updates)
+    return SweepResult(len(rows), len(alerts))
+
+
+# One statement, so one round trip and its own transaction: claim the due clocks (skipping rows
+# another sweeper holds), split each clock's checkpoints at `now`, insert an alert per fired
+# checkpoint (the unique key drops a repeat), and move each clock to its next checkpoint or
+# mark it breached. The rule is split_due() and _plan() above, said in SQL.
+_PG_CLOCK_BATCH = """
+WITH due AS (
+  SELECT id, tenant_id, incident_id, checkpoints FROM escalation_slaclock
+  WHERE state = 'running' AND next_check_at <= %(now)s
+  ORDER BY next_check_at LIMIT %(limit)s
+  FOR UPDATE SKIP LOCKED
+), cp AS (
+  SELECT d.id, d.tenant_id, d.incident_id, e.ord, e.value,
+         (e.value->>0)::int AS pct, (e.value->>1)::timestamptz AS at
+  FROM due d LEFT JOIN LATERAL jsonb_array_elements(d.checkpoints) WITH ORDINALITY AS e(value, ord)
+    ON true
+), fired AS (
+  SELECT * FROM cp WHERE at <= %(now)s
+), inserted AS (
+  INSERT INTO escalation_slaalert (tenant_id, incident_id, kind, clock_id, threshold, due_at,
+    created_at, notify, recipients, acknowledged_via)
+  SELECT tenant_id, incident_id, CASE WHEN pct >= 100 THEN 'breach' ELSE 'warning' END, id, pct,
+    at, %(now)s, '', '[]'::jsonb, ''
+  FROM fired ORDER BY id, ord
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+), plan AS (
+  SELECT id,
+    COALESCE(jsonb_agg(value ORDER BY ord) FILTER (WHERE at > %(now)s), '[]'::jsonb) AS remaining,
+    min(at) FILTER (WHERE at > %(now)s) AS next_at,
+    min(at) FILTER (WHERE pct >= 100 AND at <= %(now)s) AS breached_at
+  FROM cp GROUP BY id
+), moved AS (
+  UPDATE escalation_slaclock c SET
+    checkpoints = CASE WHEN p.breached_at IS NULL THEN p.remaining ELSE '[]'::jsonb END,
+    next_check_at = CASE WHEN p.breached_at IS NULL THEN p.next_at END,
+    state = CASE WHEN p.breached_at IS NULL THEN c.state ELSE 'breached' END,
+    breached_at = COALESCE(p.breached_at, c.breached_at),
+    spent = CASE WHEN p.breached_at IS NULL THEN c.spent
+                 ELSE make_interval(secs => c.target_seconds) END,
+    running_since = CASE WHEN p.breached_at IS NULL THEN c.running_since END
+  FROM plan p WHERE c.id = p.id
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM fired), (SELECT count(*) FROM inserted)
+"""
+
+
+def sweep_clock_batch(*, now: datetime, limit: int) -> SweepResult:
+    if connection.vendor != "postgresql":
+        return _portable_clock_batch(now, limit)
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_CLOCK_BATCH, {"now": now, "limit": limit})
+        claimed, fired, _inserted = cursor.fetchone()
+    return SweepResult(claimed, fired)
+
+
+# --- escalation runs --------------------------------------------------------------------------
+
+
+def sweep_run_batch(*, now: datetime, limit: int) -> SweepResult:
+    with transaction.atomic():
+        runs = list(
+            EscalationRun.objects.filter(state=RunState.CLIMBING, next_check_at__lte=now)
+            .select_related("policy__calendar")
+            .prefetch_related(Prefetch("policy__levels", EscalationLevel.objects.order_by("position")))
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("next_check_at")[:limit]
+        )
+        alerts: list[SlaAlert] = []
+        for run in runs:
+            levels = list(run.policy.levels.all()) if run.policy else []
+            step = run_advance(run, run.policy, levels, now)
+            alerts += step.alerts
+            run.level, run.repeat, run.state = step.level, step.repeat, step.state
+            run.next_check_at = step.next_check_at
+            run.save(update_fields=["level", "repeat", "state", "next_check_at"])
+        SlaAlert.objects.bulk_create(alerts, ignore_conflicts=True)
+    return SweepResult(len(runs), len(alerts))
+
+
+# --- the task body ----------------------------------------------------------------------------
+
+
+def _anything_due(now: datetime) -> tuple[bool, bool]:
+    """One cheap look (two index probes, no locks, no transaction) before any claiming: the
+    idle sweep, which is nearly every sweep, costs a single round trip."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM escalation_slaclock WHERE state = 'running' "
+            "AND next_check_at <= %s), EXISTS (SELECT 1 FROM escalation_escalationrun "
+            "WHERE state = 'climbing' AND next_check_at <= %s)",
+            [connection.ops.adapt_datetimefield_value(now)] * 2,
+        )
+        clocks, runs = cursor.fetchone()
+    return bool(clocks), bool(runs)
+
+
+def sweep_due(*, now: datetime | None = None, batch_size: int | None = None,
+              max_seconds: float | None = None) -> SweepResult:  # fmt: skip
+    """Drain what is due at `now`, batch by batch, within a time budget below the task's limit."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.SLA_SWEEP_BATCH_SIZE
+    deadline = time.monotonic() + (max_seconds or settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.5)
+    total = SweepResult()
+    clocks_due, runs_due = _anything_due(now)
+    batches = [b for b, due in ((sweep_clock_batch, clocks_due), (sweep_run_batch, runs_due)) if due]
+    for batch in batches:
+        while time.monotonic() < deadline:
+            result = batch(now=now, limit=batch_size)
+            total.add(result)
+            if result.claimed < batch_size:
+                break
+    return total
+
+
+# --- the auditor ------------------------------------------------------------------------------
+
+
+def clocks_audit(*, now: datetime | None = None) -> AuditStatus:
+    """Nothing may stay overdue past one sweep interval plus grace without its alert: a row
+    still due that long after its time means the sweep is not running. Logs and flags it."""
+    now = now or timezone.now()
+    late = now - timedelta(
+        seconds=settings.SLA_SWEEP_INTERVAL_SECONDS + settings.SLA_AUDIT_GRACE_SECONDS
+    )
+    clocks = SlaClock.objects.filter(state=ClockState.RUNNING, next_check_at__lt=late)
+    runs = EscalationRun.objects.filter(state=RunState.CLIMBING, next_check_at__lt=late)
+    unnotified = SlaAlert.objects.filter(notified_at=None, created_at__lt=late)
+    counts = {"clocks": clocks.count(), "escalations": runs.count(), "unnotified": unnotified.count()}
+    overdue = sum(counts.values())
+    detail = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+    if overdue:
+        oldest = clocks.order_by("next_check_at").values_list("next_check_at", flat=True).first()
+        log.error("SLA audit: overdue without alert: %s (oldest clock due %s)", detail, oldest)
+    status, _ = AuditStatus.objects.update_or_create(
+        pk=1, defaults={"checked_at": now, "overdue": overdue, "detail": detail}
+    )
+    return status
