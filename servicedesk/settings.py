@@ -244,3 +244,15 @@ CELERY_BEAT_SCHEDULE |= {
         "options": {"expires": float(SLA_AUTO_CLOSE_INTERVAL_SECONDS)},
     },
 }
+
+# --- Dashboards -----------------------------------------------------------------------------
+# Beat refreshes each tenant's dashboard tables (incident facts and daily rollups) this often;
+# the page says how fresh its figures are, and asks for a refresh when they are twice as old.
+DASHBOARD_REFRESH_SECONDS = envint("DASHBOARD_REFRESH_SECONDS", 300)
+CELERY_BEAT_SCHEDULE |= {
+    "dashboards-refresh-rollups": {
+        "task": "dashboards.refresh_rollups",
+        "schedule": float(DASHBOARD_REFRESH_SECONDS),
+        "options": {"expires": float(DASHBOARD_REFRESH_SECONDS)},
+    },
+}
