@@ -62,12 +62,12 @@ def _spread_figures(spreads: dict[str, Spread]) -> list[tuple[str, Cell, str]]:
 
 def _spread_tile(key: str, title: str, spreads: dict[str, Spread], href: str) -> Tile:
     wall, business = spreads["wall"], spreads["business"]
-    value = f"{duration_text(wall.median)} · p90 {duration_text(wall.p90)}"
     detail = (
-        f"Business time: median {duration_text(business.median)}, p90 "
-        f"{duration_text(business.p90)}; {wall.n:,} incidents"
+        f"Median in wall time; p90 {duration_text(wall.p90)}. Business time: median "
+        f"{duration_text(business.median)}, p90 {duration_text(business.p90)}. "
+        f"{wall.n:,} incidents."
     )
-    return Tile(key, title, value, detail, href, _spread_figures(spreads))
+    return Tile(key, title, duration_text(wall.median), detail, href, _spread_figures(spreads))
 
 
 def _sla_tile(key: str, title: str, met: int, breached: int, href: str) -> Tile:
@@ -185,7 +185,7 @@ def _sla_chart(key: str, title: str, first: str, rows: list[tuple[str, dict, str
     columns = [Column(first)]
     for metric in ("Response", "Resolution"):
         columns += [Column(f"{metric} met"), Column(f"{metric} breached"),
-                    Column(f"{metric} % met", "%")]  # fmt: skip
+                    Column(f"{metric} met share", "%")]  # fmt: skip
     table = Table(title, columns)
     response = Dataset("Response % met", [], [])
     resolution = Dataset("Resolution % met", [], [])

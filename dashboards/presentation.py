@@ -6,6 +6,7 @@ rows) and links into the desk's queue with the same filters.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlencode
@@ -123,18 +124,20 @@ def duration_text(seconds: float | None) -> str:
     """'45 s', '20 min', '3 h 30 min', '2 d 4 h'; an em dash when there is nothing."""
     if seconds is None:
         return "—"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = round(seconds / 60)
+    if seconds < 59.5:
+        return f"{_half_up(seconds)} s"
+    minutes = _half_up(seconds / 60)
     if minutes < 60:
         return f"{minutes} min"
-    if seconds < 86400:
-        hours, rest = divmod(minutes, 60)
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    days, rest = divmod(seconds, 86400)
-    hours = round(rest / 3600)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    if minutes < 24 * 60:
+        whole, rest = divmod(minutes, 60)
+        return f"{whole} h {rest} min" if rest else f"{whole} h"
+    days, rest = divmod(_half_up(seconds / 3600), 24)
+    return f"{days} d {rest} h" if rest else f"{days} d"
+
+
+def _half_up(value: float) -> int:
+    return int(math.floor(value + 0.5))
 
 
 def hours(seconds: float | None) -> float | None:
