@@ -46,6 +46,10 @@ def build(data: DashboardData, links: DeskLinks) -> Dashboard:
 
 
 # --- tiles ------------------------------------------------------------------------------------
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def _count_tile(key: str, title: str, n: int, detail: str, href: str) -> Tile:
     return Tile(key, title, f"{n:,}", detail, href, [("Count", Cell(f"{n:,}", n), "incidents")])
 
@@ -101,7 +105,7 @@ def tiles(data: DashboardData, links: DeskLinks) -> list[Tile]:
         _sla_tile("sla_resolution", "SLA resolution", t["resolution_met"],
                   t["resolution_breached"], links.queue("breaching")),
         Tile("reopen", "Reopen rate", percent_text(reopen),
-             f"{t['reopens']:,} reopens per {t['resolutions']:,} resolutions",
+             f"{_plural(t['reopens'], 'reopen')} per {_plural(t['resolutions'], 'resolution')}",
              links.queue("open", state=IncidentState.DIAGNOSING),
              [("Reopens", Cell(str(t["reopens"]), t["reopens"]), "events"),
               ("Resolutions", Cell(str(t["resolutions"]), t["resolutions"]), "events"),

@@ -71,7 +71,7 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, data, *, groups: list[AssignmentGroup], categories: list[Category],
                  levels: list[PriorityLevel]) -> None:  # fmt: skip
-        super().__init__(data)
+        super().__init__(data, label_suffix="")
         self.fields["group"].choices = [("", "Any group"), ("none", "No group")] + [
             (str(g.pk), g.name) for g in groups
         ]

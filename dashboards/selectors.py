@@ -17,12 +17,23 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Count,
+    DateField,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from dashboards.forms import Scope
 from dashboards.models import COUNTERS, DailyRollup, IncidentFact, RollupState
-from dashboards.sql import Spread, percentiles
+from dashboards.sql import Sample, Spread, percentiles
 from incidents.models import AssignmentGroup, Category, GroupMember, Incident, PriorityLevel
 from incidents.models.incident import OPEN_STATES
 from tenancy.models import STAFF_ROLES, Membership, Role, Tenant, User
@@ -111,35 +122,53 @@ def _rollups(tenant: Tenant, scope: Scope) -> QuerySet[DailyRollup]:
     )
 
 
-def _sums(names=COUNTERS) -> dict[str, Sum]:
-    return {name: Sum(name) for name in names}
+KEYS = ("k_day", "k_priority", "k_group", "k_category")
+# Typed NULLs: PostgreSQL resolves an untyped NULL shared by two UNION arms as text.
+BLANK = {
+    "k_day": Cast(Value(None), DateField()),
+    **{key: Cast(Value(None), BigIntegerField()) for key in KEYS[1:]},
+}
 
 
-def _per_day(tenant: Tenant, scope: Scope) -> list[tuple[date, dict[str, int]]]:
-    """Every day of the scope with its counters (zeros on a day without rows)."""
-    found = {
-        row.pop("day"): row
-        for row in _rollups(tenant, scope).values("day").annotate(**_sums()).order_by("day")
-    }
-    zero = dict.fromkeys(COUNTERS, 0)
-    return [(day, found.get(day, zero)) for day in scope.days]
+def _by(qs: QuerySet[DailyRollup], kind: str, key: str, column: str) -> QuerySet:
+    keys = {name: (F(column) if name == key else blank) for name, blank in BLANK.items()}
+    sums = {name: Sum(name) for name in COUNTERS}
+    return qs.values(kind=Value(kind, output_field=CharField()), **keys).annotate(**sums).order_by()
 
 
-def _sla_by(tenant: Tenant, scope: Scope, column: str) -> dict[int | None, dict[str, int]]:
-    rows = _rollups(tenant, scope).values(column).annotate(**_sums(SLA_COUNTERS)).order_by()
-    return {row.pop(column): row for row in rows}
+@dataclass
+class PeriodCounts:
+    per_day: list[tuple[date, dict[str, int]]]
+    by_priority: dict[int | None, dict[str, int]]
+    by_group: dict[int | None, dict[str, int]]
+    by_category: list[tuple[int | None, int]]
 
 
-def _top_categories(tenant: Tenant, scope: Scope) -> list[tuple[int | None, int]]:
-    rows = (
-        _rollups(tenant, scope)
-        .values("category_id")
-        .annotate(created=Sum("created"))
-        .filter(created__gt=0)
-        # Ties by category, "no category" last on every database.
-        .order_by("-created", F("category_id").asc(nulls_last=True))[:TOP_CATEGORIES]
+def _period_counts(tenant: Tenant, scope: Scope) -> PeriodCounts:
+    """The rollup rows of the period summed per day, per priority, per group and per category:
+    one statement (a UNION ALL of the four groupings)."""
+    qs = _rollups(tenant, scope)
+    rows = _by(qs, "day", "k_day", "day").union(
+        _by(qs, "priority", "k_priority", "priority_id"),
+        _by(qs, "group", "k_group", "group_id"),
+        _by(qs, "category", "k_category", "category_id"),
+        all=True,
     )
-    return [(row["category_id"], row["created"]) for row in rows]
+    found: dict[str, dict] = {"day": {}, "priority": {}, "group": {}, "category": {}}
+    for row in rows:
+        kind = row.pop("kind")
+        key = row.pop(f"k_{kind}")
+        found[kind][key] = {name: row[name] or 0 for name in COUNTERS}
+    zero = dict.fromkeys(COUNTERS, 0)
+    sla = lambda counters: {name: counters[name] for name in SLA_COUNTERS}  # noqa: E731
+    # Ties by category, "no category" last.
+    ranked = sorted(found["category"].items(), key=lambda kv: (-kv[1]["created"], kv[0] is None, kv[0] or 0))
+    return PeriodCounts(
+        per_day=[(day, found["day"].get(day, zero)) for day in scope.days],
+        by_priority={k: sla(v) for k, v in found["priority"].items()},
+        by_group={k: sla(v) for k, v in found["group"].items()},
+        by_category=[(k, v["created"]) for k, v in ranked if v["created"]][:TOP_CATEGORIES],
+    )
 
 
 def _facts(tenant: Tenant, scope: Scope, at: str) -> QuerySet[IncidentFact]:
@@ -158,17 +187,17 @@ RESOLVE = {"wall": "resolve_seconds", "business": "resolve_business_seconds"}
 
 def _durations(tenant: Tenant, scope: Scope, choices: TenantChoices):
     """Median and p90 of the time to acknowledge (acknowledged in the period) and to resolve
-    (resolved in the period), overall and per priority for resolution: two statements."""
-    ack = percentiles(_facts(tenant, scope, "acknowledged_at"), list(ACK.values()))
-    resolve = percentiles(
-        _facts(tenant, scope, "resolved_at"), list(RESOLVE.values()), group="priority_id"
+    (resolved in the period, also per priority): one statement."""
+    found = percentiles(
+        Sample(_facts(tenant, scope, "acknowledged_at"), list(ACK.values())),
+        Sample(_facts(tenant, scope, "resolved_at"), list(RESOLVE.values()), "priority_id"),
     )
     by_priority = {
-        level.pk: _spreads(resolve, RESOLVE, level.pk)
+        level.pk: _spreads(found, RESOLVE, level.pk)
         for level in choices.levels
-        if level.is_active or (RESOLVE["wall"], level.pk) in resolve
+        if level.is_active or (RESOLVE["wall"], level.pk) in found
     }
-    return _spreads(ack, ACK), _spreads(resolve, RESOLVE), by_priority
+    return _spreads(found, ACK), _spreads(found, RESOLVE), by_priority
 
 
 def _open(tenant: Tenant, scope: Scope, now: datetime) -> tuple[dict, dict]:
@@ -234,9 +263,9 @@ def dashboard_data(
     *, tenant: Tenant, scope: Scope, choices: TenantChoices, now: datetime | None = None
 ) -> DashboardData:
     now = now or timezone.now()
-    per_day = _per_day(tenant, scope)
+    counts = _period_counts(tenant, scope)
     totals: dict[str, int] = defaultdict(int)
-    for _day, counters in per_day:
+    for _day, counters in counts.per_day:
         for name, value in counters.items():
             totals[name] += value or 0
     ack, resolve, resolve_by_priority = _durations(tenant, scope, choices)
@@ -247,11 +276,11 @@ def dashboard_data(
         now=now,
         choices=choices,
         refreshed_at=state.refreshed_at if state else None,
-        per_day=per_day,
+        per_day=counts.per_day,
         totals=dict(totals),
-        sla_by_priority=_sla_by(tenant, scope, "priority_id"),
-        sla_by_group=_sla_by(tenant, scope, "group_id"),
-        top_categories=_top_categories(tenant, scope),
+        sla_by_priority=counts.by_priority,
+        sla_by_group=counts.by_group,
+        top_categories=counts.by_category,
         ack=ack,
         resolve=resolve,
         resolve_by_priority=resolve_by_priority,

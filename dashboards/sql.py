@@ -48,22 +48,32 @@ class Spread:
     p90: float | None = None
 
 
-def percentiles(
-    qs: QuerySet, columns: Sequence[str], group: str | None = None
-) -> dict[tuple[str, object], Spread]:
-    """Median and p90 of each column over the rows of `qs`, overall (group key None) and, with
-    `group`, per value of that column too: {(column, group value): Spread}. Nulls are left
-    out, as percentile_cont does. One statement."""
-    select = [*columns, group] if group else list(columns)
-    base_sql, params = compiled(qs.order_by().values(*select))
-    keyed = []
-    for column in columns:
-        keyed.append((f"SELECT '{column}' AS m, NULL AS g, {column} AS v FROM base", ()))
-        if group:
-            keyed.append((f"SELECT '{column}', {group}, {column} FROM base", ()))
-    values_sql = " UNION ALL ".join(sql for sql, _ in keyed)
+@dataclass(frozen=True)
+class Sample:
+    """Rows to measure (`qs`), the columns whose spread is wanted, and optionally a column to
+    break them down by (each column is also measured over all the rows: group value None)."""
+
+    qs: QuerySet
+    columns: Sequence[str]
+    group: str | None = None
+
+
+def percentiles(*samples: Sample) -> dict[tuple[str, object], Spread]:
+    """Median and p90 of each sample's columns: {(column, group value): Spread}. Nulls are left
+    out, as percentile_cont does. All samples in one statement (a column name must not be in
+    two samples)."""
+    bases, keyed, params = [], [], []
+    for i, sample in enumerate(samples):
+        select = [*sample.columns, sample.group] if sample.group else list(sample.columns)
+        sql, base_params = compiled(sample.qs.order_by().values(*select))
+        bases.append(f"base{i} AS ({sql})")
+        params.extend(base_params)
+        for column in sample.columns:
+            keyed.append(f"SELECT '{column}' AS m, CAST(NULL AS BIGINT) AS g, {column} AS v FROM base{i}")
+            if sample.group:
+                keyed.append(f"SELECT '{column}', {sample.group}, {column} FROM base{i}")
     body = _percentile_pg() if is_postgres() else _percentile_portable()
-    sql = f"WITH base AS ({base_sql}), vals AS ({values_sql}) {body}"
+    sql = f"WITH {', '.join(bases)}, vals AS ({' UNION ALL '.join(keyed)}) {body}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -52,6 +52,11 @@
     return spec.percent ? text + "%" : text;
   }
 
+  function label(ctx, text, x, y) {
+    ctx.strokeText(text, x, y);
+    ctx.fillText(text, x, y);
+  }
+
   /* Writes each bar's value on or beside it, so no figure depends on telling colours apart. */
   var valueLabels = {
     id: "valueLabels",
@@ -60,8 +65,11 @@
       if (!spec || spec.kind !== "bar") return;
       var ctx = chart.ctx;
       ctx.save();
-      ctx.font = "12px system-ui, sans-serif";
-      ctx.fillStyle = getComputedStyle(chart.canvas).color || "#222";
+      ctx.font = "bold 12px system-ui, sans-serif";
+      ctx.lineJoin = "round";
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = "#fff"; // a halo keeps the figure readable on any fill
+      ctx.fillStyle = "#1a1a1a";
       chart.data.datasets.forEach(function (dataset, i) {
         var meta = chart.getDatasetMeta(i);
         if (meta.hidden) return;
@@ -74,15 +82,15 @@
             if (Math.abs(props.base - props.y) < 14) return;
             ctx.textAlign = "center";
             ctx.textBaseline = "middle";
-            ctx.fillText(text, props.x, (props.y + props.base) / 2);
+            label(ctx, text, props.x, (props.y + props.base) / 2);
           } else if (spec.horizontal) {
             ctx.textAlign = "left";
             ctx.textBaseline = "middle";
-            ctx.fillText(text, bar.x + 4, bar.y);
+            label(ctx, text, bar.x + 4, bar.y);
           } else {
             ctx.textAlign = "center";
             ctx.textBaseline = "bottom";
-            ctx.fillText(text, bar.x, bar.y - 2);
+            label(ctx, text, bar.x, bar.y - 2);
           }
         });
       });
@@ -111,11 +119,17 @@
   function options(spec) {
     var valueAxis = spec.horizontal ? "x" : "y";
     var scales = { x: { stacked: spec.stacked }, y: { stacked: spec.stacked } };
-    scales[valueAxis].beginAtZero = true;
-    scales[valueAxis].title = { display: !!spec.unit, text: spec.unit };
-    scales[valueAxis].grace = "10%";
-    if (spec.percent) scales[valueAxis].max = 110;
+    var axis = scales[valueAxis];
+    axis.beginAtZero = true;
+    axis.title = { display: !!spec.unit, text: spec.unit };
+    if (spec.percent) {
+      axis.max = 100;
+    } else {
+      axis.grace = "10%";
+      if (spec.unit === "incidents") axis.ticks = { precision: 0 }; // whole incidents only
+    }
     return {
+      layout: { padding: { top: 16, right: spec.horizontal ? 24 : 0 } },
       indexAxis: spec.horizontal ? "y" : "x",
       responsive: true,
       maintainAspectRatio: false,
