@@ -46,6 +46,7 @@ from tenancy.models import Tenant
 # Timestamps of a fact on which some counter of the daily rollup is counted.
 DAY_COLUMNS = (
     "reported_at",
+    "acknowledged_at",
     "resolved_at",
     "closed_at",
     "response_ended_at",

@@ -12,7 +12,12 @@ from django.utils import timezone
 from dashboards.rollup import local_midnight
 from incidents.models import AssignmentGroup, Category, PriorityLevel
 
-PERIODS = (("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "From – to"))
+PERIODS = (
+    ("7", "Last 7 days"),
+    ("30", "Last 30 days"),
+    ("90", "Last 90 days"),
+    ("custom", "From – to"),
+)
 DEFAULT_PERIOD = "30"
 MAX_DAYS = 366
 
@@ -39,7 +44,12 @@ class Scope:
 
     @property
     def days(self) -> list[date]:
-        return [self.date_from + timedelta(days=i) for i in range((self.date_to - self.date_from).days + 1)]
+        span = (self.date_to - self.date_from).days
+        return [self.date_from + timedelta(days=i) for i in range(span + 1)]
+
+    @property
+    def key(self) -> str:
+        return f"{self.date_from}..{self.date_to}|{self.group}|{self.category}|{self.priority}"
 
     @property
     def filters(self) -> dict[str, str]:

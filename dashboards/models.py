@@ -11,6 +11,8 @@ here must never block deleting a group or a user, and the next refresh brings it
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -28,6 +30,39 @@ def _dimension(model: str, **kwargs) -> models.ForeignKey:
         related_name="+",
         **kwargs,
     )
+
+
+class NumberList(models.Field):
+    """A list of numbers: a PostgreSQL array (double precision[] or bigint[]), JSON text on
+    other databases. Written and read in SQL by dashboards/sql.py (array_agg / unnest, or
+    json_group_array / json_each); Python sees a list."""
+
+    description = "A list of numbers"
+
+    def __init__(self, *args, integers: bool = False, **kwargs) -> None:
+        self.integers = integers
+        kwargs.setdefault("default", list)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.integers:
+            kwargs["integers"] = True
+        return name, path, args, kwargs
+
+    def db_type(self, connection) -> str:
+        if connection.vendor == "postgresql":
+            return "bigint[]" if self.integers else "double precision[]"
+        return "text"
+
+    def from_db_value(self, value, expression, connection) -> list:
+        if value is None:
+            return []
+        return json.loads(value) if isinstance(value, str) else list(value)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        values = list(value or [])
+        return values if connection.vendor == "postgresql" else json.dumps(values)
 
 
 class Outcome(models.TextChoices):
@@ -123,6 +158,15 @@ COUNTERS = (
 )
 
 
+LISTS = (
+    "ack_seconds",
+    "ack_business_seconds",
+    "resolve_seconds",
+    "resolve_business_seconds",
+    "resolved_by",
+)
+
+
 class DailyRollup(TenantOwned):
     """Counts and sums of one day (in the tenant's time zone) for one combination of group,
     category and priority. Each counter is counted on its own instant: created on the report,
@@ -149,6 +193,14 @@ class DailyRollup(TenantOwned):
     rating_3 = models.PositiveIntegerField(default=0)
     rating_4 = models.PositiveIntegerField(default=0)
     rating_5 = models.PositiveIntegerField(default=0)
+    # The durations themselves (seconds), so medians over any period stay exact: acknowledged
+    # on this day, and resolved on this day. Wall and business lists are aligned (null where
+    # an incident has no clock). And who resolved them (assignee ids).
+    ack_seconds = NumberList()
+    ack_business_seconds = NumberList()
+    resolve_seconds = NumberList()
+    resolve_business_seconds = NumberList()
+    resolved_by = NumberList(integers=True)
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "day"], name="rollup_day")]
@@ -161,6 +213,9 @@ class RollupState(TenantOwned):
     """Where the tenant's refresh stands: figures are complete up to `refreshed_at`."""
 
     refreshed_at = models.DateTimeField(null=True)
+    # Moves on whenever a refresh changed a rollup row: the key of FiguresCache entries.
+    version = models.PositiveIntegerField(default=0)
+    warmed_on = models.DateField(null=True)  # the tenant's day of the warmed figures
     last_incident_id = models.BigIntegerField(default=0)
     rebuilt_at = models.DateTimeField(null=True)
     # The span the tenant's CalendarWindow rows cover (every calendar alike).
@@ -169,6 +224,19 @@ class RollupState(TenantOwned):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="rollupstate_one")]
+
+
+class FiguresCache(TenantOwned):
+    """The figures of one period and filter set, computed from the rollups of `version`."""
+
+    key = models.CharField(max_length=120)
+    version = models.PositiveIntegerField()
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="figurescache_unique_key"),
+        ]
 
 
 class CalendarWindow(TenantOwned):

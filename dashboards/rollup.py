@@ -14,11 +14,22 @@ from functools import reduce
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, TruncDate
 
-from dashboards.models import COUNTERS, DailyRollup, IncidentFact, Outcome
-from dashboards.sql import compiled
+from dashboards.models import COUNTERS, LISTS, DailyRollup, IncidentFact, Outcome
+from dashboards.sql import collect, compiled
 from incidents.models import EventKind, IncidentEvent
 from tenancy.models import Tenant
 
@@ -51,11 +62,30 @@ def _one_if(condition: Q) -> Case:
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def _branch(qs: QuerySet, at: str, tz: ZoneInfo, counters: dict, prefix: str = "") -> QuerySet:
+# Which list a branch's row adds its durations to, and the columns it gives them.
+LIST_SOURCES = {
+    "ack": {"ack_seconds": "ack_seconds", "ack_business_seconds": "ack_business_seconds"},
+    "resolved": {
+        "resolve_seconds": "resolve_seconds",
+        "resolve_business_seconds": "resolve_business_seconds",
+        "resolved_by": "assignee_id",
+    },
+}
+
+
+def _branch(qs: QuerySet, at: str, tz: ZoneInfo, counters: dict, prefix: str = "",
+            lists: str = "") -> QuerySet:  # fmt: skip
     values = {"r_day": TruncDate(at, tzinfo=tz)}
     values |= {f"r_{dim}": F(f"{prefix}{dim}") for dim in DIMENSIONS}
     for name in COUNTERS:
         values[f"r_{name}"] = counters.get(name, Value(0, output_field=IntegerField()))
+    values["r_list"] = Value(lists, output_field=CharField())
+    values["r_incident"] = F(f"{prefix}id" if prefix else "incident_id")
+    sources = LIST_SOURCES.get(lists, {})
+    for name in LISTS:
+        # Typed NULLs: PostgreSQL resolves an untyped NULL shared by two UNION arms as text.
+        kind = BigIntegerField() if name == "resolved_by" else FloatField()
+        values[f"r_{name}"] = F(sources[name]) if name in sources else Cast(Value(None), kind)
     return qs.order_by().values(**values)
 
 
@@ -68,7 +98,10 @@ def _branches(tenant: Tenant, tz: ZoneInfo, ranges: list | None) -> list[QuerySe
     )
     return [
         _branch(facts.filter(_within("reported_at", ranges)), "reported_at", tz, {"created": one}),
-        _branch(facts.filter(_within("resolved_at", ranges)), "resolved_at", tz, {"resolved": one}),
+        _branch(facts.filter(_within("acknowledged_at", ranges)), "acknowledged_at", tz, {},
+                lists="ack"),  # fmt: skip
+        _branch(facts.filter(_within("resolved_at", ranges)), "resolved_at", tz,
+                {"resolved": one}, lists="resolved"),  # fmt: skip
         _branch(
             facts.filter(_within("response_ended_at", ranges)),
             "response_ended_at",
@@ -120,18 +153,28 @@ def rollups_write(tenant: Tenant, days: Iterable[date] | None, tz: ZoneInfo) -> 
     existing = DailyRollup.objects.for_tenant(tenant)
     (existing if days is None else existing.filter(day__in=days)).delete()
     picked = ["r_day", *(f"r_{d}" for d in DIMENSIONS)]
+    names = ", ".join(
+        [*picked, *(f"r_{c}" for c in COUNTERS), "r_list", "r_incident", *(f"r_{n}" for n in LISTS)]
+    )
     parts, params = [], [tenant.pk]
     for i, qs in enumerate(_branches(tenant, tz, ranges)):
         sql, branch_params = compiled(qs)
-        names = ", ".join([*picked, *(f"r_{c}" for c in COUNTERS)])
         parts.append(f"SELECT {names} FROM ({sql}) AS b{i}")
         params.extend(branch_params)
-    sums = ", ".join(f"SUM(r_{c})" for c in COUNTERS)
+    sums = [f"SUM(r_{c})" for c in COUNTERS]
+    lists = [
+        collect(f"r_{name}", f"r_list = '{branch}'", order="r_incident",
+                skip_nulls=name == "resolved_by", integers=name == "resolved_by")
+        for branch, sources in LIST_SOURCES.items()
+        for name in sources
+    ]  # fmt: skip
+    list_names = [name for sources in LIST_SOURCES.values() for name in sources]
     table = DailyRollup._meta.db_table
-    columns = ", ".join(["tenant_id", "day", *DIMENSIONS, *COUNTERS])
+    columns = ", ".join(["tenant_id", "day", *DIMENSIONS, *COUNTERS, *list_names])
     sql = (
-        f"INSERT INTO {table} ({columns}) SELECT %s, {', '.join(picked)}, {sums} "
-        f"FROM ({' UNION ALL '.join(parts)}) AS u GROUP BY {', '.join(picked)}"
+        f"INSERT INTO {table} ({columns}) SELECT %s, {', '.join(picked)}, "
+        f"{', '.join(sums + lists)} FROM ({' UNION ALL '.join(parts)}) AS u "
+        f"GROUP BY {', '.join(picked)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

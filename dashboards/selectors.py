@@ -1,10 +1,9 @@
 """Every figure of the manager dashboard, as SQL aggregates (no loop over incidents).
 
 Where each comes from (docs/ARCHITECTURE.md, "Dashboards"):
-- counts over the period (created, resolved, SLA outcomes, resolutions and reopens,
-  satisfaction): DailyRollup, a few thousand rows for a year of a large tenant;
-- medians and p90 (time to acknowledge, time to resolve): IncidentFact, percentile_cont;
-- workload resolved in the period: IncidentFact;
+- everything over the period comes from the daily rollups, through dashboards.period (and its
+  cache): counts, exact medians and p90 of the durations the rollup rows keep, and who
+  resolved how many;
 - everything about open incidents (open now, backlog, ageing, open workload): the incidents
   themselves, live, through the queue index (tenant, state, ...).
 
@@ -17,23 +16,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import (
-    BigIntegerField,
-    CharField,
-    Count,
-    DateField,
-    F,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Cast
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from dashboards.forms import Scope
-from dashboards.models import COUNTERS, DailyRollup, IncidentFact, RollupState
-from dashboards.sql import Sample, Spread, percentiles
+from dashboards.models import RollupState
+from dashboards.period import Period, dimensions, period_figures
+from dashboards.sql import Spread
 from incidents.models import AssignmentGroup, Category, GroupMember, Incident, PriorityLevel
 from incidents.models.incident import OPEN_STATES
 from tenancy.models import STAFF_ROLES, Membership, Role, Tenant, User
@@ -46,8 +35,6 @@ AGE_BUCKETS = (
     ("d3_7", "3–7 days", 3 * DAY, 7 * DAY),
     ("over_7d", "Over 7 days", 7 * DAY, None),
 )
-SLA_COUNTERS = ("response_met", "response_breached", "resolution_met", "resolution_breached")
-TOP_CATEGORIES = 10
 
 
 @dataclass
@@ -102,104 +89,6 @@ def tenant_choices(tenant: Tenant) -> TenantChoices:
     )
 
 
-def _dimensions(scope: Scope, prefix: str = "") -> Q:
-    """The scope's group / category / priority filters on a table with those columns."""
-    condition = Q()
-    for name in ("group", "category"):
-        value = getattr(scope, name)
-        if value == "none":
-            condition &= Q(**{f"{prefix}{name}__isnull": True})
-        elif value:
-            condition &= Q(**{f"{prefix}{name}_id": int(value)})
-    if scope.priority:
-        condition &= Q(**{f"{prefix}priority_id": int(scope.priority)})
-    return condition
-
-
-def _rollups(tenant: Tenant, scope: Scope) -> QuerySet[DailyRollup]:
-    return DailyRollup.objects.for_tenant(tenant).filter(
-        _dimensions(scope), day__gte=scope.date_from, day__lte=scope.date_to
-    )
-
-
-KEYS = ("k_day", "k_priority", "k_group", "k_category")
-# Typed NULLs: PostgreSQL resolves an untyped NULL shared by two UNION arms as text.
-BLANK = {
-    "k_day": Cast(Value(None), DateField()),
-    **{key: Cast(Value(None), BigIntegerField()) for key in KEYS[1:]},
-}
-
-
-def _by(qs: QuerySet[DailyRollup], kind: str, key: str, column: str) -> QuerySet:
-    keys = {name: (F(column) if name == key else blank) for name, blank in BLANK.items()}
-    sums = {name: Sum(name) for name in COUNTERS}
-    return qs.values(kind=Value(kind, output_field=CharField()), **keys).annotate(**sums).order_by()
-
-
-@dataclass
-class PeriodCounts:
-    per_day: list[tuple[date, dict[str, int]]]
-    by_priority: dict[int | None, dict[str, int]]
-    by_group: dict[int | None, dict[str, int]]
-    by_category: list[tuple[int | None, int]]
-
-
-def _period_counts(tenant: Tenant, scope: Scope) -> PeriodCounts:
-    """The rollup rows of the period summed per day, per priority, per group and per category:
-    one statement (a UNION ALL of the four groupings)."""
-    qs = _rollups(tenant, scope)
-    rows = _by(qs, "day", "k_day", "day").union(
-        _by(qs, "priority", "k_priority", "priority_id"),
-        _by(qs, "group", "k_group", "group_id"),
-        _by(qs, "category", "k_category", "category_id"),
-        all=True,
-    )
-    found: dict[str, dict] = {"day": {}, "priority": {}, "group": {}, "category": {}}
-    for row in rows:
-        kind = row.pop("kind")
-        key = row.pop(f"k_{kind}")
-        found[kind][key] = {name: row[name] or 0 for name in COUNTERS}
-    zero = dict.fromkeys(COUNTERS, 0)
-    sla = lambda counters: {name: counters[name] for name in SLA_COUNTERS}  # noqa: E731
-    # Ties by category, "no category" last.
-    ranked = sorted(found["category"].items(), key=lambda kv: (-kv[1]["created"], kv[0] is None, kv[0] or 0))
-    return PeriodCounts(
-        per_day=[(day, found["day"].get(day, zero)) for day in scope.days],
-        by_priority={k: sla(v) for k, v in found["priority"].items()},
-        by_group={k: sla(v) for k, v in found["group"].items()},
-        by_category=[(k, v["created"]) for k, v in ranked if v["created"]][:TOP_CATEGORIES],
-    )
-
-
-def _facts(tenant: Tenant, scope: Scope, at: str) -> QuerySet[IncidentFact]:
-    return IncidentFact.objects.for_tenant(tenant).filter(
-        _dimensions(scope), **{f"{at}__gte": scope.start, f"{at}__lt": scope.end}
-    )
-
-
-def _spreads(found: dict, names: dict[str, str], group=None) -> dict[str, Spread]:
-    return {key: found.get((column, group), Spread()) for key, column in names.items()}
-
-
-ACK = {"wall": "ack_seconds", "business": "ack_business_seconds"}
-RESOLVE = {"wall": "resolve_seconds", "business": "resolve_business_seconds"}
-
-
-def _durations(tenant: Tenant, scope: Scope, choices: TenantChoices):
-    """Median and p90 of the time to acknowledge (acknowledged in the period) and to resolve
-    (resolved in the period, also per priority): one statement."""
-    found = percentiles(
-        Sample(_facts(tenant, scope, "acknowledged_at"), list(ACK.values())),
-        Sample(_facts(tenant, scope, "resolved_at"), list(RESOLVE.values()), "priority_id"),
-    )
-    by_priority = {
-        level.pk: _spreads(found, RESOLVE, level.pk)
-        for level in choices.levels
-        if level.is_active or (RESOLVE["wall"], level.pk) in found
-    }
-    return _spreads(found, ACK), _spreads(found, RESOLVE), by_priority
-
-
 def _open(tenant: Tenant, scope: Scope, now: datetime) -> tuple[dict, dict]:
     """Backlog by (priority, state) and ageing of the open incidents: one grouped query."""
     ages = {}
@@ -210,7 +99,7 @@ def _open(tenant: Tenant, scope: Scope, now: datetime) -> tuple[dict, dict]:
         ages[key] = Count("id", filter=window)
     rows = (
         Incident.objects.for_tenant(tenant)
-        .filter(_dimensions(scope), state__in=OPEN_STATES)
+        .filter(dimensions(scope), state__in=OPEN_STATES)
         .values("priority_id", "state")
         .annotate(n=Count("id"), **ages)
         .order_by()
@@ -223,7 +112,7 @@ def _open(tenant: Tenant, scope: Scope, now: datetime) -> tuple[dict, dict]:
     return backlog, ageing
 
 
-def _workload(tenant: Tenant, scope: Scope) -> list[AgentLoad]:
+def _workload(tenant: Tenant, scope: Scope, resolved_by: dict[int, int]) -> list[AgentLoad]:
     """Open and resolved-in-period incidents per active agent. Deactivated members and
     inactive users (imported history) are not agents any more: they are left out."""
     members = Membership.objects.for_tenant(tenant).filter(
@@ -235,14 +124,7 @@ def _workload(tenant: Tenant, scope: Scope) -> list[AgentLoad]:
     members = members.select_related("user").order_by("user__full_name", "user__email")
     open_by = dict(
         Incident.objects.for_tenant(tenant)
-        .filter(_dimensions(scope), state__in=OPEN_STATES, assignee__isnull=False)
-        .values_list("assignee_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    resolved_by = dict(
-        _facts(tenant, scope, "resolved_at")
-        .filter(assignee__isnull=False)
+        .filter(dimensions(scope), state__in=OPEN_STATES, assignee__isnull=False)
         .values_list("assignee_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -259,32 +141,42 @@ def _workload(tenant: Tenant, scope: Scope) -> list[AgentLoad]:
     ]
 
 
+def _by_priority(period: Period, choices: TenantChoices) -> dict[int | None, dict[str, Spread]]:
+    """Time to resolve for every active level (empty where nothing was resolved) and for a
+    retired level that still has figures in the period."""
+    empty = {"wall": Spread(), "business": Spread()}
+    return {
+        level.pk: period.resolve_by_priority.get(level.pk, empty)
+        for level in choices.levels
+        if level.is_active or level.pk in period.resolve_by_priority
+    }
+
+
 def dashboard_data(
     *, tenant: Tenant, scope: Scope, choices: TenantChoices, now: datetime | None = None
 ) -> DashboardData:
     now = now or timezone.now()
-    counts = _period_counts(tenant, scope)
+    state = RollupState.objects.for_tenant(tenant).first()
+    period = period_figures(tenant, scope, state)
     totals: dict[str, int] = defaultdict(int)
-    for _day, counters in counts.per_day:
+    for _day, counters in period.per_day:
         for name, value in counters.items():
             totals[name] += value or 0
-    ack, resolve, resolve_by_priority = _durations(tenant, scope, choices)
     backlog, ageing = _open(tenant, scope, now)
-    state = RollupState.objects.for_tenant(tenant).only("refreshed_at").first()
     return DashboardData(
         scope=scope,
         now=now,
         choices=choices,
         refreshed_at=state.refreshed_at if state else None,
-        per_day=counts.per_day,
+        per_day=period.per_day,
         totals=dict(totals),
-        sla_by_priority=counts.by_priority,
-        sla_by_group=counts.by_group,
-        top_categories=counts.by_category,
-        ack=ack,
-        resolve=resolve,
-        resolve_by_priority=resolve_by_priority,
+        sla_by_priority=period.sla_by_priority,
+        sla_by_group=period.sla_by_group,
+        top_categories=period.top_categories,
+        ack=period.ack,
+        resolve=period.resolve,
+        resolve_by_priority=_by_priority(period, choices),
         backlog=backlog,
         ageing=ageing,
-        workload=_workload(tenant, scope),
+        workload=_workload(tenant, scope, period.resolved_by),
     )

@@ -19,8 +19,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from dashboards.facts import facts_upsert, fact_days
+from dashboards.facts import fact_days, facts_upsert
 from dashboards.models import RollupState
+from dashboards.period import figures_warm
 from dashboards.rollup import rollups_write
 from dashboards.windows import windows_ensure
 from escalation.models import SlaClock
@@ -102,8 +103,20 @@ def rollups_refresh(*, tenant: Tenant) -> RefreshResult:
         rows = rollups_write(tenant, dirty, tz)
         state.refreshed_at = started
         state.last_incident_id = max([state.last_incident_id, *ids])
-        state.save()
+        # New figures (or a new day, which moves "the last 30 days"): a new version.
+        if dirty or state.warmed_on != started.astimezone(tz).date():
+            _publish(tenant, state, started)
+        else:
+            state.save()
     return RefreshResult(tenant.slug, incidents=len(ids), days=len(dirty), rows=rows)
+
+
+def _publish(tenant: Tenant, state: RollupState, now: datetime) -> None:
+    """A new version of the figures: cached ones go, the standard periods are computed."""
+    state.version += 1
+    state.warmed_on = now.astimezone(ZoneInfo(tenant.time_zone)).date()
+    state.save()
+    figures_warm(tenant=tenant, state=state)
 
 
 def rollups_rebuild(*, tenant: Tenant) -> RefreshResult:
@@ -125,6 +138,6 @@ def _rebuild(tenant: Tenant, state: RollupState) -> RefreshResult:
     last = Incident.objects.for_tenant(tenant).aggregate(last=Max("id"))["last"]
     state.refreshed_at = state.rebuilt_at = started
     state.last_incident_id = last or 0
-    state.save()
+    _publish(tenant, state, started)
     log.info("dashboards: rebuilt %s (%s incidents, %s rollup rows)", tenant.slug, incidents, rows)
     return RefreshResult(tenant.slug, incidents=incidents, rows=rows, rebuilt=True)

@@ -13,7 +13,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from dashboards.models import RollupState
+from dashboards.models import FiguresCache, RollupState
 from dashboards.services import rollups_refresh
 from incidents import services
 from incidents.models import PriorityLevel
@@ -44,6 +44,11 @@ def _query(href: str) -> dict[str, str]:
     parts = urlsplit(href)
     assert parts.path == "/t/acme/desk/"
     return {key: values[0] for key, values in parse_qs(parts.query).items()}
+
+
+def _tile(html: str, key: str) -> str:
+    block = html[html.index(f'data-tile="{key}"') :]
+    return re.search(r'class="tile-value">([^<]*)<', block).group(1)
 
 
 def _links(html: str, marker: str) -> list[str]:
@@ -181,12 +186,36 @@ def test_the_page_runs_the_same_queries_whatever_the_data(people, login, viewed,
             assert client.get(f"{URL}?{PERIOD}").status_code == 200
         return len(queries)
 
-    before = count()
+    def cold_and_warm() -> tuple[int, int]:
+        FiguresCache.objects.all().delete()  # the first look computes, the second reads
+        return count(), count()
+
+    before = cold_and_warm()
     _more_data(people)
     rollups_refresh(tenant=people.acme)
-    assert count() == before
-    with django_assert_max_num_queries(17):
+    assert cold_and_warm() == before
+    assert before[1] < before[0]
+    with django_assert_max_num_queries(14):
         client.get(f"{URL}?{PERIOD}&group={people.group.pk}&priority=")
+
+
+def test_a_second_look_reads_the_figures_kept_for_the_rollups_version(people, login, viewed):
+    client = login(people.max)
+    def body() -> str:
+        html = client.get(f"{URL}?{PERIOD}").content.decode()
+        return html[html.index('<section id="dashboard"') :]
+
+    first = body()
+    assert FiguresCache.objects.filter(tenant=people.acme).count() == 4  # 7, 30, 90 days, this
+    assert body() == first
+    with time_machine.travel(at(11, 13), tick=False):
+        services.incident_report(actor=people.actor(people.rita), title="x", category=people.network)
+        rollups_refresh(tenant=people.acme)
+        html = client.get(f"{URL}?period=7").content.decode()
+    # A refresh that changed figures starts a new version: the old ones are gone.
+    assert not FiguresCache.objects.filter(tenant=people.acme, key__startswith="2026-11-30").exists()
+    # Created in the last 7 days (5-11 December): O3, O5, O6, O2, O2b, O1 and the new one.
+    assert _tile(html, "created") == "7"
 
 
 def test_figures_never_computed_ask_a_worker_for_a_refresh(people, login,
