@@ -101,7 +101,9 @@ def make_tenant(slug: str):
         for g in range(GROUPS)
         for a in range(AGENTS_PER_GROUP)
     )
-    Membership.objects.bulk_create(Membership(tenant=tenant, user=u, role=Role.AGENT) for u in users)
+    Membership.objects.bulk_create(
+        Membership(tenant=tenant, user=u, role=Role.AGENT) for u in users
+    )
     GroupMember.objects.bulk_create(
         GroupMember(tenant=tenant, group=groups[i // AGENTS_PER_GROUP], user=u)
         for i, u in enumerate(users)
@@ -142,7 +144,7 @@ CREATE TEMP TABLE b_prio ON COMMIT DROP AS
 # that; closure 1 hour to 3 days after resolution (the confirmation window); 4% cancelled,
 # 3% reopened once, 45% of closures rated (mostly 4 and 5). Open incidents are what the clock
 # has not reached yet. Priority: 10% high, 60% medium, 30% low.
-INCIDENTS_SQL = """
+INCIDENTS_SQL = f"""
 INSERT INTO incidents_incident (tenant_id, number, title, description, state, version, impact,
   urgency, priority_id, priority_rank, category_id, group_id, assignee_id, contact_name,
   contact_email, hold_reason, resolution_code_id, resolution_notes, cause_category, root_cause,
@@ -159,7 +161,7 @@ WITH r AS (
 ), d AS (
   SELECT r.*,
     CASE WHEN u_prio < 0.1 THEN 'high' WHEN u_prio < 0.7 THEN 'medium' ELSE 'low' END AS prio,
-    1 + floor(power(u_cat, 2) * {categories})::int AS cat_idx,
+    1 + floor(power(u_cat, 2) * {CATEGORIES})::int AS cat_idx,
     r.reported_at + interval '1 minute' * (2 + power(u_ack, 4) * 600) AS ack,
     r.reported_at + interval '1 minute' * (2 + power(u_ack, 4) * 600)
                   + interval '1 minute' * (20 + power(u_res, 3) * 5760) AS res,
@@ -176,7 +178,7 @@ WITH r AS (
          THEN res + interval '1 hour' + u_close * interval '3 days' END AS closed_at
   FROM d
   JOIN b_cat c ON c.idx = d.cat_idx
-  JOIN b_group g2 ON g2.slot = (d.cat_idx + 1) %% {groups}
+  JOIN b_group g2 ON g2.slot = (d.cat_idx + 1) %% {GROUPS}
 )
 SELECT %(tenant)s, e.n, 'Bench incident ' || e.n, '',
   CASE WHEN cancelled_at IS NOT NULL THEN 'cancelled' WHEN closed_at IS NOT NULL THEN 'closed'
@@ -195,8 +197,8 @@ SELECT %(tenant)s, e.n, 'Bench incident ' || e.n, '',
   cancelled_at, GREATEST(e.reported_at, acknowledged_at, resolved_at, closed_at, cancelled_at)
 FROM e
 JOIN b_prio p ON p.slug = e.prio
-JOIN b_agent a ON a.group_id = e.group_id AND a.slot = floor(e.u_agent * {agents})::int
-""".format(categories=CATEGORIES, groups=GROUPS, agents=AGENTS_PER_GROUP)
+JOIN b_agent a ON a.group_id = e.group_id AND a.slot = floor(e.u_agent * {AGENTS_PER_GROUP})::int
+"""
 
 # Both clocks of every incident, in the state the incident's times give them (wall time stands
 # in for business time here: the shape of the data is what matters for the timing).
@@ -247,9 +249,11 @@ CROSS JOIN LATERAL (VALUES
   ('transition', 'escalate', 'reported', 'escalated', i.escalated_at),
   ('transition', 'accept', 'escalated', 'diagnosing', i.acknowledged_at),
   ('transition', 'resolve', 'diagnosing', 'resolved',
-     CASE WHEN i.reopen_count > 0 THEN i.acknowledged_at + (i.resolved_at - i.acknowledged_at) / 3 END),
+     CASE WHEN i.reopen_count > 0
+          THEN i.acknowledged_at + (i.resolved_at - i.acknowledged_at) / 3 END),
   ('transition', 'reopen', 'resolved', 'diagnosing',
-     CASE WHEN i.reopen_count > 0 THEN i.acknowledged_at + (i.resolved_at - i.acknowledged_at) / 2 END),
+     CASE WHEN i.reopen_count > 0
+          THEN i.acknowledged_at + (i.resolved_at - i.acknowledged_at) / 2 END),
   ('transition', 'resolve', 'diagnosing', 'resolved', i.resolved_at),
   ('transition', 'close', 'resolved', 'closed', i.closed_at),
   ('transition', 'cancel', 'escalated', 'cancelled', i.cancelled_at)
@@ -373,8 +377,10 @@ def fill_all(sizes: dict[str, int]) -> None:
     for slug, count in sizes.items():
         started = time.perf_counter()
         made = fill(make_tenant(slug), count)
-        print(f"{slug}: {made['incidents']:,} incidents, {made['clocks']:,} clocks, "
-              f"{made['events']:,} events in {time.perf_counter() - started:.0f} s")  # fmt: skip
+        print(
+            f"{slug}: {made['incidents']:,} incidents, {made['clocks']:,} clocks, "
+            f"{made['events']:,} events in {time.perf_counter() - started:.0f} s"
+        )
     for table in ("incidents_incident", "escalation_slaclock", "incidents_incidentevent"):
         _sql(f"VACUUM ANALYZE {table}")
 
@@ -386,8 +392,10 @@ def rebuild_all(sizes: dict[str, int]) -> None:
     for slug in sizes:
         started = time.perf_counter()
         result = rollups_rebuild(tenant=Tenant.objects.get(slug=slug))
-        print(f"{slug}: rebuild_dashboard_rollups: {result.incidents:,} facts, "
-              f"{result.rows:,} rollup rows in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        print(
+            f"{slug}: rebuild_dashboard_rollups: {result.incidents:,} facts, "
+            f"{result.rows:,} rollup rows in {time.perf_counter() - started:.1f} s"
+        )
     for table in ("dashboards_incidentfact", "dashboards_dailyrollup", "dashboards_calendarwindow"):
         _sql(f"VACUUM ANALYZE {table}")
 
@@ -405,23 +413,29 @@ def measure(sizes: dict[str, int], requests: int) -> bool:
             for slug in sizes:
                 query = _views(tenants[slug])[view]
                 median, p95 = results[(view, slug, cold)] = page_times(slug, query, requests, cold)
-                print(f"{view:32} {'cold' if cold else 'warm':6} {slug:12} {sizes[slug]:>10,} "
-                      f"{median:8.1f} {p95:8.1f}")  # fmt: skip
+                print(
+                    f"{view:32} {'cold' if cold else 'warm':6} {slug:12} {sizes[slug]:>10,} "
+                    f"{median:8.1f} {p95:8.1f}"
+                )
     default = next(iter(VIEWS))
     ok = True
     for cold in (False, True):
         (bm, bp), (sm, sp) = results[(default, big, cold)], results[(default, small, cold)]
         ok = ok and bp < 300 and bm <= 3 * sm
-        print(f"\nDefault view, {'cold' if cold else 'warm'}: {big} median {bm:.1f} ms (p95 "
-              f"{bp:.1f}); {small} median {sm:.1f} ms (p95 {sp:.1f}); ratio of medians "
-              f"{bm / sm:.2f}x, of p95s {bp / sp:.2f}x")  # fmt: skip
+        print(
+            f"\nDefault view, {'cold' if cold else 'warm'}: {big} median {bm:.1f} ms (p95 "
+            f"{bp:.1f}); {small} median {sm:.1f} ms (p95 {sp:.1f}); ratio of medians "
+            f"{bm / sm:.2f}x, of p95s {bp / sp:.2f}x"
+        )
     print("\nPlain aggregates straight on the big tenant's incidents (what the rollups avoid):")
     for name, ms in plain_times(tenants[big]).items():
         print(f"  {name}: {ms:.1f} ms")
     took, result = refresh_after_activity(tenants[big])
-    print(f"\nIncremental refresh of {big} after 500 incidents changed: {took * 1000:.0f} ms "
-          f"({result.incidents:,} incidents, {result.days} days recomputed, standard periods "
-          f"warmed); load average {_load()}")  # fmt: skip
+    print(
+        f"\nIncremental refresh of {big} after 500 incidents changed: {took * 1000:.0f} ms "
+        f"({result.incidents:,} incidents, {result.days} days recomputed, standard periods "
+        f"warmed); load average {_load()}"
+    )
     print("\nGoals (under 300 ms at 500k; at most 3x the 10k time):", "met" if ok else "MISSED")
     return ok
 
@@ -431,14 +445,17 @@ def _load() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--big", type=int, default=500_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     parser.add_argument("--reuse", action="store_true", help="measure a kept bench database again")
-    parser.add_argument("--rebuild", action="store_true",
-                        help="with --reuse: rebuild the dashboard tables first")  # fmt: skip
+    parser.add_argument(
+        "--rebuild", action="store_true", help="with --reuse: rebuild the dashboard tables first"
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sd_dashboards")
     if not url.startswith("postgres"):

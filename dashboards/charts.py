@@ -85,40 +85,67 @@ def _sla_tile(key: str, title: str, met: int, breached: int, href: str) -> Tile:
     return Tile(key, title, percent_text(share), detail, href, figures)
 
 
-def tiles(data: DashboardData, links: DeskLinks) -> list[Tile]:
-    t = data.totals
-    reopen = percent(t["reopens"], t["resolutions"])
+def _reopen_tile(t: dict[str, int], href: str) -> Tile:
+    rate = percent(t["reopens"], t["resolutions"])
+    detail = f"{_plural(t['reopens'], 'reopen')} per {_plural(t['resolutions'], 'resolution')}"
+    figures = [
+        ("Reopens", Cell(str(t["reopens"]), t["reopens"]), "events"),
+        ("Resolutions", Cell(str(t["resolutions"]), t["resolutions"]), "events"),
+        ("Reopen rate", Cell(percent_text(rate), rate), "%"),
+    ]
+    return Tile("reopen", "Reopen rate", percent_text(rate), detail, href, figures)
+
+
+def _satisfaction_tile(t: dict[str, int], href: str) -> Tile:
     mean = round(t["rating_sum"] / t["rated"], 2) if t["rated"] else None
     answered = percent(t["rated"], t["closed"])
+    shown = "—" if mean is None else f"{mean:g}"
+    detail = f"{t['rated']:,} of {t['closed']:,} closed incidents rated ({percent_text(answered)})"
+    figures = [
+        ("Average rating", Cell(shown, mean), "1-5"),
+        ("Rated", Cell(str(t["rated"]), t["rated"]), "incidents"),
+        ("Closed", Cell(str(t["closed"]), t["closed"]), "incidents"),
+        ("Response rate", Cell(percent_text(answered), answered), "%"),
+    ]
+    value = shown if mean is None else f"{shown} / 5"
+    return Tile("satisfaction", "Satisfaction", value, detail, href, figures)
+
+
+def tiles(data: DashboardData, links: DeskLinks) -> list[Tile]:
+    t = data.totals
+    open_states = "Reported, escalated, in progress or on hold"
     return [
-        _count_tile("open", "Open now", data.open_now, "Reported, escalated, in progress or on hold",
-                    links.queue("open")),
-        _count_tile("created", "Created", t["created"], "Reported in the period",
-                    links.in_period("open")),
-        _count_tile("resolved", "Resolved", t["resolved"], "Resolved in the period",
-                    links.queue("resolved")),
-        _spread_tile("ack", "Time to acknowledge", data.ack,
-                     links.queue("open", state=IncidentState.ESCALATED)),
+        _count_tile("open", "Open now", data.open_now, open_states, links.queue("open")),
+        _count_tile(
+            "created", "Created", t["created"], "Reported in the period", links.in_period("open")
+        ),
+        _count_tile(
+            "resolved", "Resolved", t["resolved"], "Resolved in the period", links.queue("resolved")
+        ),
+        _spread_tile(
+            "ack",
+            "Time to acknowledge",
+            data.ack,
+            links.queue("open", state=IncidentState.ESCALATED),
+        ),
         _spread_tile("resolve", "Time to resolve", data.resolve, links.queue("resolved")),
-        _sla_tile("sla_response", "SLA response", t["response_met"], t["response_breached"],
-                  links.queue("breaching")),
-        _sla_tile("sla_resolution", "SLA resolution", t["resolution_met"],
-                  t["resolution_breached"], links.queue("breaching")),
-        Tile("reopen", "Reopen rate", percent_text(reopen),
-             f"{_plural(t['reopens'], 'reopen')} per {_plural(t['resolutions'], 'resolution')}",
-             links.queue("open", state=IncidentState.DIAGNOSING),
-             [("Reopens", Cell(str(t["reopens"]), t["reopens"]), "events"),
-              ("Resolutions", Cell(str(t["resolutions"]), t["resolutions"]), "events"),
-              ("Reopen rate", Cell(percent_text(reopen), reopen), "%")]),
-        Tile("satisfaction", "Satisfaction", "—" if mean is None else f"{mean:g} / 5",
-             f"{t['rated']:,} of {t['closed']:,} closed incidents rated "
-             f"({percent_text(answered)})",
-             links.queue("resolved"),
-             [("Average rating", Cell("—" if mean is None else f"{mean:g}", mean), "1-5"),
-              ("Rated", Cell(str(t["rated"]), t["rated"]), "incidents"),
-              ("Closed", Cell(str(t["closed"]), t["closed"]), "incidents"),
-              ("Response rate", Cell(percent_text(answered), answered), "%")]),
-    ]  # fmt: skip
+        _sla_tile(
+            "sla_response",
+            "SLA response",
+            t["response_met"],
+            t["response_breached"],
+            links.queue("breaching"),
+        ),
+        _sla_tile(
+            "sla_resolution",
+            "SLA resolution",
+            t["resolution_met"],
+            t["resolution_breached"],
+            links.queue("breaching"),
+        ),
+        _reopen_tile(t, links.queue("open", state=IncidentState.DIAGNOSING)),
+        _satisfaction_tile(t, links.queue("resolved")),
+    ]
 
 
 # --- charts -----------------------------------------------------------------------------------
@@ -131,7 +158,9 @@ def _linked(value: int, href: str) -> Cell:
 
 
 def created_resolved(data: DashboardData, links: DeskLinks) -> Chart:
-    table = Table("Created and resolved per day", [Column("Day"), Column("Created"), Column("Resolved")])
+    table = Table(
+        "Created and resolved per day", [Column("Day"), Column("Created"), Column("Resolved")]
+    )
     created, resolved, to_created, to_resolved, labels = [], [], [], [], []
     for day, counters in data.per_day:
         labels.append(day.strftime("%d %b"))
@@ -139,18 +168,31 @@ def created_resolved(data: DashboardData, links: DeskLinks) -> Chart:
         resolved.append(counters["resolved"])
         to_created.append(links.reported("open", day, day))
         to_resolved.append(links.queue("resolved"))
-        table.rows.append([Cell(day.isoformat()), _linked(counters["created"], to_created[-1]),
-                           _n(counters["resolved"])])  # fmt: skip
+        table.rows.append(
+            [
+                Cell(day.isoformat()),
+                _linked(counters["created"], to_created[-1]),
+                _n(counters["resolved"]),
+            ]
+        )
     return Chart(
-        "created_resolved", "Created vs resolved per day", "line", labels,
+        "created_resolved",
+        "Created vs resolved per day",
+        "line",
+        labels,
         [Dataset("Created", created, to_created), Dataset("Resolved", resolved, to_resolved)],
-        table, links.in_period("open"), unit="incidents",
-    )  # fmt: skip
+        table,
+        links.in_period("open"),
+        unit="incidents",
+    )
 
 
 def backlog(data: DashboardData, links: DeskLinks) -> Chart:
-    levels = [lv for lv in data.choices.levels
-              if lv.is_active or any(data.backlog.get((lv.pk, s)) for s in OPEN_STATES)]  # fmt: skip
+    levels = [
+        lv
+        for lv in data.choices.levels
+        if lv.is_active or any(data.backlog.get((lv.pk, s)) for s in OPEN_STATES)
+    ]
     columns = [Column("Priority"), *(Column(STATE_LABELS[s]) for s in OPEN_STATES), Column("Total")]
     table = Table("Open incidents by priority and state", columns)
     datasets = [Dataset(STATE_LABELS[s], [], []) for s in OPEN_STATES]
@@ -164,9 +206,17 @@ def backlog(data: DashboardData, links: DeskLinks) -> Chart:
             row.append(_linked(n, href))
         total = sum(data.backlog.get((level.pk, s), 0) for s in OPEN_STATES)
         table.rows.append([*row, _linked(total, links.queue("open", priority=level.pk))])
-    return Chart("backlog", "Backlog by priority and state", "bar",
-                 [lv.label for lv in levels], datasets, table, links.queue("open"),
-                 unit="incidents", stacked=True)  # fmt: skip
+    return Chart(
+        "backlog",
+        "Backlog by priority and state",
+        "bar",
+        [lv.label for lv in levels],
+        datasets,
+        table,
+        links.queue("open"),
+        unit="incidents",
+        stacked=True,
+    )
 
 
 def ageing(data: DashboardData, links: DeskLinks) -> Chart:
@@ -179,17 +229,28 @@ def ageing(data: DashboardData, links: DeskLinks) -> Chart:
         values.append(data.ageing[key])
         hrefs.append(href)
         table.rows.append([Cell(label), _linked(data.ageing[key], href)])
-    return Chart("ageing", "Ageing of open incidents", "bar", [b[1] for b in AGE_BUCKETS],
-                 [Dataset("Open incidents", values, hrefs)], table, links.queue("open"),
-                 unit="incidents")  # fmt: skip
+    return Chart(
+        "ageing",
+        "Ageing of open incidents",
+        "bar",
+        [b[1] for b in AGE_BUCKETS],
+        [Dataset("Open incidents", values, hrefs)],
+        table,
+        links.queue("open"),
+        unit="incidents",
+    )
 
 
-def _sla_chart(key: str, title: str, first: str, rows: list[tuple[str, dict, str]],
-               href: str) -> Chart:  # fmt: skip
+def _sla_chart(
+    key: str, title: str, first: str, rows: list[tuple[str, dict, str]], href: str
+) -> Chart:
     columns = [Column(first)]
     for metric in ("Response", "Resolution"):
-        columns += [Column(f"{metric} met"), Column(f"{metric} breached"),
-                    Column(f"{metric} met share", "%")]  # fmt: skip
+        columns += [
+            Column(f"{metric} met"),
+            Column(f"{metric} breached"),
+            Column(f"{metric} met share", "%"),
+        ]
     table = Table(title, columns)
     response = Dataset("Response % met", [], [])
     resolution = Dataset("Resolution % met", [], [])
@@ -202,8 +263,17 @@ def _sla_chart(key: str, title: str, first: str, rows: list[tuple[str, dict, str
             dataset.links.append(link)
             row += [_n(met), _n(breached), Cell(percent_text(share), share, link)]
         table.rows.append(row)
-    return Chart(key, title, "bar", [r[0] for r in rows], [response, resolution], table, href,
-                 unit="% met", percent=True)  # fmt: skip
+    return Chart(
+        key,
+        title,
+        "bar",
+        [r[0] for r in rows],
+        [response, resolution],
+        table,
+        href,
+        unit="% met",
+        percent=True,
+    )
 
 
 def sla_by_priority(data: DashboardData, links: DeskLinks) -> Chart:
@@ -212,8 +282,9 @@ def sla_by_priority(data: DashboardData, links: DeskLinks) -> Chart:
         for lv in data.choices.levels
         if lv.is_active or lv.pk in data.sla_by_priority
     ]
-    return _sla_chart("sla_priority", "SLA compliance by priority", "Priority", rows,
-                      links.queue("breaching"))  # fmt: skip
+    return _sla_chart(
+        "sla_priority", "SLA compliance by priority", "Priority", rows, links.queue("breaching")
+    )
 
 
 def sla_by_group(data: DashboardData, links: DeskLinks) -> Chart:
@@ -223,20 +294,28 @@ def sla_by_group(data: DashboardData, links: DeskLinks) -> Chart:
     ]
     if None in data.sla_by_group:
         rows.append(("No group", data.sla_by_group[None], links.queue("breaching", group="none")))
-    return _sla_chart("sla_group", "SLA compliance by group", "Group", rows,
-                      links.queue("breaching"))  # fmt: skip
+    return _sla_chart(
+        "sla_group", "SLA compliance by group", "Group", rows, links.queue("breaching")
+    )
 
 
 def resolve_by_priority(data: DashboardData, links: DeskLinks) -> Chart:
     names = {lv.pk: lv.label for lv in data.choices.levels}
-    table = Table("Time to resolve by priority", [
-        Column("Priority"), Column("Resolved"), Column("Median, wall time", "hours"),
-        Column("p90, wall time", "hours"), Column("Median, business time", "hours"),
-        Column("p90, business time", "hours"),
-    ])  # fmt: skip
+    table = Table(
+        "Time to resolve by priority",
+        [
+            Column("Priority"),
+            Column("Resolved"),
+            Column("Median, wall time", "hours"),
+            Column("p90, wall time", "hours"),
+            Column("Median, business time", "hours"),
+            Column("p90, business time", "hours"),
+        ],
+    )
     series = [("wall", "median"), ("wall", "p90"), ("business", "median"), ("business", "p90")]
-    datasets = [Dataset(f"{'Median' if s == 'median' else 'p90'}, {c} (h)", [], [])
-                for c, s in series]  # fmt: skip
+    datasets = [
+        Dataset(f"{'Median' if s == 'median' else 'p90'}, {c} (h)", [], []) for c, s in series
+    ]
     for pk, spreads in data.resolve_by_priority.items():
         href = links.queue("resolved", priority=pk)
         row = [Cell(names[pk]), Cell(str(spreads["wall"].n), spreads["wall"].n, href)]
@@ -246,15 +325,24 @@ def resolve_by_priority(data: DashboardData, links: DeskLinks) -> Chart:
             dataset.links.append(href)
             row.append(Cell(duration_text(seconds), hours(seconds)))
         table.rows.append(row)
-    return Chart("resolve_priority", "Time to resolve by priority", "bar",
-                 [names[pk] for pk in data.resolve_by_priority], datasets, table,
-                 links.queue("resolved"), unit="hours")  # fmt: skip
+    return Chart(
+        "resolve_priority",
+        "Time to resolve by priority",
+        "bar",
+        [names[pk] for pk in data.resolve_by_priority],
+        datasets,
+        table,
+        links.queue("resolved"),
+        unit="hours",
+    )
 
 
 def top_categories(data: DashboardData, links: DeskLinks) -> Chart:
     names = {c.pk: c.name for c in data.choices.categories}
-    table = Table("Incidents by category (top 10, created in the period)",
-                  [Column("Category"), Column("Created")])  # fmt: skip
+    table = Table(
+        "Incidents by category (top 10, created in the period)",
+        [Column("Category"), Column("Created")],
+    )
     labels, values, hrefs = [], [], []
     for pk, n in data.top_categories:
         label = "No category" if pk is None else names.get(pk, "(retired category)")
@@ -263,14 +351,23 @@ def top_categories(data: DashboardData, links: DeskLinks) -> Chart:
         values.append(n)
         hrefs.append(href)
         table.rows.append([Cell(label), _linked(n, href)])
-    return Chart("categories", "Incidents by category (top 10)", "bar", labels,
-                 [Dataset("Created", values, hrefs)], table, links.in_period("open"),
-                 unit="incidents", horizontal=True)  # fmt: skip
+    return Chart(
+        "categories",
+        "Incidents by category (top 10)",
+        "bar",
+        labels,
+        [Dataset("Created", values, hrefs)],
+        table,
+        links.in_period("open"),
+        unit="incidents",
+        horizontal=True,
+    )
 
 
 def workload(data: DashboardData, links: DeskLinks) -> Chart:
-    table = Table("Workload per active agent",
-                  [Column("Agent"), Column("Open"), Column("Resolved in period")])  # fmt: skip
+    table = Table(
+        "Workload per active agent", [Column("Agent"), Column("Open"), Column("Resolved in period")]
+    )
     opened = Dataset("Open", [], [])
     resolved = Dataset("Resolved in period", [], [])
     for load in data.workload:
@@ -280,23 +377,46 @@ def workload(data: DashboardData, links: DeskLinks) -> Chart:
         opened.links.append(to_open)
         resolved.values.append(load.resolved)
         resolved.links.append(to_resolved)
-        table.rows.append([Cell(load.user.display_name), _linked(load.open, to_open),
-                           _linked(load.resolved, to_resolved)])  # fmt: skip
-    return Chart("workload", "Workload per active agent", "bar",
-                 [load.user.display_name for load in data.workload], [opened, resolved], table,
-                 links.queue("open"), unit="incidents", horizontal=True)  # fmt: skip
+        table.rows.append(
+            [
+                Cell(load.user.display_name),
+                _linked(load.open, to_open),
+                _linked(load.resolved, to_resolved),
+            ]
+        )
+    return Chart(
+        "workload",
+        "Workload per active agent",
+        "bar",
+        [load.user.display_name for load in data.workload],
+        [opened, resolved],
+        table,
+        links.queue("open"),
+        unit="incidents",
+        horizontal=True,
+    )
 
 
 def satisfaction(data: DashboardData, links: DeskLinks) -> Chart:
-    table = Table("Satisfaction ratings of incidents closed in the period",
-                  [Column("Rating"), Column("Incidents")])  # fmt: skip
+    table = Table(
+        "Satisfaction ratings of incidents closed in the period",
+        [Column("Rating"), Column("Incidents")],
+    )
     href = links.queue("resolved")
     values = [data.totals[f"rating_{k}"] for k in range(1, 6)]
     labels = [f"{k} of 5" for k in range(1, 6)]
     for label, n in zip(labels, values, strict=True):
         table.rows.append([Cell(label), _n(n)])
-    return Chart("satisfaction", "Satisfaction distribution", "bar", labels,
-                 [Dataset("Ratings", values, [href] * 5)], table, href, unit="incidents")  # fmt: skip
+    return Chart(
+        "satisfaction",
+        "Satisfaction distribution",
+        "bar",
+        labels,
+        [Dataset("Ratings", values, [href] * 5)],
+        table,
+        href,
+        unit="incidents",
+    )
 
 
 def charts(data: DashboardData, links: DeskLinks) -> list[Chart]:

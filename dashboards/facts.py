@@ -136,11 +136,28 @@ def facts_source(tenant: Tenant, ids: Iterable[int] | None, now: datetime) -> Qu
 
 
 FACT_COLUMNS = (
-    "tenant_id", "incident_id", "priority_id", "group_id", "category_id", "assignee_id", "state",
-    "reported_at", "acknowledged_at", "resolved_at", "closed_at", "rating", "ack_seconds",
-    "ack_business_seconds", "resolve_seconds", "resolve_business_seconds", "response_outcome",
-    "response_ended_at", "resolution_outcome", "resolution_ended_at", "refreshed_at",
-)  # fmt: skip
+    "tenant_id",
+    "incident_id",
+    "priority_id",
+    "group_id",
+    "category_id",
+    "assignee_id",
+    "state",
+    "reported_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "rating",
+    "ack_seconds",
+    "ack_business_seconds",
+    "resolve_seconds",
+    "resolve_business_seconds",
+    "response_outcome",
+    "response_ended_at",
+    "resolution_outcome",
+    "resolution_ended_at",
+    "refreshed_at",
+)
 
 
 def facts_upsert(tenant: Tenant, ids: Iterable[int] | None, now: datetime) -> int:

@@ -79,8 +79,14 @@ class DashboardFilterForm(forms.Form):
     category = forms.ChoiceField(required=False, label="Category")
     priority = forms.ChoiceField(required=False, label="Priority")
 
-    def __init__(self, data, *, groups: list[AssignmentGroup], categories: list[Category],
-                 levels: list[PriorityLevel]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        data,
+        *,
+        groups: list[AssignmentGroup],
+        categories: list[Category],
+        levels: list[PriorityLevel],
+    ) -> None:
         super().__init__(data, label_suffix="")
         self.fields["group"].choices = [("", "Any group"), ("none", "No group")] + [
             (str(g.pk), g.name) for g in groups

@@ -73,8 +73,9 @@ LIST_SOURCES = {
 }
 
 
-def _branch(qs: QuerySet, at: str, tz: ZoneInfo, counters: dict, prefix: str = "",
-            lists: str = "") -> QuerySet:  # fmt: skip
+def _branch(
+    qs: QuerySet, at: str, tz: ZoneInfo, counters: dict, prefix: str = "", lists: str = ""
+) -> QuerySet:
     values = {"r_day": TruncDate(at, tzinfo=tz)}
     values |= {f"r_{dim}": F(f"{prefix}{dim}") for dim in DIMENSIONS}
     for name in COUNTERS:
@@ -89,59 +90,51 @@ def _branch(qs: QuerySet, at: str, tz: ZoneInfo, counters: dict, prefix: str = "
     return qs.order_by().values(**values)
 
 
-def _branches(tenant: Tenant, tz: ZoneInfo, ranges: list | None) -> list[QuerySet]:
-    facts = IncidentFact.objects.for_tenant(tenant)
+def _fact_counters() -> dict[str, dict]:
+    """For each instant of a fact: the counters (and lists) it adds to on that day."""
     one = Value(1, output_field=IntegerField())
-    rated = {f"rating_{k}": _one_if(Q(rating=k)) for k in range(1, 6)}
-    events = IncidentEvent.objects.for_tenant(tenant).filter(
-        kind=EventKind.TRANSITION, transition__in=("resolve", "reopen")
-    )
-    return [
-        _branch(facts.filter(_within("reported_at", ranges)), "reported_at", tz, {"created": one}),
-        _branch(facts.filter(_within("acknowledged_at", ranges)), "acknowledged_at", tz, {},
-                lists="ack"),  # fmt: skip
-        _branch(facts.filter(_within("resolved_at", ranges)), "resolved_at", tz,
-                {"resolved": one}, lists="resolved"),  # fmt: skip
-        _branch(
-            facts.filter(_within("response_ended_at", ranges)),
-            "response_ended_at",
-            tz,
-            {
-                "response_met": _one_if(Q(response_outcome=Outcome.MET)),
-                "response_breached": _one_if(Q(response_outcome=Outcome.BREACHED)),
-            },
-        ),
-        _branch(
-            facts.filter(_within("resolution_ended_at", ranges)),
-            "resolution_ended_at",
-            tz,
-            {
-                "resolution_met": _one_if(Q(resolution_outcome=Outcome.MET)),
-                "resolution_breached": _one_if(Q(resolution_outcome=Outcome.BREACHED)),
-            },
-        ),
-        _branch(
-            facts.filter(_within("closed_at", ranges)),
-            "closed_at",
-            tz,
-            {
-                "closed": one,
-                "rated": _one_if(Q(rating__isnull=False)),
-                "rating_sum": Coalesce(F("rating"), Value(0), output_field=IntegerField()),
-                **rated,
-            },
-        ),
-        _branch(
-            events.filter(_within("created_at", ranges)),
-            "created_at",
-            tz,
-            {
-                "resolutions": _one_if(Q(transition="resolve")),
-                "reopens": _one_if(Q(transition="reopen")),
-            },
-            prefix="incident__",
-        ),
+    return {
+        "reported_at": {"created": one},
+        "acknowledged_at": {},
+        "resolved_at": {"resolved": one},
+        "response_ended_at": {
+            "response_met": _one_if(Q(response_outcome=Outcome.MET)),
+            "response_breached": _one_if(Q(response_outcome=Outcome.BREACHED)),
+        },
+        "resolution_ended_at": {
+            "resolution_met": _one_if(Q(resolution_outcome=Outcome.MET)),
+            "resolution_breached": _one_if(Q(resolution_outcome=Outcome.BREACHED)),
+        },
+        "closed_at": {
+            "closed": one,
+            "rated": _one_if(Q(rating__isnull=False)),
+            "rating_sum": Coalesce(F("rating"), Value(0), output_field=IntegerField()),
+            **{f"rating_{k}": _one_if(Q(rating=k)) for k in range(1, 6)},
+        },
+    }
+
+
+FACT_LISTS = {"acknowledged_at": "ack", "resolved_at": "resolved"}
+
+
+def _branches(tenant: Tenant, tz: ZoneInfo, ranges: list | None) -> list[QuerySet]:
+    """One branch per instant a fact is counted on, and one for the transition events."""
+    facts = IncidentFact.objects.for_tenant(tenant)
+    branches = [
+        _branch(facts.filter(_within(at, ranges)), at, tz, counters, lists=FACT_LISTS.get(at, ""))
+        for at, counters in _fact_counters().items()
     ]
+    events = IncidentEvent.objects.for_tenant(tenant).filter(
+        _within("created_at", ranges),
+        kind=EventKind.TRANSITION,
+        transition__in=("resolve", "reopen"),
+    )
+    transitions = {
+        "resolutions": _one_if(Q(transition="resolve")),
+        "reopens": _one_if(Q(transition="reopen")),
+    }
+    branches.append(_branch(events, "created_at", tz, transitions, prefix="incident__"))
+    return branches
 
 
 def rollups_write(tenant: Tenant, days: Iterable[date] | None, tz: ZoneInfo) -> int:
@@ -163,11 +156,16 @@ def rollups_write(tenant: Tenant, days: Iterable[date] | None, tz: ZoneInfo) -> 
         params.extend(branch_params)
     sums = [f"SUM(r_{c})" for c in COUNTERS]
     lists = [
-        collect(f"r_{name}", f"r_list = '{branch}'", order="r_incident",
-                skip_nulls=name == "resolved_by", integers=name == "resolved_by")
+        collect(
+            f"r_{name}",
+            f"r_list = '{branch}'",
+            order="r_incident",
+            skip_nulls=name == "resolved_by",
+            integers=name == "resolved_by",
+        )
         for branch, sources in LIST_SOURCES.items()
         for name in sources
-    ]  # fmt: skip
+    ]
     list_names = [name for sources in LIST_SOURCES.values() for name in sources]
     table = DailyRollup._meta.db_table
     columns = ", ".join(["tenant_id", "day", *DIMENSIONS, *COUNTERS, *list_names])

@@ -130,8 +130,7 @@ def _workload(tenant: Tenant, scope: Scope, resolved_by: dict[int, int]) -> list
         .order_by()
     )
     loads = [
-        AgentLoad(m.user, open_by.get(m.user_id, 0), resolved_by.get(m.user_id, 0))
-        for m in members
+        AgentLoad(m.user, open_by.get(m.user_id, 0), resolved_by.get(m.user_id, 0)) for m in members
     ]
     # Managers and admins appear when they hold or resolved incidents; agents always do.
     return [

@@ -74,9 +74,7 @@ def changed_incident_ids(tenant: Tenant, since: datetime, last_id: int) -> list[
     incidents = Incident.objects.for_tenant(tenant).filter(
         Q(updated_at__gte=since) | Q(pk__gt=last_id)
     )
-    breached = SlaClock.objects.for_tenant(tenant).filter(
-        breached_at__gte=since - BREACH_OVERLAP
-    )
+    breached = SlaClock.objects.for_tenant(tenant).filter(breached_at__gte=since - BREACH_OVERLAP)
     ids = set(incidents.values_list("id", flat=True))
     ids.update(breached.values_list("incident_id", flat=True))
     return sorted(ids)
@@ -91,7 +89,9 @@ def rollups_refresh(*, tenant: Tenant) -> RefreshResult:
         if state.refreshed_at is None:
             return _rebuild(tenant, state)
         started = timezone.now()
-        ids = changed_incident_ids(tenant, state.refreshed_at - REFRESH_OVERLAP, state.last_incident_id)
+        ids = changed_incident_ids(
+            tenant, state.refreshed_at - REFRESH_OVERLAP, state.last_incident_id
+        )
         windows_ensure(tenant=tenant, state=state, now=started)
         tz = ZoneInfo(tenant.time_zone)
         dirty = set()

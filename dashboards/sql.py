@@ -41,8 +41,9 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def collect(column: str, condition: str, *, order: str, skip_nulls: bool = False,
-            integers: bool = False) -> str:  # fmt: skip
+def collect(
+    column: str, condition: str, *, order: str, skip_nulls: bool = False, integers: bool = False
+) -> str:
     """An aggregate gathering `column` of the rows meeting `condition` into a NumberList:
     an array on PostgreSQL (ordered, so two lists of the same rows stay aligned), a JSON array
     elsewhere (SQLite aggregates the rows of a group in one pass, in the same order for both)."""
@@ -82,7 +83,11 @@ def spreads(rows: QuerySet, measures: Sequence[Measure], count_list: str) -> tup
     "business": Spread}}, and how often each value of the list `count_list` occurs (who
     resolved how many). One statement."""
     base_sql, params = compiled(rows.order_by())
-    body = _spreads_pg(measures, count_list) if is_postgres() else _spreads_portable(measures, count_list)
+    body = (
+        _spreads_pg(measures, count_list)
+        if is_postgres()
+        else _spreads_portable(measures, count_list)
+    )
     with connection.cursor() as cursor:
         cursor.execute(f"WITH r AS ({base_sql}) {body}", params)
         result = cursor.fetchall()
@@ -132,7 +137,10 @@ def _spreads_pg(measures: Sequence[Measure], count_list: str) -> str:
 def _spreads_portable(measures: Sequence[Measure], count_list: str) -> str:
     def values(m: Measure, clock: str, key: str) -> str:
         column = m.wall if clock == "wall" else m.business
-        return f"SELECT '{m.name}' AS m, {key} AS g, '{clock}' AS c, j.value AS v FROM r, json_each(r.{column}) AS j"
+        return (
+            f"SELECT '{m.name}' AS m, {key} AS g, '{clock}' AS c, j.value AS v "
+            f"FROM r, json_each(r.{column}) AS j"
+        )
 
     arms = []
     for m in measures:

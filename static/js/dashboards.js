@@ -75,7 +75,8 @@
         if (meta.hidden) return;
         meta.data.forEach(function (bar, j) {
           var value = dataset.data[j];
-          if (!value) return;
+          // No figure, or a zero count, needs no label; a 0% share does.
+          if (value === null || value === undefined || (value === 0 && !spec.percent)) return;
           var text = formatValue(value, spec);
           if (spec.stacked) {
             var props = bar.getProps(["x", "y", "base"], true);

@@ -7,15 +7,15 @@ medium 4 h response / 24 business hours resolution; high 30 min / 8 business hou
 The period: Monday 30 November to Sunday 6 December 2026. The dashboard is viewed on Friday
 11 December 2026 at 12:00.
 
-    inc  priority group      reported      acknowledged      resolved                  closed
-    I1   medium   Service    Mon 09:00     09:05 alice       Mon 10:00                 Mon 15:00 (5)
-    I2   medium   Service    Mon 10:00     10:10 alice       11:00, reopened 11:30,    Tue 10:00 (4)
-                                                             resolved again 12:00
-    I3   medium   Service    Mon 11:00     11:20 alice       Mon 14:00                 Tue 10:00 (2)
-    I4   high     Service    Mon 12:00     12:40 bob (late)  Mon 16:00                 Tue 10:00 (-)
-    I5   medium   Messaging  Mon 13:00     14:00 bob         Tue 11:00                 open (resolved)
-    I6   high     Service    Mon 09:00     09:10 alice       Tue 12:00 (late: due      Tue 15:00 (3)
-                                                             Mon 17:00)
+    inc  priority group      reported   acknowledged      resolved                closed
+    I1   medium   Service    Mon 09:00  09:05 alice       Mon 10:00               Mon 15:00 (5)
+    I2   medium   Service    Mon 10:00  10:10 alice       11:00, reopened 11:30,  Tue 10:00 (4)
+                                                          resolved again 12:00
+    I3   medium   Service    Mon 11:00  11:20 alice       Mon 14:00               Tue 10:00 (2)
+    I4   high     Service    Mon 12:00  12:40 bob (late)  Mon 16:00               Tue 10:00 (-)
+    I5   medium   Messaging  Mon 13:00  14:00 bob         Tue 11:00               not (resolved)
+    I6   high     Service    Mon 09:00  09:10 alice       Tue 12:00 (late: due    Tue 15:00 (3)
+                                                          Mon 17:00)
 Open on Friday 11 December 12:00:
     O1 high escalated (Fri 08:00), O2 medium diagnosing alice (Wed 9th 12:00), O2b medium
     diagnosing alice (Thu 10th 12:00, exactly a day old), O3 low on hold bob (Sat 5th 12:00),
@@ -81,14 +81,18 @@ class Desk:
     def actor(self, user, tenant=None):
         return self.people.actor(user, tenant)
 
-    def report(self, when: datetime, *, level: str = "medium", category="network", by=None,
-               tenant=None) -> Incident:  # fmt: skip
+    def report(
+        self, when: datetime, *, level: str = "medium", category="network", by=None, tenant=None
+    ) -> Incident:
         self.traveller.move_to(when)
         category = self.people.network if category == "network" else category
         return services.incident_report(
-            actor=self.actor(by or self.people.rita, tenant), title=f"Trouble at {when:%d %H:%M}",
-            impact=level, urgency=level, category=category,
-        )  # fmt: skip
+            actor=self.actor(by or self.people.rita, tenant),
+            title=f"Trouble at {when:%d %H:%M}",
+            impact=level,
+            urgency=level,
+            category=category,
+        )
 
     def accept(self, incident: Incident, when: datetime, agent) -> Incident:
         self.traveller.move_to(when)
@@ -97,9 +101,11 @@ class Desk:
     def resolve(self, incident: Incident, when: datetime, agent) -> Incident:
         self.traveller.move_to(when)
         return services.incident_resolve(
-            incident=incident, actor=self.actor(agent), resolution_code="solved-permanently",
+            incident=incident,
+            actor=self.actor(agent),
+            resolution_code="solved-permanently",
             resolution_notes="Restarted the service; checked with the caller.",
-        )  # fmt: skip
+        )
 
     def reopen(self, incident: Incident, when: datetime) -> Incident:
         self.traveller.move_to(when)
@@ -115,7 +121,9 @@ class Desk:
 
     def hold(self, incident: Incident, when: datetime, agent, reason: str) -> Incident:
         self.traveller.move_to(when)
-        return services.incident_hold(incident=incident, actor=self.actor(agent), hold_reason=reason)
+        return services.incident_hold(
+            incident=incident, actor=self.actor(agent), hold_reason=reason
+        )
 
 
 def _agent(people, email: str, name: str):
@@ -190,7 +198,10 @@ def _globex(desk: Desk, s: Scenario) -> None:
         desk.traveller.move_to(mon(hour, 1))
         actor = desk.actor(charlie, s.people.globex)
         services.incident_resolve_first_contact(
-            incident=incident, actor=actor, resolution_code="solved-permanently", resolution_notes="Done."
+            incident=incident,
+            actor=actor,
+            resolution_code="solved-permanently",
+            resolution_notes="Done.",
         )
         desk.traveller.move_to(tue(hour))
         services.incident_close(incident=incident, actor=actor, on_reporters_word=True, rating=1)

@@ -108,23 +108,41 @@ def test_sla_compliance_by_priority_and_by_group(people, scenario):
     data = figures(people.acme)
     medium, high, low = (level(people, s).pk for s in ("medium", "high", "low"))
     assert data.sla_by_priority[medium] == {
-        "response_met": 4, "response_breached": 1, "resolution_met": 3, "resolution_breached": 2,
-    }  # fmt: skip
+        "response_met": 4,
+        "response_breached": 1,
+        "resolution_met": 3,
+        "resolution_breached": 2,
+    }
     assert data.sla_by_priority[high] == {
-        "response_met": 1, "response_breached": 1, "resolution_met": 1, "resolution_breached": 1,
-    }  # fmt: skip
+        "response_met": 1,
+        "response_breached": 1,
+        "resolution_met": 1,
+        "resolution_breached": 1,
+    }
     assert data.sla_by_priority[low] == {
-        "response_met": 1, "response_breached": 0, "resolution_met": 0, "resolution_breached": 0,
-    }  # fmt: skip
+        "response_met": 1,
+        "response_breached": 0,
+        "resolution_met": 0,
+        "resolution_breached": 0,
+    }
     assert data.sla_by_group[people.group.pk] == {
-        "response_met": 5, "response_breached": 1, "resolution_met": 4, "resolution_breached": 2,
-    }  # fmt: skip
+        "response_met": 5,
+        "response_breached": 1,
+        "resolution_met": 4,
+        "resolution_breached": 2,
+    }
     assert data.sla_by_group[scenario.messaging.pk] == {
-        "response_met": 1, "response_breached": 0, "resolution_met": 0, "resolution_breached": 0,
-    }  # fmt: skip
+        "response_met": 1,
+        "response_breached": 0,
+        "resolution_met": 0,
+        "resolution_breached": 0,
+    }
     assert data.sla_by_group[None] == {  # O4 has no group
-        "response_met": 0, "response_breached": 1, "resolution_met": 0, "resolution_breached": 1,
-    }  # fmt: skip
+        "response_met": 0,
+        "response_breached": 1,
+        "resolution_met": 0,
+        "resolution_breached": 1,
+    }
 
 
 def test_reopen_rate_is_reopens_per_resolution(people, scenario):

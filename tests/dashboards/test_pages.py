@@ -25,10 +25,28 @@ pytestmark = pytest.mark.django_db
 URL = "/t/acme/dashboards/"
 EXPORT = "/t/acme/dashboards/export.csv"
 PERIOD = "period=custom&date_from=2026-11-30&date_to=2026-12-06"
-CHARTS = ["created_resolved", "backlog", "ageing", "sla_priority", "sla_group",
-          "resolve_priority", "categories", "workload", "satisfaction"]  # fmt: skip
-TILES = ["open", "created", "resolved", "ack", "resolve", "sla_response", "sla_resolution",
-         "reopen", "satisfaction"]  # fmt: skip
+CHARTS = [
+    "created_resolved",
+    "backlog",
+    "ageing",
+    "sla_priority",
+    "sla_group",
+    "resolve_priority",
+    "categories",
+    "workload",
+    "satisfaction",
+]
+TILES = [
+    "open",
+    "created",
+    "resolved",
+    "ack",
+    "resolve",
+    "sla_response",
+    "sla_resolution",
+    "reopen",
+    "satisfaction",
+]
 
 
 @pytest.fixture
@@ -52,7 +70,7 @@ def _tile(html: str, key: str) -> str:
 
 
 def _links(html: str, marker: str) -> list[str]:
-    block = html[html.index(marker):]
+    block = html[html.index(marker) :]
     block = block[: block.index("</article>")]
     return [href.replace("&amp;", "&") for href in re.findall(r'href="([^"]+)"', block)]
 
@@ -95,13 +113,21 @@ def test_tiles_and_charts_open_the_matching_queue_with_the_filters(people, login
     html = login(people.max).get(f"{URL}?{PERIOD}&group={group}").content.decode()
     assert _query(_links(html, 'data-tile="open"')[0]) == {"queue": "open", "group": str(group)}
     created = _query(_links(html, 'data-tile="created"')[0])
-    assert created == {"queue": "open", "group": str(group), "reported_from": "2026-11-30",
-                       "reported_to": "2026-12-06"}  # fmt: skip
+    assert created == {
+        "queue": "open",
+        "group": str(group),
+        "reported_from": "2026-11-30",
+        "reported_to": "2026-12-06",
+    }
     assert _query(_links(html, 'data-tile="sla_response"')[0])["queue"] == "breaching"
     medium = PriorityLevel.objects.get(tenant=people.acme, slug="medium").pk
     backlog = [_query(h) for h in _links(html, 'data-chart-card="backlog"')]
-    assert {"queue": "open", "group": str(group), "priority": str(medium),
-            "state": "diagnosing"} in backlog  # fmt: skip
+    assert {
+        "queue": "open",
+        "group": str(group),
+        "priority": str(medium),
+        "state": "diagnosing",
+    } in backlog
     agents = [_query(h) for h in _links(html, 'data-chart-card="workload"')]
     assert {"queue": "open", "group": str(group), "assignee": str(people.alice.pk)} in agents
 
@@ -114,12 +140,17 @@ def test_the_csv_holds_every_tile_and_chart_table(people, login, viewed):
     assert rows[1] == ["Period", "2026-11-30", "2026-12-06"]
     captions = [rows[i + 1][0] for i, row in enumerate(rows[:-1]) if row == []]
     assert captions == [
-        "Tiles", "Created and resolved per day", "Open incidents by priority and state",
-        "Age of open incidents (since report)", "SLA compliance by priority",
-        "SLA compliance by group", "Time to resolve by priority",
-        "Incidents by category (top 10, created in the period)", "Workload per active agent",
+        "Tiles",
+        "Created and resolved per day",
+        "Open incidents by priority and state",
+        "Age of open incidents (since report)",
+        "SLA compliance by priority",
+        "SLA compliance by group",
+        "Time to resolve by priority",
+        "Incidents by category (top 10, created in the period)",
+        "Workload per active agent",
         "Satisfaction ratings of incidents closed in the period",
-    ]  # fmt: skip
+    ]
     assert ["Time to resolve", "p90, business time", "8.5", "hours"] in rows
     assert ["SLA response", "Met share", "75.0", "%"] in rows
     assert ["Reopen rate", "Reopen rate", "14.3", "%"] in rows
@@ -170,14 +201,18 @@ def _more_data(people) -> None:
             for hour in (10, 11):
                 traveller.move_to(at(1 + n, hour))
                 incident = services.incident_report(
-                    actor=people.actor(people.rita), title="More", category=category,
-                    impact="low", urgency="high",
-                )  # fmt: skip
+                    actor=people.actor(people.rita),
+                    title="More",
+                    category=category,
+                    impact="low",
+                    urgency="high",
+                )
                 services.incident_accept(incident=incident, actor=people.actor(people.bob))
 
 
-def test_the_page_runs_the_same_queries_whatever_the_data(people, login, viewed,
-                                                          django_assert_max_num_queries):  # fmt: skip
+def test_the_page_runs_the_same_queries_whatever_the_data(
+    people, login, viewed, django_assert_max_num_queries
+):
     client = login(people.max)
     client.get(f"{URL}?{PERIOD}")  # sessions and the like settle on a first request
 
@@ -201,6 +236,7 @@ def test_the_page_runs_the_same_queries_whatever_the_data(people, login, viewed,
 
 def test_a_second_look_reads_the_figures_kept_for_the_rollups_version(people, login, viewed):
     client = login(people.max)
+
     def body() -> str:
         html = client.get(f"{URL}?{PERIOD}").content.decode()
         return html[html.index('<section id="dashboard"') :]
@@ -209,18 +245,25 @@ def test_a_second_look_reads_the_figures_kept_for_the_rollups_version(people, lo
     assert FiguresCache.objects.filter(tenant=people.acme).count() == 4  # 7, 30, 90 days, this
     assert body() == first
     with time_machine.travel(at(11, 13), tick=False):
-        services.incident_report(actor=people.actor(people.rita), title="x", category=people.network)
+        services.incident_report(
+            actor=people.actor(people.rita), title="x", category=people.network
+        )
         rollups_refresh(tenant=people.acme)
         html = client.get(f"{URL}?period=7").content.decode()
     # A refresh that changed figures starts a new version: the old ones are gone.
-    assert not FiguresCache.objects.filter(tenant=people.acme, key__startswith="2026-11-30").exists()
+    assert not FiguresCache.objects.filter(
+        tenant=people.acme, key__startswith="2026-11-30"
+    ).exists()
     # Created in the last 7 days (5-11 December): O3, O5, O6, O2, O2b, O1 and the new one.
     assert _tile(html, "created") == "7"
 
 
-def test_figures_never_computed_ask_a_worker_for_a_refresh(people, login,
-                                                           django_capture_on_commit_callbacks):  # fmt: skip
-    services.incident_report(actor=people.actor(people.rita), title="Printer", category=people.network)
+def test_figures_never_computed_ask_a_worker_for_a_refresh(
+    people, login, django_capture_on_commit_callbacks
+):
+    services.incident_report(
+        actor=people.actor(people.rita), title="Printer", category=people.network
+    )
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         html = login(people.max).get(URL).content.decode()
     assert "being computed for the first time" in html

@@ -91,7 +91,9 @@ def test_a_refresh_with_nothing_changed_writes_nothing_new(people):
 
 
 def test_the_beat_task_refreshes_every_active_tenant(people):
-    services.incident_report(actor=people.actor(people.rita), title="Printer", category=people.network)
+    services.incident_report(
+        actor=people.actor(people.rita), title="Printer", category=people.network
+    )
     assert refresh_rollups.apply().get() == 2  # eager in tests: each tenant's task runs
     assert IncidentFact.objects.for_tenant(people.acme).count() == 1
     assert RollupState.objects.filter(tenant=people.globex, refreshed_at__isnull=False).exists()
@@ -105,7 +107,9 @@ def test_beat_schedules_the_refresh():
 
 
 def test_the_command_rebuilds_one_tenant_or_all(people):
-    services.incident_report(actor=people.actor(people.rita), title="Printer", category=people.network)
+    services.incident_report(
+        actor=people.actor(people.rita), title="Printer", category=people.network
+    )
     out = StringIO()
     call_command("rebuild_dashboard_rollups", "--tenant", "acme", stdout=out)
     assert out.getvalue().startswith("acme: 1 incidents, 1 rollup rows")
