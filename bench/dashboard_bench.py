@@ -27,30 +27,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from sla_bench import _bench_url, _recreate  # noqa: E402  (the throwaway database, shared)
+
 GROUPS, AGENTS_PER_GROUP, CATEGORIES = 6, 6, 20
-
-
-def _bench_url(url: str) -> tuple[str, str, str]:
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/") + "_bench"
-    bench = urlunparse(parsed._replace(path="/" + name))
-    return bench, urlunparse(parsed._replace(path="/postgres")), name
-
-
-def _recreate(admin_url: str, name: str, drop_only: bool = False) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        if not drop_only:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def _setup_django(url: str) -> None:

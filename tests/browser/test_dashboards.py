@@ -6,11 +6,9 @@ from __future__ import annotations
 import csv
 
 import pytest
-import time_machine
 from playwright.sync_api import Page, expect
 
-from dashboards.services import rollups_refresh
-from tests.dashboards.scenario import VIEWED_AT, build
+from tests.dashboards.scenario import viewed
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,9 +45,7 @@ def tile(page: Page, key: str):
 
 @pytest.fixture
 def desk_history(people):
-    scenario = build(people)
-    with time_machine.travel(VIEWED_AT, tick=False):
-        rollups_refresh(tenant=people.acme)
+    with viewed(people) as scenario:
         yield scenario
 
 

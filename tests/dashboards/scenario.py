@@ -32,11 +32,14 @@ O8's response, O1's response, O5's and O6's resolution.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import time_machine
 
+from dashboards.services import rollups_refresh
 from escalation.services.sweep import sweep_due
 from incidents import services
 from incidents.models import Incident
@@ -226,3 +229,13 @@ def build(people) -> Scenario:
         traveller.move_to(VIEWED_AT)
         sweep_due(now=VIEWED_AT)
     return s
+
+
+@contextmanager
+def viewed(people) -> Iterator[Scenario]:
+    """The history, its dashboard tables refreshed, with the clock stopped at VIEWED_AT."""
+    scenario = build(people)
+    with time_machine.travel(VIEWED_AT, tick=False):
+        for tenant in (people.acme, people.globex):
+            rollups_refresh(tenant=tenant)
+        yield scenario

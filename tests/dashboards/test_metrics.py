@@ -7,24 +7,19 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from dashboards.forms import Scope
 from dashboards.selectors import dashboard_data, tenant_choices
-from dashboards.services import rollups_refresh
 from incidents.models import PriorityLevel
-from tests.dashboards.scenario import HOUR, MIN, PERIOD, VIEWED_AT, build
+from tests.dashboards.scenario import HOUR, MIN, PERIOD, viewed
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def scenario(people):
-    s = build(people)
-    with time_machine.travel(VIEWED_AT, tick=False):
-        rollups_refresh(tenant=people.acme)
-        rollups_refresh(tenant=people.globex)
-        yield s
+    with viewed(people) as history:
+        yield history
 
 
 def figures(tenant, **filters):

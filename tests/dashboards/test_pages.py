@@ -17,7 +17,8 @@ from dashboards.models import FiguresCache, RollupState
 from dashboards.services import rollups_refresh
 from incidents import services
 from incidents.models import PriorityLevel
-from tests.dashboards.scenario import VIEWED_AT, at, build
+from tests.dashboards import scenario
+from tests.dashboards.scenario import VIEWED_AT, at
 from tests.factories import CategoryFactory, GroupFactory, add_to_group
 
 pytestmark = pytest.mark.django_db
@@ -51,11 +52,8 @@ TILES = [
 
 @pytest.fixture
 def viewed(people):
-    """The scenario's desk, its tables refreshed, with the clock at the viewing time."""
-    scenario = build(people)
-    with time_machine.travel(VIEWED_AT, tick=False):
-        rollups_refresh(tenant=people.acme)
-        yield scenario
+    with scenario.viewed(people) as history:
+        yield history
 
 
 def _query(href: str) -> dict[str, str]:
