@@ -300,7 +300,7 @@ def sla_by_group(data: DashboardData, links: DeskLinks) -> Chart:
 
 
 def resolve_by_priority(data: DashboardData, links: DeskLinks) -> Chart:
-    names = {lv.pk: lv.label for lv in data.choices.levels}
+    names: dict[int | None, str] = {lv.pk: lv.label for lv in data.choices.levels}
     table = Table(
         "Time to resolve by priority",
         [
@@ -318,7 +318,7 @@ def resolve_by_priority(data: DashboardData, links: DeskLinks) -> Chart:
     ]
     for pk, spreads in data.resolve_by_priority.items():
         href = links.queue("resolved", priority=pk)
-        row = [Cell(names[pk]), Cell(str(spreads["wall"].n), spreads["wall"].n, href)]
+        row = [Cell(names.get(pk, "—")), Cell(str(spreads["wall"].n), spreads["wall"].n, href)]
         for dataset, (clock, stat) in zip(datasets, series, strict=True):
             seconds = getattr(spreads[clock], stat)
             dataset.values.append(hours(seconds))
@@ -329,7 +329,7 @@ def resolve_by_priority(data: DashboardData, links: DeskLinks) -> Chart:
         "resolve_priority",
         "Time to resolve by priority",
         "bar",
-        [names[pk] for pk in data.resolve_by_priority],
+        [names.get(pk, "—") for pk in data.resolve_by_priority],
         datasets,
         table,
         links.queue("resolved"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from typing import IO
+from typing import Protocol
 
 from dashboards.charts import Dashboard
 from dashboards.presentation import Table
@@ -22,7 +22,11 @@ def _header(table: Table) -> list[str]:
     return [f"{c.title} ({c.unit})" if c.unit else c.title for c in table.columns]
 
 
-def write_csv(out: IO[str], dashboard: Dashboard, *, tenant_name: str, filters: str) -> None:
+class Writable(Protocol):
+    def write(self, content: str, /) -> object: ...
+
+
+def write_csv(out: Writable, dashboard: Dashboard, *, tenant_name: str, filters: str) -> None:
     writer = csv.writer(out)
     scope = dashboard.data.scope
     writer.writerow(["Dashboard", _safe(tenant_name)])

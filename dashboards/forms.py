@@ -88,18 +88,20 @@ class DashboardFilterForm(forms.Form):
         levels: list[PriorityLevel],
     ) -> None:
         super().__init__(data, label_suffix="")
-        self.fields["group"].choices = [("", "Any group"), ("none", "No group")] + [
-            (str(g.pk), g.name) for g in groups
-        ]
-        self.fields["category"].choices = [("", "Any category"), ("none", "No category")] + [
-            (str(c.pk), c.name) for c in categories
-        ]
-        self.fields["priority"].choices = [("", "Any priority")] + [
-            (str(level.pk), level.label) for level in levels
-        ]
+        choices = {
+            "group": [("", "Any group"), ("none", "No group")]
+            + [(str(g.pk), g.name) for g in groups],
+            "category": [("", "Any category"), ("none", "No category")]
+            + [(str(c.pk), c.name) for c in categories],
+            "priority": [("", "Any priority")] + [(str(lv.pk), lv.label) for lv in levels],
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("period") != "custom":
             return data
         start, end = data.get("date_from"), data.get("date_to")

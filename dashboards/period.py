@@ -157,7 +157,7 @@ def period_compute(tenant: Tenant, scope: Scope) -> Period:
         ack={**empty, **durations.get(("ack", None), {})},
         resolve={**empty, **durations.get(("resolve", None), {})},
         resolve_by_priority={
-            key: {**empty, **found_}
+            int(key): {**empty, **found_}  # type: ignore[call-overload]  # a priority id
             for (name, key), found_ in durations.items()
             if name == "resolve" and key is not None
         },

@@ -54,7 +54,7 @@ class Tile:
 @dataclass
 class Dataset:
     label: str
-    values: list[float | int | None]
+    values: list  # numbers, None where there is no figure
     links: list[str]
 
 

@@ -11,6 +11,7 @@ import operator
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from functools import reduce
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -76,7 +77,7 @@ LIST_SOURCES = {
 def _branch(
     qs: QuerySet, at: str, tz: ZoneInfo, counters: dict, prefix: str = "", lists: str = ""
 ) -> QuerySet:
-    values = {"r_day": TruncDate(at, tzinfo=tz)}
+    values: dict[str, Any] = {"r_day": TruncDate(at, tzinfo=tz)}
     values |= {f"r_{dim}": F(f"{prefix}{dim}") for dim in DIMENSIONS}
     for name in COUNTERS:
         values[f"r_{name}"] = counters.get(name, Value(0, output_field=IntegerField()))

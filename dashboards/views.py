@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, QueryDict
@@ -43,7 +45,10 @@ def _filters_text(form: DashboardFilterForm) -> str:
     for name in ("group", "category", "priority"):
         value = form.cleaned_data.get(name)
         if value:
-            parts.append(f"{form.fields[name].label}: {dict(form.fields[name].choices)[value]}")
+            field = form.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            labels = dict(cast(list[tuple[str, str]], field.choices))
+            parts.append(f"{field.label}: {labels[value]}")
     return "; ".join(parts) or "none"
 
 
@@ -72,7 +77,8 @@ def home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         "export_url": f"{export}?{request.GET.urlencode()}",
         "refresh_minutes": max(1, settings.DASHBOARD_REFRESH_SECONDS // 60),
     }
-    template = "dashboards/_body.html" if request.htmx else "dashboards/home.html"
+    partial = bool(getattr(request, "htmx", False))  # django_htmx's HtmxMiddleware sets it
+    template = "dashboards/_body.html" if partial else "dashboards/home.html"
     return render(request, template, context)
 
 

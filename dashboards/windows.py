@@ -72,7 +72,7 @@ def windows_write(*, tenant: Tenant, start: datetime, until: datetime) -> int:
     return len(rows)
 
 
-def worked_until(calendar: OuterRef | F, instant: OuterRef | F) -> Subquery:
+def worked_until(calendar: OuterRef | F, instant: OuterRef | F) -> Coalesce:
     """W(instant): working seconds of the calendar from the start of its windows to the instant
     (an expression naming columns of the outer query)."""
     inside = ExpressionWrapper(instant - F("start"), output_field=DurationField())

@@ -13,7 +13,7 @@ register = template.Library()
 
 
 def _cell(cell: Cell, first: bool) -> str:
-    text = escape(cell.text)
+    text: str = escape(cell.text)
     if cell.href:
         text = f'<a href="{escape(cell.href)}">{text}</a>'
     return f'<th scope="row">{text}</th>' if first else f"<td>{text}</td>"
