@@ -4,4 +4,5 @@ from dashboards import views
 
 urlpatterns = [
     path("", views.home, name="dashboards-home"),
+    path("export.csv", views.export_csv, name="dashboards-export"),
 ]

@@ -168,6 +168,13 @@ class SlaClock(TenantOwned):
                 name="slaclock_due",
             ),
             models.Index(fields=["tenant", "state", "due_at"], name="slaclock_tenant_due"),
+            # The dashboards' refresh: clocks the sweep breached since its last run (a breach
+            # touches no incident row, so the incidents' updated_at does not show it).
+            models.Index(
+                fields=["tenant", "breached_at"],
+                condition=Q(breached_at__isnull=False),
+                name="slaclock_tenant_breached",
+            ),
         ]
 
     def __str__(self) -> str:

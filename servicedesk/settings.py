@@ -298,3 +298,14 @@ IMPORT_TASK_BUDGET_SECONDS = envint("IMPORT_TASK_BUDGET_SECONDS", 240)
 IMPORT_TASK_TIME_LIMIT = envint("IMPORT_TASK_TIME_LIMIT", 900)
 IMPORT_RELAY_AFTER_SECONDS = envint("IMPORT_RELAY_AFTER_SECONDS", 120)
 CELERY_BEAT_SCHEDULE["relay-imports"] = {"task": "imports.relay_runs", "schedule": 60.0}
+# --- Dashboards -----------------------------------------------------------------------------
+# Beat refreshes each tenant's dashboard tables (incident facts and daily rollups) this often;
+# the page says how fresh its figures are, and asks for a refresh when they are twice as old.
+DASHBOARD_REFRESH_SECONDS = envint("DASHBOARD_REFRESH_SECONDS", 300)
+CELERY_BEAT_SCHEDULE |= {
+    "dashboards-refresh-rollups": {
+        "task": "dashboards.refresh_rollups",
+        "schedule": float(DASHBOARD_REFRESH_SECONDS),
+        "options": {"expires": float(DASHBOARD_REFRESH_SECONDS)},
+    },
+}

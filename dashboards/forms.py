@@ -1,0 +1,133 @@
+"""The dashboard's period and filters, read from the URL (so a view can be bookmarked)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils import timezone
+
+from dashboards.rollup import local_midnight
+from incidents.models import AssignmentGroup, Category, PriorityLevel
+
+PERIODS = (
+    ("7", "Last 7 days"),
+    ("30", "Last 30 days"),
+    ("90", "Last 90 days"),
+    ("custom", "From – to"),
+)
+DEFAULT_PERIOD = "30"
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the dashboard covers: calendar days of the tenant (both ends included) and the
+    group / category / priority filters ("" for any; "none" for incidents without one)."""
+
+    date_from: date
+    date_to: date
+    tz: ZoneInfo
+    group: str = ""
+    category: str = ""
+    priority: str = ""
+
+    @property
+    def start(self) -> datetime:
+        return local_midnight(self.date_from, self.tz)
+
+    @property
+    def end(self) -> datetime:
+        return local_midnight(self.date_to + timedelta(days=1), self.tz)
+
+    @property
+    def days(self) -> list[date]:
+        span = (self.date_to - self.date_from).days
+        return [self.date_from + timedelta(days=i) for i in range(span + 1)]
+
+    @property
+    def key(self) -> str:
+        return f"{self.date_from}..{self.date_to}|{self.group}|{self.category}|{self.priority}"
+
+    @property
+    def filters(self) -> dict[str, str]:
+        """The filters as the desk's queue reads them (same names and values)."""
+        found = {"group": self.group, "category": self.category, "priority": self.priority}
+        return {key: value for key, value in found.items() if value}
+
+
+def today_in(tz: ZoneInfo) -> date:
+    return timezone.now().astimezone(tz).date()
+
+
+def last_days(days: int, tz: ZoneInfo) -> tuple[date, date]:
+    today = today_in(tz)
+    return today - timedelta(days=days - 1), today
+
+
+class DashboardFilterForm(forms.Form):
+    period = forms.ChoiceField(choices=PERIODS, required=False, label="Period")
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    group = forms.ChoiceField(required=False, label="Group")
+    category = forms.ChoiceField(required=False, label="Category")
+    priority = forms.ChoiceField(required=False, label="Priority")
+
+    def __init__(
+        self,
+        data,
+        *,
+        groups: list[AssignmentGroup],
+        categories: list[Category],
+        levels: list[PriorityLevel],
+    ) -> None:
+        super().__init__(data, label_suffix="")
+        choices = {
+            "group": [("", "Any group"), ("none", "No group")]
+            + [(str(g.pk), g.name) for g in groups],
+            "category": [("", "Any category"), ("none", "No category")]
+            + [(str(c.pk), c.name) for c in categories],
+            "priority": [("", "Any priority")] + [(str(lv.pk), lv.label) for lv in levels],
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("period") != "custom":
+            return data
+        start, end = data.get("date_from"), data.get("date_to")
+        if start is None or end is None:
+            raise forms.ValidationError("Give both dates of the period (from and to).")
+        if start > end:
+            self.add_error("date_to", "The end of the period comes before its start.")
+        elif (end - start).days + 1 > MAX_DAYS:
+            self.add_error("date_to", f"Choose a period of at most {MAX_DAYS} days.")
+        return data
+
+    def scope(self, tz: ZoneInfo) -> Scope:
+        """The scope asked for; the default (last 30 days, no filter) when the input is bad."""
+        if not self.is_valid():
+            return Scope(*last_days(int(DEFAULT_PERIOD), tz), tz=tz)
+        data = self.cleaned_data
+        period = data.get("period") or DEFAULT_PERIOD
+        if period == "custom":
+            start, end = data["date_from"], data["date_to"]
+        else:
+            start, end = last_days(int(period), tz)
+        return Scope(
+            start,
+            end,
+            tz=tz,
+            group=data.get("group") or "",
+            category=data.get("category") or "",
+            priority=data.get("priority") or "",
+        )
