@@ -17,7 +17,7 @@ from imports.services.runs import BATCH_SIZE, import_run_create
 from imports.tasks import run_import
 from incidents.models import Incident
 from servicedesk.celery import app
-from tests.escalation.worker import celery_worker_process
+from tests.imports.worker import celery_worker_process
 from tests.imports.conftest import SAMPLE, histories
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
