@@ -17,8 +17,8 @@ from imports.services.runs import BATCH_SIZE, import_run_create
 from imports.tasks import run_import
 from incidents.models import Incident
 from servicedesk.celery import app
-from tests.imports.worker import celery_worker_process
 from tests.imports.conftest import SAMPLE, histories
+from tests.imports.worker import celery_worker_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 PERCENT = re.compile(r'data-testid="import-percent">(\d+)<')
