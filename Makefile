@@ -15,15 +15,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Settings create the SQLite and file-system broker folders under var/ when they use them.
 migrate: install
-	mkdir -p var/mail var/media var/celery/in var/celery/processed
+	mkdir -p var
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
 	$(PY) manage.py load_demo
 
+# honcho runs web, worker and beat from the Procfile; Ctrl-C stops all three.
 run: demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving the desk at http://127.0.0.1:$(PORT)/ (Ctrl-C stops web, worker and beat)."
+	@echo "Log in as one of the demo users above, password demo-pass-2026. Mails go to var/mail/."
 	PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
 
 test: install
@@ -37,4 +41,4 @@ bench: install
 	@echo "see bench/README.md"
 
 clean:
-	rm -rf var/db.sqlite3* var/celery var/mail
+	rm -rf var/db.sqlite3* var/celery var/mail var/celerybeat-schedule*

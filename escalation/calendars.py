@@ -288,9 +288,14 @@ def explain(
 def _merge(segments: list[Segment]) -> list[Segment]:
     out: list[Segment] = []
     for seg in segments:
-        if out and out[-1].end == seg.start and (out[-1].counted, out[-1].rule) == (
-            seg.counted,
-            seg.rule,
+        if (
+            out
+            and out[-1].end == seg.start
+            and (out[-1].counted, out[-1].rule)
+            == (
+                seg.counted,
+                seg.rule,
+            )
         ):
             out[-1] = Segment(out[-1].start, seg.end, seg.counted, seg.rule)
         else:

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from tenancy.models import TenantOwned
+from tenancy.models import Tenant, TenantOwned
 
 
 def default_weekly_hours() -> dict[str, list[list[str]]]:
@@ -60,7 +60,9 @@ class BusinessCalendar(TenantOwned):
 class CalendarHoliday(TenantOwned):
     """A day off of the tenant's own, on top of the country preset."""
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days_off")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="days_off"
+    )
     date = models.DateField()
     name = models.CharField(max_length=100)
 
@@ -92,7 +94,9 @@ class SlaPolicy(TenantOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "priority"], name="slapolicy_unique_priority"),
+            models.UniqueConstraint(
+                fields=["tenant", "priority"], name="slapolicy_unique_priority"
+            ),
         ]
 
     def target_for(self, metric: str) -> int:
@@ -115,14 +119,25 @@ class SlaClock(TenantOwned):
     alert on ([percent, ISO time], ascending; 100 is the breach) and next_check_at the first
     of them: the sweep needs no calendar arithmetic, only the clock row."""
 
+    # The tenant leads every composite index of this hot table; its own index would only
+    # slow the writes of the sweep.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.CASCADE, related_name="sla_clocks"
     )
     metric = models.CharField(max_length=12, choices=Metric.choices)
+    # No index: policies and calendars are deleted rarely, and every index costs the sweep.
     policy = models.ForeignKey(
-        SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        SlaPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     priority_slug = models.CharField(max_length=32)
     target_seconds = models.PositiveIntegerField()
     warn_percents = models.JSONField(default=default_warn_percents)
@@ -219,7 +234,9 @@ class EscalationPolicy(TenantOwned):
                 name="escalationpolicy_one_per_group",
             ),
             models.UniqueConstraint(
-                fields=["tenant"], condition=Q(group__isnull=True), name="escalationpolicy_one_default"
+                fields=["tenant"],
+                condition=Q(group__isnull=True),
+                name="escalationpolicy_one_default",
             ),
         ]
 
@@ -303,6 +320,9 @@ class SlaAlert(TenantOwned):
     row that an incident service may hold FOR UPDATE while it waits for the same clock: a
     deadlock. The clock and run foreign keys point at rows the sweep already holds."""
 
+    # The tenant leads every composite index of this hot table; its own index would only
+    # slow the writes of the sweep.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.CASCADE, db_constraint=False, related_name="+"
     )
@@ -318,7 +338,12 @@ class SlaAlert(TenantOwned):
     repeat = models.PositiveSmallIntegerField(null=True, blank=True)
     notify = models.CharField(max_length=12, blank=True)
     notify_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     due_at = models.DateTimeField(help_text="When the threshold or level was reached.")
     created_at = models.DateTimeField(default=timezone.now)
@@ -326,7 +351,12 @@ class SlaAlert(TenantOwned):
     recipients = models.JSONField(default=list, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     acknowledged_via = models.CharField(max_length=20, blank=True)
 
@@ -346,7 +376,9 @@ class SlaAlert(TenantOwned):
         ]
         indexes = [
             models.Index(fields=["tenant", "incident", "due_at"], name="slaalert_incident"),
-            models.Index(fields=["id"], condition=Q(notified_at__isnull=True), name="slaalert_todo"),
+            models.Index(
+                fields=["id"], condition=Q(notified_at__isnull=True), name="slaalert_todo"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -359,6 +391,9 @@ class AuditStatus(models.Model):
     checked_at = models.DateTimeField()
     overdue = models.PositiveIntegerField(default=0)
     detail = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"audit {self.checked_at:%Y-%m-%d %H:%M:%S}: {self.overdue} overdue"
 
     @property
     def ok(self) -> bool:

@@ -1,10 +1,13 @@
+"""/t/<slug>/notifications/: a staff member's in-app notifications."""
+
 from django.urls import path
 
 from escalation import views
 
 urlpatterns = [
-    path("incidents/<int:number>/", views.incident_sla, name="escalation-incident-sla"),
-    path("incidents/<int:number>/panel/", views.clock_panel, name="escalation-clock-panel"),
-    path("alerts/<int:pk>/ack/", views.alert_ack, name="escalation-alert-ack"),
-    path("ack/<str:token>/", views.alert_ack_link, name="escalation-alert-ack-link"),
+    path("", views.notification_list, name="notifications-list"),
+    path("bell/", views.bell, name="notifications-bell"),
+    path("read-all/", views.notification_read_all, name="notifications-read-all"),
+    path("<int:pk>/open/", views.notification_open, name="notifications-open"),
+    path("<int:pk>/read/", views.notification_read, name="notifications-read"),
 ]

@@ -1,88 +1,104 @@
-"""The desk's SLA pages: an incident's clocks and alerts, acknowledging an alert from the desk
-or from the signed link of its email."""
-
-from __future__ import annotations
+"""In-app notifications (the bell and its list) and the dead letter settings page."""
 
 from django.contrib import messages
-from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from escalation.models import SlaAlert
-from escalation.selectors import alerts_for_incident, climbing_run, clocks_for_incident
-from escalation.services.alerts import ack_token_read, alert_acknowledge
-from incidents.errors import IncidentError
-from incidents.models import Incident
-from tenancy.actors import Actor
-from tenancy.decorators import staff_required, tenant_public
-from tenancy.models import STAFF_ROLES, Membership
+from escalation.inbox import (
+    inbox_for,
+    inbox_unread_count,
+    notification_mark_read,
+    notifications_mark_all_read,
+)
+from escalation.models import Notification, NotificationStatus
+from escalation.services import notification_retry
+from tenancy.decorators import admin_required, staff_required
+from tenancy.http import TenantRequest
 
-
-def _incident(request: HttpRequest, number: int) -> Incident:
-    return get_object_or_404(Incident.objects.for_tenant(request.tenant), number=number)
-
-
-@staff_required
-def incident_sla(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
-    incident = _incident(request, number)
-    context = {
-        "incident": incident,
-        "sla_clocks": clocks_for_incident(incident, actor=request.actor, explain=True),
-        "alerts": alerts_for_incident(incident),
-        "run": climbing_run(incident),
-    }
-    return render(request, "escalation/incident_sla.html", context)
+PAGE_SIZE = 30
 
 
 @staff_required
-def clock_panel(request: HttpRequest, tenant_slug: str, number: int) -> HttpResponse:
-    """The panel alone, for htmx polling from the incident page."""
-    incident = _incident(request, number)
-    clocks = clocks_for_incident(incident, actor=request.actor, explain=True)
-    return render(request, "escalation/clock_panel.html", {"incident": incident, "sla_clocks": clocks})
+def bell(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    """The fragment the nav's bell polls every 30 seconds."""
+    unread = inbox_unread_count(actor=request.actor)
+    return render(request, "escalation/bell.html", {"unread": unread})
+
+
+@staff_required
+def notification_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    rows = inbox_for(actor=request.actor).select_related("incident").order_by("-created_at", "-id")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    unread = inbox_unread_count(actor=request.actor)
+    return render(request, "escalation/notification_list.html", {"page": page, "unread": unread})
+
+
+@staff_required
+def notification_open(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
+    """Follow a notification's link. Marking read is idempotent and harmless, so a plain link
+    (open in a new tab, copy) does it rather than a form."""
+    notification = get_object_or_404(inbox_for(actor=request.actor), pk=pk)
+    notification_mark_read(actor=request.actor, notification=notification)
+    if _inside_tenant(request, notification.link, f"/t/{tenant_slug}/"):
+        return redirect(notification.link)
+    return redirect("notifications-list", tenant_slug=tenant_slug)
+
+
+def _inside_tenant(request: TenantRequest, target: str, prefix: str) -> bool:
+    """Only paths of this desk under `prefix`: never an open redirect to another site."""
+    host_ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return target.startswith(prefix) and host_ok
 
 
 @require_POST
 @staff_required
-def alert_ack(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
-    alert = get_object_or_404(SlaAlert.objects.for_tenant(request.tenant), pk=pk)
-    try:
-        alert_acknowledge(alert=alert, actor=request.actor, via="desk")
-        messages.success(request, "Alert acknowledged; the escalation stops here.")
-    except IncidentError as exc:
-        messages.error(request, exc.message)
-    number = Incident.objects.for_tenant(request.tenant).get(pk=alert.incident_id).number
-    return redirect("escalation-incident-sla", tenant_slug=tenant_slug, number=number)
+def notification_read(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
+    notification = get_object_or_404(inbox_for(actor=request.actor), pk=pk)
+    notification_mark_read(actor=request.actor, notification=notification)
+    return _back_to_list(request, tenant_slug)
 
 
-def _link_target(tenant_slug: str, token: str) -> tuple[SlaAlert, Membership]:
-    """The alert and the member a signed link was made for; 404 for anything else."""
-    try:
-        alert_id, user_id = ack_token_read(token)
-    except signing.BadSignature:
-        raise Http404("This link is not valid or has expired.") from None
-    membership = (
-        Membership.objects.select_related("tenant", "user")
-        .filter(tenant__slug=tenant_slug, user_id=user_id, is_active=True, user__is_active=True)
-        .first()
+@require_POST
+@staff_required
+def notification_read_all(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    count = notifications_mark_all_read(actor=request.actor)
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
+    return _back_to_list(request, tenant_slug)
+
+
+def _back_to_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    response = redirect("notifications-list", tenant_slug=tenant_slug)
+    page = request.POST.get("page", "")
+    if page.isdigit():
+        response["Location"] += f"?page={page}"
+    return response
+
+
+@admin_required
+def dead_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    """Notifications of any channel that failed for good, newest first, each with a Retry."""
+    rows = (
+        Notification.objects.for_tenant(request.tenant)
+        .filter(status=NotificationStatus.DEAD)
+        .select_related("incident", "endpoint")
+        .order_by("-created_at", "-id")
     )
-    if membership is None or membership.role not in STAFF_ROLES:
-        raise Http404("This link is not valid or has expired.")
-    alert = get_object_or_404(SlaAlert.objects.for_tenant(membership.tenant), pk=alert_id)
-    return alert, membership
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "escalation/dead_list.html", {"page": page})
 
 
-@tenant_public
-def alert_ack_link(request: HttpRequest, tenant_slug: str, token: str) -> HttpResponse:
-    """GET asks (mail scanners follow links), POST acknowledges as the person it was sent to."""
-    alert, membership = _link_target(tenant_slug, token)
-    incident = Incident.objects.for_tenant(membership.tenant).get(pk=alert.incident_id)
-    context = {"alert": alert, "incident": incident, "member": membership, "done": False}
-    if request.method == "POST":
-        try:
-            alert_acknowledge(alert=alert, actor=Actor.member(membership), via="email link")
-            context["done"] = True
-        except IncidentError as exc:
-            context["error"] = exc.message
-    return render(request, "escalation/ack_link.html", context)
+@require_POST
+@admin_required
+def dead_retry(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
+    notification = get_object_or_404(
+        Notification.objects.for_tenant(request.tenant), pk=pk, status=NotificationStatus.DEAD
+    )
+    notification_retry(notification=notification)
+    messages.success(request, f"Sending “{notification.subject}” again to {notification.address}.")
+    target = request.POST.get("next", "")
+    if _inside_tenant(request, target, f"/t/{tenant_slug}/settings/"):
+        return redirect(target)
+    return redirect("settings-notifications-dead", tenant_slug=tenant_slug)

@@ -1,17 +1,22 @@
 """Emails to the people an incident affects, through the notifications outbox.
 
-Each kind has a template pair templates/incidents/email/<kind>_subject.txt and <kind>.txt.
-Called inside the service's transaction, so the rows commit (or vanish) with the change.
+Each kind has a template pair templates/incidents/email/<kind>_subject.txt and <kind>.txt:
+acknowledgement, escalated, work_started, reply, awaiting_you, resolved, closed. Called inside
+the service's transaction, so the rows commit (or vanish) with the change. Every email carries
+a signed link that stops emails about its incident for its recipient (IncidentMute).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from escalation.services import notification_enqueue
-from incidents.models import Incident, Participant
+from incidents.models import Incident, IncidentMute, Participant
+from tenancy.models import User
 
 
 def incident_url(incident: Incident) -> str:
@@ -22,9 +27,10 @@ def incident_url(incident: Incident) -> str:
     return settings.SITE_URL + path
 
 
-def people_to_notify(incident: Incident) -> list[tuple[object, str]]:
-    """(user or None, address) for the reporter or contact, then affected users, once each."""
-    people: list[tuple[object, str]] = []
+def people_to_notify(incident: Incident) -> list[tuple[User | None, str]]:
+    """(user or None, address) for the reporter or contact, then affected users, once each,
+    leaving out the addresses that stopped emails about this incident."""
+    people: list[tuple[User | None, str]] = []
     if incident.reporter_id and incident.reporter.is_active:
         people.append((incident.reporter, incident.reporter.email))
     elif incident.contact_email:
@@ -34,7 +40,12 @@ def people_to_notify(incident: Incident) -> list[tuple[object, str]]:
     )
     for participant in participants.select_related("user"):
         people.append((participant.user, participant.user.email))
-    seen: set[str] = set()
+    muted = set(
+        IncidentMute.objects.for_tenant(incident.tenant_id)
+        .filter(incident=incident)
+        .values_list("address", flat=True)
+    )
+    seen: set[str] = set(muted)
     unique = []
     for user, address in people:
         if address.lower() not in seen:
@@ -43,20 +54,39 @@ def people_to_notify(incident: Incident) -> list[tuple[object, str]]:
     return unique
 
 
+def _context(
+    incident: Incident, user: User | None, address: str, answer_links: bool
+) -> dict[str, Any]:
+    from portal.links import answer_url, unsubscribe_url
+
+    context: dict[str, Any] = {
+        "incident": incident,
+        "tenant": incident.tenant,
+        "recipient": user,
+        "url": incident_url(incident),
+        "unsubscribe_url": unsubscribe_url(incident, address),
+    }
+    # Only the reporter may confirm or reopen, so only their copy carries the answer links.
+    if answer_links and user is not None and user.pk == incident.reporter_id:
+        context["fixed_url"] = answer_url(incident, "fixed")
+        context["broken_url"] = answer_url(incident, "broken")
+    return context
+
+
 def notify_incident_people(
-    incident: Incident, kind: str, *, extra: dict | None = None, reporter_only: bool = False
+    incident: Incident,
+    kind: str,
+    *,
+    extra: dict | None = None,
+    reporter_only: bool = False,
+    answer_links: bool = False,
 ) -> int:
     people = people_to_notify(incident)
     if reporter_only:
-        people = people[:1]
+        own = incident.reporter.email if incident.reporter_id else incident.contact_email
+        people = [(u, a) for u, a in people if a.lower() == (own or "").lower()]
     for user, address in people:
-        context = {
-            "incident": incident,
-            "tenant": incident.tenant,
-            "recipient": user,
-            "url": incident_url(incident),
-            **(extra or {}),
-        }
+        context = {**_context(incident, user, address, answer_links), **(extra or {})}
         subject = render_to_string(f"incidents/email/{kind}_subject.txt", context).strip()
         body = render_to_string(f"incidents/email/{kind}.txt", context)
         notification_enqueue(

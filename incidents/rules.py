@@ -14,6 +14,9 @@ from tenancy.actors import Actor
 
 TRANSITIONS = ("escalate", "accept", "hold", "resume", "resolve", "reopen", "close", "cancel")
 SYSTEM_TRANSITIONS = {"escalate", "hold", "resume", "resolve", "close"}
+# The system acting for a parent incident (services/parent.py, role "parent") also reopens the
+# children the parent resolved, when the parent is reopened.
+PARENT_TRANSITIONS = SYSTEM_TRANSITIONS | {"reopen"}
 REPORTER_TRANSITIONS = {"reopen", "close"}
 
 
@@ -21,30 +24,41 @@ def is_reporter(actor: Actor, incident: Incident) -> bool:
     return actor.user_id is not None and actor.user_id == incident.reporter_id
 
 
-def is_group_agent(actor: Actor, incident: Incident) -> bool:
+def may_take(incident: Incident, user_id: int | None) -> bool:
+    """Whether this user may become the incident's assignee without a manager: they hold it
+    already, or they belong to its group. With neither group nor assignee, any agent may."""
+    if user_id is None:
+        return False
+    if incident.assignee_id == user_id:
+        return True
     if incident.group_id is None:
-        return True
-    if actor.user_id is not None and incident.assignee_id == actor.user_id:
-        return True
+        return incident.assignee_id is None
     return GroupMember.objects.filter(
-        tenant_id=incident.tenant_id, group_id=incident.group_id, user_id=actor.user_id
+        tenant_id=incident.tenant_id, group_id=incident.group_id, user_id=user_id
     ).exists()
+
+
+def is_group_agent(actor: Actor, incident: Incident) -> bool:
+    return may_take(incident, actor.user_id)
 
 
 def _role_refusal(actor: Actor, incident: Incident, name: str, on_reporters_word: bool) -> str:
     """The reason this actor may not do this, or '' when they may."""
     if actor.is_system:
-        return "" if name in SYSTEM_TRANSITIONS else f"the system does not {name} incidents"
+        allowed = PARENT_TRANSITIONS if actor.role == "parent" else SYSTEM_TRANSITIONS
+        return "" if name in allowed else f"the system does not {name} incidents"
+    if name in REPORTER_TRANSITIONS and is_reporter(actor, incident):
+        return ""  # the reporter's own word, whatever their role
     if actor.is_requester:
-        if name in REPORTER_TRANSITIONS and is_reporter(actor, incident):
-            return ""
-        return f"only the desk's agents can {name} this incident"
+        if name in REPORTER_TRANSITIONS:
+            return f"only its reporter or the desk's agents can {name} it"
+        return f"only the desk's agents can {name} it"
     if name == "accept" and not actor.is_manager:
         if actor.kind == "integration":
             return ""  # the integration names the assignee, who is checked instead
         if not is_group_agent(actor, incident):
             return "only an agent of the incident's group or a manager can accept it"
-    if name == "close" and not on_reporters_word and not actor.is_system:
+    if name == "close" and not on_reporters_word:
         return "an agent closes an incident only on the reporter's word"
     return ""
 

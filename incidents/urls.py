@@ -1,7 +1,16 @@
 from django.urls import path
 
-from incidents import views
+from incidents.views import incident, queue
 
 urlpatterns = [
-    path("", views.queue, name="desk-queue"),
+    path("", queue.queue, name="desk-queue"),
+    path("bulk/", queue.bulk, name="desk-queue-bulk"),
+    path("<int:number>/", incident.detail, name="desk-incident-detail"),
+    path("<int:number>/do/<slug:action>/", incident.act, name="desk-incident-action"),
+    path("<int:number>/priority/", incident.priority_preview, name="desk-incident-priority"),
+    path(
+        "<int:number>/files/<int:attachment_id>/",
+        incident.attachment_download,
+        name="desk-incident-attachment",
+    ),
 ]

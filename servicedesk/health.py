@@ -22,7 +22,8 @@ def _database_ok() -> str:
 def _broker_ok() -> str:
     try:
         with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            # One quick retry, no back-off: a probe wants an answer within its own timeout.
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
         return "ok"
     except Exception as exc:
         return f"error: {exc.__class__.__name__}"

@@ -15,7 +15,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = envbool("DEBUG", False)
-_DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnop"
+# Django's deploy check (security.W009) flags keys starting "django-insecure-": so does this one.
+_DEV_SECRET = "django-insecure-dev-only-secret-key-change-me-0123456789abcdefghijklmn"
 SECRET_KEY = envstr("SECRET_KEY", _DEV_SECRET)
 if not DEBUG and SECRET_KEY == _DEV_SECRET and envbool("REQUIRE_SECRET_KEY", False):
     raise ImproperlyConfigured("SECRET_KEY must be set when REQUIRE_SECRET_KEY is on")
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "escalation",
     "portal",
     "dashboards",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -56,7 +58,7 @@ MIDDLEWARE = [
     "tenancy.middleware.TenantMiddleware",
 ]
 
-ROOT_URLCONF = "servicedesk.urls"
+ROOT_URLCONF = envstr("ROOT_URLCONF", "servicedesk.urls")
 WSGI_APPLICATION = "servicedesk.wsgi.application"
 AUTH_USER_MODEL = "tenancy.User"
 LOGIN_URL = "login"
@@ -84,12 +86,15 @@ DATABASE_URL = envstr("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Embedded default: WAL lets readers and the worker run beside the writer; IMMEDIATE takes
     # the write lock at BEGIN so two writers queue instead of failing with "database is locked".
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": envstr("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
+            # A file, not memory: a Celery worker process started by a test must see the data.
+            "TEST": {"NAME": envstr("SQLITE_TEST_PATH", str(VAR_DIR / "test-db.sqlite3"))},
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -102,24 +107,32 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = envstr("REDIS_URL")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)
+    }
 else:
+    # Embedded broker: its folders must exist before a worker starts, so settings make them.
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(VAR_DIR / "celery" / "in"),
         "data_folder_out": str(VAR_DIR / "celery" / "in"),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
+    for _folder in ("in", "processed", "control"):
+        (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CONCURRENCY = envint("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
 # Time limits stay well below the visibility timeout so a stuck task dies before Redis redelivers.
-CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240)
-CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 300)
+CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
@@ -129,18 +142,25 @@ CELERY_BEAT_SCHEDULE: dict = {}
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = envstr("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
-EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_PORT = envint("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Service Desk <desk@localhost>")
+SERVER_EMAIL = envstr("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # --- Notifications --------------------------------------------------------------------------
-NOTIFICATION_MAX_ATTEMPTS = envint("NOTIFICATION_MAX_ATTEMPTS", 8)
-NOTIFICATION_BACKOFF_SECONDS = envint("NOTIFICATION_BACKOFF_SECONDS", 30)
-NOTIFICATION_RELAY_AFTER_SECONDS = envint("NOTIFICATION_RELAY_AFTER_SECONDS", 120)
-NOTIFICATION_RELAY_INTERVAL_SECONDS = envint("NOTIFICATION_RELAY_INTERVAL_SECONDS", 60)
+NOTIFICATION_MAX_ATTEMPTS = envint("NOTIFICATION_MAX_ATTEMPTS", 8, minimum=1)
+NOTIFICATION_BACKOFF_SECONDS = envint("NOTIFICATION_BACKOFF_SECONDS", 30, minimum=0)
+NOTIFICATION_BACKOFF_MAX_SECONDS = envint("NOTIFICATION_BACKOFF_MAX_SECONDS", 3600, minimum=0)
+NOTIFICATION_RELAY_AFTER_SECONDS = envint("NOTIFICATION_RELAY_AFTER_SECONDS", 120, minimum=0)
+NOTIFICATION_RELAY_INTERVAL_SECONDS = envint("NOTIFICATION_RELAY_INTERVAL_SECONDS", 60, minimum=1)
+# Added to CELERY_TASK_TIME_LIMIT, the age at which a claim is taken for a dead worker's.
+NOTIFICATION_CLAIM_GRACE_SECONDS = envint("NOTIFICATION_CLAIM_GRACE_SECONDS", 30, minimum=0)
+# Per socket operation; the task time limit bounds a receiver that trickles its answer.
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -165,18 +185,28 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Security -------------------------------------------------------------------------------
-SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG and envbool("HTTPS", False))
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+# HTTPS=1 says the desk is served over HTTPS (directly or behind a TLS proxy): it turns on the
+# secure defaults below, each of which its own variable can still override.
+HTTPS = envbool("HTTPS", False)
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG and HTTPS)
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", HTTPS)
+# Probes of a container or load balancer speak plain HTTP to the process itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# Joining the browsers' preload list is a deliberate, hard-to-undo choice per domain, so its
+# warning (security.W021) is silenced unless the operator opts in with SECURE_HSTS_PRELOAD.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY") else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 INVITATION_MAX_AGE = envint("INVITATION_MAX_AGE", 7 * 24 * 3600)
 SIGNUP_CONFIRMATION_MAX_AGE = envint("SIGNUP_CONFIRMATION_MAX_AGE", 2 * 24 * 3600)
+# The "Yes, it's fixed" / "No, still broken" links in the resolved email stop working after this.
+ANSWER_LINK_MAX_AGE = envint("ANSWER_LINK_MAX_AGE", 14 * 24 * 3600)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -189,13 +219,41 @@ if envbool("FAST_PASSWORD_HASHER", False):
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "servicedesk.api.errors.problem_exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "servicedesk.api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "UNAUTHENTICATED_USER": None,
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
 }
+API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 600)
+IDEMPOTENCY_KEEP_HOURS = envint("IDEMPOTENCY_KEEP_HOURS", 48)
+IDEMPOTENCY_ABANDONED_SECONDS = envint("IDEMPOTENCY_ABANDONED_SECONDS", 600)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Service desk API",
     "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "servicedesk.api.schema.add_problem_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "incidents.models.config.Level",
+        "HoldReasonEnum": "incidents.models.incident.HoldReason",
+        "IncidentStateEnum": "incidents.models.incident.IncidentState",
+    },
 }
 
 LOGGING = {
@@ -222,29 +280,24 @@ SLA_AUDIT_INTERVAL_SECONDS = envint("SLA_AUDIT_INTERVAL_SECONDS", 60)
 SLA_AUDIT_GRACE_SECONDS = envint("SLA_AUDIT_GRACE_SECONDS", 60)
 SLA_AUTO_CLOSE_INTERVAL_SECONDS = envint("SLA_AUTO_CLOSE_INTERVAL_SECONDS", 600)
 SLA_ACK_LINK_MAX_AGE = envint("SLA_ACK_LINK_MAX_AGE", 7 * 24 * 3600)
+
+
+def _every(task: str, seconds: int) -> dict:
+    return {"task": task, "schedule": float(seconds), "options": {"expires": float(seconds)}}
+
+
 CELERY_BEAT_SCHEDULE |= {
-    "sla-sweep-clocks": {
-        "task": "escalation.sweep_clocks",
-        "schedule": float(SLA_SWEEP_INTERVAL_SECONDS),
-        "options": {"expires": float(SLA_SWEEP_INTERVAL_SECONDS)},
-    },
-    "sla-notify-alerts": {
-        "task": "escalation.notify_alerts",
-        "schedule": float(SLA_SWEEP_INTERVAL_SECONDS),
-        "options": {"expires": float(SLA_SWEEP_INTERVAL_SECONDS)},
-    },
-    "sla-audit-clocks": {
-        "task": "escalation.audit_clocks",
-        "schedule": float(SLA_AUDIT_INTERVAL_SECONDS),
-        "options": {"expires": float(SLA_AUDIT_INTERVAL_SECONDS)},
-    },
-    "sla-auto-close": {
-        "task": "escalation.auto_close",
-        "schedule": float(SLA_AUTO_CLOSE_INTERVAL_SECONDS),
-        "options": {"expires": float(SLA_AUTO_CLOSE_INTERVAL_SECONDS)},
-    },
+    "sla-sweep-clocks": _every("escalation.sweep_clocks", SLA_SWEEP_INTERVAL_SECONDS),
+    "sla-notify-alerts": _every("escalation.notify_alerts", SLA_SWEEP_INTERVAL_SECONDS),
+    "sla-audit-clocks": _every("escalation.audit_clocks", SLA_AUDIT_INTERVAL_SECONDS),
+    "sla-auto-close": _every("escalation.auto_close", SLA_AUTO_CLOSE_INTERVAL_SECONDS),
 }
 
+# --- Imports of incident history (imports/) ----------------------------------------------------
+IMPORT_TASK_BUDGET_SECONDS = envint("IMPORT_TASK_BUDGET_SECONDS", 240)
+IMPORT_TASK_TIME_LIMIT = envint("IMPORT_TASK_TIME_LIMIT", 900)
+IMPORT_RELAY_AFTER_SECONDS = envint("IMPORT_RELAY_AFTER_SECONDS", 120)
+CELERY_BEAT_SCHEDULE["relay-imports"] = {"task": "imports.relay_runs", "schedule": 60.0}
 # --- Dashboards -----------------------------------------------------------------------------
 # Beat refreshes each tenant's dashboard tables (incident facts and daily rollups) this often;
 # the page says how fresh its figures are, and asks for a refresh when they are twice as old.

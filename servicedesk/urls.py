@@ -11,13 +11,15 @@ tenant_patterns = [
     path("portal/", include("portal.urls")),
     path("desk/", include("incidents.urls")),
     path("dashboards/", include("dashboards.urls")),
-    path("sla/", include("escalation.urls")),
+    path("notifications/", include("escalation.urls")),
+    path("sla/", include("escalation.sla_urls")),
 ]
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("servicedesk.api.urls")),
     path("", include("tenancy.urls")),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
 ]
@@ -26,3 +28,6 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "servicedesk.errors.not_found"
+handler500 = "servicedesk.errors.server_failure"

@@ -193,3 +193,71 @@ class Invitation(TenantOwned):
     @property
     def is_expired(self) -> bool:
         return self.is_pending and self.expires_at <= timezone.now()
+
+
+class ApiKeyScope(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+    ADMIN = "admin", "Admin"
+
+
+class ApiKey(TenantOwned):
+    """An integration's key. Only a SHA-256 of the secret is kept; the key is shown once."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, unique=True)
+    hashed_secret = models.CharField(max_length=64)
+    scopes = models.CharField(max_length=40, default="read,write")
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="apikey_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return [s for s in self.scopes.split(",") if s]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def role(self) -> str:
+        return Role.ADMIN if ApiKeyScope.ADMIN in self.scope_list else Role.AGENT
+
+
+class IdempotencyRecord(TenantOwned):
+    """The first answer to a POST with an Idempotency-Key, replayed for repeats (>= 24 h)."""
+
+    key = models.CharField(max_length=255)
+    # Who sent it: a key id or a user id, so two integrations never share an answer.
+    principal = models.CharField(max_length=64)
+    request_hash = models.CharField(max_length=64)
+    method_path = models.CharField(max_length=300)
+    completed = models.BooleanField(default=False)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "principal", "key"], name="idempotency_unique_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key}"

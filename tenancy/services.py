@@ -19,21 +19,22 @@ from tenancy.links import SignupClaim, invitation_url, signup_check_unused, sign
 from tenancy.models import Invitation, Membership, Role, Tenant, TenantCounter, User
 
 
-def counter_next(*, tenant: Tenant, name: str) -> int:
+def counter_next(*, tenant: Tenant, name: str, count: int = 1) -> int:
     """Next value of a gap-free tenant sequence; call inside the transaction that uses it.
 
     The UPDATE takes the counter's row lock until commit, so concurrent allocators queue and a
-    rolled-back allocation returns its number.
+    rolled-back allocation returns its number. With `count` > 1 a block of that many values is
+    taken (an import numbers a batch at once) and the last of them is returned.
     """
     with transaction.atomic():
         qs = TenantCounter.objects.for_tenant(tenant).filter(name=name)
-        if not qs.update(value=F("value") + 1):
+        if not qs.update(value=F("value") + count):
             try:
                 with transaction.atomic():
                     TenantCounter.objects.create(tenant=tenant, name=name, value=0)
             except IntegrityError:
                 pass  # another transaction created it first; its row lock orders us after it
-            qs.update(value=F("value") + 1)
+            qs.update(value=F("value") + count)
         return qs.values_list("value", flat=True).get()
 
 
@@ -58,12 +59,11 @@ def tenant_create(*, slug: str, name: str, time_zone: str = "UTC") -> Tenant:
 @transaction.atomic
 def tenant_provision(*, tenant: Tenant) -> None:
     """What every new tenant starts with: its incident counter, priority matrix and codes."""
+    from escalation.services.defaults import sla_defaults_install
     from incidents.services.defaults import tenant_defaults_install
 
     TenantCounter.objects.create(tenant=tenant, name="incident", value=0)
     tenant_defaults_install(tenant=tenant)
-    from escalation.services.defaults import sla_defaults_install
-
     sla_defaults_install(tenant=tenant)  # SLA calendars, targets, escalation policy
 
 

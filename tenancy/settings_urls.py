@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from tenancy import settings_views
+from tenancy import settings_apikeys, settings_views
 
 urlpatterns = [
     path("", settings_views.settings_home, name="settings-home"),
@@ -24,4 +24,13 @@ urlpatterns = [
         name="settings-invitation-revoke",
     ),
     path("sla/", include("escalation.settings_urls")),
+    path("", include("incidents.settings_urls")),
+    path("", include("imports.settings_urls")),
+    path("api-keys/", settings_apikeys.api_keys, name="settings-api-keys"),
+    path(
+        "api-keys/<int:pk>/revoke/",
+        settings_apikeys.api_key_revoke_view,
+        name="settings-api-key-revoke",
+    ),
+    path("", include("escalation.settings_delivery_urls")),
 ]

@@ -27,6 +27,10 @@ SECTIONS = [
     ("Categories", "settings-categories", "Categories and the group each one routes to."),
     ("Resolution codes", "settings-resolution-codes", "How agents classify a resolution."),
     ("Priority matrix", "settings-matrix", "Impact x urgency, and the priority scale."),
+    ("API keys", "settings-api-keys", "Keys for integrations calling the REST API."),
+    ("Webhooks", "settings-webhooks", "Signed JSON posts to your tools when incidents change."),
+    ("Failed notifications", "settings-notifications-dead", "Deliveries that failed; retry them."),
+    ("Imports", "settings-imports", "Bring incident history from another tool (ServiceNow)."),
 ]
 MEMBERS_PER_PAGE = 50
 

@@ -11,7 +11,14 @@ from django.conf import settings
 
 from tenancy.actors import Actor
 from tenancy.models import Membership, Role, Tenant, User
-from tests.factories import PASSWORD, CategoryFactory, GroupFactory, UserFactory, add_to_group, make_tenant
+from tests.factories import (
+    PASSWORD,
+    CategoryFactory,
+    GroupFactory,
+    UserFactory,
+    add_to_group,
+    make_tenant,
+)
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop beside the ORM
 

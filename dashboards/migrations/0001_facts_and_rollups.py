@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('escalation', '0005_slaclock_breached_index'),
+        ('escalation', '0006_slaclock_breached_index'),
         ('incidents', '0002_initial'),
         ('tenancy', '0002_invitation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -1,5 +1,7 @@
+"""Email through Django's mail backend (SMTP, or files under var/mail/ in the demo)."""
+
 import smtplib
-import socket
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -8,18 +10,57 @@ from escalation.channels.base import Transport, TransportError
 from escalation.models import Notification
 
 
+def message_id(notification: Notification) -> str:
+    """Stable across retries, so a receiver can drop the rare repeat after a crash mid-send."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<{notification.delivery_id}@{domain}>"
+
+
 class EmailTransport(Transport):
     def notify(self, notification: Notification) -> None:
-        domain = settings.SITE_URL.split("//")[-1].split(":")[0].split("/")[0] or "localhost"
         message = EmailMessage(
             subject=notification.subject,
             body=notification.body,
             to=[notification.address],
-            headers={"Message-ID": f"<{notification.delivery_id}@{domain}>"},
+            headers={
+                "Message-ID": message_id(notification),
+                # Ask autoresponders (out-of-office) not to answer the desk's mail.
+                "Auto-Submitted": "auto-generated",
+                "X-Auto-Response-Suppress": "All",
+            },
         )
         try:
             message.send(fail_silently=False)
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise TransportError(f"recipient refused: {exc}", permanent=True) from exc
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
-            raise TransportError(f"mail server: {exc}") from exc
+        except smtplib.SMTPException as exc:
+            raise smtp_error(exc) from exc
+        except OSError as exc:  # refused connection, timeout, DNS
+            raise TransportError(f"mail server unreachable: {exc}") from exc
+
+
+def smtp_error(exc: smtplib.SMTPException) -> TransportError:
+    """5xx answers are permanent for this message; 4xx and lost connections are worth a retry.
+
+    A refused login or sender is the desk's own configuration: retried, so that mail written
+    while an operator fixes it is not lost.
+    """
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        detail = "; ".join(
+            f"{addr}: {code} {_text(msg)}" for addr, (code, msg) in exc.recipients.items()
+        )
+        return TransportError(f"recipient refused: {detail}", permanent=min(codes) >= 500)
+    if isinstance(exc, smtplib.SMTPAuthenticationError | smtplib.SMTPSenderRefused):
+        return TransportError(
+            f"mail server refused the desk's login or sender: {exc.smtp_code} "
+            f"{_text(exc.smtp_error)}"
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return TransportError(
+            f"mail server answered {exc.smtp_code} {_text(exc.smtp_error)}",
+            permanent=exc.smtp_code >= 500,
+        )
+    return TransportError(f"mail server: {exc}")
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)

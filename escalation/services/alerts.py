@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -26,7 +27,7 @@ from django.utils import timezone
 from escalation.models import AlertKind, NotifyKind, RunState, SlaAlert
 from escalation.services.outbox import notification_enqueue
 from incidents.errors import InvalidInput, NotAllowed
-from incidents.models import EventKind, GroupMember, Incident
+from incidents.models import EventKind, GroupMember, Incident, IncidentEvent
 from tenancy.actors import Actor
 from tenancy.models import Membership, Role, User
 
@@ -82,7 +83,7 @@ def _assignee_or_group(incident: Incident) -> list[User]:
 
 
 def _lead(incident: Incident) -> list[User]:
-    return _named(incident.tenant_id, incident.group.lead_id) if incident.group_id else []
+    return _named(incident.tenant_id, incident.group.lead_id) if incident.group else []
 
 
 def alert_recipients(alert: SlaAlert) -> list[User]:
@@ -90,13 +91,14 @@ def alert_recipients(alert: SlaAlert) -> list[User]:
     group's lead as well; managers (else admins) when that is nobody."""
     incident = alert.incident
     notify = alert.notify or NotifyKind.ASSIGNEE
-    found = {
+    by_kind: dict[str, Callable[[Incident], list[User]]] = {
         NotifyKind.ASSIGNEE: _assignee_or_group,
         NotifyKind.GROUP: _group_agents,
         NotifyKind.GROUP_LEAD: _lead,
         NotifyKind.MANAGER: _managers,
         NotifyKind.USER: lambda i: _named(i.tenant_id, alert.notify_user_id),
-    }[notify](incident)
+    }
+    found = by_kind[notify](incident)
     if alert.kind == AlertKind.BREACH:
         found += [u for u in _lead(incident) if u not in found]
     if not found and alert.kind != AlertKind.ASSIGNED:
@@ -112,7 +114,7 @@ def alert_recipients(alert: SlaAlert) -> list[User]:
 
 
 def _headline(alert: SlaAlert) -> str:
-    metric = alert.clock.get_metric_display().lower() if alert.clock_id else ""
+    metric = alert.clock.get_metric_display().lower() if alert.clock else ""
     if alert.kind == AlertKind.WARNING:
         return f"{alert.threshold}% of the {metric} target used"
     if alert.kind == AlertKind.BREACH:
@@ -134,12 +136,8 @@ def ack_token_read(token: str, *, max_age: int | None = None) -> tuple[int, int]
     return int(data["a"]), int(data["u"])
 
 
-def alert_message(alert: SlaAlert, recipient: User | None = None) -> AlertMessage:
+def _body(alert: SlaAlert, url: str, recipient: User | None) -> str:
     incident = alert.incident
-    url = settings.SITE_URL + reverse(
-        "escalation-incident-sla",
-        kwargs={"tenant_slug": incident.tenant.slug, "number": incident.number},
-    )
     ack_url = ""
     if recipient is not None and alert.kind != AlertKind.ASSIGNED:
         ack_url = settings.SITE_URL + reverse(
@@ -148,36 +146,85 @@ def alert_message(alert: SlaAlert, recipient: User | None = None) -> AlertMessag
         )
     context = {"alert": alert, "incident": incident, "headline": _headline(alert), "url": url,
                "ack_url": ack_url, "clock": alert.clock, "recipient": recipient}  # fmt: skip
-    subject = render_to_string("escalation/email/alert_subject.txt", context)
-    body = render_to_string("escalation/email/alert.txt", context)
-    return AlertMessage(" ".join(subject.split()), body, url)
+    return render_to_string("escalation/email/alert.txt", context)
+
+
+def alert_message(alert: SlaAlert, recipient: User | None = None) -> AlertMessage:
+    """Subject, text and link of an alert; with a recipient, the text carries their signed
+    acknowledgement link."""
+    incident = alert.incident
+    url = settings.SITE_URL + reverse(
+        "escalation-incident-sla",
+        kwargs={"tenant_slug": incident.tenant.slug, "number": incident.number},
+    )
+    subject = f"[{incident.tenant.name}] {incident.reference}: {_headline(alert)}"
+    return AlertMessage(subject, _body(alert, url, recipient), url)
 
 
 def _email_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
     for user in recipients:
-        personal = alert_message(alert, user)  # each link is signed for its reader
         notification_enqueue(
             tenant=alert.incident.tenant,
             incident=alert.incident,
             recipient=user,
             kind=f"sla_{alert.kind}",
             address=user.email,
-            subject=personal.subject,
-            body=personal.body,
+            subject=message.subject,
+            body=_body(alert, message.url, user),  # each link is signed for its reader
             channel="email",
         )
     return len(recipients)
 
 
-alert_channel_register("email", _email_channel)
+def _inapp_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
+    """The desk's bell: a line per recipient that opens the incident's SLA page."""
+    link = urlsplit(message.url).path
+    for user in recipients:
+        notification_enqueue(
+            tenant=alert.incident.tenant,
+            incident=alert.incident,
+            recipient=user,
+            kind=f"sla_{alert.kind}",
+            address=user.email,
+            subject=message.subject,
+            body=alert.incident.title,
+            channel="inapp",
+            link=link,
+        )
+    return len(recipients)
 
 
-def alert_recipients_notify(alert: SlaAlert) -> int:
-    """Enqueue the alert on every channel for its recipients; returns rows enqueued."""
-    recipients = alert_recipients(alert)
-    alert.recipients = [u.email for u in recipients]
-    if not recipients:
+WEBHOOK_EVENTS = {AlertKind.WARNING: "sla.warning", AlertKind.BREACH: "sla.breached"}
+
+
+def _webhook_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
+    """The tenant's endpoints subscribed to SLA events (one row per endpoint, not per person)."""
+    from escalation.webhooks import incident_payload, webhook_event_emit
+
+    event = WEBHOOK_EVENTS.get(alert.kind)
+    if event is None:
         return 0
+    incident, tenant = alert.incident, alert.incident.tenant
+    payload = {
+        "incident": incident_payload(incident, tenant=tenant),
+        "sla": {"metric": alert.clock.metric if alert.clock else None,
+                "threshold": alert.threshold, "reached_at": alert.due_at.isoformat()},
+    }  # fmt: skip
+    rows = webhook_event_emit(
+        tenant=tenant, event=event, payload=payload, incident=incident, text=message.subject
+    )
+    return len(rows)
+
+
+alert_channel_register("email", _email_channel)
+alert_channel_register("inapp", _inapp_channel)
+alert_channel_register("webhook", _webhook_channel)
+
+
+def alert_recipients_notify(alert: SlaAlert, recipients: list[User] | None = None) -> int:
+    """Enqueue the alert on every channel for its recipients; returns rows enqueued."""
+    recipients = alert_recipients(alert) if recipients is None else recipients
+    alert.recipients = [u.email for u in recipients]
     message = alert_message(alert)
     return sum(channel(alert, recipients, message) for channel in ALERT_CHANNELS.values())
 
@@ -189,33 +236,55 @@ def _superseded(alert: SlaAlert) -> bool:
     """An escalation step whose climb was acknowledged before it went out stays quiet."""
     if alert.kind != AlertKind.ESCALATION or alert.run_id is None:
         return False
-    return alert.run.state == RunState.ACKNOWLEDGED
+    return alert.run is not None and alert.run.state == RunState.ACKNOWLEDGED
+
+
+def _audience(alert: SlaAlert) -> tuple:
+    """What alert_recipients depends on: equal keys, equal recipients."""
+    incident = alert.incident
+    return (incident.tenant_id, alert.kind, alert.notify, alert.notify_user_id,
+            incident.group_id, incident.assignee_id)  # fmt: skip
+
+
+def _alert_event(alert: SlaAlert, sent: int, now) -> IncidentEvent:
+    """The internal timeline entry of a notified alert (written in bulk with its batch)."""
+    incident = alert.incident
+    return IncidentEvent(
+        tenant_id=incident.tenant_id,
+        incident=incident,
+        kind=EventKind.SLA,
+        reason=_headline(alert).capitalize(),
+        data={"alert": alert.pk, "kind": alert.kind, "threshold": alert.threshold,
+              "level": alert.level, "recipients": alert.recipients, "sent": sent},
+        public=False,
+        incident_version=incident.version,
+        created_at=now,
+        **Actor.system(incident.tenant, "SLA").event_fields(),
+    )  # fmt: skip
 
 
 def alerts_notify_pending(*, limit: int = 100) -> int:
     """Notify one batch of alerts not yet notified; returns how many were handled."""
-    from incidents.services.common import record_event
-
     with transaction.atomic():
         batch = list(
             SlaAlert.objects.filter(notified_at=None)
-            .select_related("incident__tenant", "incident__group", "clock", "run")
+            .select_related(
+                "incident__tenant", "incident__group", "incident__priority", "clock", "run"
+            )
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("id")[:limit]
         )
+        now, events = timezone.now(), []
+        found: dict[tuple, list[User]] = {}  # alerts of one incident or team share recipients
         for alert in batch:
-            sent = 0 if _superseded(alert) else alert_recipients_notify(alert)
-            alert.notified_at = timezone.now()
-            alert.save(update_fields=["notified_at", "recipients"])
-            record_event(
-                alert.incident,
-                actor=Actor.system(alert.incident.tenant, "SLA"),
-                kind=EventKind.SLA,
-                reason=_headline(alert).capitalize(),
-                data={"alert": alert.pk, "kind": alert.kind, "threshold": alert.threshold,
-                      "level": alert.level, "recipients": alert.recipients, "sent": sent},
-                public=False,
-            )  # fmt: skip
+            key = _audience(alert)
+            if key not in found:
+                found[key] = alert_recipients(alert)
+            sent = 0 if _superseded(alert) else alert_recipients_notify(alert, found[key])
+            alert.notified_at = now
+            events.append(_alert_event(alert, sent, now))
+        SlaAlert.objects.bulk_update(batch, ["notified_at", "recipients"])
+        IncidentEvent.objects.bulk_create(events)
     return len(batch)
 
 
@@ -239,13 +308,15 @@ def alert_acknowledge(*, alert: SlaAlert, actor: Actor, via: str = "desk") -> Sl
     incident = Incident.objects.for_tenant(actor.tenant).get(pk=locked.incident_id)
     stopped = escalation_stop(incident=incident, acknowledged=True, user=actor.user, via=via)
     record_event(
-        incident, actor=actor, kind=EventKind.SLA, public=False,
+        incident,
+        actor=actor,
+        kind=EventKind.SLA,
+        public=False,
         reason=f"Alert acknowledged ({_headline(locked)})",
         data={"alert": locked.pk, "via": via, "climb_stopped": stopped},
-    )  # fmt: skip
+    )
     return locked
 
 
 def _who(alert: SlaAlert) -> str:
     return alert.acknowledged_by.display_name if alert.acknowledged_by else "the system"
-

@@ -39,7 +39,7 @@ def policy_for(incident: Incident) -> EscalationPolicy | None:
 
 
 def _wait_until(policy: EscalationPolicy, start: datetime, seconds: int) -> datetime:
-    if policy.calendar_id is None:
+    if policy.calendar is None:
         return start + timedelta(seconds=seconds)
     return add_business_time(calendar_spec(policy.calendar), start, timedelta(seconds=seconds))
 
@@ -62,7 +62,7 @@ def escalation_on_escalate(*, incident: Incident, actor: Actor) -> None:
         return
     policy = policy_for(incident)
     first = policy.levels.order_by("position").first() if policy else None
-    if first is None:
+    if policy is None or first is None:
         return
     EscalationRun.objects.create(
         tenant_id=incident.tenant_id,
@@ -95,9 +95,14 @@ def escalation_stop(
     if acknowledged:
         run.acknowledged_at, run.acknowledged_by, run.acknowledged_via = timezone.now(), user, via
     run.save(
-        update_fields=["state", "next_check_at", "acknowledged_at", "acknowledged_by",
-                       "acknowledged_via"]
-    )  # fmt: skip
+        update_fields=[
+            "state",
+            "next_check_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "acknowledged_via",
+        ]
+    )
     return True
 
 
@@ -113,14 +118,18 @@ class Step:
 
 
 def run_advance(
-    run: EscalationRun, policy: EscalationPolicy | None, levels: list[EscalationLevel],
+    run: EscalationRun,
+    policy: EscalationPolicy | None,
+    levels: list[EscalationLevel],
     now: datetime,
-) -> Step:  # fmt: skip
+) -> Step:
     """Fire every level due by `now`, in order, and say what comes next."""
     alerts: list[SlaAlert] = []
     level, repeat, due = run.level, run.repeat, run.next_check_at
     positions = [lvl.position for lvl in levels]
-    while due is not None and due <= now and policy is not None and level in positions:
+    if policy is None:
+        return Step(alerts, level, repeat, None, RunState.FINISHED)
+    while due is not None and due <= now and level in positions:
         current = levels[positions.index(level)]
         alerts.append(_level_alert(run, current, repeat, due))
         following = [p for p in positions if p > level]
@@ -131,7 +140,7 @@ def run_advance(
         else:
             return Step(alerts, level, repeat, None, RunState.FINISHED)
         due = _wait_until(policy, due, levels[positions.index(level)].after_seconds)
-    if policy is None or level not in positions:
+    if level not in positions:
         return Step(alerts, level, repeat, None, RunState.FINISHED)
     return Step(alerts, level, repeat, due, RunState.CLIMBING)
 

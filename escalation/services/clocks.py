@@ -74,17 +74,24 @@ def alert_for(clock: SlaClock | tuple, percent: int, at: datetime) -> SlaAlert:
 # --- moving one locked clock ------------------------------------------------------------------
 
 
+def _since(clock: SlaClock) -> datetime:
+    """The start of a running clock's current stretch (a running clock always has one)."""
+    assert clock.running_since is not None, "a running clock has running_since"
+    return clock.running_since
+
+
 def _schedule(clock: SlaClock, spec: CalendarSpec) -> None:
     """A running clock's due time and the checkpoints still ahead of what it has spent."""
-    ahead = []
+    ahead: list[list] = []
+    since = _since(clock)
     for percent in _percents(clock):
         amount = _amount(clock, percent)
         if amount > clock.spent:
-            at = add_business_time(spec, clock.running_since, amount - clock.spent)
+            at = add_business_time(spec, since, amount - clock.spent)
             ahead.append([percent, at.isoformat()])
     clock.checkpoints = ahead
-    clock.due_at = datetime.fromisoformat(ahead[-1][1]) if ahead else clock.due_at
-    clock.next_check_at = datetime.fromisoformat(ahead[0][1]) if ahead else None
+    clock.due_at = datetime.fromisoformat(str(ahead[-1][1])) if ahead else clock.due_at
+    clock.next_check_at = datetime.fromisoformat(str(ahead[0][1])) if ahead else None
 
 
 def _fire(clock: SlaClock, fired: list) -> None:
@@ -120,7 +127,7 @@ def _pause(clock: SlaClock, spec: CalendarSpec, at: datetime, reason: str) -> No
     _settle(clock, at)
     if clock.state != ClockState.RUNNING:
         return
-    clock.spent += business_time_between(spec, clock.running_since, at)
+    clock.spent += business_time_between(spec, _since(clock), at)
     clock.running_since = clock.due_at = clock.next_check_at = None
     clock.checkpoints = []
     clock.state = ClockState.PAUSED
@@ -139,7 +146,7 @@ def _resume(clock: SlaClock, spec: CalendarSpec, at: datetime) -> None:
 def _stop(clock: SlaClock, spec: CalendarSpec, at: datetime, *, cancelled: bool = False) -> None:
     if clock.state in LIVE_CLOCK_STATES:
         if clock.state == ClockState.RUNNING:
-            clock.spent += business_time_between(spec, clock.running_since, at)
+            clock.spent += business_time_between(spec, _since(clock), at)
         SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=at)
         target = timedelta(seconds=clock.target_seconds)
         if cancelled:
@@ -159,11 +166,22 @@ def _stop(clock: SlaClock, spec: CalendarSpec, at: datetime, *, cancelled: bool 
 def _save(clock: SlaClock) -> None:
     clock.save(
         update_fields=[
-            "state", "spent", "running_since", "due_at", "next_check_at", "checkpoints",
-            "breached_at", "stopped_at", "target_seconds", "calendar", "policy",
-            "priority_slug", "warn_percents", "pause_on",
+            "state",
+            "spent",
+            "running_since",
+            "due_at",
+            "next_check_at",
+            "checkpoints",
+            "breached_at",
+            "stopped_at",
+            "target_seconds",
+            "calendar",
+            "policy",
+            "priority_slug",
+            "warn_percents",
+            "pause_on",
         ]
-    )  # fmt: skip
+    )
 
 
 def _locked_clocks(incident: Incident) -> list[SlaClock]:
@@ -286,10 +304,13 @@ def clocks_retarget(*, incident: Incident, actor: Actor, reason: str = "") -> li
         }
     if changes:
         record_event(
-            incident, actor=actor, kind=EventKind.SLA, public=False,
+            incident,
+            actor=actor,
+            kind=EventKind.SLA,
+            public=False,
             reason=reason or f"SLA targets of priority {incident.priority.label}",
             data={"retarget": changes},
-        )  # fmt: skip
+        )
     return changed
 
 
@@ -311,15 +332,15 @@ def _retarget(clock: SlaClock, policy, spec: CalendarSpec, now: datetime) -> Non
 def _fire_passed(clock: SlaClock, spec: CalendarSpec, stretches: list) -> None:
     """Thresholds the new target puts behind the clock fire now, dated when they were reached."""
     done = set(clock.alerts.values_list("threshold", flat=True))
-    passed = []
+    passed: list[tuple[int, str]] = []
     for percent in _percents(clock):
         if _amount(clock, percent) <= clock.spent and percent not in done:
             at = instant_reaching(spec, stretches, _amount(clock, percent))
-            passed.append([percent, (at or timezone.now()).astimezone(UTC).isoformat()])
+            passed.append((percent, (at or timezone.now()).astimezone(UTC).isoformat()))
     if any(p >= BREACH for p, _ in passed) or _amount(clock, BREACH) <= clock.spent:
         at = instant_reaching(spec, stretches, _amount(clock, BREACH)) or timezone.now()
-        SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=at)
-        passed = [cp for cp in passed if cp[0] < BREACH] + [[BREACH, at.isoformat()]]
+        SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=timezone.now())
+        passed = [cp for cp in passed if cp[0] < BREACH] + [(BREACH, at.isoformat())]
     if passed:
         _fire(clock, passed)
 
@@ -330,3 +351,17 @@ def clocks_reassigned(*, incident: Incident, actor: Actor) -> None:
 
     if incident.is_open:
         climb.escalation_on_escalate(incident=incident, actor=actor)
+
+
+def clocks_retarget_many(*, actor: Actor, incident_ids: list[int]) -> int:
+    """After a priority matrix change: re-target each incident whose level changed."""
+    incidents = Incident.objects.for_tenant(actor.tenant).filter(pk__in=incident_ids)
+    changed = 0
+    for incident in incidents.select_related("priority", "tenant"):
+        live = SlaClock.objects.for_tenant(actor.tenant).filter(
+            incident=incident, state__in=LIVE_CLOCK_STATES
+        )
+        if live.exclude(priority_slug=incident.priority.slug).exists():
+            clocks_retarget(incident=incident, actor=actor, reason="The priority matrix changed.")
+            changed += 1
+    return changed

@@ -136,8 +136,14 @@ def escalation_policy_save(
         raise InvalidInput(f"There is already a policy for {what}.", field="group") from None
     EscalationLevel.objects.for_tenant(actor.tenant).filter(policy=policy).delete()
     EscalationLevel.objects.bulk_create(
-        EscalationLevel(tenant=actor.tenant, policy=policy, position=i, after_seconds=lvl.after_seconds,
-                        notify=lvl.notify, user_id=lvl.user_id)
+        EscalationLevel(
+            tenant=actor.tenant,
+            policy=policy,
+            position=i,
+            after_seconds=lvl.after_seconds,
+            notify=lvl.notify,
+            user_id=lvl.user_id,
+        )
         for i, lvl in enumerate(levels, start=1)
-    )  # fmt: skip
+    )
     return policy

@@ -110,9 +110,7 @@ def calendar_spec(calendar: BusinessCalendar) -> CalendarSpec:
         return always_open(calendar.name)
     own = dict(calendar.days_off.values_list("date", "name"))
     weekly = tuple(
-        tuple(
-            (parse_hhmm(a), parse_hhmm(b)) for a, b in calendar.weekly_hours.get(str(day), [])
-        )
+        tuple((parse_hhmm(a), parse_hhmm(b)) for a, b in calendar.weekly_hours.get(str(day), []))
         for day in range(7)
     )
     return CalendarSpec(

@@ -1,13 +1,19 @@
-"""The outbox: enqueue with the cause, deliver at least once, never lose a row."""
+"""The outbox: enqueue with the cause, deliver at least once, never lose a row.
+
+A row moves pending -> sending -> sent, or back to pending with a later next_attempt_at after a
+temporary failure, or to dead after a permanent failure or its last attempt. The claim that moves
+it to sending is a conditional update, so two workers never send the same row at once; a claim
+left by a worker that died mid-send goes stale and the relay triggers the row again.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -15,6 +21,7 @@ from escalation.channels import TransportError, transport_for
 from escalation.models import Notification, NotificationStatus
 
 if TYPE_CHECKING:
+    from escalation.models import WebhookEndpoint
     from incidents.models import Incident
     from tenancy.models import Tenant, User
 
@@ -32,6 +39,8 @@ def notification_enqueue(
     incident: Incident | None = None,
     recipient: User | None = None,
     channel: str = "email",
+    link: str = "",
+    endpoint: WebhookEndpoint | None = None,
 ) -> Notification:
     """Write the row in the caller's transaction; delivery is triggered once it commits."""
     notification = Notification.objects.create(
@@ -44,59 +53,96 @@ def notification_enqueue(
         subject=subject[:300],
         body=body,
         max_attempts=settings.NOTIFICATION_MAX_ATTEMPTS,
+        link=link,
+        endpoint=endpoint,
     )
-    from escalation.tasks import deliver_notification
-
-    transaction.on_commit(lambda: deliver_notification.delay(notification.pk))
+    _trigger_on_commit(notification.pk)
     return notification
 
 
-def _claim(notification_id: int) -> bool:
-    """Only one worker sends a row at a time: a conditional update is the claim."""
+def _trigger_on_commit(notification_id: int) -> None:
+    # robust: a broker that is down must not turn the committed cause (a reported incident)
+    # into an error page; the row is in the outbox and the relay triggers it later.
+    from escalation.tasks import deliver_notification
+
+    def trigger_delivery() -> None:
+        deliver_notification.delay(notification_id)
+
+    transaction.on_commit(trigger_delivery, robust=True)
+
+
+def _stale_claim_age() -> timedelta:
+    # A claim older than the task's hard time limit belongs to a worker that died mid-send; the
+    # grace covers clocks that differ between worker hosts.
+    grace = settings.NOTIFICATION_CLAIM_GRACE_SECONDS
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + grace)
+
+
+def _claim(notification_id: int) -> datetime | None:
+    """Take the row for one attempt; the returned time is the claim's token, None if not ours."""
     now = timezone.now()
     claimed = Notification.objects.filter(
         Q(status=Status.PENDING, next_attempt_at__lte=now)
         | Q(status=Status.SENDING, claimed_at__lt=now - _stale_claim_age()),
         id=notification_id,
+        attempts__lt=F("max_attempts"),
     ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    return claimed == 1
-
-
-def _stale_claim_age() -> timedelta:
-    # A claim older than the task's hard time limit belongs to a worker that died mid-send.
-    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+    return now if claimed == 1 else None
 
 
 def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=settings.NOTIFICATION_BACKOFF_SECONDS * (2 ** max(attempts - 1, 0)))
+    seconds = settings.NOTIFICATION_BACKOFF_SECONDS * (2 ** max(attempts - 1, 0))
+    return timedelta(seconds=min(seconds, settings.NOTIFICATION_BACKOFF_MAX_SECONDS))
 
 
 def notification_deliver(*, notification_id: int) -> str:
-    """Send one row. Returns its status afterwards ('skipped' when another run holds it)."""
-    if not _claim(notification_id):
+    """Send one row. Returns its status afterwards ('skipped' when it is not ours to send)."""
+    claim = _claim(notification_id)
+    if claim is None:
         return "skipped"
-    notification = Notification.objects.get(id=notification_id)
+    notification = Notification.objects.filter(id=notification_id).first()
+    if notification is None:  # deleted with its incident since the claim
+        return "gone"
     try:
         transport_for(notification.channel).notify(notification)
     except TransportError as exc:
-        return _record_failure(notification, exc)
-    Notification.objects.filter(id=notification_id, status=Status.SENDING).update(
+        return _record_failure(notification, claim, exc.message, permanent=exc.permanent)
+    except DatabaseError:
+        raise  # the task retries; the claim goes stale and the relay sends the row again
+    except Exception as exc:
+        # A transport's own bug or a time limit must not leave the row claimed until stale.
+        log.exception(
+            "notification %s: unexpected error in the %s channel",
+            notification.id,
+            notification.channel,
+        )
+        return _record_failure(notification, claim, f"unexpected error: {exc!r}")
+    # Only the holder of this claim marks the row sent, so it is marked sent once.
+    Notification.objects.filter(id=notification_id, status=Status.SENDING, claimed_at=claim).update(
         status=Status.SENT, sent_at=timezone.now(), last_error=""
     )
     return Status.SENT
 
 
-def _record_failure(notification: Notification, exc: TransportError) -> str:
-    dead = exc.permanent or notification.attempts >= notification.max_attempts
+def _record_failure(
+    notification: Notification, claim: datetime, message: str, *, permanent: bool = False
+) -> str:
+    dead = permanent or notification.attempts >= notification.max_attempts
     status = Status.DEAD if dead else Status.PENDING
-    Notification.objects.filter(id=notification.id, status=Status.SENDING).update(
+    Notification.objects.filter(id=notification.id, status=Status.SENDING, claimed_at=claim).update(
         status=status,
-        last_error=exc.message[:2000],
+        last_error=message[:2000],
         next_attempt_at=timezone.now() + _backoff(notification.attempts),
         claimed_at=None,
     )
-    log.warning("notification %s failed (attempt %s): %s", notification.id, notification.attempts,
-                exc.message)
+    log.warning(
+        "notification %s %s after attempt %s of %s: %s",
+        notification.id,
+        "failed for good" if dead else "will be retried",
+        notification.attempts,
+        notification.max_attempts,
+        message,
+    )
     return status
 
 
@@ -105,11 +151,21 @@ def notifications_due(*, limit: int = 500) -> list[int]:
     now = timezone.now()
     relay_after = timedelta(seconds=settings.NOTIFICATION_RELAY_AFTER_SECONDS)
     due = Notification.objects.filter(
+        # a first trigger lost on the way (broker down at commit, message lost in a crash)
         Q(status=Status.PENDING, next_attempt_at__lte=now - relay_after)
+        # a retry whose backoff has run out
         | Q(status=Status.PENDING, attempts__gt=0, next_attempt_at__lte=now)
         | Q(status=Status.SENDING, claimed_at__lt=now - _stale_claim_age())
-    ).order_by("next_attempt_at")
-    return list(due.values_list("id", flat=True)[:limit])
+    ).filter(attempts__lt=F("max_attempts"))
+    return list(due.order_by("next_attempt_at").values_list("id", flat=True)[:limit])
+
+
+def notifications_bury_abandoned() -> int:
+    """A worker died during a row's last attempt: nobody may try again, so the row is dead."""
+    stale = timezone.now() - _stale_claim_age()
+    return Notification.objects.filter(
+        status=Status.SENDING, claimed_at__lt=stale, attempts__gte=F("max_attempts")
+    ).update(status=Status.DEAD, last_error="The worker stopped during the last attempt.")
 
 
 def notification_retry(*, notification: Notification) -> Notification:
@@ -117,8 +173,6 @@ def notification_retry(*, notification: Notification) -> Notification:
     Notification.objects.filter(id=notification.id, status=Status.DEAD).update(
         status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
     )
-    from escalation.tasks import deliver_notification
-
-    transaction.on_commit(lambda: deliver_notification.delay(notification.id))
+    _trigger_on_commit(notification.id)
     notification.refresh_from_db()
     return notification

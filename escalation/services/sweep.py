@@ -69,8 +69,11 @@ def _plan(rows: list[tuple], now: datetime) -> tuple[list[SlaAlert], list[tuple]
         fired, remaining = split_due(checkpoints, now)
         breached_at = None
         for percent, at in fired:
-            alerts.append(alert_for((clock_id, tenant_id, incident_id), int(percent),
-                                    datetime.fromisoformat(at)))  # fmt: skip
+            alerts.append(
+                alert_for(
+                    (clock_id, tenant_id, incident_id), int(percent), datetime.fromisoformat(at)
+                )
+            )
             if int(percent) >= BREACH:
                 breached_at = at
         if breached_at:
@@ -184,7 +187,9 @@ def sweep_run_batch(*, now: datetime, limit: int) -> SweepResult:
         runs = list(
             EscalationRun.objects.filter(state=RunState.CLIMBING, next_check_at__lte=now)
             .select_related("policy__calendar")
-            .prefetch_related(Prefetch("policy__levels", EscalationLevel.objects.order_by("position")))
+            .prefetch_related(
+                Prefetch("policy__levels", EscalationLevel.objects.order_by("position"))
+            )
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("next_check_at")[:limit]
         )
@@ -217,15 +222,18 @@ def _anything_due(now: datetime) -> tuple[bool, bool]:
     return bool(clocks), bool(runs)
 
 
-def sweep_due(*, now: datetime | None = None, batch_size: int | None = None,
-              max_seconds: float | None = None) -> SweepResult:  # fmt: skip
+def sweep_due(
+    *, now: datetime | None = None, batch_size: int | None = None, max_seconds: float | None = None
+) -> SweepResult:
     """Drain what is due at `now`, batch by batch, within a time budget below the task's limit."""
     now = now or timezone.now()
     batch_size = batch_size or settings.SLA_SWEEP_BATCH_SIZE
     deadline = time.monotonic() + (max_seconds or settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.5)
     total = SweepResult()
     clocks_due, runs_due = _anything_due(now)
-    batches = [b for b, due in ((sweep_clock_batch, clocks_due), (sweep_run_batch, runs_due)) if due]
+    batches = [
+        b for b, due in ((sweep_clock_batch, clocks_due), (sweep_run_batch, runs_due)) if due
+    ]
     for batch in batches:
         while time.monotonic() < deadline:
             result = batch(now=now, limit=batch_size)
@@ -248,7 +256,11 @@ def clocks_audit(*, now: datetime | None = None) -> AuditStatus:
     clocks = SlaClock.objects.filter(state=ClockState.RUNNING, next_check_at__lt=late)
     runs = EscalationRun.objects.filter(state=RunState.CLIMBING, next_check_at__lt=late)
     unnotified = SlaAlert.objects.filter(notified_at=None, created_at__lt=late)
-    counts = {"clocks": clocks.count(), "escalations": runs.count(), "unnotified": unnotified.count()}
+    counts = {
+        "clocks": clocks.count(),
+        "escalations": runs.count(),
+        "unnotified": unnotified.count(),
+    }
     overdue = sum(counts.values())
     detail = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
     if overdue:

@@ -1,4 +1,6 @@
-"""{% sla_clock_panel incident %}: the clock panel for the incident page (nothing for requesters)."""
+"""{% sla_clock_panel incident %}: the clock panel for the incident page.
+
+Requesters get an empty panel: SLA internals are the desk's."""
 
 from django import template
 

@@ -1,4 +1,12 @@
-from incidents.models.activity import Attachment, Comment, EventKind, IncidentEvent, Participant
+from incidents.models.activity import (
+    Attachment,
+    Comment,
+    EventKind,
+    IncidentEvent,
+    IncidentMute,
+    Participant,
+)
+from incidents.models.alerts import AlertSource
 from incidents.models.config import (
     AssignmentGroup,
     Category,
@@ -11,6 +19,7 @@ from incidents.models.config import (
 from incidents.models.incident import HoldReason, Incident, IncidentState
 
 __all__ = [
+    "AlertSource",
     "AssignmentGroup",
     "Attachment",
     "Category",
@@ -20,6 +29,7 @@ __all__ = [
     "HoldReason",
     "Incident",
     "IncidentEvent",
+    "IncidentMute",
     "IncidentState",
     "Level",
     "Participant",

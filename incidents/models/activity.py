@@ -20,6 +20,7 @@ class EventKind(models.TextChoices):
     NOTIFICATION = "notification", "Notification sent"
     SLA = "sla", "SLA"
     LINKED = "linked", "Linked"
+    ALERT = "alert", "Monitoring alert"
 
 
 class IncidentEvent(TenantOwned):
@@ -41,9 +42,19 @@ class IncidentEvent(TenantOwned):
     )
     actor_name = models.CharField(max_length=150)
     created_at = models.DateTimeField(default=timezone.now)
+    # Which update of the source tool an imported event records (e.g. "3@2016-02-29T11:29");
+    # empty for events born here. Unique per incident, so importing a file again adds nothing.
+    source_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "incident", "source_key"],
+                condition=~models.Q(source_key=""),
+                name="event_unique_source_key",
+            ),
+        ]
         indexes = [
             models.Index(fields=["tenant", "incident", "created_at"], name="event_timeline"),
             models.Index(fields=["tenant", "kind", "created_at"], name="event_kind_time"),
@@ -105,3 +116,22 @@ class Participant(TenantOwned):
             ),
         ]
         indexes = [models.Index(fields=["tenant", "user"], name="participant_user")]
+
+
+class IncidentMute(TenantOwned):
+    """An address that asked, through the link in every email, to stop emails about one incident.
+
+    Keyed by address rather than user so one table covers the reporter, affected users and a
+    contact who has no account.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="mutes")
+    address = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "incident", "address"], name="incidentmute_unique"
+            ),
+        ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransition, ConcurrentTransitionMixin, FSMField, transition
 
 from incidents.models.config import AssignmentGroup, Category, Level, PriorityLevel, ResolutionCode
 from tenancy.models import TenantOwned
@@ -28,6 +28,8 @@ class IncidentState(models.TextChoices):
 S = IncidentState
 OPEN_STATES = (S.REPORTED, S.ESCALATED, S.DIAGNOSING, S.ON_HOLD)
 FINAL_STATES = (S.CLOSED, S.CANCELLED)
+# Open and being worked on: not waiting on hold.
+ACTIVE_STATES = (S.REPORTED, S.ESCALATED, S.DIAGNOSING)
 
 
 class HoldReason(models.TextChoices):
@@ -96,6 +98,8 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
 
     reported_at = models.DateTimeField(default=timezone.now)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # When the current assignee got it: auto-assignment breaks ties by the longest idle agent.
+    assigned_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     diagnosing_at = models.DateTimeField(null=True, blank=True)
     on_hold_at = models.DateTimeField(null=True, blank=True)
@@ -103,10 +107,18 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
     closed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The number in the tool an imported incident came from (e.g. ServiceNow's INC0000045);
+    # empty for incidents born here. Unique per tenant: re-importing finds it instead of copying.
+    source_number = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "number"], name="incident_unique_number"),
+            models.UniqueConstraint(
+                fields=["tenant", "source_number"],
+                condition=~models.Q(source_number=""),
+                name="incident_unique_source_number",
+            ),
         ]
         indexes = [
             models.Index(
@@ -117,11 +129,31 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
             models.Index(fields=["tenant", "group", "state"], name="incident_group"),
             models.Index(fields=["tenant", "reporter", "updated_at"], name="incident_reporter"),
             models.Index(fields=["tenant", "updated_at"], name="incident_updated"),
+            # The desk's queues read these in their own sort order, so a page is an index range
+            # scan that stops after the page, whatever the size of the tenant's history.
+            models.Index(
+                fields=["tenant", "priority_rank", "reported_at", "id"],
+                condition=models.Q(state__in=OPEN_STATES),
+                name="incident_open_queue",
+            ),
+            # Serves "My work" (assignee = me) and "Unassigned" (assignee IS NULL).
+            models.Index(
+                fields=["tenant", "assignee", "priority_rank", "reported_at", "id"],
+                condition=models.Q(state__in=OPEN_STATES),
+                name="incident_open_assignee",
+            ),
+            # "Breaching soon" until SLA clocks exist: the oldest active incidents first.
+            models.Index(
+                fields=["tenant", "reported_at", "id"],
+                condition=models.Q(state__in=ACTIVE_STATES),
+                name="incident_active_age",
+            ),
         ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._loaded_version = self.version
+        # Read from __dict__: touching a deferred column here would cost one query per row.
+        self._loaded_version: int | None = self.__dict__.get("version")
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
@@ -143,6 +175,8 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
     # on a stale copy matches no row and raises ConcurrentTransition instead of overwriting.
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
+            if self._loaded_version is None:
+                self._loaded_version = self.version  # loaded with .only(): fetch it now
             self.version = self._loaded_version + 1
             self.updated_at = timezone.now()
             update_fields = kwargs.get("update_fields")
@@ -153,10 +187,10 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
 
     def refresh_from_db(self, *args, **kwargs) -> None:
         super().refresh_from_db(*args, **kwargs)
-        self._loaded_version = self.version
+        self._loaded_version = self.__dict__.get("version")
 
     def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
-        return super()._do_update(
+        updated = super()._do_update(
             base_qs.filter(version=self._loaded_version),
             using,
             pk_val,
@@ -164,6 +198,13 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
             update_fields,
             forced_update,
         )
+        # The FSM mixin only sees the version-filtered queryset, so a row that exists with
+        # another version would otherwise fall through to "no rows" (or a duplicate INSERT).
+        if not updated and base_qs.filter(pk=pk_val).using(using).exists():
+            raise ConcurrentTransition(
+                f"{self.reference} changed since it was read (version {self._loaded_version})."
+            )
+        return updated
 
     # --- the lifecycle ------------------------------------------------------------------
     @transition(field=state, source=[S.REPORTED, S.ESCALATED, S.DIAGNOSING], target=S.ESCALATED)

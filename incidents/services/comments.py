@@ -7,12 +7,22 @@ import mimetypes
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
-
+from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput, NotAllowed
-from incidents.models import Attachment, Comment, EventKind, HoldReason, Incident, IncidentState
+from incidents.models import (
+    Attachment,
+    Comment,
+    EventKind,
+    HoldReason,
+    Incident,
+    IncidentState,
+    Participant,
+)
+from incidents.notifications import notify_incident_people
 from incidents.rules import is_reporter
 from incidents.services.common import lock_incident, record_event, save_incident
 from tenancy.actors import Actor
@@ -21,26 +31,28 @@ COMMENT_MAX = 20_000
 
 
 def _can_take_part(actor: Actor, incident: Incident) -> bool:
-    if actor.is_agent_or_above:
+    if actor.is_agent_or_above or is_reporter(actor, incident):
         return True
-    if is_reporter(actor, incident):
-        return True
-    return incident.participants.filter(user_id=actor.user_id).exists()
+    return (
+        Participant.objects.for_tenant(incident.tenant_id)
+        .filter(incident=incident, user_id=actor.user_id)
+        .exists()
+    )
 
 
 def check_attachment(upload: UploadedFile) -> str:
     """The upload's content type, or a clear refusal of its size or type."""
     limit = settings.ATTACHMENT_MAX_BYTES
-    if upload.size > limit:
+    name, size = upload.name or "", upload.size or 0
+    if size > limit:
         raise InvalidInput(
-            f"{upload.name} is {upload.size / 1048576:.1f} MB; files are limited to "
-            f"{limit / 1048576:.0f} MB.",
+            f"{name} is {filesizeformat(size)}; files are limited to {filesizeformat(limit)}.",
             field="attachments",
         )
-    content_type = mimetypes.guess_type(upload.name)[0] or "application/octet-stream"
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
         raise InvalidInput(
-            f"{upload.name}: this type of file is not accepted. Send images, PDF, text, CSV, "
+            f"{name}: this type of file is not accepted. Send images, PDF, text, CSV, "
             "ZIP, Word or Excel files.",
             field="attachments",
         )
@@ -95,7 +107,9 @@ def comment_add(
 
 def _after_comment(incident: Incident, actor: Actor, comment: Comment) -> None:
     changes = []
-    if comment.public and actor.is_agent_or_above and incident.acknowledged_at is None:
+    # The desk answering the caller acknowledges; the system's notes and the caller do not.
+    by_staff = actor.is_agent_or_above and not actor.is_system and not is_reporter(actor, incident)
+    if comment.public and by_staff and incident.acknowledged_at is None:
         incident.acknowledged_at = timezone.now()
         changes.append("acknowledged_at")
     save_incident(incident, changes)  # every comment moves the version: the page is stale now
@@ -109,9 +123,17 @@ def _after_comment(incident: Incident, actor: Actor, comment: Comment) -> None:
     )
     if "acknowledged_at" in changes:
         sla_clocks.clocks_acknowledge(incident=incident)  # SLA: the response clock ends
+    webhook_incident_event_emit(
+        incident=incident,
+        event="incident.commented",
+        actor=actor,
+        data={"public": comment.public, "comment": {"id": comment.pk, "body": comment.body}},
+    )
+    if comment.public and actor.is_agent_or_above and not actor.is_system:
+        notify_incident_people(incident, "reply", extra={"comment": comment})
     caller_replied = (
         comment.public
-        and not actor.is_agent_or_above
+        and (is_reporter(actor, incident) or not actor.is_agent_or_above)
         and incident.state == IncidentState.ON_HOLD
         and incident.hold_reason == HoldReason.AWAITING_CALLER
     )
@@ -139,8 +161,8 @@ def _store_attachment(
         incident=incident,
         comment=comment,
         file=upload,
-        name=upload.name[:255],
-        size=upload.size,
+        name=(upload.name or "")[:255],
+        size=upload.size or 0,
         content_type=content_type,
         public=public,
         uploaded_by=actor.user,
@@ -163,7 +185,10 @@ def attachment_add(
     if not public and not actor.is_agent_or_above:
         raise NotAllowed("Only the desk's agents can attach internal files.")
     if locked.is_final:
-        raise InvalidInput(f"{locked.reference} is closed; files can no longer be added.")
+        raise InvalidInput(
+            f"{locked.reference} is {locked.get_state_display().lower()}; files can no longer "
+            "be added."
+        )
     attachment = _store_attachment(locked, actor, upload, content_type, comment=None, public=public)
     save_incident(locked, [])
     record_event(

@@ -7,9 +7,10 @@ from typing import Any
 from django.db import transaction
 from django_fsm import ConcurrentTransition
 
-from incidents.errors import StaleIncident
+from incidents.errors import InvalidInput, StaleIncident
 from incidents.models import EventKind, Incident, IncidentEvent, IncidentState
 from tenancy.actors import Actor
+from tenancy.models import Membership, User
 
 
 def lock_incident(incident: Incident, *, actor: Actor, expected_version: int | None) -> Incident:
@@ -23,6 +24,26 @@ def lock_incident(incident: Incident, *, actor: Actor, expected_version: int | N
     if expected_version is not None and locked.version != expected_version:
         raise stale_error(locked, expected_version)
     return locked
+
+
+def check_member(actor: Actor, user: User, *, field: str) -> None:
+    """Refuse a user who is not an active member of the actor's tenant, in any role."""
+    member = Membership.objects.for_tenant(actor.tenant).filter(
+        user=user, is_active=True, user__is_active=True
+    )
+    if not member.exists():
+        raise InvalidInput(f"{user.email} is not a member of this desk.", field=field)
+
+
+def lock_in_order(actor: Actor, ids: list[int]) -> None:
+    """Lock several incidents at once, always in id order, so that lockers never deadlock."""
+    list(
+        Incident.objects.for_tenant(actor.tenant)
+        .select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def stale_error(incident: Incident, since_version: int) -> StaleIncident:

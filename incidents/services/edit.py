@@ -3,15 +3,15 @@ diagnosis. Each is versioned like a transition and recorded as one event."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
 from escalation.services import clocks as sla_clocks
-
 from incidents.errors import InvalidInput, NotAllowed
-from incidents.models import AssignmentGroup, Category, EventKind, Incident
-from incidents.rules import check_staff, is_reporter
+from incidents.models import AssignmentGroup, Category, EventKind, Incident, IncidentState
+from incidents.rules import check_staff, is_group_agent, is_reporter
 from incidents.services.common import lock_incident, record_event, save_incident
 from incidents.services.priority import check_level, priority_derive
 from incidents.services.report import _check_category, _clean_text
@@ -22,6 +22,8 @@ DETAIL_FIELDS = ("title", "description", "category", "impact", "urgency")
 
 
 def _display(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
     if hasattr(value, "slug"):
         return value.slug
     if hasattr(value, "email"):
@@ -73,7 +75,8 @@ def incident_update(
     if locked.is_final:
         raise InvalidInput(f"{locked.reference} is {locked.state}; it can no longer be changed.")
     changes = _detail_changes(actor, locked, values)
-    if {"impact", "urgency"} & set(changes) and not (reason or "").strip() and not actor.is_system:
+    reason = (reason or "").strip()
+    if {"impact", "urgency"} & set(changes) and not reason and not actor.is_system:
         raise InvalidInput("Say why impact or urgency changes.", field="reason")
     old_priority_id = locked.priority_id
     updated = _save_changes(locked, actor, changes, kind=EventKind.FIELD_CHANGED, reason=reason)
@@ -111,18 +114,33 @@ def incident_reassign(
     reason: str = "",
     expected_version: int | None = None,
 ) -> Incident:
-    """Change group and assignee without a state change (managers: anywhere in the tenant)."""
-    from incidents.services.transitions import _check_group, _staff_member
+    """Change group and assignee without a state change.
+
+    Agents hand on incidents of their own group; managers reassign anywhere in the tenant.
+    """
+    from incidents.services.transitions import (
+        _check_group,
+        _check_in_group,
+        _staff_member,
+        assignment_changes,
+    )
 
     check_staff(actor, "reassign incidents")
     _check_group(actor, group)
     _staff_member(actor, assignee, "assignee")
+    if group is None and assignee is None:
+        raise InvalidInput("Choose a group, an agent, or both.", field="group")
     locked = lock_incident(incident, actor=actor, expected_version=expected_version)
     if not locked.is_open:
         raise InvalidInput(f"{locked.reference} is not open; it cannot be reassigned.")
-    changes: dict[str, Any] = {"group": group, "assignee": assignee}
-    if locked.assignee_id and assignee and locked.assignee_id != assignee.pk:
-        changes["reassignment_count"] = locked.reassignment_count + 1
+    if locked.state == IncidentState.REPORTED:
+        raise InvalidInput(
+            f"{locked.reference} is still in the Unassigned queue; escalate it instead."
+        )
+    if not actor.is_manager and not is_group_agent(actor, locked):
+        raise NotAllowed("Only an agent of the incident's group or a manager can reassign it.")
+    _check_in_group(actor, group, assignee)
+    changes = assignment_changes(locked, group, assignee)
     before = (locked.group_id, locked.assignee_id)
     updated = _save_changes(locked, actor, changes, kind=EventKind.ASSIGNED, reason=reason)
     if (updated.group_id, updated.assignee_id) != before:  # SLA: alert the new holder
@@ -130,25 +148,31 @@ def incident_reassign(
     return updated
 
 
+CAUSE_CATEGORY_MAX = 100
+
+
 @transaction.atomic
 def incident_record_diagnosis(
     *,
     incident: Incident,
     actor: Actor,
-    cause_category: str = "",
-    root_cause: str = "",
-    workaround: str = "",
+    cause_category: str | None = None,
+    root_cause: str | None = None,
+    workaround: str | None = None,
     expected_version: int | None = None,
 ) -> Incident:
+    """Record what diagnosis found; a field left out (None) keeps its value."""
     check_staff(actor, "record a diagnosis")
+    given = {"cause_category": cause_category, "root_cause": root_cause, "workaround": workaround}
+    changes = {field: value.strip() for field, value in given.items() if value is not None}
+    if len(changes.get("cause_category", "")) > CAUSE_CATEGORY_MAX:
+        raise InvalidInput(
+            f"The cause category is limited to {CAUSE_CATEGORY_MAX} characters.",
+            field="cause_category",
+        )
     locked = lock_incident(incident, actor=actor, expected_version=expected_version)
     if locked.is_final:
         raise InvalidInput(f"{locked.reference} is {locked.state}; it can no longer be changed.")
-    changes = {
-        "cause_category": cause_category.strip(),
-        "root_cause": root_cause.strip(),
-        "workaround": workaround.strip(),
-    }
     return _save_changes(
         locked, actor, changes, kind=EventKind.FIELD_CHANGED, reason="Diagnosis", public=False
     )

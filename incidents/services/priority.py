@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
+
 from django.db import transaction
+from django.db.models import Count, F
+from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
-
 from incidents.errors import InvalidInput, NotAllowed
-from incidents.models import EventKind, Incident, Level, PriorityLevel, PriorityMatrixCell
+from incidents.models import (
+    EventKind,
+    Incident,
+    IncidentEvent,
+    Level,
+    PriorityLevel,
+    PriorityMatrixCell,
+)
 from incidents.models.incident import OPEN_STATES
-from incidents.services.common import record_event
+from incidents.services.config import SLUG_RE, field_max_length
 from tenancy.actors import Actor
-from tenancy.models import Tenant
+from tenancy.models import Tenant, TenantCounter
 
 LEVELS = [c.value for c in Level]
 MAX_LEVELS = 5
+SLUG_MAX = field_max_length(PriorityLevel, "slug")
+LABEL_MAX = field_max_length(PriorityLevel, "label")
+
+Scale = list[tuple[str, str]]  # (slug, label), most urgent first
+Matrix = dict[str, dict[str, str]]  # impact -> urgency -> level slug
 
 
 def check_level(value: str, field: str) -> str:
@@ -45,29 +61,43 @@ def matrix_for(tenant: Tenant) -> dict[str, dict[str, PriorityLevel]]:
     return matrix
 
 
-def _check_scale(scale: list[tuple[str, str]]) -> None:
+def _check_scale(scale: Scale) -> None:
     if not 1 <= len(scale) <= MAX_LEVELS:
-        raise InvalidInput(f"A priority scale has one to {MAX_LEVELS} levels.", field="scale")
-    slugs = [slug for slug, _ in scale]
-    if len(set(slugs)) != len(slugs):
-        raise InvalidInput("Each priority level needs its own name.", field="scale")
+        raise InvalidInput(
+            f"A priority scale has one to {MAX_LEVELS} levels (this one has {len(scale)}).",
+            field="scale",
+        )
     if any(not slug or not label for slug, label in scale):
-        raise InvalidInput("Every priority level needs a name and a label.", field="scale")
+        raise InvalidInput("Every priority level needs a slug and a label.", field="scale")
+    bad = [slug for slug, _ in scale if not SLUG_RE.match(slug) or len(slug) > SLUG_MAX]
+    if bad:
+        raise InvalidInput(
+            f"A level's slug is lowercase letters, digits and hyphens, up to {SLUG_MAX} "
+            f"characters: {', '.join(repr(s) for s in bad)} is not.",
+            field="scale",
+        )
+    if any(len(label) > LABEL_MAX for _, label in scale):
+        raise InvalidInput(f"A level's label is up to {LABEL_MAX} characters.", field="scale")
+    twice = [slug for slug, n in Counter(slug for slug, _ in scale).items() if n > 1]
+    if twice:
+        raise InvalidInput(
+            f"Each priority level needs its own slug: {', '.join(twice)} is used twice.",
+            field="scale",
+        )
 
 
-def _check_matrix(matrix: dict[str, dict[str, str]], slugs: set[str]) -> None:
-    holes = [
-        f"{i} impact x {u} urgency"
-        for i in LEVELS
-        for u in LEVELS
-        if not matrix.get(i, {}).get(u)
-    ]
+def _check_matrix(matrix: Matrix, slugs: set[str]) -> None:
+    def cell(impact: str, urgency: str) -> str:
+        row = matrix.get(impact)
+        return row.get(urgency) or "" if isinstance(row, dict) else ""
+
+    holes = [f"{i} impact x {u} urgency" for i in LEVELS for u in LEVELS if not cell(i, u)]
     if holes:
         raise InvalidInput(
             "The matrix has a hole: choose a priority for " + ", ".join(holes) + ".",
             field="matrix",
         )
-    unknown = {matrix[i][u] for i in LEVELS for u in LEVELS} - slugs
+    unknown = {cell(i, u) for i in LEVELS for u in LEVELS} - slugs
     if unknown:
         raise InvalidInput(
             f"The matrix names levels not on the scale: {', '.join(sorted(unknown))}.",
@@ -75,31 +105,49 @@ def _check_matrix(matrix: dict[str, dict[str, str]], slugs: set[str]) -> None:
         )
 
 
+def matrix_check(*, scale: Scale, matrix: Matrix) -> None:
+    """Raise InvalidInput unless scale and matrix could be saved (used to preview a change)."""
+    _check_scale(scale)
+    _check_matrix(matrix, {slug for slug, _ in scale})
+
+
+def matrix_changes_count(*, tenant: Tenant, scale: Scale, matrix: Matrix) -> int:
+    """How many open incidents would change priority (level or rank) if this were saved."""
+    matrix_check(scale=scale, matrix=matrix)
+    ranks = {slug: rank for rank, (slug, _) in enumerate(scale, start=1)}
+    groups = (
+        Incident.objects.for_tenant(tenant)
+        .filter(state__in=OPEN_STATES)
+        .values("impact", "urgency", "priority__slug", "priority_rank")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    changing = 0
+    for row in groups:
+        target = matrix[row["impact"]][row["urgency"]]
+        if (target, ranks[target]) != (row["priority__slug"], row["priority_rank"]):
+            changing += row["n"]
+    return changing
+
+
 @transaction.atomic
-def matrix_set(
-    *,
-    actor: Actor,
-    scale: list[tuple[str, str]],
-    matrix: dict[str, dict[str, str]],
-) -> int:
+def matrix_set(*, actor: Actor, scale: Scale, matrix: Matrix) -> int:
     """Replace the tenant's scale (ordered, most urgent first) and matrix.
 
     Open incidents get their priority re-derived, each with an event; returns how many changed.
     """
     if actor.role not in ("admin", "system"):
         raise NotAllowed("Only a tenant admin can change the priority matrix.")
-    _check_scale(scale)
-    _check_matrix(matrix, {slug for slug, _ in scale})
+    matrix_check(scale=scale, matrix=matrix)
     tenant = actor.tenant
-    existing = {lvl.slug: lvl for lvl in PriorityLevel.objects.for_tenant(tenant)}
-    # Ranks are unique among active levels: retire them all, then bring back the new scale.
-    PriorityLevel.objects.for_tenant(tenant).update(is_active=False)
-    levels: dict[str, PriorityLevel] = {}
-    for rank, (slug, label) in enumerate(scale, start=1):
-        level = existing.get(slug) or PriorityLevel(tenant=tenant, slug=slug)
-        level.label, level.rank, level.is_active = label, rank, True
-        level.save()
-        levels[slug] = level
+    # Two admins saving at once would both retire and re-rank the same levels: queue them on
+    # the tenant row (NO KEY UPDATE, so inserts that reference the tenant are not blocked).
+    Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).first()
+    # Reports in flight hold the incident counter until they commit: waiting for it here means
+    # every incident either is visible to the re-derivation below or reads the new matrix.
+    counter = TenantCounter.objects.for_tenant(tenant).filter(name="incident")
+    list(counter.select_for_update().values_list("pk", flat=True))
+    levels = _save_scale(tenant, scale)
     for impact in LEVELS:
         for urgency in LEVELS:
             PriorityMatrixCell.objects.update_or_create(
@@ -108,27 +156,66 @@ def matrix_set(
                 urgency=urgency,
                 defaults={"level": levels[matrix[impact][urgency]]},
             )
-    changed = _rederive_open(actor, tenant, levels, matrix)
-    return changed
+    return _rederive_open(actor, levels, matrix)
 
 
-def _rederive_open(actor, tenant, levels, matrix) -> int:
-    changed = 0
+def _save_scale(tenant: Tenant, scale: Scale) -> dict[str, PriorityLevel]:
+    existing = {lvl.slug: lvl for lvl in PriorityLevel.objects.for_tenant(tenant)}
+    # Ranks are unique among active levels: retire them all, then bring back the new scale.
+    # A level left off stays inactive for the closed incidents that still name it.
+    PriorityLevel.objects.for_tenant(tenant).update(is_active=False)
+    levels: dict[str, PriorityLevel] = {}
+    for rank, (slug, label) in enumerate(scale, start=1):
+        level = existing.get(slug) or PriorityLevel(tenant=tenant, slug=slug)
+        level.label, level.rank, level.is_active = label, rank, True
+        level.save()
+        levels[slug] = level
+    return levels
+
+
+def _rederive_open(actor: Actor, levels: dict[str, PriorityLevel], matrix: Matrix) -> int:
+    """Move every open incident to its new level: one UPDATE per matrix cell, not per incident.
+
+    The rows are locked first, so the versions read here are the ones the UPDATE bumps and each
+    event carries the incident's version after the change, as a service's save would.
+    """
+    tenant = actor.tenant
     open_incidents = Incident.objects.for_tenant(tenant).filter(state__in=OPEN_STATES)
-    for incident in open_incidents.select_for_update(of=("self",)).select_related("priority"):
-        level = levels[matrix[incident.impact][incident.urgency]]
-        old = incident.priority
-        if old.pk == level.pk and incident.priority_rank == level.rank:
-            continue
-        incident.priority, incident.priority_rank = level, level.rank
-        incident.save(update_fields=["priority", "priority_rank"])
-        record_event(
-            incident,
-            actor=actor,
-            kind=EventKind.FIELD_CHANGED,
-            reason="The tenant's priority matrix changed.",
-            data={"changes": {"priority": [old.slug, level.slug]}},
+    rows = list(
+        open_incidents.select_for_update(of=("self",)).values_list(
+            "pk", "impact", "urgency", "priority__slug", "priority_rank", "version"
         )
-        sla_clocks.clocks_retarget(incident=incident, actor=actor, reason="Priority matrix changed")
-        changed += 1
-    return changed
+    )
+    now = timezone.now()
+    events: list[IncidentEvent] = []
+    moved_cells: set[tuple[str, str]] = set()
+    for pk, impact, urgency, old_slug, old_rank, version in rows:
+        level = levels[matrix[impact][urgency]]
+        if (old_slug, old_rank) == (level.slug, level.rank):
+            continue
+        moved_cells.add((impact, urgency))
+        changes: dict[str, Any] = {"priority": [old_slug, level.slug]}
+        if old_rank != level.rank:
+            changes["priority_rank"] = [old_rank, level.rank]
+        events.append(_event(actor, pk, version + 1, changes, now))
+    for impact, urgency in moved_cells:
+        level = levels[matrix[impact][urgency]]
+        open_incidents.filter(impact=impact, urgency=urgency).exclude(
+            priority=level, priority_rank=level.rank
+        ).update(priority=level, priority_rank=level.rank, version=F("version") + 1, updated_at=now)
+    IncidentEvent.objects.bulk_create(events, batch_size=500)
+    sla_clocks.clocks_retarget_many(actor=actor, incident_ids=[e.incident_id for e in events])
+    return len(events)
+
+
+def _event(actor: Actor, incident_id: int, version: int, changes: dict, now: Any) -> IncidentEvent:
+    return IncidentEvent(
+        tenant=actor.tenant,
+        incident_id=incident_id,
+        kind=EventKind.FIELD_CHANGED,
+        reason="The tenant's priority matrix changed.",
+        data={"changes": changes},
+        incident_version=version,
+        created_at=now,
+        **actor.event_fields(),
+    )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
-
-from incidents.errors import InvalidInput
+from escalation.webhooks import webhook_incident_event_emit
+from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Category, EventKind, Incident
 from incidents.notifications import notify_incident_people
-from incidents.services.common import record_event
+from incidents.services.common import check_member, record_event
 from incidents.services.priority import check_level, priority_derive
 from incidents.services.routing import auto_assignee
 from tenancy.actors import Actor
@@ -18,6 +20,8 @@ from tenancy.models import User
 from tenancy.services import counter_next
 
 TITLE_MAX = 200
+CONTACT_NAME_MAX = 150
+EMAIL_MAX = 254
 DESCRIPTION_MAX = 20_000
 
 
@@ -42,6 +46,33 @@ def _check_category(actor: Actor, category: Category | None) -> None:
         raise InvalidInput("Choose one of the categories offered.", field="category")
 
 
+def _check_reporter(actor: Actor, reporter: User | None) -> User | None:
+    """Staff and integrations report on someone's behalf; a requester only for themselves."""
+    if reporter is None:
+        return actor.user if actor.kind == "member" else None
+    if actor.is_requester and reporter.pk != actor.user_id:
+        raise NotAllowed("You can only report incidents in your own name.")
+    check_member(actor, reporter, field="reporter")
+    return reporter
+
+
+def _clean_contact(name: str, email: str) -> tuple[str, str]:
+    name, email = (name or "").strip(), (email or "").strip()
+    if len(name) > CONTACT_NAME_MAX:
+        raise InvalidInput(
+            f"The contact name is limited to {CONTACT_NAME_MAX} characters.", field="contact_name"
+        )
+    if email:
+        try:
+            validate_email(email)
+            valid = len(email) <= EMAIL_MAX
+        except ValidationError:
+            valid = False
+        if not valid:
+            raise InvalidInput(f"{email[:100]} is not an email address.", field="contact_email")
+    return name, email
+
+
 @transaction.atomic
 def incident_report(
     *,
@@ -60,14 +91,17 @@ def incident_report(
     check_level(impact, "impact")
     check_level(urgency, "urgency")
     _check_category(actor, category)
-    if reporter is None and actor.kind == "member":
-        reporter = actor.user
+    reporter = _check_reporter(actor, reporter)
+    contact_name, contact_email = _clean_contact(contact_name, contact_email)
     tenant = actor.tenant
+    # The number first: its row lock also orders this report after a matrix change in flight
+    # (matrix_set takes the same lock), so the priority is read from the matrix as it ends up.
+    number = counter_next(tenant=tenant, name="incident")
     level = priority_derive(tenant=tenant, impact=impact, urgency=urgency)
     now = timezone.now()
     incident = Incident.objects.create(
         tenant=tenant,
-        number=counter_next(tenant=tenant, name="incident"),
+        number=number,
         title=title,
         description=description,
         impact=impact,
@@ -90,13 +124,15 @@ def incident_report(
     )
     notify_incident_people(incident, "acknowledgement")
     sla_clocks.clocks_start(incident=incident)  # SLA: response and resolution clocks
+    webhook_incident_event_emit(incident=incident, event="incident.created", actor=actor)
     return _route(incident)
 
 
 def _route(incident: Incident) -> Incident:
     """A category's routing rule escalates to its group; without one it waits in Unassigned."""
-    group = incident.category.group if incident.category else None
-    if group is None or not group.is_active:
+    category = incident.category
+    group = category.group if category else None
+    if category is None or group is None or not group.is_active:
         return incident
     from incidents.services.transitions import incident_escalate
 
@@ -106,5 +142,6 @@ def _route(incident: Incident) -> Incident:
         actor=Actor.system(incident.tenant, "Routing"),
         group=group,
         assignee=assignee,
-        reason=f"Routing rule of category {incident.category.name}",
+        reason=f"Routing rule of category {category.name}",
+        notify=False,  # the acknowledgement just sent says where it goes
     )

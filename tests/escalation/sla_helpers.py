@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from escalation.models import Metric, SlaClock, SlaPolicy
+from escalation.models import EscalationLevel, EscalationPolicy, Metric, SlaClock, SlaPolicy
 from escalation.services.defaults import around_the_clock_calendar, sla_policy_for
 from incidents import services
 from incidents.models import Incident, PriorityLevel
@@ -13,7 +13,9 @@ MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # acme's calendar is UTC,
 
 
 def clocks(incident: Incident) -> dict[str, SlaClock]:
-    return {c.metric: c for c in SlaClock.objects.filter(incident=incident).select_related("calendar")}
+    return {
+        c.metric: c for c in SlaClock.objects.filter(incident=incident).select_related("calendar")
+    }
 
 
 def response(incident: Incident) -> SlaClock:
@@ -24,8 +26,9 @@ def resolution(incident: Incident) -> SlaClock:
     return clocks(incident)[Metric.RESOLUTION]
 
 
-def short_targets(tenant, *, response: int, resolution: int, slug: str = "high",
-                  warn=(50, 80)) -> SlaPolicy:  # fmt: skip
+def short_targets(
+    tenant, *, response: int, resolution: int, slug: str = "high", warn=(50, 80)
+) -> SlaPolicy:
     """Around-the-clock targets in seconds for one level, so tests need not wait."""
     policy = sla_policy_for(PriorityLevel.objects.get(tenant=tenant, slug=slug))
     policy.calendar = around_the_clock_calendar(tenant)
@@ -38,6 +41,22 @@ def short_targets(tenant, *, response: int, resolution: int, slug: str = "high",
 def report_high(people, **kwargs) -> Incident:
     """A high-priority incident about the network, routed to alice's and bob's group."""
     return services.incident_report(
-        actor=people.actor(people.rita), title="VPN is down", impact="high", urgency="high",
-        category=people.network, **kwargs,
+        actor=people.actor(people.rita),
+        title="VPN is down",
+        impact="high",
+        urgency="high",
+        category=people.network,
+        **kwargs,
+    )
+
+
+def fast_escalation(tenant, *levels: tuple[int, str, object], repeat: int = 0) -> EscalationPolicy:
+    """The tenant's only escalation policy: levels of (after seconds, notify, user)."""
+    EscalationPolicy.objects.filter(tenant=tenant).delete()
+    policy = EscalationPolicy.objects.create(tenant=tenant, name="Fast", repeat_count=repeat)
+    EscalationLevel.objects.bulk_create(
+        EscalationLevel(tenant=tenant, policy=policy, position=i, after_seconds=after,
+                        notify=notify, user=user)
+        for i, (after, notify, user) in enumerate(levels, start=1)
     )  # fmt: skip
+    return policy

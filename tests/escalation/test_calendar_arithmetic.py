@@ -23,8 +23,15 @@ from escalation.calendars import (
     spent_over,
 )
 
-ZONES = ["UTC", "Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata",
-         "Europe/Berlin", "America/Sao_Paulo"]  # fmt: skip
+ZONES = [
+    "UTC",
+    "Europe/London",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "Europe/Berlin",
+    "America/Sao_Paulo",
+]
 HOUR = 3600
 
 # Instants across several DST changes (2025-2027), to the microsecond.
@@ -49,14 +56,26 @@ def calendars(draw) -> CalendarSpec:
     weekly = [draw(windows_of_a_day()) for _ in range(7)]
     if not any(weekly):
         weekly[0] = ((9 * HOUR, 17 * HOUR),)
-    own = draw(st.dictionaries(st.dates(date(2025, 1, 1), date(2028, 1, 31)), st.just("Day off"),
-                               max_size=20))  # fmt: skip
+    own = draw(
+        st.dictionaries(
+            st.dates(date(2025, 1, 1), date(2028, 1, 31)), st.just("Day off"), max_size=20
+        )
+    )
     country = draw(st.sampled_from(["", "GB", "US", "DE"]))
     return CalendarSpec(
         tz=ZoneInfo(draw(st.sampled_from(ZONES))),
         weekly=tuple(weekly),
         holiday=holiday_lookup(country, "", own),
     )
+
+
+def _pauses(start: datetime, gaps: list[tuple[timedelta, timedelta]]):
+    """(pauses, end of the last): each gap runs for a while, then pauses for a while."""
+    cursor, pauses = start, []
+    for run, paused in gaps:
+        pauses.append((cursor + run, cursor + run + paused))
+        cursor += run + paused
+    return pauses, cursor
 
 
 PROPERTY = settings(max_examples=100, deadline=None)
@@ -95,10 +114,7 @@ def test_counting_splits_at_any_instant(spec, a, b, c):
 @given(calendars(), instants, st.lists(st.tuples(amounts, amounts), max_size=4), amounts)
 def test_pausing_stops_accrual(spec, start, gaps, tail):
     """Time inside a pause never counts: the spent time equals the counted running stretches."""
-    cursor, pauses = start, []
-    for run, paused in gaps:
-        pauses.append((cursor + run, cursor + run + paused))
-        cursor += run + paused
+    pauses, cursor = _pauses(start, gaps)
     end = cursor + tail
     spent = spent_over(spec, start, end, pauses)
     assert spent == business_time_between(spec, start, end) - sum(
@@ -115,10 +131,7 @@ def test_pausing_stops_accrual(spec, start, gaps, tail):
 @PROPERTY
 @given(calendars(), instants, st.lists(st.tuples(amounts, amounts), max_size=3), amounts)
 def test_the_instant_reaching_an_amount_over_stretches_is_exact(spec, start, gaps, amount):
-    cursor, pauses = start, []
-    for run, paused in gaps:
-        pauses.append((cursor + run, cursor + run + paused))
-        cursor += run + paused
+    pauses, cursor = _pauses(start, gaps)
     stretches = [*running_stretches(start, cursor, pauses), (cursor, None)]
     at = instant_reaching(spec, stretches, amount)
     assert at is not None
@@ -131,7 +144,9 @@ def test_the_explanation_covers_every_second_and_counts_what_is_counted(spec, a,
     a, b = sorted([a, b])
     b = min(b, a + timedelta(days=40))
     segments = explain(spec, a, b, [])
-    assert sum((s.duration for s in segments if s.counted), ZERO) == business_time_between(spec, a, b)
+    assert sum((s.duration for s in segments if s.counted), ZERO) == business_time_between(
+        spec, a, b
+    )
     if segments:
         assert segments[0].start == a and segments[-1].end == b
         assert all(x.end == y.start for x, y in zip(segments, segments[1:], strict=False))
@@ -206,7 +221,11 @@ def test_explaining_a_weekend_names_the_night_the_weekend_and_the_hours():
 
 
 def test_explaining_a_hold_says_it_paused_the_clock():
-    hold = (london(2026, 11, 30, 11, 0), london(2026, 11, 30, 12, 0), "On hold (awaiting the caller)")
+    hold = (
+        london(2026, 11, 30, 11, 0),
+        london(2026, 11, 30, 12, 0),
+        "On hold (awaiting the caller)",
+    )
     segments = explain(OFFICE, london(2026, 11, 30, 10, 0), london(2026, 11, 30, 13, 0), [hold])
     assert [(s.counted, s.rule, s.duration) for s in segments] == [
         (True, "Working hours (Monday 09:00–17:00)", timedelta(hours=1)),

@@ -15,9 +15,15 @@ BASE = "/t/acme/settings/sla"
 
 
 def _calendar_form(**changes) -> dict:
-    data = {"name": "Paris office", "time_zone": "Europe/Paris", "holiday_country": "FR",
-            "days_off": "2026-12-24 Christmas Eve", "day_0": "09:00-12:00, 13:00-18:00",
-            "day_1": "09:00-18:00", "day_4": "09:00-16:00"}  # fmt: skip
+    data = {
+        "name": "Paris office",
+        "time_zone": "Europe/Paris",
+        "holiday_country": "FR",
+        "days_off": "2026-12-24 Christmas Eve",
+        "day_0": "09:00-12:00, 13:00-18:00",
+        "day_1": "09:00-18:00",
+        "day_4": "09:00-16:00",
+    }
     return {**data, **changes}
 
 
@@ -57,10 +63,16 @@ def test_an_admin_sets_targets_to_the_second(people, login):
     page = client.get(f"{BASE}/policies/").content.decode()
     assert "30 min" in page and "8 h" in page  # the high level's defaults, in words
     policy = SlaPolicy.objects.get(tenant=people.acme, priority__slug="high")
-    response = client.post(f"{BASE}/policies/{policy.pk}/", {
-        "calendar": policy.calendar_id, "response_seconds": "1m 30s", "resolution_seconds": "2h",
-        "warn_percents": "25, 75", "pause_on": ["awaiting_caller", "awaiting_vendor"],
-    })  # fmt: skip
+    response = client.post(
+        f"{BASE}/policies/{policy.pk}/",
+        {
+            "calendar": policy.calendar_id,
+            "response_seconds": "1m 30s",
+            "resolution_seconds": "2h",
+            "warn_percents": "25, 75",
+            "pause_on": ["awaiting_caller", "awaiting_vendor"],
+        },
+    )
     assert response.status_code == 302
     policy.refresh_from_db()
     assert (policy.response_seconds, policy.resolution_seconds) == (90, 7200)
@@ -71,23 +83,39 @@ def test_an_admin_sets_targets_to_the_second(people, login):
 def test_a_target_that_is_not_a_duration_is_refused(people, login):
     client = login(people.ada)
     policy = SlaPolicy.objects.get(tenant=people.acme, priority__slug="high")
-    response = client.post(f"{BASE}/policies/{policy.pk}/", {
-        "calendar": policy.calendar_id, "response_seconds": "soon", "resolution_seconds": "2h",
-        "warn_percents": "50, 80",
-    })  # fmt: skip
+    response = client.post(
+        f"{BASE}/policies/{policy.pk}/",
+        {
+            "calendar": policy.calendar_id,
+            "response_seconds": "soon",
+            "resolution_seconds": "2h",
+            "warn_percents": "50, 80",
+        },
+    )
     assert "Write a duration such as" in response.content.decode()
     assert 'value="soon"' in response.content.decode()
 
 
 def test_an_admin_writes_an_escalation_policy_for_a_group(people, login):
     client = login(people.ada)
-    response = client.post(f"{BASE}/escalation/new/", {
-        "name": "Network nights", "group": people.group.pk, "repeat_count": "1", "is_active": "on",
-        "levels-TOTAL_FORMS": "3", "levels-INITIAL_FORMS": "0",
-        "levels-0-after_seconds": "45s", "levels-0-notify": "assignee",
-        "levels-1-after_seconds": "10m", "levels-1-notify": "user", "levels-1-user": people.max.pk,
-        "levels-2-after_seconds": "", "levels-2-notify": "",
-    })  # fmt: skip
+    response = client.post(
+        f"{BASE}/escalation/new/",
+        {
+            "name": "Network nights",
+            "group": people.group.pk,
+            "repeat_count": "1",
+            "is_active": "on",
+            "levels-TOTAL_FORMS": "3",
+            "levels-INITIAL_FORMS": "0",
+            "levels-0-after_seconds": "45s",
+            "levels-0-notify": "assignee",
+            "levels-1-after_seconds": "10m",
+            "levels-1-notify": "user",
+            "levels-1-user": people.max.pk,
+            "levels-2-after_seconds": "",
+            "levels-2-notify": "",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[-2000:]
     policy = EscalationPolicy.objects.get(tenant=people.acme, group=people.group)
     levels = list(policy.levels.values_list("position", "after_seconds", "notify", "user"))

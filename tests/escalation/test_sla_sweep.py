@@ -11,7 +11,6 @@ from django.core import mail
 
 from escalation.models import (
     AlertKind,
-    EscalationLevel,
     EscalationPolicy,
     EscalationRun,
     RunState,
@@ -22,7 +21,13 @@ from escalation.services.autoclose import incidents_auto_close
 from escalation.services.sweep import clocks_audit, sweep_due
 from incidents import services
 from incidents.models import EventKind, IncidentEvent
-from tests.escalation.sla_helpers import MONDAY_10, report_high, response, short_targets
+from tests.escalation.sla_helpers import (
+    MONDAY_10,
+    fast_escalation,
+    report_high,
+    response,
+    short_targets,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -62,21 +67,33 @@ def test_a_beat_down_for_an_hour_gets_every_missed_alert_exactly_once(people, tr
     assert result.alerts == 3 * 6 + 3 * 2
     assert sweep_due().alerts == 0
     for incident in incidents:
-        assert _thresholds(incident) == [("resolution", 50), ("resolution", 80), ("resolution", 100),
-                                         ("response", 50), ("response", 80), ("response", 100)]
+        assert _thresholds(incident) == [
+            ("resolution", 50),
+            ("resolution", 80),
+            ("resolution", 100),
+            ("response", 50),
+            ("response", 80),
+            ("response", 100),
+        ]
 
 
 def test_a_paused_clock_is_not_swept_and_a_due_warning_is_kept_at_the_pause(people, travel):
     short_targets(people.acme, response=100, resolution=1000)
-    incident = services.incident_accept(incident=report_high(people), actor=people.actor(people.alice))
+    incident = services.incident_accept(
+        incident=report_high(people), actor=people.actor(people.alice)
+    )
     travel(seconds=600)  # the 50% warning of the resolution clock is due, but no sweep ran yet
-    services.incident_hold(incident=incident, actor=people.actor(people.alice), hold_reason="awaiting_caller")
+    services.incident_hold(
+        incident=incident, actor=people.actor(people.alice), hold_reason="awaiting_caller"
+    )
     assert _thresholds(incident) == [("resolution", 50)]  # settled at the pause, not lost
     travel(hours=5)
     assert sweep_due().alerts == 0
 
 
-def test_the_notifier_mails_each_alert_once_and_writes_an_internal_event(people, travel, django_capture_on_commit_callbacks):
+def test_the_notifier_mails_each_alert_once_and_writes_an_internal_event(
+    people, travel, django_capture_on_commit_callbacks
+):
     short_targets(people.acme, response=100, resolution=1000)
     incident = report_high(people)  # routed to the group: alice and bob
     mail.outbox.clear()
@@ -86,22 +103,23 @@ def test_the_notifier_mails_each_alert_once_and_writes_an_internal_event(people,
         assert alerts_notify_pending() == 2  # the escalation alert and the 50% warning
         assert alerts_notify_pending() == 0
     subjects = sorted((m.to[0], m.subject) for m in mail.outbox)
-    assert ("alice@acme.test", "[Acme Corporation] INC-000001: 50% of the response target used") in subjects
+    assert (
+        "alice@acme.test",
+        "[Acme Corporation] INC-000001: 50% of the response target used",
+    ) in subjects
     assert ("bob@acme.test", "[Acme Corporation] INC-000001: escalated to your group") in subjects
     assert len(subjects) == 4
     warning = next(m for m in mail.outbox if "50%" in m.subject)
     assert "/sla/ack/" in warning.body  # the signed acknowledgement link
     event = IncidentEvent.objects.filter(incident=incident, kind=EventKind.SLA).last()
-    assert event.public is False and event.data["recipients"] == ["alice@acme.test", "bob@acme.test"]
+    assert event.public is False and event.data["recipients"] == [
+        "alice@acme.test",
+        "bob@acme.test",
+    ]
 
 
 def _policy(people, *levels, repeat=0) -> EscalationPolicy:
-    EscalationPolicy.objects.filter(tenant=people.acme).delete()
-    policy = EscalationPolicy.objects.create(tenant=people.acme, name="Fast", repeat_count=repeat)
-    for i, (after, notify, user) in enumerate(levels, start=1):
-        EscalationLevel.objects.create(tenant=people.acme, policy=policy, position=i,
-                                       after_seconds=after, notify=notify, user=user)
-    return policy
+    return fast_escalation(people.acme, *levels, repeat=repeat)
 
 
 def _levels(incident) -> list[tuple[int, int]]:
@@ -152,7 +170,11 @@ def test_acknowledging_an_alert_stops_the_climb_and_silences_the_steps_not_yet_s
     sweep_due()
     assert _levels(incident) == [(1, 0)]
     run = EscalationRun.objects.get(incident=incident)
-    assert (run.state, run.acknowledged_by, run.acknowledged_via) == ("acknowledged", people.max, "desk")
+    assert (run.state, run.acknowledged_by, run.acknowledged_via) == (
+        "acknowledged",
+        people.max,
+        "desk",
+    )
     event = IncidentEvent.objects.filter(incident=incident, kind=EventKind.SLA).last()
     assert "acknowledged" in event.reason
 
@@ -166,7 +188,9 @@ def test_a_requester_cannot_acknowledge_an_alert(people, travel):
         alert_acknowledge(alert=alert, actor=people.actor(people.rita))
 
 
-def test_the_auditor_flags_a_clock_overdue_without_its_alert_and_readyz_shows_it(people, travel, client, settings):
+def test_the_auditor_flags_a_clock_overdue_without_its_alert_and_readyz_shows_it(
+    people, travel, client, settings
+):
     short_targets(people.acme, response=100, resolution=1000)
     report_high(people)
     alerts_notify_pending()  # the escalation alert went out
@@ -186,8 +210,12 @@ def test_the_auditor_flags_a_clock_overdue_without_its_alert_and_readyz_shows_it
 def test_a_resolved_incident_is_closed_by_the_system_after_three_business_days(people, travel):
     alice = people.actor(people.alice)
     incident = services.incident_accept(incident=report_high(people), actor=alice)
-    services.incident_resolve(incident=incident, actor=alice, resolution_code="solved-permanently",
-                              resolution_notes="Router replaced")  # fmt: skip
+    services.incident_resolve(
+        incident=incident,
+        actor=alice,
+        resolution_code="solved-permanently",
+        resolution_notes="Router replaced",
+    )
     travel(days=2, hours=23)  # Thursday 09:00: two business days only
     assert incidents_auto_close() == 0
     travel(days=3)  # Thursday 10:00
@@ -196,3 +224,26 @@ def test_a_resolved_incident_is_closed_by_the_system_after_three_business_days(p
     assert incident.state == "closed"
     event = incident.events.filter(transition="close").get()
     assert (event.actor_kind, event.actor_name) == ("system", "Confirmation window")
+
+
+def test_a_warning_rings_the_bell_and_reaches_a_subscribed_webhook_once(people, travel):
+    from escalation.models import Notification, WebhookEndpoint
+
+    short_targets(people.acme, response=100, resolution=1000)
+    WebhookEndpoint.objects.create(
+        tenant=people.acme, url="https://hooks.example.test/desk", events=["sla.warning"]
+    )
+    incident = report_high(people)
+    travel(seconds=60)
+    sweep_due()
+    alerts_notify_pending()
+    alerts_notify_pending()
+    bell = Notification.objects.filter(incident=incident, channel="inapp", kind="sla_warning")
+    assert sorted(bell.values_list("recipient__email", flat=True)) == [
+        "alice@acme.test",
+        "bob@acme.test",
+    ]
+    assert {row.link for row in bell} == {f"/t/acme/sla/incidents/{incident.number}/"}
+    hooks = Notification.objects.filter(incident=incident, channel="webhook")
+    assert list(hooks.values_list("kind", flat=True)) == ["sla.warning"]
+    assert '"threshold": 50' in hooks.get().body

@@ -16,7 +16,7 @@ from django.utils import timezone
 from escalation.models import ClockState, Metric, SlaAlert, SlaClock
 from escalation.services.defaults import around_the_clock_calendar
 from incidents.models import Incident, PriorityLevel
-from tests.escalation.worker import ROOT, worker_database_url
+from tests.escalation.worker import BASE_DIR, database_env
 
 pytestmark = pytest.mark.postgres
 
@@ -48,31 +48,58 @@ def _due_clocks(tenant, count: int) -> None:
     calendar = around_the_clock_calendar(tenant)
     now = timezone.now()
     incidents = Incident.objects.bulk_create(
-        Incident(tenant=tenant, number=n, title=f"Load {n}", priority=level, priority_rank=1,
-                 reported_at=now - timedelta(hours=1))
+        Incident(
+            tenant=tenant,
+            number=n,
+            title=f"Load {n}",
+            priority=level,
+            priority_rank=1,
+            reported_at=now - timedelta(hours=1),
+        )
         for n in range(1, count + 1)
-    )  # fmt: skip
-    past = [[50, (now - timedelta(minutes=30)).isoformat()], [80, (now - timedelta(minutes=10)).isoformat()],
-            [100, (now + timedelta(hours=1)).isoformat()]]  # fmt: skip
+    )
+    past = [
+        [50, (now - timedelta(minutes=30)).isoformat()],
+        [80, (now - timedelta(minutes=10)).isoformat()],
+        [100, (now + timedelta(hours=1)).isoformat()],
+    ]
     SlaClock.objects.bulk_create(
-        SlaClock(tenant=tenant, incident=i, metric=Metric.RESPONSE, calendar=calendar,
-                 priority_slug="high", target_seconds=3600, started_at=i.reported_at,
-                 running_since=i.reported_at, due_at=now + timedelta(hours=1),
-                 next_check_at=now - timedelta(minutes=30), checkpoints=past)
+        SlaClock(
+            tenant=tenant,
+            incident=i,
+            metric=Metric.RESPONSE,
+            calendar=calendar,
+            priority_slug="high",
+            target_seconds=3600,
+            started_at=i.reported_at,
+            running_since=i.reported_at,
+            due_at=now + timedelta(hours=1),
+            next_check_at=now - timedelta(minutes=30),
+            checkpoints=past,
+        )
         for i in incidents
-    )  # fmt: skip
+    )
 
 
 def test_two_sweepers_in_two_processes_claim_each_clock_once(people, transactional_db, tmp_path):
     _due_clocks(people.acme, 1500)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
-           "DATABASE_URL": worker_database_url()}  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(BASE_DIR),
+        "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
+        **database_env(),
+    }
     a, b = tmp_path / "a", tmp_path / "b"
     procs = [
-        subprocess.Popen([sys.executable, "-c", SWEEPER, str(me), str(other)], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", SWEEPER, str(me), str(other)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for me, other in ((a, b), (b, a))
-    ]  # fmt: skip
+    ]
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=180)
@@ -81,6 +108,9 @@ def test_two_sweepers_in_two_processes_claim_each_clock_once(people, transaction
     assert sum(r["claimed"] for r in results) == 1500  # no clock processed twice
     assert all(r["claimed"] > 0 for r in results), results  # both really swept
     assert SlaAlert.objects.count() == 3000  # 50% and 80% of each clock, once
-    assert SlaClock.objects.filter(next_check_at__lte=timezone.now(), state=ClockState.RUNNING).count() == 0
+    assert (
+        SlaClock.objects.filter(next_check_at__lte=timezone.now(), state=ClockState.RUNNING).count()
+        == 0
+    )
     # What is left of each clock is its breach, next.
     assert SlaClock.objects.exclude(next_check_at=F("due_at")).count() == 0

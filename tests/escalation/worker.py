@@ -1,96 +1,153 @@
-"""A real Celery worker (with embedded beat) in its own process, for the SLA end-to-end tests.
+"""A Celery worker process for tests, and the helpers that point this process's app at its broker.
 
-Minimal on purpose: the ops branch brings the shared `celery_worker_process` fixture in
-tests/escalation/conftest.py; these tests can move to it once merged. The worker uses the test
-database (it must be PostgreSQL: the test's transactions have to be visible to another
-process) and the Redis of REDIS_URL, whose database it empties first.
+Used through the `celery_worker_process` fixture (tests/escalation/conftest.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from servicedesk.celery import app as celery_app
+
+BASE_DIR = Path(settings.BASE_DIR)
 
 
-def worker_database_url() -> str:
-    s = connection.settings_dict
-    password = s.get("PASSWORD") or ""
-    auth = f"{s['USER']}:{password}@" if s.get("USER") else ""
-    return f"postgres://{auth}{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def redis_url() -> str:
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        pytest.skip("needs Redis (set REDIS_URL)")
-    return url
-
-
-def _wait_ready(process: subprocess.Popen, log: Path, timeout: float) -> None:
+def wait_until(predicate: Callable[[], object], *, timeout: float = 20, what: str = "") -> None:
+    """Poll until predicate() is true; fail with `what` after timeout seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the worker exited early:\n{log.read_text()[-4000:]}")
-        if log.exists() and " ready." in log.read_text():
+        if predicate():
             return
-        time.sleep(0.2)
-    raise RuntimeError(f"the worker did not start in {timeout}s:\n{log.read_text()[-4000:]}")
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)  # the worker's own group: worker and beat
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+@dataclass
+class WorkerProcess:
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, *, count: int = 1, timeout: float = 30) -> None:
+        def seen() -> bool:
+            if self.process.poll() is not None:
+                pytest.fail(f"the worker exited ({self.process.returncode}):\n{self.log()}")
+            return self.log().count(text) >= count
+
+        wait_until(seen, timeout=timeout, what=f"{text!r} x{count} in the worker's log")
+
+    def kill(self) -> None:
+        """Die at once, mid-task if there is one, as a worker does on a power cut or OOM kill."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # warm shutdown
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def database_env() -> dict[str, str]:
+    """Point the worker at pytest-django's test database (its name is only known now)."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        auth = quote(db["USER"] or "postgres", safe="")
+        if db["PASSWORD"]:
+            auth += ":" + quote(db["PASSWORD"], safe="")
+        host, port = db["HOST"] or "127.0.0.1", db["PORT"] or "5432"
+        return {"DATABASE_URL": f"postgres://{auth}@{host}:{port}/{db['NAME']}"}
+    return {"DATABASE_URL": "", "SQLITE_PATH": str(db["NAME"])}
+
+
+def broker_for_test(tmp_path: Path) -> dict:
+    """Redis (a key prefix of the test's own) when REDIS_URL is set, else folders of its own."""
+    if settings.REDIS_URL:
+        prefix = f"sdtest-{uuid.uuid4().hex[:12]}:"
+        return {
+            "url": settings.REDIS_URL,
+            "options": {"global_keyprefix": prefix, "visibility_timeout": 3600},
+        }
+    folders = {name: tmp_path / "broker" / name for name in ("in", "processed", "control")}
+    for folder in folders.values():
+        folder.mkdir(parents=True)
+    return {
+        "url": "filesystem://",
+        "options": {
+            "data_folder_in": str(folders["in"]),
+            "data_folder_out": str(folders["in"]),
+            "processed_folder": str(folders["processed"]),
+            "control_folder": str(folders["control"]),
+            "store_processed": False,
+        },
+    }
+
+
+def _point_app_at(url: str, options: dict, *, eager: bool) -> None:
+    celery_app.conf.broker_url = url
+    celery_app.conf.broker_transport_options = options
+    celery_app.conf.task_always_eager = eager
+    # The app caches its connection and producer pools: drop them so the next send uses `url`.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @contextmanager
-def celery_worker_process(tmp_path: Path, **env: str) -> Iterator[subprocess.Popen]:
-    """Start `celery worker -B` against the test database; stop it (and its beat) afterwards."""
-    import redis
-
-    broker = redis_url()
-    redis.Redis.from_url(broker).flushdb()  # stale triggers of an earlier run mean nothing here
-    log = tmp_path / "worker.log"
-    full_env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
-        "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": broker,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-        "VAR_DIR": str(tmp_path / "var"),
-        **env,
-    }
-    command = [
-        sys.executable, "-m", "celery", "-A", "servicedesk", "worker", "-B",
-        "-s", str(tmp_path / "beat-schedule"), "--pool", "solo", "--loglevel", "INFO",
-        "-n", f"sla-test-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle",
-    ]  # fmt: skip
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+def celery_app_publishing_to(broker: dict) -> Iterator[None]:
+    """This process's Celery app sends to `broker` (not eagerly) inside the block."""
+    saved = (
+        celery_app.conf.broker_url,
+        celery_app.conf.broker_transport_options,
+        celery_app.conf.task_always_eager,
+    )
+    _point_app_at(broker["url"], broker["options"], eager=False)
     try:
-        _wait_ready(process, log, timeout=90)
-        yield process
+        yield
     finally:
-        _stop(process)
+        _point_app_at(saved[0], saved[1], eager=saved[2])
+
+
+def worker_env(tmp_path: Path, broker: dict, extra: dict[str, str]) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
+        "PYTHONPATH": str(BASE_DIR),
+        "VAR_DIR": str(tmp_path / "worker-var"),
+        "SD_TEST_BROKER": json.dumps(broker),
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "FAST_PASSWORD_HASHER": "1",
+        "LOG_LEVEL": "INFO",
+        **database_env(),
+    }
+    env.update(extra)
+    return env
+
+
+def drop_broker(broker: dict) -> None:
+    prefix = broker["options"].get("global_keyprefix")
+    if prefix:
+        import redis
+
+        client = redis.Redis.from_url(broker["url"])
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()

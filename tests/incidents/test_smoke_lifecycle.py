@@ -17,7 +17,9 @@ def test_a_reported_incident_walks_the_five_steps(people, django_capture_on_comm
     assert "INC-000001" in mail.outbox[0].subject
     incident = services.incident_accept(incident=incident, actor=alice)
     incident = services.incident_resolve(
-        incident=incident, actor=alice, resolution_code="solved-permanently",
+        incident=incident,
+        actor=alice,
+        resolution_code="solved-permanently",
         resolution_notes="Replaced the router config.",
     )
     incident = services.incident_close(incident=incident, actor=rita, rating=5)

@@ -1,0 +1,185 @@
+"""Incident creation through the API under gunicorn on PostgreSQL at concurrency 16, next to a
+bare DRF endpoint (same middleware, auth and rate limiter) that inserts one row, in one run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sd_bench_api \
+        REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/api_bench.py [--seconds 20]
+
+The database named in DATABASE_URL is dropped and re-created. Prints requests/s, p50, p95 and
+errors for both endpoints and the ratio of their throughputs (goal: at least 25%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import Pool
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _manage(*args: str, env: dict) -> str:
+    out = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout
+
+
+def prepare(env: dict) -> str:
+    url = urlparse(env["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    admin = env["DATABASE_URL"].replace(url.path, "/postgres")
+    subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=True)
+    subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    _manage("migrate", "-v0", env=env)
+    _manage("load_demo", env=env)
+    subprocess.run(
+        [
+            "psql",
+            env["DATABASE_URL"],
+            "-qc",
+            "CREATE TABLE bench_row (id bigserial primary key, tenant_id bigint, body text, "
+            "created_at timestamptz default now())",
+        ],
+        check=True,
+    )
+    out = _manage("create_api_key", "--tenant", "acme", "--name", "bench", env=env)
+    return out.strip().splitlines()[-1]
+
+
+def _worker(args: tuple) -> tuple[list[float], int]:
+    port, key, path, body, seconds, threads = args
+    deadline = time.monotonic() + seconds
+
+    def loop(_: int) -> tuple[list[float], int]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        times, errors = [], 0
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 201
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            times.append(time.perf_counter() - start)
+            errors += not ok
+        return times, errors
+
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(loop, range(threads)))
+    return [t for r in results for t in r[0]], sum(r[1] for r in results)
+
+
+def load(port: int, key: str, path: str, seconds: int, concurrency: int) -> dict:
+    body = json.dumps(
+        {
+            "title": "Checkout times out",
+            "impact": "high",
+            "urgency": "medium",
+            "category": "software",
+        }
+    )
+    procs = 4
+    per = [concurrency // procs + (i < concurrency % procs) for i in range(procs)]
+    start = time.perf_counter()
+    with Pool(procs) as pool:
+        parts = pool.map(_worker, [(port, key, path, body, seconds, n) for n in per if n])
+    elapsed = time.perf_counter() - start
+    times = sorted(t for p in parts for t in p[0])
+    return {
+        "requests": len(times),
+        "rps": len(times) / elapsed,
+        "p50_ms": statistics.median(times) * 1000,
+        "p95_ms": times[int(len(times) * 0.95) - 1] * 1000,
+        "errors": sum(p[1] for p in parts),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    env = {
+        **os.environ,
+        "ROOT_URLCONF": "bench.bench_urls",
+        "API_RATE_LIMIT_PER_MINUTE": "0",
+        "PYTHONPATH": str(ROOT),
+        "DEBUG": "0",
+    }
+    if not env.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (it is dropped and re-created).")
+    key = prepare(env)
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "servicedesk.wsgi",
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        _wait_up(port)
+        load(port, key, "/bench/bare/", 3, args.concurrency)  # warm-up
+        bare = load(port, key, "/bench/bare/", args.seconds, args.concurrency)
+        create = load(port, key, "/api/v1/incidents/", args.seconds, args.concurrency)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(10)
+    print(
+        f"gunicorn {args.workers} sync workers, concurrency {args.concurrency}, "
+        f"{args.seconds}s each, PostgreSQL"
+    )
+    print(f"{'endpoint':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}")
+    for name, r in (("bare insert (baseline)", bare), ("POST /api/v1/incidents/", create)):
+        print(f"{name:<28}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['errors']:>8}")
+    print(f"ratio create/bare throughput: {create['rps'] / bare['rps']:.0%} (goal >= 25%)")
+
+
+def _wait_up(port: int) -> None:
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start")
+
+
+if __name__ == "__main__":
+    main()

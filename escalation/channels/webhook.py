@@ -1,0 +1,119 @@
+"""Webhooks: a JSON POST signed with HMAC-SHA256 over "<timestamp>.<body>".
+
+Headers: X-Desk-Event; X-Desk-Delivery, the row's delivery id, the same on every retry so a
+receiver can drop a repeat; X-Desk-Signature "t=<unix seconds>,v1=<hex digest>", signed anew at
+each attempt so receivers can refuse old timestamps. 2xx is delivered; 408, 429, 5xx, timeouts
+and unreachable hosts are retried; 410, other 4xx and redirects to another host are permanent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import time
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+
+from escalation.channels.base import Transport, TransportError
+from escalation.models import Notification
+
+USER_AGENT = "ServiceDesk-Webhooks/1"
+RETRYABLE_4XX = frozenset({408, 429})
+MAX_SAME_HOST_REDIRECTS = 3
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The X-Desk-Signature value: the receiver recomputes v1 from t and the raw body."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def render_body(
+    *, event: str, payload: dict[str, Any], text: str, tenant_slug: str, at: datetime, slack: bool
+) -> str:
+    """The body is fixed when the row is written, so every retry sends the same bytes."""
+    if slack:
+        return json.dumps({"text": text})
+    envelope = {
+        "event": event,
+        "created_at": at.isoformat().replace("+00:00", "Z"),
+        "tenant": tenant_slug,
+        "text": text,
+        "data": payload,
+    }
+    return json.dumps(envelope, default=str, sort_keys=True)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or ""), parts.port
+
+
+def _post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TransportError(f"not an http(s) URL: {url}", permanent=True)
+    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = cls(parts.hostname, parts.port, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        conn.request("POST", target, body=body, headers=headers)
+        response = conn.getresponse()
+        detail = response.read(300).decode("utf-8", "replace")
+        return response.status, detail, response.getheader("Location") or ""
+    except (OSError, http.client.HTTPException) as exc:  # timeouts are OSErrors too
+        raise TransportError(f"{parts.hostname} did not answer: {exc!r}") from exc
+    finally:
+        conn.close()
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST, following only 307/308 redirects that stay on the same scheme, host and port."""
+    for _ in range(MAX_SAME_HOST_REDIRECTS + 1):
+        status, detail, location = _post_once(url, body, headers)
+        if status not in (307, 308) or not location:
+            return status, detail
+        target = urljoin(url, location)
+        if _origin(target) != _origin(url):
+            raise TransportError(
+                f"HTTP {status}: redirected to another host ({urlsplit(target).netloc}), "
+                "which is never followed; update the endpoint's URL",
+                permanent=True,
+            )
+        url = target
+    raise TransportError("too many redirects", permanent=True)
+
+
+def check_status(status: int, detail: str) -> None:
+    if 200 <= status < 300:
+        return
+    message = f"HTTP {status}: {detail.strip()[:200]}"
+    if status >= 500 or status in RETRYABLE_4XX:
+        raise TransportError(message)
+    if 300 <= status < 400:
+        message = f"HTTP {status}: webhook redirects are not followed; update the endpoint's URL"
+    # 410 Gone, every other 4xx, and redirects we do not follow: sending again cannot help.
+    raise TransportError(message, permanent=True)
+
+
+class WebhookTransport(Transport):
+    def notify(self, notification: Notification) -> None:
+        endpoint = notification.endpoint
+        if endpoint is None:
+            raise TransportError("the webhook endpoint was deleted", permanent=True)
+        if not endpoint.is_active:
+            raise TransportError("the webhook endpoint is disabled", permanent=True)
+        body = notification.body.encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Desk-Event": notification.kind,
+            "X-Desk-Delivery": str(notification.delivery_id),
+            "X-Desk-Signature": sign(endpoint.secret, int(time.time()), body),
+        }
+        check_status(*post(endpoint.url, body, headers))

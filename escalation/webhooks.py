@@ -1,0 +1,276 @@
+"""Webhook endpoints of a tenant, and the events they receive through the notifications outbox.
+
+An event becomes one Notification row per active endpoint subscribed to it, written in the
+transaction of its cause; the `webhook` channel POSTs it once that commits. The API issue manages
+the same endpoints, through the same services.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from escalation.channels.webhook import render_body
+from escalation.models import (
+    PING_EVENT,
+    Channel,
+    Notification,
+    NotificationStatus,
+    WebhookEndpoint,
+    WebhookEvent,
+    new_webhook_secret,
+)
+from escalation.services import notification_enqueue, notification_retry
+from incidents.errors import InvalidInput, NotAllowed
+
+if TYPE_CHECKING:
+    from incidents.models import Incident
+    from tenancy.actors import Actor
+    from tenancy.models import Tenant
+
+EVENT_TYPES: tuple[str, ...] = tuple(WebhookEvent.values)
+
+
+def subscribed_endpoints(*, tenant: Tenant, event: str) -> list[WebhookEndpoint]:
+    # Few endpoints per tenant: filtering the JSON list here works on SQLite and PostgreSQL alike.
+    endpoints = WebhookEndpoint.objects.for_tenant(tenant).filter(is_active=True).order_by("id")
+    return [endpoint for endpoint in endpoints if endpoint.wants(event)]
+
+
+def webhook_event_emit(
+    *,
+    tenant: Tenant,
+    event: str,
+    payload: dict[str, Any],
+    incident: Incident | None = None,
+    text: str = "",
+) -> list[Notification]:
+    """Queue `event` for every active endpoint subscribed to it; call inside the cause's
+    transaction so the deliveries commit (or vanish) with it."""
+    if event not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event {event!r}")
+    endpoints = subscribed_endpoints(tenant=tenant, event=event)
+    text = text or summary(event, payload)
+    return [_enqueue(tenant, endpoint, event, payload, text, incident) for endpoint in endpoints]
+
+
+def _enqueue(
+    tenant: Tenant,
+    endpoint: WebhookEndpoint,
+    event: str,
+    payload: dict[str, Any],
+    text: str,
+    incident: Incident | None,
+) -> Notification:
+    body = render_body(
+        event=event,
+        payload=payload,
+        text=text,
+        tenant_slug=tenant.slug,
+        at=timezone.now(),
+        slack=endpoint.slack_format,
+    )
+    return notification_enqueue(
+        tenant=tenant,
+        kind=event,
+        address=endpoint.url,
+        subject=text,
+        body=body,
+        incident=incident,
+        channel=Channel.WEBHOOK,
+        endpoint=endpoint,
+    )
+
+
+def webhook_incident_event_emit(
+    *, incident: Incident, event: str, actor: Actor, data: dict[str, Any] | None = None
+) -> list[Notification]:
+    """The incidents services' one call: builds the payload only when someone subscribes."""
+    tenant = actor.tenant
+    if not subscribed_endpoints(tenant=tenant, event=event):
+        return []
+    payload = {"incident": incident_payload(incident, tenant=tenant), "actor": actor.name}
+    payload.update(data or {})
+    return webhook_event_emit(tenant=tenant, event=event, payload=payload, incident=incident)
+
+
+def incident_payload(incident: Incident, *, tenant: Tenant) -> dict[str, Any]:
+    path = reverse(
+        "portal-incident-detail", kwargs={"tenant_slug": tenant.slug, "number": incident.number}
+    )
+    return {
+        "number": incident.reference,  # as the REST API names incidents
+        "title": incident.title,
+        "state": incident.state,
+        "impact": incident.impact,
+        "urgency": incident.urgency,
+        "priority": incident.priority.slug,
+        "priority_rank": incident.priority_rank,
+        "category": incident.category.slug if incident.category else None,
+        "group": incident.group.slug if incident.group else None,
+        "assignee": incident.assignee.email if incident.assignee else None,
+        "url": settings.SITE_URL + path,
+    }
+
+
+def summary(event: str, payload: dict[str, Any]) -> str:
+    """One line for chat tools and the delivery log."""
+    incident = payload.get("incident") or {}
+    head = f"{incident.get('number', '')} {incident.get('title', '')}".strip()
+    who = payload.get("actor", "")
+    if event == WebhookEvent.INCIDENT_CREATED:
+        return f"New incident {head} (priority {incident.get('priority')})"
+    if event == WebhookEvent.INCIDENT_TRANSITIONED:
+        return f"{head}: {payload.get('from_state')} → {payload.get('to_state')} by {who}"
+    if event == WebhookEvent.INCIDENT_COMMENTED:
+        kind = "comment" if payload.get("public", True) else "internal note"
+        return f"{head}: {kind} by {who}"
+    if event == PING_EVENT:
+        return "Ping from the service desk: this endpoint is reachable."
+    label = WebhookEvent(event).label if event in EVENT_TYPES else event
+    return f"{label}: {head}" if head else label
+
+
+# --- Endpoint management (settings page and API) ----------------------------------------------
+
+
+def _check_admin(actor: Actor) -> None:
+    if not (actor.is_system or actor.role == "admin"):
+        raise NotAllowed("Only the desk's administrators manage webhooks.")
+
+
+def _clean(url: str, events: list[str]) -> tuple[str, list[str]]:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("Give a full http:// or https:// URL.", field="url")
+    if len(url) > 500:
+        raise InvalidInput("The URL is limited to 500 characters.", field="url")
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if unknown:
+        raise InvalidInput(f"Unknown event types: {', '.join(unknown)}.", field="events")
+    if not events:
+        raise InvalidInput("Choose at least one event to send.", field="events")
+    return url, [e for e in EVENT_TYPES if e in events]
+
+
+def webhook_endpoint_create(
+    *,
+    actor: Actor,
+    url: str,
+    events: list[str],
+    description: str = "",
+    slack_format: bool = False,
+) -> WebhookEndpoint:
+    _check_admin(actor)
+    url, events = _clean(url, events)
+    return WebhookEndpoint.objects.create(
+        tenant=actor.tenant,
+        url=url,
+        events=events,
+        description=(description or "").strip()[:200],
+        slack_format=slack_format,
+    )
+
+
+@transaction.atomic
+def webhook_endpoint_update(
+    *,
+    actor: Actor,
+    endpoint: WebhookEndpoint,
+    url: str,
+    events: list[str],
+    description: str = "",
+    slack_format: bool = False,
+    is_active: bool = True,
+) -> WebhookEndpoint:
+    _check_admin(actor)
+    url, events = _clean(url, events)
+    return _change(
+        actor,
+        endpoint,
+        url=url,
+        events=events,
+        description=(description or "").strip()[:200],
+        slack_format=slack_format,
+        is_active=is_active,
+    )
+
+
+@transaction.atomic
+def webhook_endpoint_set_active(
+    *, actor: Actor, endpoint: WebhookEndpoint, active: bool
+) -> WebhookEndpoint:
+    """Disabling keeps the endpoint and its log; pending deliveries to it fail for good."""
+    _check_admin(actor)
+    return _change(actor, endpoint, is_active=active)
+
+
+@transaction.atomic
+def webhook_endpoint_rotate_secret(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Deliveries still pending are signed with the new secret when they are sent."""
+    _check_admin(actor)
+    return _change(actor, endpoint, secret=new_webhook_secret())
+
+
+def _change(actor: Actor, endpoint: WebhookEndpoint, **fields: Any) -> WebhookEndpoint:
+    endpoint = _lock(actor, endpoint)
+    for name, value in fields.items():
+        setattr(endpoint, name, value)
+    endpoint.updated_at = timezone.now()
+    endpoint.save(update_fields=[*fields, "updated_at"])
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_ping(*, actor: Actor, endpoint: WebhookEndpoint) -> Notification:
+    """A test delivery, whatever the endpoint subscribes to; its result shows in the log."""
+    _check_admin(actor)
+    endpoint = _lock(actor, endpoint)
+    if not endpoint.is_active:
+        raise InvalidInput("Enable the endpoint before sending it a test.")
+    payload = {"endpoint": endpoint.pk, "actor": actor.name}
+    return _enqueue(actor.tenant, endpoint, PING_EVENT, payload, summary(PING_EVENT, payload), None)
+
+
+def _lock(actor: Actor, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.for_tenant(actor.tenant).select_for_update().get(pk=endpoint.pk)
+
+
+def endpoint_deliveries(*, endpoint: WebhookEndpoint, limit: int = 50) -> list[Notification]:
+    """The endpoint's delivery log, newest first."""
+    rows = Notification.objects.for_tenant(endpoint.tenant_id).filter(endpoint=endpoint)
+    return list(rows.order_by("-created_at", "-id")[:limit])
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
+    """The delivery log stays (its rows lose the link); deliveries not yet sent are dropped."""
+    _check_admin(actor)
+    endpoint = _lock(actor, endpoint)
+    Notification.objects.for_tenant(actor.tenant).filter(
+        endpoint=endpoint, status__in=[NotificationStatus.PENDING, NotificationStatus.DEAD]
+    ).update(status=NotificationStatus.DEAD, last_error="The endpoint was deleted.")
+    endpoint.delete()
+
+
+@transaction.atomic
+def webhook_delivery_redeliver(*, actor: Actor, delivery: Notification) -> Notification:
+    """Send a delivery again with the same delivery id: a failed one, or one the receiver lost."""
+    _check_admin(actor)
+    if delivery.endpoint_id is None:
+        raise InvalidInput("The endpoint of this delivery was deleted; it cannot be sent again.")
+    if not delivery.endpoint.is_active:
+        raise InvalidInput("Enable the endpoint before sending it deliveries again.")
+    if delivery.status not in (NotificationStatus.SENT, NotificationStatus.DEAD):
+        raise InvalidInput("This delivery is still being sent; wait for its outcome.")
+    Notification.objects.filter(pk=delivery.pk).update(
+        status=NotificationStatus.DEAD, attempts=0
+    )
+    delivery.refresh_from_db()
+    return notification_retry(notification=delivery)

@@ -1,0 +1,365 @@
+"""The incidents REST API (/api/v1/). Views validate, fetch inside the tenant, call one service
+and answer; every write goes through incidents.services like the browser's."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, status
+from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
+
+from incidents import serializers as s
+from incidents import services
+from incidents.api_filters import IncidentFilter
+from incidents.models import AssignmentGroup, Category, Incident, IncidentEvent
+from incidents.rules import allowed_transitions
+from servicedesk.api.errors import PreconditionFailed
+from servicedesk.api.pagination import IncidentCursorPagination
+from servicedesk.api.views import TenantAPIView
+from tenancy.actors import Actor
+from tenancy.models import Membership, User
+
+INCIDENT_RELATED = ("priority", "category", "group", "assignee", "reporter", "resolution_code")
+
+
+def visible_incidents(actor: Actor) -> QuerySet[Incident]:
+    """Requesters see what they reported or joined; the desk sees the whole tenant."""
+    qs = Incident.objects.for_tenant(actor.tenant).select_related(*INCIDENT_RELATED)
+    if actor.is_requester:
+        qs = qs.filter(Q(reporter_id=actor.user_id) | Q(pk__in=_joined_ids(actor)))
+    return qs
+
+
+def _joined_ids(actor: Actor):
+    from incidents.models import Participant
+
+    return (
+        Participant.objects.for_tenant(actor.tenant)
+        .filter(user_id=actor.user_id)
+        .values("incident_id")
+    )
+
+
+def get_incident(actor: Actor, number: str) -> Incident:
+    value = s.parse_number(number)
+    incident = visible_incidents(actor).filter(number=value).first() if value else None
+    if incident is None:
+        raise Http404(f"No incident {number} here.")
+    return incident
+
+
+def if_match_version(request, incident: Incident) -> int | None:
+    """The version named in If-Match; a mismatch is answered 412 before anything runs."""
+    raw = request.headers.get("If-Match")
+    if not raw:
+        return None
+    text = raw.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or int(text) != incident.version:
+        raise PreconditionFailed(
+            f"{incident.reference} is at version {incident.version}; your If-Match was {raw}."
+        )
+    return incident.version
+
+
+def incident_response(incident: Incident, request, code: int = 200) -> Response:
+    incident = visible_incidents(request.actor).get(pk=incident.pk)
+    response = Response(s.IncidentSerializer(incident).data, status=code)
+    response["ETag"] = f'"{incident.version}"'
+    if code == 201:
+        response["Location"] = s.IncidentSerializer(incident).data["links"]["self"]
+    return response
+
+
+def _by_slug(model, actor: Actor, slug: str | None, field: str):
+    if not slug:
+        return None
+    found = model.objects.for_tenant(actor.tenant).filter(slug=slug, is_active=True).first()
+    if found is None:
+        raise exceptions.ValidationError({field: [f"No active {field} {slug!r} here."]})
+    return found
+
+
+def _member_by_email(actor: Actor, email: str | None, field: str) -> User | None:
+    if not email:
+        return None
+    membership = (
+        Membership.objects.for_tenant(actor.tenant)
+        .select_related("user")
+        .filter(user__email__iexact=email, is_active=True)
+        .first()
+    )
+    if membership is None:
+        raise exceptions.ValidationError({field: [f"{email} is not a member of this desk."]})
+    return membership.user
+
+
+class IncidentListView(TenantAPIView):
+    serializer_class = s.IncidentSerializer
+    pagination_class = IncidentCursorPagination
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = IncidentFilter
+    ordering_fields = ["updated_at", "reported_at", "priority_rank", "number"]
+
+    def get_queryset(self) -> QuerySet[Incident]:
+        return visible_incidents(self.actor)
+
+    @extend_schema(operation_id="incidents_list", responses=s.IncidentPageSerializer)
+    def get(self, request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.IncidentCreateSerializer,
+        responses={201: s.IncidentSerializer},
+        operation_id="incidents_create",
+    )
+    def post(self, request, *args, **kwargs) -> Response:
+        data = _valid(s.IncidentCreateSerializer, request)
+        actor = self.actor
+        reporter, contact = self._reporter(data.get("reporter"))
+        incident = services.incident_report(
+            actor=actor,
+            title=data["title"],
+            description=data.get("description", ""),
+            impact=data["impact"],
+            urgency=data["urgency"],
+            category=_by_slug(Category, actor, data.get("category"), "category"),
+            reporter=reporter,
+            contact_name=contact.get("name", ""),
+            contact_email=contact.get("email", ""),
+        )
+        return incident_response(incident, request, status.HTTP_201_CREATED)
+
+    def _reporter(self, person: dict | None) -> tuple[User | None, dict]:
+        if self.actor.is_requester or not person:
+            return None, {}
+        member = (
+            Membership.objects.for_tenant(self.actor.tenant)
+            .select_related("user")
+            .filter(user__email__iexact=person["email"])
+            .first()
+        )
+        return (member.user, {}) if member else (None, person)
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class IncidentDetailView(TenantAPIView):
+    serializer_class = s.IncidentSerializer
+
+    def get(self, request, number: str) -> Response:
+        return incident_response(get_incident(self.actor, number), request)
+
+    @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentSerializer)
+    def patch(self, request, number: str) -> Response:
+        incident = get_incident(self.actor, number)
+        expected = if_match_version(request, incident)
+        data = dict(_valid(s.IncidentUpdateSerializer, request))
+        reason = data.pop("reason", "")
+        if "category" in data:
+            data["category"] = _by_slug(Category, self.actor, data["category"], "category")
+        incident = services.incident_update(
+            incident=incident, actor=self.actor, expected_version=expected, reason=reason, **data
+        )
+        return incident_response(incident, request)
+
+
+class TransitionListView(TenantAPIView):
+    serializer_class = s.TransitionsSerializer
+
+    def get(self, request, number: str) -> Response:
+        incident = get_incident(self.actor, number)
+        return Response(
+            {"state": incident.state, "allowed": allowed_transitions(self.actor, incident)}
+        )
+
+
+class TransitionView(TenantAPIView):
+    """POST /incidents/{number}/{action}/ for the eight lifecycle transitions."""
+
+    serializer_class = s.IncidentSerializer
+
+    action_name = ""
+
+    def post(self, request, number: str) -> Response:
+        action = self.action_name
+        incident = get_incident(self.actor, number)
+        expected = if_match_version(request, incident)
+        data = _valid(s.TRANSITION_SERIALIZERS[action], request)
+        run = getattr(self, f"_{action}")
+        incident = run(incident, data, expected)
+        return incident_response(incident, request)
+
+    def _escalate(self, incident, data, expected):
+        return services.incident_escalate(
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
+            group=_by_slug(AssignmentGroup, self.actor, data.get("group"), "group"),
+            assignee=_member_by_email(self.actor, data.get("assignee"), "assignee"),
+            reason=data.get("reason", ""),
+        )
+
+    def _accept(self, incident, data, expected):
+        return services.incident_accept(
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
+            assignee=_member_by_email(self.actor, data.get("assignee"), "assignee"),
+        )
+
+    def _hold(self, incident, data, expected):
+        return services.incident_hold(
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
+            hold_reason=data["hold_reason"],
+            note=data.get("note", ""),
+        )
+
+    def _resume(self, incident, data, expected):
+        return services.incident_resume(
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
+            note=data.get("note", ""),
+        )
+
+    def _resolve(self, incident, data, expected):
+        return services.incident_resolve(
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
+            resolution_code=data["resolution_code"],
+            resolution_notes=data["resolution_notes"],
+        )
+
+    def _reopen(self, incident, data, expected):
+        return services.incident_reopen(
+            incident=incident, actor=self.actor, expected_version=expected, reason=data["reason"]
+        )
+
+    def _close(self, incident, data, expected):
+        return services.incident_close(
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
+            rating=data.get("rating"),
+            comment=data.get("comment", ""),
+            on_reporters_word=not self.actor.is_requester,
+        )
+
+    def _cancel(self, incident, data, expected):
+        original = None
+        if data.get("duplicate_of"):
+            try:
+                original = get_incident(self.actor, data["duplicate_of"])
+            except Http404:
+                raise exceptions.ValidationError(
+                    {"duplicate_of": [f"No incident {data['duplicate_of']} here."]}
+                ) from None
+        return services.incident_cancel(
+            incident=incident,
+            actor=self.actor,
+            expected_version=expected,
+            reason=data.get("reason", ""),
+            duplicate_of=original,
+        )
+
+
+def transition_view(action: str):
+    """A TransitionView subclass per action, so the schema shows each one's request body."""
+    view = type(f"{action.capitalize()}TransitionView", (TransitionView,), {"action_name": action})
+    return extend_schema_view(
+        post=extend_schema(
+            request=s.TRANSITION_SERIALIZERS[action],
+            responses=s.IncidentSerializer,
+            operation_id=f"incidents_{action}",
+            summary=f"{action.capitalize()} an incident",
+        )
+    )(view)
+
+
+class EventListView(TenantAPIView):
+    serializer_class = s.EventSerializer
+
+    @extend_schema(responses=s.EventSerializer(many=True))
+    def get(self, request, number: str) -> Response:
+        incident = get_incident(self.actor, number)
+        events = IncidentEvent.objects.for_tenant(self.tenant).filter(incident=incident)
+        if self.actor.is_requester:
+            events = events.filter(public=True)
+        return Response(s.EventSerializer(events.order_by("created_at", "id"), many=True).data)
+
+
+class CommentListView(TenantAPIView):
+    serializer_class = s.CommentSerializer
+
+    @extend_schema(responses=s.CommentSerializer(many=True))
+    def get(self, request, number: str) -> Response:
+        incident = get_incident(self.actor, number)
+        comments = incident.comments.filter(tenant=self.tenant)
+        if self.actor.is_requester:
+            comments = comments.filter(public=True)
+        return Response(s.CommentSerializer(comments, many=True).data)
+
+    @extend_schema(request=s.CommentCreateSerializer, responses={201: s.CommentSerializer})
+    def post(self, request, number: str) -> Response:
+        incident = get_incident(self.actor, number)
+        data = _valid(s.CommentCreateSerializer, request)
+        comment = services.comment_add(
+            incident=incident, actor=self.actor, body=data["body"], public=data["public"]
+        )
+        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class AttachmentListView(TenantAPIView):
+    serializer_class = s.AttachmentSerializer
+
+    @extend_schema(responses=s.AttachmentSerializer(many=True))
+    def get(self, request, number: str) -> Response:
+        incident = get_incident(self.actor, number)
+        files = incident.attachments.filter(tenant=self.tenant).select_related("incident")
+        if self.actor.is_requester:
+            files = files.filter(public=True)
+        return Response(s.AttachmentSerializer(files, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.AttachmentUploadSerializer},
+        responses={201: s.AttachmentSerializer},
+    )
+    def post(self, request, number: str) -> Response:
+        from servicedesk.api.uploads import check_upload
+
+        incident = get_incident(self.actor, number)
+        data = _valid(s.AttachmentUploadSerializer, request)
+        check_upload(data["file"])
+        attachment = services.attachment_add(
+            incident=incident, actor=self.actor, upload=data["file"], public=data["public"]
+        )
+        return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class AttachmentDownloadView(TenantAPIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, number: str, attachment_id: int):
+        incident = get_incident(self.actor, number)
+        files = incident.attachments.filter(tenant=self.tenant)
+        if self.actor.is_requester:
+            files = files.filter(public=True)
+        attachment = files.filter(pk=attachment_id).first()
+        if attachment is None:
+            raise Http404("No such attachment.")
+        return FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.name,
+            content_type=attachment.content_type,
+        )

@@ -1,0 +1,45 @@
+from django.urls import path
+
+from incidents import api, api_alerts, api_config
+from incidents.serializers import TRANSITION_SERIALIZERS
+
+N = "<str:number>"
+
+urlpatterns = [
+    path("incidents/", api.IncidentListView.as_view(), name="api-incident-list"),
+    path(f"incidents/{N}/", api.IncidentDetailView.as_view(), name="api-incident-detail"),
+    path(
+        f"incidents/{N}/transitions/",
+        api.TransitionListView.as_view(),
+        name="api-incident-transitions",
+    ),
+    path(f"incidents/{N}/comments/", api.CommentListView.as_view(), name="api-incident-comments"),
+    path(f"incidents/{N}/events/", api.EventListView.as_view(), name="api-incident-events"),
+    path(
+        f"incidents/{N}/attachments/",
+        api.AttachmentListView.as_view(),
+        name="api-incident-attachments",
+    ),
+    path(
+        f"incidents/{N}/attachments/<int:attachment_id>/download/",
+        api.AttachmentDownloadView.as_view(),
+        name="api-incident-attachment-download",
+    ),
+    *[
+        path(
+            f"incidents/{N}/{action}/",
+            api.transition_view(action).as_view(),
+            name=f"api-incident-{action}",
+        )
+        for action in TRANSITION_SERIALIZERS
+    ],
+    path("alerts/", api_alerts.AlertIntakeView.as_view(), name="api-alerts"),
+    path("categories/", api_config.CategoryListView.as_view(), name="api-categories"),
+    path("groups/", api_config.GroupListView.as_view(), name="api-groups"),
+    path(
+        "resolution-codes/",
+        api_config.ResolutionCodeListView.as_view(),
+        name="api-resolution-codes",
+    ),
+    path("priority-matrix/", api_config.PriorityMatrixView.as_view(), name="api-priority-matrix"),
+]

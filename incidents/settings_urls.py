@@ -1,0 +1,45 @@
+"""The tenant admin's configuration pages, included under /t/<slug>/settings/."""
+
+from django.urls import path
+
+from incidents.settings import matrix, views
+
+urlpatterns = [
+    path("groups/", views.group_list, name="settings-groups"),
+    path("groups/new/", views.group_create, name="settings-group-create"),
+    path("groups/<int:pk>/", views.group_edit, name="settings-group-edit"),
+    path("categories/", views.category_list, name="settings-categories"),
+    path("categories/new/", views.category_create, name="settings-category-create"),
+    path("categories/<int:pk>/", views.category_edit, name="settings-category-edit"),
+    path(
+        "categories/<int:pk>/deactivate/",
+        views.category_activation,
+        {"active": False},
+        name="settings-category-deactivate",
+    ),
+    path(
+        "categories/<int:pk>/reactivate/",
+        views.category_activation,
+        {"active": True},
+        name="settings-category-reactivate",
+    ),
+    path("resolution-codes/", views.resolution_code_list, name="settings-resolution-codes"),
+    path(
+        "resolution-codes/<int:pk>/",
+        views.resolution_code_rename,
+        name="settings-resolution-code-rename",
+    ),
+    path(
+        "resolution-codes/<int:pk>/deactivate/",
+        views.resolution_code_activation,
+        {"active": False},
+        name="settings-resolution-code-deactivate",
+    ),
+    path(
+        "resolution-codes/<int:pk>/reactivate/",
+        views.resolution_code_activation,
+        {"active": True},
+        name="settings-resolution-code-reactivate",
+    ),
+    path("matrix/", matrix.matrix_edit, name="settings-matrix"),
+]

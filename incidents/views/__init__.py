@@ -1,0 +1,2 @@
+"""The agent desk: queues (queue.py), the incident page (incident.py) and its actions
+(actions.py)."""

@@ -1,0 +1,148 @@
+"""The incident page of the desk: header, timeline and the actions allowed now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from escalation.selectors import clocks_for_incident
+from incidents.errors import IncidentError, StaleIncident
+from incidents.forms import ActionForm
+from incidents.models import Attachment, Incident, Level
+from incidents.selectors import (
+    DeskChoices,
+    incident_for_desk,
+    incident_relations,
+    incident_timeline,
+)
+from incidents.services.priority import priority_derive
+from incidents.views.actions import ACTIONS, available_actions
+from tenancy.decorators import staff_required
+from tenancy.http import TenantRequest
+
+
+def _incident(request: TenantRequest, number: int) -> Incident:
+    incident = incident_for_desk(tenant=request.tenant, number=number)
+    if incident is None:
+        raise Http404("No such incident here.")
+    return incident
+
+
+def _form(name: str, incident: Incident, desk: DeskChoices) -> ActionForm:
+    return ACTIONS[name].form(
+        prefix=name, desk=desk, incident=incident, initial={"expected_version": incident.version}
+    )
+
+
+def render_incident(
+    request: TenantRequest,
+    incident: Incident,
+    *,
+    bound: tuple[str, ActionForm] | None = None,
+    conflict: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The page, with a refused form (and what the agent typed in it) shown open."""
+    desk = DeskChoices(request.tenant)
+    relations = incident_relations(incident)
+    names = available_actions(request.actor, incident, has_children=bool(relations.children))
+    bound_name, bound_form = bound or ("", None)
+    still_possible = bound_name in names
+    if bound_name and not still_possible:
+        names.append(bound_name)  # no longer possible, but the agent's text stays on screen
+    actions = [
+        {
+            "action": ACTIONS[name],
+            "form": bound_form if name == bound_name else _form(name, incident, desk),
+            "bound": name == bound_name,
+            "possible": name != bound_name or still_possible,
+        }
+        for name in names
+    ]
+    context = {
+        "incident": incident,
+        "relations": relations,
+        "timeline": incident_timeline(incident),
+        "sla_clocks": clocks_for_incident(incident, actor=request.actor, explain=True),
+        "actions": actions,
+        "conflict": conflict,
+    }
+    return render(request, "incidents/incident_detail.html", context, status=status)
+
+
+@require_GET
+@staff_required
+def detail(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
+    return render_incident(request, _incident(request, number))
+
+
+@require_POST
+@staff_required
+def act(request: TenantRequest, tenant_slug: str, number: int, action: str) -> HttpResponse:
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404("No such action.")
+    incident = _incident(request, number)
+    form = spec.form(
+        request.POST,
+        request.FILES,
+        prefix=action,
+        desk=DeskChoices(request.tenant),
+        incident=incident,
+    )
+    if not form.is_valid():
+        return render_incident(request, incident, bound=(action, form), status=400)
+    try:
+        spec.run(incident, request.actor, form.cleaned_data)
+    except StaleIncident as exc:
+        fresh = _incident(request, number)
+        form.keep_text_with_version(fresh.version)
+        return render_incident(
+            request, fresh, bound=(action, form), conflict=exc.message, status=409
+        )
+    except IncidentError as exc:
+        form.add_service_error(exc)
+        return render_incident(
+            request, _incident(request, number), bound=(action, form), status=400
+        )
+    messages.success(request, spec.done.format(ref=incident.reference))
+    return redirect("desk-incident-detail", tenant_slug=tenant_slug, number=number)
+
+
+@require_GET
+@staff_required
+def priority_preview(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
+    """The priority a change of impact or urgency would give, shown before saving (htmx)."""
+    incident = _incident(request, number)
+    impact = request.GET.get("priority-impact", incident.impact)
+    urgency = request.GET.get("priority-urgency", incident.urgency)
+    context: dict[str, Any] = {"incident": incident, "impact": impact, "urgency": urgency}
+    if impact in Level.values and urgency in Level.values:
+        context["level"] = priority_derive(tenant=request.tenant, impact=impact, urgency=urgency)
+        context["impact_label"] = Level(impact).label
+        context["urgency_label"] = Level(urgency).label
+    return render(request, "incidents/_priority_preview.html", context)
+
+
+@require_GET
+@staff_required
+def attachment_download(
+    request: TenantRequest, tenant_slug: str, number: int, attachment_id: int
+) -> FileResponse:
+    attachment = (
+        Attachment.objects.for_tenant(request.tenant)
+        .filter(pk=attachment_id, incident__number=number)
+        .first()
+    )
+    if attachment is None:
+        raise Http404("No such file here.")
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=not attachment.content_type.startswith("image/"),
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )

@@ -1,0 +1,98 @@
+"""Who calls the API and in which tenant: an API key fixes the tenant; a browser session names
+it with the X-Tenant header (a slug the user is a member of)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+import servicedesk.api.schema  # noqa: F401  (registers the schema extension)
+from tenancy.actors import Actor
+from tenancy.apikeys import api_key_authenticate
+from tenancy.models import ApiKey, Membership, Role
+
+
+class IntegrationUser:
+    """Stands in for request.user when an API key calls: an integration is never a person."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    pk = id = None
+
+    def __init__(self, key: ApiKey) -> None:
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"integration {self.key.name}"
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    def authenticate(self, request: HttpRequest):
+        header = get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        key = api_key_authenticate(token.strip())
+        if key is None:
+            raise exceptions.AuthenticationFailed("The API key is unknown or has been revoked.")
+        return IntegrationUser(key), key
+
+    def authenticate_header(self, request: HttpRequest) -> str:
+        return 'Bearer realm="api"'
+
+
+def resolve_actor(request) -> Actor:
+    """The Actor of an authenticated API request; another tenant is a 404 like a missing one."""
+    if isinstance(request.auth, ApiKey):
+        return Actor.integration(request.auth.tenant, request.auth, request.auth.role)
+    slug = request.headers.get("X-Tenant", "")
+    memberships = Membership.objects.select_related("tenant", "user").filter(
+        user=request.user, is_active=True, tenant__is_active=True
+    )
+    membership = (
+        memberships.filter(tenant__slug=slug).first()
+        if slug
+        else (memberships.first() if memberships.count() == 1 else None)
+    )
+    if membership is None:
+        if not slug:
+            raise exceptions.ParseError("Name the organisation with the X-Tenant header.")
+        raise exceptions.NotFound("No such organisation, or you are not a member of it.")
+    return Actor.member(membership)
+
+
+class ApiAccess(BasePermission):
+    """Scopes for keys (read, write, admin); roles for sessions. Config writes need admin."""
+
+    message = "This key or account may not do that."
+
+    def has_permission(self, request, view) -> bool:
+        actor: Actor | None = getattr(request, "actor", None)
+        if actor is None:
+            return False
+        safe = request.method in SAFE_METHODS
+        admin_write = getattr(view, "admin_write", False) and (
+            not safe or getattr(view, "admin_read", False)
+        )
+        if actor.kind == "integration":
+            scopes = actor.api_key.scope_list
+            if admin_write:
+                self.message = "This key lacks the admin scope."
+                return "admin" in scopes
+            if not safe and "write" not in scopes:
+                self.message = "This key is read-only: it lacks the write scope."
+                return False
+            return True
+        if admin_write:
+            self.message = "Only a tenant admin may change the desk's configuration."
+            return actor.role == Role.ADMIN
+        if actor.is_requester and getattr(view, "staff_only", False):
+            self.message = "Only the desk's agents may do that."
+            return False
+        return True

@@ -1,0 +1,72 @@
+"""The base of every API view: tenant and actor from the credentials, scopes, rate limit,
+Idempotency-Key, problem+json errors."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+
+from servicedesk.api.auth import ApiAccess, ApiKeyAuthentication, resolve_actor
+from servicedesk.api.idempotency import idempotency_begin, idempotency_forget, idempotency_store
+from servicedesk.api.throttling import KeyRateThrottle
+
+
+class TenantAPIView(GenericAPIView):
+    authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated, ApiAccess]
+    throttle_classes = [KeyRateThrottle]
+    admin_write = False  # True: unsafe methods need the admin scope or role
+    staff_only = False  # True: requesters may not call it at all
+    metadata_class = None  # OPTIONS answers 405; the OpenAPI schema is the description
+
+    _idempotency = None
+    _atomic = None
+
+    def perform_authentication(self, request) -> None:
+        if request.user and request.user.is_authenticated:
+            request.actor = resolve_actor(request)
+            request.tenant = request.actor.tenant
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        self._idempotency = idempotency_begin(request, request.actor)
+        if self._idempotency is not None:
+            self._atomic = transaction.atomic()
+            self._atomic.__enter__()
+
+    def _end_atomic(self, *, commit: bool) -> None:
+        atomic, self._atomic = self._atomic, None
+        if atomic is None:
+            return
+        if commit:
+            atomic.__exit__(None, None, None)
+        else:
+            atomic.__exit__(RuntimeError, RuntimeError("request failed"), None)
+            idempotency_forget(self._idempotency)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self._atomic is not None:
+            if response.status_code < 500:
+                idempotency_store(self._idempotency, response)
+                self._end_atomic(commit=True)
+            else:
+                self._end_atomic(commit=False)
+        return response
+
+    def handle_exception(self, exc):
+        try:
+            return super().handle_exception(exc)
+        except BaseException:
+            self._end_atomic(commit=False)
+            raise
+
+    @property
+    def actor(self):
+        return self.request.actor
+
+    @property
+    def tenant(self):
+        return self.request.actor.tenant

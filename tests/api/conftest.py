@@ -1,0 +1,34 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tenancy.apikeys import api_key_create
+
+
+@pytest.fixture
+def make_key(people):
+    def _make(scopes=("read", "write"), tenant=None, name=None):
+        tenant = tenant or people.acme
+        _, secret = api_key_create(
+            tenant=tenant, name=name or f"key-{'-'.join(scopes)}-{tenant.slug}", scopes=list(scopes)
+        )
+        return secret
+
+    return _make
+
+
+@pytest.fixture
+def api(make_key):
+    """An APIClient with a read/write key of acme."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_key()}")
+    return client
+
+
+@pytest.fixture
+def api_for(make_key):
+    def _client(scopes=("read", "write"), tenant=None):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_key(scopes, tenant)}")
+        return client
+
+    return _client

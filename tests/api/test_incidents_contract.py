@@ -1,0 +1,53 @@
+from incidents.models import Incident, IncidentEvent
+
+
+def test_an_integration_creates_an_incident_and_is_its_actor(api, people):
+    response = api.post(
+        "/api/v1/incidents/",
+        {
+            "title": "Disk full on db1",
+            "impact": "high",
+            "urgency": "high",
+            "category": "network",
+            "reporter": {"email": "ops@partner.example", "name": "Ops Bot"},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["number"] == "INC-000001"
+    assert body["priority"] == "high" and body["priority_rank"] == 1
+    assert body["state"] == "escalated" and body["group"] == "service-desk"
+    assert body["reporter"] == {"email": "ops@partner.example", "name": "Ops Bot"}
+    assert response["Location"] == "/api/v1/incidents/INC-000001/"
+    assert response["ETag"] == f'"{body["version"]}"'
+    event = IncidentEvent.objects.filter(kind="reported").get()
+    assert (event.actor_kind, event.actor_name) == ("integration", "key-read-write-acme")
+
+
+def test_a_wrong_impact_is_a_problem_with_a_field_map(api, people):
+    response = api.post("/api/v1/incidents/", {"title": "x", "impact": "critical"}, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 400 and body["title"] == "Invalid request"
+    assert "impact" in body["errors"]
+    assert Incident.objects.count() == 0
+
+
+def test_a_transition_from_the_wrong_state_is_409_naming_the_allowed_ones(api, people):
+    api.post("/api/v1/incidents/", {"title": "Printer"}, format="json")
+    response = api.post(
+        "/api/v1/incidents/INC-000001/resolve/",
+        {"resolution_code": "solved-permanently", "resolution_notes": "x"},
+        format="json",
+    )
+    assert response.status_code == 409
+    assert response.json()["allowed"] == ["escalate", "cancel"]
+
+
+def test_charlie_key_gets_404_for_acme_incident(api, api_for, people):
+    api.post("/api/v1/incidents/", {"title": "Printer"}, format="json")
+    other = api_for(tenant=people.globex)
+    assert other.get("/api/v1/incidents/INC-000001/").status_code == 404
+    assert other.get("/api/v1/incidents/").json()["results"] == []

@@ -1,0 +1,152 @@
+"""History is history: an import sends nothing and alerts nobody, and the SLA clocks of the
+imported incidents are computed from their real timeline with the tenant's calendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from escalation.models import (
+    EscalationRun,
+    Notification,
+    SlaAlert,
+    SlaClock,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from escalation.services.alerts import alerts_notify_pending
+from escalation.services.sweep import sweep_due
+from incidents.models import Incident
+from incidents.services import incident_report
+from tests.imports.conftest import source_row, write_csv
+
+HOUR = timedelta(hours=1)
+
+
+def utc(text: str) -> datetime:
+    return datetime.strptime(text, "%d-%m-%Y %H:%M").replace(tzinfo=UTC)
+
+
+def clocks(number: str) -> dict[str, SlaClock]:
+    incident = Incident.objects.get(source_number=number)
+    return {c.metric: c for c in SlaClock.objects.filter(incident=incident)}
+
+
+def history(number: str, *steps: tuple, **fields: str) -> list[dict]:
+    """Rows of one incident: (state, day-first time) each, opened at the first one."""
+    opened = steps[0][1]
+    return [
+        source_row(number, state, n, at, opened_at=opened, **fields)
+        for n, (state, at) in enumerate(steps)
+    ]
+
+
+# 1 March 2016 is a Tuesday. The default calendar: Monday to Friday, 09:00-17:00, UTC here.
+MODERATE = history(
+    "INC1",
+    ("New", "01-03-2016 09:00"),
+    ("Active", "01-03-2016 10:00"),
+    ("Awaiting User Info", "01-03-2016 11:00"),
+    ("Active", "01-03-2016 14:00"),
+    ("Resolved", "01-03-2016 16:00"),
+    ("Closed", "07-03-2016 12:00"),
+)
+HIGH = history(
+    "INC2",
+    ("New", "04-03-2016 16:00"),  # a Friday, an hour before closing time
+    ("Active", "07-03-2016 10:00"),
+    ("Resolved", "08-03-2016 12:00"),
+    ("Closed", "14-03-2016 12:00"),
+    impact="1 - High",
+    priority="2 - High",
+)
+
+
+def test_clocks_count_business_time_and_holds_from_the_real_timeline(db, tmp_path, import_file):
+    import_file(write_csv(tmp_path / "h.csv", MODERATE + HIGH), "--create-tenant",
+                "--adopt-source-matrix")  # fmt: skip
+    moderate = clocks("INC1")  # targets: response 4 h, resolution 3 business days (24 h)
+    assert moderate["response"].state == "met"
+    assert moderate["response"].spent == HOUR  # 09:00 -> work started at 10:00
+    assert moderate["response"].stopped_at == utc("01-03-2016 10:00")
+    resolution = moderate["resolution"]
+    assert resolution.state == "met"
+    # 09:00-11:00 and 14:00-16:00: the wait for the caller and the time resolved do not count.
+    assert resolution.spent == 4 * HOUR
+    assert resolution.stopped_at == utc("07-03-2016 12:00")
+    pauses = list(resolution.pauses.order_by("started_at").values_list("started_at", "reason"))
+    assert pauses == [
+        (utc("01-03-2016 11:00"), "awaiting_caller"),
+        (utc("01-03-2016 16:00"), "resolved"),
+    ]
+
+
+def test_a_target_passed_in_history_is_a_breach_dated_when_it_happened(db, tmp_path, import_file):
+    import_file(write_csv(tmp_path / "h.csv", HIGH), "--create-tenant", "--adopt-source-matrix")
+    high = clocks("INC2")  # targets: response 30 min, resolution 8 business hours
+    assert high["response"].state == "breached"
+    assert high["response"].breached_at == utc("04-03-2016 16:30")
+    # Friday 16:00-17:00 is one hour; seven more on Monday reach eight at 16:00.
+    assert high["resolution"].state == "breached"
+    assert high["resolution"].breached_at == utc("07-03-2016 16:00")
+    assert high["resolution"].spent == 8 * HOUR
+    assert not SlaAlert.objects.exists()
+
+
+def test_an_import_sends_nothing_where_the_live_desk_would(people, tmp_path, import_file):
+    """Same category, routed group and webhook subscriptions: the live report notifies and
+    starts an escalation; the import of a history through them does neither."""
+    WebhookEndpoint.objects.create(
+        tenant=people.acme, url="https://hooks.example.test/in", events=WebhookEvent.values
+    )
+    now = timezone.now()
+    stamp = (now - 30 * HOUR).strftime("%d-%m-%Y %H:%M")
+    rows = [
+        *history("INC1", ("New", "01-03-2016 09:00"), ("Active", "01-03-2016 10:00"),
+                 ("Resolved", "02-03-2016 10:00"), ("Closed", "07-03-2016 10:00"),
+                 category="Network", assignment_group="Service Desk"),
+        *history("INC2", ("New", stamp), ("Active", stamp), category="Network",
+                 assignment_group="Service Desk", assigned_to="Resolver 7"),
+    ]  # fmt: skip
+    import_file(write_csv(tmp_path / "h.csv", rows), tenant="acme")
+    sweep_due(now=timezone.now())  # thresholds INC2 passed before the import are history
+    alerts_notify_pending(limit=100)
+    assert Notification.objects.count() == 0
+    assert SlaAlert.objects.count() == 0 and EscalationRun.objects.count() == 0
+
+    live = incident_report(actor=people.actor(people.rita), title="VPN", category=people.network)
+    assert Notification.objects.filter(incident=live).count() > 0
+    assert EscalationRun.objects.filter(incident=live).exists()
+
+
+def test_an_open_imported_incident_keeps_only_the_thresholds_still_ahead(db, tmp_path, import_file):
+    now = timezone.now().replace(second=0, microsecond=0)
+    stamp = lambda delta: (now - delta).strftime("%d-%m-%Y %H:%M")  # noqa: E731
+    rows = history("INC1", ("New", stamp(2 * HOUR)), ("Active", stamp(HOUR)))
+    old = history("INC2", ("New", "01-03-2016 09:00"), ("Active", "01-03-2016 10:00"))
+    held = history("INC3", ("New", "01-03-2016 09:00"), ("Awaiting User Info", "01-03-2016 10:00"))
+    import_file(write_csv(tmp_path / "open.csv", rows + old + held), "--create-tenant",
+                "--adopt-source-matrix")  # fmt: skip
+
+    running = clocks("INC1")["resolution"]
+    assert running.state == "running" and running.running_since == now - 2 * HOUR
+    assert running.due_at is not None and running.due_at > now
+    assert [p for p, _ in running.checkpoints][-1] == 100
+    assert running.next_check_at > now  # nothing past is left to fire
+    assert clocks("INC2")["resolution"].state == "breached"  # long overdue: history, no alert
+    assert clocks("INC2")["resolution"].stopped_at is None
+    assert clocks("INC3")["resolution"].state == "paused"  # awaiting the caller since 2016
+    assert clocks("INC3")["response"].state == "paused"
+    assert sweep_due(now=timezone.now()).alerts == 0
+
+
+def test_the_sla_page_explains_an_imported_incidents_clocks(people, login, tmp_path, import_file):
+    import_file(write_csv(tmp_path / "h.csv", MODERATE), tenant="acme")
+    incident = Incident.objects.get(tenant=people.acme, source_number="INC1")
+    url = reverse(
+        "escalation-incident-sla", kwargs={"tenant_slug": "acme", "number": incident.number}
+    )
+    page = login(people.alice).get(url).content.decode()
+    assert "Met" in page

@@ -1,0 +1,154 @@
+"""docker-compose.yml cannot run here (no Docker): these tests read it and run the very commands
+its services and health checks run, against the test database and the configured broker."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from tests.escalation.worker import database_env, wait_until
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    """A production environment as .env.example describes it, on this machine's services."""
+    bin_dir = str(Path(sys.executable).parent)
+    return {
+        "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "HOSTNAME": socket.gethostname(),
+        "PYTHONPATH": str(BASE_DIR),
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "desk.example.com,localhost",
+        "HTTPS": "1",
+        "BEHIND_PROXY": "1",
+        "VAR_DIR": str(tmp_path / "var"),
+        "STATIC_ROOT": str(tmp_path / "static"),
+        **({"REDIS_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {}),
+        **database_env(),
+    }
+
+
+def _start(command: list[str], env: dict[str, str], tmp_path: Path, name: str):
+    log = (tmp_path / f"{name}.log").open("wb")
+    process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return process, tmp_path / f"{name}.log"
+
+
+def _stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+def _get(url: str, **headers: str) -> tuple[int, str, dict]:
+    request = urllib.request.Request(url, headers=headers)
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=5) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(), dict(exc.headers)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_compose_has_the_five_services_each_with_its_health_check():
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(SERVICES)
+    assert "pg_isready" in " ".join(SERVICES["postgres"]["healthcheck"]["test"])
+    assert SERVICES["redis"]["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
+    assert "/readyz" in " ".join(SERVICES["web"]["healthcheck"]["test"])
+    assert "inspect ping" in " ".join(SERVICES["worker"]["healthcheck"]["test"])
+    # `--scale worker=N` needs a worker with no fixed name and no published port.
+    assert "container_name" not in SERVICES["worker"] and "ports" not in SERVICES["worker"]
+    for name in ("web", "worker", "beat"):
+        assert (
+            SERVICES[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        )
+
+
+def test_the_image_is_built_on_python_311_slim():
+    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+    assert dockerfile.splitlines()[1] == "FROM python:3.11-slim"
+
+
+def test_the_web_command_serves_the_probes_and_its_health_check_passes(transactional_db, tmp_path):
+    port = _free_port()
+    command = [
+        arg.replace("0.0.0.0:8000", f"127.0.0.1:{port}") for arg in SERVICES["web"]["command"]
+    ]
+    assert command[0] == "gunicorn"
+    env = _env(tmp_path)
+    web, log = _start(command, env, tmp_path, "web")
+    try:
+        base = f"http://localhost:{port}"
+        wait_until(lambda: _answers(f"{base}/healthz"), timeout=30, what="gunicorn to answer")
+        status, body, _ = _get(f"{base}/readyz")
+        assert (status, json.loads(body)["checks"]) == (200, {"database": "ok", "broker": "ok"})
+        # HTTPS=1 is in force for pages: plain HTTP is sent to https://, the probes are not.
+        status, _, headers = _get(f"{base}/login/")
+        assert status == 301 and headers["Location"].startswith("https://")
+        check = [
+            arg.replace(":8000/", f":{port}/") for arg in SERVICES["web"]["healthcheck"]["test"][1:]
+        ]
+        assert subprocess.run(check, env=env, timeout=30).returncode == 0
+    finally:
+        assert _stop(web) == 0, log.read_text()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return _get(url)[0] == 200
+    except OSError:
+        return False
+
+
+def test_the_worker_and_beat_commands_run_the_relay_together(transactional_db, tmp_path):
+    # transactional_db: on SQLite a test transaction would hold the write lock the relay needs.
+    env = {**_env(tmp_path), "NOTIFICATION_RELAY_INTERVAL_SECONDS": "1"}
+    worker, worker_log = _start(SERVICES["worker"]["command"], env, tmp_path, "worker")
+    beat, beat_log = _start(SERVICES["beat"]["command"], env, tmp_path, "beat")
+    try:
+        wait_until(lambda: " ready." in worker_log.read_text(), timeout=60, what="worker ready")
+        wait_until(lambda: "beat: Starting" in beat_log.read_text(), timeout=60, what="beat")
+        # beat sends the relay trigger at start; the worker runs it.
+        wait_until(
+            lambda: (
+                "escalation.relay_notifications" in worker_log.read_text()
+                and "succeeded" in worker_log.read_text()
+            ),
+            timeout=60,
+            what="the relay run by the worker",
+        )
+        check = SERVICES["worker"]["healthcheck"]["test"][1].replace("$$HOSTNAME", "$HOSTNAME")
+        result = subprocess.run(check, shell=True, env=env, timeout=60, capture_output=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        for process in (beat, worker):
+            _stop(process)
