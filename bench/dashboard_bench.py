@@ -132,7 +132,7 @@ INSERT INTO incidents_incident (tenant_id, number, title, description, state, ve
   contact_email, hold_reason, resolution_code_id, resolution_notes, cause_category, root_cause,
   workaround, cancel_reason, satisfaction_rating, satisfaction_comment, reopen_count,
   reassignment_count, affected_count, reported_at, escalated_at, acknowledged_at, diagnosing_at,
-  resolved_at, closed_at, cancelled_at, updated_at)
+  resolved_at, closed_at, cancelled_at, updated_at /*more_columns*/)
 WITH r AS (
   SELECT n, %(start)s::timestamptz + (n::float8 / %(count)s) * interval '365 days'
            - random() * interval '20 minutes' AS reported_at,
@@ -177,6 +177,7 @@ SELECT %(tenant)s, e.n, 'Bench incident ' || e.n, '',
   '', CASE WHEN reopen AND resolved_at IS NOT NULL THEN 1 ELSE 0 END, 0, 1,
   e.reported_at, e.reported_at, acknowledged_at, acknowledged_at, resolved_at, closed_at,
   cancelled_at, GREATEST(e.reported_at, acknowledged_at, resolved_at, closed_at, cancelled_at)
+  /*more_values*/
 FROM e
 JOIN b_prio p ON p.slug = e.prio
 JOIN b_agent a ON a.group_id = e.group_id AND a.slot = floor(e.u_agent * {AGENTS_PER_GROUP})::int
@@ -187,7 +188,7 @@ JOIN b_agent a ON a.group_id = e.group_id AND a.slot = floor(e.u_agent * {AGENTS
 CLOCKS_SQL = """
 INSERT INTO escalation_slaclock (tenant_id, incident_id, metric, policy_id, calendar_id,
   priority_slug, target_seconds, warn_percents, pause_on, state, started_at, spent,
-  running_since, due_at, next_check_at, checkpoints, breached_at, stopped_at)
+  running_since, due_at, next_check_at, checkpoints, breached_at, stopped_at /*more_columns*/)
 SELECT i.tenant_id, i.id, m.metric, p.policy_id, p.calendar_id, p.slug, x.target,
   '[50, 80]'::jsonb, '["awaiting_caller"]'::jsonb,
   CASE WHEN i.state = 'cancelled' THEN 'stopped'
@@ -204,7 +205,7 @@ SELECT i.tenant_id, i.id, m.metric, p.policy_id, p.calendar_id, p.slug, x.target
   '[]'::jsonb,
   CASE WHEN x.took > x.limit_ THEN i.reported_at + x.limit_ END,
   CASE WHEN m.metric = 'response' THEN COALESCE(i.acknowledged_at, i.cancelled_at)
-       ELSE COALESCE(i.closed_at, i.cancelled_at) END
+       ELSE COALESCE(i.closed_at, i.cancelled_at) END /*more_values*/
 FROM incidents_incident i
 JOIN b_prio p ON p.id = i.priority_id
 CROSS JOIN (VALUES ('response'), ('resolution')) AS m(metric)
@@ -222,9 +223,10 @@ WHERE i.tenant_id = %(tenant)s
 
 EVENTS_SQL = """
 INSERT INTO incidents_incidentevent (tenant_id, incident_id, kind, transition, from_state,
-  to_state, reason, incident_version, data, public, actor_kind, actor_name, created_at)
+  to_state, reason, incident_version, data, public, actor_kind, actor_name, created_at
+  /*more_columns*/)
 SELECT i.tenant_id, i.id, ev.kind, ev.transition, ev.from_state, ev.to_state, '', 1,
-  '{}'::jsonb, true, 'system', 'Bench', ev.at
+  '{}'::jsonb, true, 'system', 'Bench', ev.at /*more_values*/
 FROM incidents_incident i
 CROSS JOIN LATERAL (VALUES
   ('reported', '', '', 'reported', i.reported_at),
@@ -244,11 +246,32 @@ WHERE i.tenant_id = %(tenant)s AND ev.at IS NOT NULL
 """
 
 
+def complete(sql: str, model) -> tuple[str, dict]:
+    """The statement with the model's required columns it does not name (NOT NULL, no
+    database default: added by a later migration) set to the model's default, so that a new
+    column does not break the bench."""
+    from django.db import connection
+
+    head = sql[sql.index("(") + 1 : sql.index("/*more_columns*/")]
+    named = {name.strip() for name in head.replace("\n", " ").split(",")}
+    columns, values, params = [], [], {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.null or field.column in named:
+            continue
+        key = f"fill_{field.column}"
+        columns.append(f", {field.column}")
+        values.append(f", %({key})s")
+        params[key] = field.get_db_prep_save(field.get_default(), connection)
+    sql = sql.replace("/*more_columns*/", "".join(columns))
+    return sql.replace("/*more_values*/", "".join(values)), params
+
+
 def fill(tenant, count: int) -> dict[str, int]:
     from django.db import transaction
     from django.utils import timezone
 
-    from incidents.models import ResolutionCode
+    from escalation.models import SlaClock
+    from incidents.models import Incident, IncidentEvent, ResolutionCode
     from tenancy.models import TenantCounter
 
     now = timezone.now()
@@ -261,9 +284,15 @@ def fill(tenant, count: int) -> dict[str, int]:
     }
     with transaction.atomic():
         _sql(LOOKUPS_SQL, params)
-        incidents = _sql(INCIDENTS_SQL, params)
-        clocks = _sql(CLOCKS_SQL, params)
-        events = _sql(EVENTS_SQL, params)
+        counts = []
+        for statement, model in (
+            (INCIDENTS_SQL, Incident),
+            (CLOCKS_SQL, SlaClock),
+            (EVENTS_SQL, IncidentEvent),
+        ):
+            sql, extra = complete(statement, model)
+            counts.append(_sql(sql, {**params, **extra}))
+        incidents, clocks, events = counts
     TenantCounter.objects.filter(tenant=tenant, name="incident").update(value=count)
     return {"incidents": incidents, "clocks": clocks, "events": events}
 
