@@ -143,7 +143,7 @@ def test_the_worker_and_beat_commands_run_the_relay_together(transactional_db, t
                 "escalation.relay_notifications" in worker_log.read_text()
                 and "succeeded" in worker_log.read_text()
             ),
-            timeout=60,
+            timeout=180,  # beat and worker start slowly on a busy 2-core machine
             what="the relay run by the worker",
         )
         check = SERVICES["worker"]["healthcheck"]["test"][1].replace("$$HOSTNAME", "$HOSTNAME")
