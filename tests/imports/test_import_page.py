@@ -9,6 +9,7 @@ from django.urls import reverse
 from imports.models import ImportRun, RunState
 from incidents.models import Incident
 from tests.imports.conftest import histories, running_run, source_row, without_line, write_csv
+from tests.incidents.desk_support import row_numbers
 
 
 def page(slug: str = "acme") -> str:
@@ -124,3 +125,18 @@ def test_another_tenants_run_is_a_404_for_an_admin_here(people, login):
 def test_an_anonymous_visitor_is_sent_to_log_in(people, client):
     answer = client.get(page())
     assert answer.status_code == 302 and "login" in answer.url
+
+
+def test_the_desk_search_finds_an_imported_incident_by_its_source_number(
+    people, login, tmp_path, import_file
+):
+    rows = [
+        source_row("INC0000999", "New", 0, "01-03-2016 09:00"),
+        source_row("INC0000999", "Active", 1, "01-03-2016 10:00", assigned_to="Resolver 3"),
+        source_row("INC0001000", "New", 0, "01-03-2016 09:30"),
+    ]
+    import_file(write_csv(tmp_path / "open.csv", rows), tenant="acme")
+    ours = Incident.objects.get(tenant=people.acme, source_number="INC0000999")
+    queue = reverse("desk-queue", kwargs={"tenant_slug": "acme"})
+    html = login(people.alice).get(queue, {"queue": "open", "q": "INC0000999"}).content.decode()
+    assert row_numbers(html) == [ours.number]
