@@ -15,6 +15,8 @@ from django.core.management import call_command
 from imports.models import ImportRun, RunState
 
 # The settings pages' signed-in admin in Chromium at phone width, for the browser tests here.
+# The real-worker fixture the outbox and SLA tests use, shared here for the import's progress.
+from tests.escalation.conftest import celery_worker_process  # noqa: E402,F401
 from tests.incidents.test_settings_browser import (  # noqa: E402,F401
     admin_page,
     browser_context_args,

@@ -18,14 +18,13 @@ from imports.tasks import run_import
 from incidents.models import Incident
 from servicedesk.celery import app
 from tests.imports.conftest import SAMPLE, histories
-from tests.imports.worker import celery_worker_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 PERCENT = re.compile(r'data-testid="import-percent">(\d+)<')
 
 
 def test_the_progress_bar_climbs_while_a_worker_imports_the_sample(
-    people, transactional_db, tmp_path, settings, login
+    people, transactional_db, settings, login, celery_worker_process
 ):
     upload = SimpleUploadedFile(SAMPLE.name, SAMPLE.read_bytes(), content_type="text/csv")
     run = import_run_create(
@@ -40,16 +39,16 @@ def test_the_progress_bar_climbs_while_a_worker_imports_the_sample(
     seen: list[int] = []
     # A budget of zero hands the run to a new task after every batch: the continuation path.
     env = {"MEDIA_ROOT": str(settings.MEDIA_ROOT), "IMPORT_TASK_BUDGET_SECONDS": "0"}
-    with celery_worker_process(tmp_path, **env):
-        app.conf.task_always_eager = False  # this test sends through Redis, as the page does
-        run_import.delay(run.pk)
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            part = client.get(progress).content.decode()
-            seen.append(int(PERCENT.search(part).group(1)))
-            if "Done" in part:
-                break
-            time.sleep(0.2)
+    worker = celery_worker_process(env=env)
+    app.conf.task_always_eager = False  # this test sends through the broker, as the page does
+    run_import.delay(run.pk)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        part = client.get(progress).content.decode()
+        seen.append(int(PERCENT.search(part).group(1)))
+        if "Done" in part:
+            break
+        time.sleep(0.2)
     run.refresh_from_db()
     assert run.state == "done", run.error
     assert seen[-1] == 100 and seen == sorted(seen)
@@ -63,6 +62,6 @@ def test_the_progress_bar_climbs_while_a_worker_imports_the_sample(
     assert run.disagreements == 0
     assert ImportRun.objects.get(pk=run.pk).claimed_at is None
     # One task per batch: each handed the run to the next one.
-    log = (tmp_path / "worker.log").read_text()
+    log = worker.log()
     tasks = re.findall(r"Task imports\.run_import\[[^\]]+\] succeeded", log)
     assert len(tasks) == math.ceil(len(expected) / BATCH_SIZE)
