@@ -269,7 +269,7 @@ def webhook_delivery_redeliver(*, actor: Actor, delivery: Notification) -> Notif
         raise InvalidInput("Enable the endpoint before sending it deliveries again.")
     if delivery.status not in (NotificationStatus.SENT, NotificationStatus.DEAD):
         raise InvalidInput("This delivery is still being sent; wait for its outcome.")
-    Notification.objects.filter(pk=delivery.pk).update(
+    Notification.objects.for_tenant(actor.tenant).filter(pk=delivery.pk).update(
         status=NotificationStatus.DEAD, attempts=0
     )
     delivery.refresh_from_db()

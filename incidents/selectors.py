@@ -110,6 +110,7 @@ def _live_clocks() -> QuerySet[SlaClock]:
     """The incident's clocks that can still breach or have breached unfixed: running or
     breached, not stopped. Correlated on the incident, whose tenant the outer query carries."""
     return SlaClock.objects.filter(
+        tenant_id=OuterRef("tenant_id"),  # lets the clocks' tenant-leading index serve it
         incident=OuterRef("pk"),
         state__in=(ClockState.RUNNING, ClockState.BREACHED),
         stopped_at=None,

@@ -81,6 +81,6 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
     now = timezone.now()
     # Writing on every request would make each call a write; a minute's precision is plenty.
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        ApiKey.objects.for_tenant(key.tenant_id).filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key

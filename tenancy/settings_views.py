@@ -88,7 +88,7 @@ def _member_action(
     except IncidentError as exc:
         messages.error(request, exc.message)
     if pk == request.membership.pk:
-        own = Membership.objects.get(pk=pk)
+        own = Membership.objects.for_tenant(request.tenant).get(pk=pk)
         if not own.is_active:  # the admin left: nothing here is theirs any more
             return redirect("home")
         if own.role != Role.ADMIN:

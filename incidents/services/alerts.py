@@ -72,7 +72,7 @@ def alert_trigger(
 
 
 def _retrigger(actor: Actor, source: AlertSource, summary: str, details: str) -> Incident:
-    AlertSource.objects.filter(pk=source.pk).update(
+    AlertSource.objects.for_tenant(actor.tenant).filter(pk=source.pk).update(
         trigger_count=F("trigger_count") + 1, last_seen_at=timezone.now()
     )
     incident = source.incident
