@@ -27,6 +27,7 @@ from escalation.models import (
 )
 from escalation.services import notification_enqueue, notification_retry
 from incidents.errors import InvalidInput, NotAllowed
+from incidents.numbering import when_numbered
 
 if TYPE_CHECKING:
     from incidents.models import Incident
@@ -94,17 +95,35 @@ def webhook_incident_event_emit(
     tenant = actor.tenant
     if not subscribed_endpoints(tenant=tenant, event=event):
         return []
-    payload = {"incident": incident_payload(incident, tenant=tenant), "actor": actor.name}
-    payload.update(data or {})
-    return webhook_event_emit(tenant=tenant, event=event, payload=payload, incident=incident)
+    fields = _incident_fields(incident)  # as of this event, even when it is written later
+    rest = {"actor": actor.name, **(data or {})}
+    rows: list[Notification] = []
+
+    def emit() -> None:
+        payload = {"incident": incident_payload(incident, tenant=tenant, fields=fields), **rest}
+        rows.extend(
+            webhook_event_emit(tenant=tenant, event=event, payload=payload, incident=incident)
+        )
+
+    when_numbered(incident, emit)
+    return rows
 
 
-def incident_payload(incident: Incident, *, tenant: Tenant) -> dict[str, Any]:
+def incident_payload(
+    incident: Incident, *, tenant: Tenant, fields: dict[str, Any] | None = None
+) -> dict[str, Any]:
     path = reverse(
         "portal-incident-detail", kwargs={"tenant_slug": tenant.slug, "number": incident.number}
     )
     return {
         "number": incident.reference,  # as the REST API names incidents
+        **(fields or _incident_fields(incident)),
+        "url": settings.SITE_URL + path,
+    }
+
+
+def _incident_fields(incident: Incident) -> dict[str, Any]:
+    return {
         "title": incident.title,
         "state": incident.state,
         "impact": incident.impact,
@@ -114,7 +133,6 @@ def incident_payload(incident: Incident, *, tenant: Tenant) -> dict[str, Any]:
         "category": incident.category.slug if incident.category else None,
         "group": incident.group.slug if incident.group else None,
         "assignee": incident.assignee.email if incident.assignee else None,
-        "url": settings.SITE_URL + path,
     }
 
 

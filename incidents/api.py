@@ -66,17 +66,21 @@ def if_match_version(request, incident: Incident) -> int | None:
 
 def incident_response(incident: Incident, request, code: int = 200) -> Response:
     incident = visible_incidents(request.actor).get(pk=incident.pk)
-    response = Response(s.IncidentSerializer(incident).data, status=code)
+    data = s.IncidentSerializer(incident).data
+    response = Response(data, status=code)
     response["ETag"] = f'"{incident.version}"'
     if code == 201:
-        response["Location"] = s.IncidentSerializer(incident).data["links"]["self"]
+        response["Location"] = data["links"]["self"]
     return response
 
 
 def _by_slug(model, actor: Actor, slug: str | None, field: str):
     if not slug:
         return None
-    found = model.objects.for_tenant(actor.tenant).filter(slug=slug, is_active=True).first()
+    rows = model.objects.for_tenant(actor.tenant)
+    if model is Category:  # a report routes by the category's group
+        rows = rows.select_related("group")
+    found = rows.filter(slug=slug, is_active=True).first()
     if found is None:
         raise exceptions.ValidationError({field: [f"No active {field} {slug!r} here."]})
     return found

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from escalation.services import notification_enqueue
 from incidents.models import Incident, IncidentMute, Participant
+from incidents.numbering import when_numbered
 from tenancy.models import User
 
 
@@ -81,6 +82,14 @@ def notify_incident_people(
     reporter_only: bool = False,
     answer_links: bool = False,
 ) -> int:
+    if incident.number is None:  # a report still to be numbered: written once it is
+        when_numbered(
+            incident,
+            lambda: notify_incident_people(
+                incident, kind, extra=extra, reporter_only=reporter_only, answer_links=answer_links
+            ),
+        )
+        return 0
     people = people_to_notify(incident)
     if reporter_only:
         own = incident.reporter.email if incident.reporter_id else incident.contact_email

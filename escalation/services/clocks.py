@@ -218,9 +218,8 @@ def clocks_start(*, incident: Incident) -> list[SlaClock]:
             running_since=incident.reported_at,
         )
         _schedule(clock, spec)
-        clock.save()
         clocks.append(clock)
-    return clocks
+    return SlaClock.objects.bulk_create(clocks)
 
 
 def clocks_follow_transition(*, incident: Incident, transition: str, actor: Actor) -> None:
@@ -229,7 +228,8 @@ def clocks_follow_transition(*, incident: Incident, transition: str, actor: Acto
 
     now = timezone.now()
     specs: dict[int, CalendarSpec] = {}
-    for clock in _locked_clocks(incident):
+    # Escalating moves no clock: it skips the lock and the writes (every routed report does it).
+    for clock in _locked_clocks(incident) if transition in CLOCK_TRANSITIONS else []:
         spec = specs.setdefault(clock.calendar_id, calendar_spec(clock.calendar))
         _apply_transition(clock, spec, incident, transition, now)
         _save(clock)
@@ -239,6 +239,9 @@ def clocks_follow_transition(*, incident: Incident, transition: str, actor: Acto
         climb.escalation_stop(incident=incident, acknowledged=True)
     elif transition in ("resolve", "close", "cancel"):
         climb.escalation_stop(incident=incident, acknowledged=False)
+
+
+CLOCK_TRANSITIONS = frozenset({"hold", "resume", "accept", "resolve", "reopen", "close", "cancel"})
 
 
 def _apply_transition(

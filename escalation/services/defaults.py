@@ -73,7 +73,8 @@ def around_the_clock_calendar(tenant: Tenant) -> BusinessCalendar:
 
 
 def sla_policy_for(level: PriorityLevel) -> SlaPolicy:
-    policy = SlaPolicy.objects.for_tenant(level.tenant_id).filter(priority=level).first()
+    policies = SlaPolicy.objects.for_tenant(level.tenant_id).select_related("calendar")
+    policy = policies.filter(priority=level).first()
     if policy is not None:
         return policy
     response, resolution, round_the_clock = default_targets(level)

@@ -51,7 +51,8 @@ def _user_fk(related_name: str, **kwargs) -> models.ForeignKey:
 
 
 class Incident(ConcurrentTransitionMixin, TenantOwned):
-    number = models.PositiveIntegerField()
+    # Empty only inside the transaction that reports it: the report takes its number last.
+    number = models.PositiveIntegerField(null=True)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     state = FSMField(default=S.REPORTED, choices=S.choices, protected=True)
@@ -160,7 +161,7 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
 
     @property
     def reference(self) -> str:
-        return f"INC-{self.number:06d}"
+        return f"INC-{self.number:06d}" if self.number is not None else "INC-(new)"
 
     @property
     def is_open(self) -> bool:

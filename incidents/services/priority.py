@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from incidents.models import (
 from incidents.models.incident import OPEN_STATES
 from incidents.services.config import SLUG_RE, field_max_length
 from tenancy.actors import Actor
-from tenancy.models import Tenant, TenantCounter
+from tenancy.models import Tenant
 
 LEVELS = [c.value for c in Level]
 MAX_LEVELS = 5
@@ -40,6 +40,18 @@ def check_level(value: str, field: str) -> str:
             field=field,
         )
     return value
+
+
+def hold_matrix(tenant: Tenant) -> None:
+    """Keep the tenant's matrix as it is until this transaction ends.
+
+    A share lock on the tenant row: reports do not wait for one another, and matrix_set (which
+    locks the row for update) waits for the reports in flight, so each either is visible to the
+    re-derivation of open incidents or reads the new matrix. SQLite runs one writer at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM tenancy_tenant WHERE id = %s FOR SHARE", [tenant.pk])
 
 
 def priority_derive(*, tenant: Tenant, impact: str, urgency: str) -> PriorityLevel:
@@ -142,11 +154,8 @@ def matrix_set(*, actor: Actor, scale: Scale, matrix: Matrix) -> int:
     tenant = actor.tenant
     # Two admins saving at once would both retire and re-rank the same levels: queue them on
     # the tenant row (NO KEY UPDATE, so inserts that reference the tenant are not blocked).
+    # Reports in flight hold a share lock on it (hold_matrix): this waits for them.
     Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).first()
-    # Reports in flight hold the incident counter until they commit: waiting for it here means
-    # every incident either is visible to the re-derivation below or reads the new matrix.
-    counter = TenantCounter.objects.for_tenant(tenant).filter(name="incident")
-    list(counter.select_for_update().values_list("pk", flat=True))
     levels = _save_scale(tenant, scale)
     for impact in LEVELS:
         for urgency in LEVELS:

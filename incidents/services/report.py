@@ -12,8 +12,9 @@ from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Category, EventKind, Incident
 from incidents.notifications import notify_incident_people
+from incidents.numbering import numbering_later
 from incidents.services.common import check_member, record_event
-from incidents.services.priority import check_level, priority_derive
+from incidents.services.priority import check_level, hold_matrix, priority_derive
 from incidents.services.routing import auto_assignee
 from tenancy.actors import Actor
 from tenancy.models import User
@@ -94,38 +95,43 @@ def incident_report(
     reporter = _check_reporter(actor, reporter)
     contact_name, contact_email = _clean_contact(contact_name, contact_email)
     tenant = actor.tenant
-    # The number first: its row lock also orders this report after a matrix change in flight
-    # (matrix_set takes the same lock), so the priority is read from the matrix as it ends up.
-    number = counter_next(tenant=tenant, name="incident")
+    hold_matrix(tenant)
     level = priority_derive(tenant=tenant, impact=impact, urgency=urgency)
     now = timezone.now()
-    incident = Incident.objects.create(
-        tenant=tenant,
-        number=number,
-        title=title,
-        description=description,
-        impact=impact,
-        urgency=urgency,
-        priority=level,
-        priority_rank=level.rank,
-        category=category,
-        reporter=reporter,
-        contact_name=contact_name,
-        contact_email=contact_email,
-        reported_at=now,
-        updated_at=now,
-    )
-    record_event(
-        incident,
-        actor=actor,
-        kind=EventKind.REPORTED,
-        to_state=incident.state,
-        data={"impact": impact, "urgency": urgency, "priority": level.slug},
-    )
-    notify_incident_people(incident, "acknowledgement")
-    sla_clocks.clocks_start(incident=incident)  # SLA: response and resolution clocks
-    webhook_incident_event_emit(incident=incident, event="incident.created", actor=actor)
-    return _route(incident)
+    # The number last: taking it holds the tenant's counter until commit, and concurrent
+    # reports queue there. What shows the number waits for it (incidents.numbering).
+    with numbering_later() as give_number:
+        incident = Incident.objects.create(
+            tenant=tenant,
+            title=title,
+            description=description,
+            impact=impact,
+            urgency=urgency,
+            priority=level,
+            priority_rank=level.rank,
+            category=category,
+            reporter=reporter,
+            contact_name=contact_name,
+            contact_email=contact_email,
+            reported_at=now,
+            updated_at=now,
+        )
+        record_event(
+            incident,
+            actor=actor,
+            kind=EventKind.REPORTED,
+            to_state=incident.state,
+            data={"impact": impact, "urgency": urgency, "priority": level.slug},
+        )
+        notify_incident_people(incident, "acknowledgement")
+        sla_clocks.clocks_start(incident=incident)  # SLA: response and resolution clocks
+        webhook_incident_event_emit(incident=incident, event="incident.created", actor=actor)
+        incident = _route(incident)
+        number = counter_next(tenant=tenant, name="incident")
+        Incident.objects.for_tenant(tenant).filter(pk=incident.pk).update(number=number)
+        incident.number = number
+        give_number(number)
+    return incident
 
 
 def _route(incident: Incident) -> Incident:

@@ -100,6 +100,25 @@ def test_a_reported_incident_reaches_the_endpoint_signed_as_documented(
     assert body["data"]["actor"] == "Rita Requester"
 
 
+def test_a_routed_report_sends_created_as_reported_then_its_escalation_both_numbered(
+    people, sink, django_capture_on_commit_callbacks
+):
+    """The report takes its number last; the payloads still show it and the state of each step."""
+    _endpoint(people, sink.url("/ok"), events=["incident.created", "incident.transitioned"])
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = incidents.incident_report(
+            actor=people.actor(people.rita), title="VPN drops", category=people.network
+        )
+
+    sent = [(d.event, d.json()["data"]) for d in sink.deliveries]
+    assert [event for event, _ in sent] == ["incident.created", "incident.transitioned"]
+    created, routed = sent[0][1]["incident"], sent[1][1]["incident"]
+    assert created["number"] == routed["number"] == incident.reference != "INC-(new)"
+    assert created["url"].endswith(f"/incidents/{incident.number}/")
+    assert (created["state"], created["group"]) == ("reported", None)
+    assert (routed["state"], routed["group"]) == ("escalated", people.group.slug)
+
+
 def test_an_old_timestamp_fails_the_documented_check(people, sink, verify):
     endpoint = _endpoint(people, sink.url("/ok"))
     _deliver(_ping(people, endpoint))
