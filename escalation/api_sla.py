@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from escalation import serializers as s
 from escalation.models import BusinessCalendar, EscalationPolicy, SlaPolicy
@@ -38,15 +39,17 @@ SERVICE_FIELDS = {f"day_{i}": f"weekly_hours.{day}" for i, day in enumerate(s.DA
 
 
 def flat_errors(detail, prefix: str = "") -> dict[str, list[str]]:
-    """A serializer's nested errors as one field map: `levels[1].user`, `weekly_hours.monday`."""
+    """A serializer's nested errors as one field map: `levels[1].user`, `weekly_hours.monday`
+    (a list's own error, such as an empty one, is named by the list: `levels`)."""
     if isinstance(detail, dict):
         out: dict[str, list[str]] = {}
         for key, value in detail.items():
-            name = (
-                f"{prefix}[{key}]"
-                if isinstance(key, int)
-                else ".".join(filter(None, (prefix, str(key))))
-            )
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            elif key == api_settings.NON_FIELD_ERRORS_KEY and prefix:
+                name = prefix
+            else:
+                name = ".".join(filter(None, (prefix, str(key))))
             out.update(flat_errors(value, name))
         return out
     if isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
