@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from escalation import serializers as s
-from escalation.models import BusinessCalendar, EscalationPolicy, SlaPolicy
+from escalation.models import BusinessCalendar, EscalationLevel, EscalationPolicy, SlaPolicy
 from escalation.selectors import sla_policies_for_tenant
 from escalation.services import config
 from escalation.services.config import InUse, LevelInput
@@ -257,14 +257,11 @@ class EscalationPolicyView(SlaConfigView):
         ]
 
     def save(self, policy: EscalationPolicy | None, data: dict) -> EscalationPolicy:
-        levels = (
-            self.levels(data["levels"])
-            if "levels" in data
-            else [
-                LevelInput(lvl.after_seconds, lvl.notify, lvl.user_id)
-                for lvl in policy.levels.all()
-            ]
-        )
+        if "levels" in data or policy is None:
+            levels = self.levels(data["levels"])
+        else:  # a PATCH that leaves the levels alone
+            current = EscalationLevel.objects.for_tenant(self.tenant).filter(policy=policy)
+            levels = [LevelInput(lvl.after_seconds, lvl.notify, lvl.user_id) for lvl in current]
         with _refusals():
             return config.escalation_policy_save(
                 actor=self.actor, policy=policy, values=self.values(data), levels=levels

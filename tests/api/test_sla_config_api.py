@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from escalation.models import BusinessCalendar, CalendarHoliday, SlaPolicy
 from escalation.services.defaults import around_the_clock_calendar
 from tests.escalation.sla_helpers import MONDAY_10, report_high, response, short_targets
+from tests.factories import GroupFactory
 
 CALENDARS = "/api/v1/sla/calendars/"
 POLICIES = "/api/v1/sla/policies/"
@@ -340,3 +341,31 @@ def test_an_unknown_priority_is_404(admin, people):
     assert _problem(admin.get(f"{POLICIES}critical/"), 404)
     assert _problem(admin.patch(f"{POLICIES}critical/", {"response_seconds": 60}, format="json"),
                     404)  # fmt: skip
+
+
+def test_the_lists_take_the_same_queries_however_long(admin, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(n: int) -> None:
+        admin.post(CALENDARS, {**PARIS, "name": f"Office {n}"}, format="json")
+        admin.post(
+            "/api/v1/escalation-policies/",
+            {"name": f"Team {n}", "group": GroupFactory(tenant=people.acme).slug,
+             "levels": [{"after_seconds": 60, "notify": "user", "user": "max@acme.test"}] * 3},
+            format="json",
+        )  # fmt: skip
+
+    def queries() -> tuple[int, ...]:
+        counts = []
+        for url in (CALENDARS, "/api/v1/escalation-policies/", POLICIES):
+            with CaptureQueriesContext(connection) as ctx:
+                assert admin.get(url).status_code == 200
+            counts.append(len(ctx.captured_queries))
+        return tuple(counts)
+
+    add(0)
+    few = queries()
+    for n in range(1, 6):
+        add(n)
+    assert queries() == few
