@@ -10,10 +10,18 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from escalation.calendars import CalendarSpec, Segment, business_time_between, explain
-from escalation.models import ClockState, EscalationRun, Metric, RunState, SlaAlert, SlaClock
+from escalation.models import (
+    ClockState,
+    EscalationRun,
+    Metric,
+    RunState,
+    SlaAlert,
+    SlaClock,
+    SlaPolicy,
+)
 from escalation.services.clocks import RESOLVED
-from escalation.services.defaults import calendar_spec
-from incidents.models import HoldReason, Incident
+from escalation.services.defaults import calendar_spec, sla_policy_for
+from incidents.models import HoldReason, Incident, PriorityLevel
 from incidents.models.incident import OPEN_STATES
 from tenancy.actors import Actor
 from tenancy.models import Tenant
@@ -195,3 +203,14 @@ def clock_badge(clock: SlaClock, now: datetime | None = None) -> ClockBadge:
     warned = first_warning < 100 and (first_warning in passed or first_warning not in ahead)
     words = f"due in {duration_words(clock.due_at - now)}"
     return ClockBadge(WARNING if warned else OK, words)
+
+
+def sla_policies_for_tenant(tenant: Tenant) -> list[SlaPolicy]:
+    """One policy per active priority level, most urgent first (defaults made on first use)."""
+    levels = PriorityLevel.objects.for_tenant(tenant).filter(is_active=True).order_by("rank")
+    policies = []
+    for level in levels:
+        policy = sla_policy_for(level)
+        policy.priority = level  # spares a query per level when the caller reads its names
+        policies.append(policy)
+    return policies

@@ -9,16 +9,15 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from escalation.models import BusinessCalendar, EscalationPolicy, SlaPolicy
+from escalation.selectors import sla_policies_for_tenant
 from escalation.services.config import (
     LevelInput,
     calendar_save,
     escalation_policy_save,
     sla_policy_save,
 )
-from escalation.services.defaults import sla_policy_for
 from escalation.sla_forms import CalendarForm, EscalationPolicyForm, LevelFormSet, SlaPolicyForm
 from incidents.errors import IncidentError, InvalidInput
-from incidents.models import PriorityLevel
 from tenancy.decorators import admin_required
 from tenancy.http import TenantRequest
 
@@ -66,10 +65,7 @@ def calendar_edit(request: TenantRequest, tenant_slug: str, pk: int | None = Non
 
 @admin_required
 def sla_policy_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    levels = (
-        PriorityLevel.objects.for_tenant(request.tenant).filter(is_active=True).order_by("rank")
-    )
-    policies = [sla_policy_for(level) for level in levels]  # creates defaults for new levels
+    policies = sla_policies_for_tenant(request.tenant)  # creates defaults for new levels
     return render(request, "escalation/settings/policy_list.html", {"policies": policies})
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-import zoneinfo
+from collections.abc import Callable
 from datetime import date
 from typing import cast
 
@@ -12,6 +12,8 @@ from django import forms
 
 from escalation.calendars import WEEKDAYS, format_hhmm, parse_hhmm
 from escalation.models import BusinessCalendar, NotifyKind
+from escalation.services.config import check_holidays, check_time_zone
+from incidents.errors import InvalidInput
 from incidents.models import AssignmentGroup, HoldReason
 from tenancy.models import STAFF_ROLES, Tenant, User
 
@@ -53,6 +55,14 @@ class DurationField(forms.CharField):
 
     def prepare_value(self, value):
         return format_duration(value) if isinstance(value, int) else value
+
+
+def _as_form_error(check: Callable[..., None], *args: str) -> None:
+    """Run a service check and show its refusal on the field."""
+    try:
+        check(*args)
+    except InvalidInput as exc:
+        raise forms.ValidationError(exc.message) from None
 
 
 def _choices(form: forms.Form, name: str) -> forms.ModelChoiceField:
@@ -122,18 +132,12 @@ class CalendarForm(forms.Form):
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"].strip()
-        if value not in zoneinfo.available_timezones():
-            raise forms.ValidationError(
-                "Choose a time zone such as Europe/Paris or America/New_York."
-            )
+        _as_form_error(check_time_zone, value)
         return value
 
     def clean_holiday_country(self) -> str:
-        import holidays
-
         value = self.cleaned_data["holiday_country"].strip().upper()
-        if value and value not in holidays.list_supported_countries():
-            raise forms.ValidationError(f"No holiday list for {value!r}; use an ISO country code.")
+        _as_form_error(check_holidays, value, "")
         return value
 
     def clean_days_off(self) -> list[tuple[date, str]]:

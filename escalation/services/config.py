@@ -1,4 +1,5 @@
-"""The tenant admin's changes to calendars, SLA targets and escalation policies.
+"""The tenant admin's changes to calendars, SLA targets and escalation policies, for the
+settings pages and the API alike: every rule about what may be stored is checked here.
 
 Changes apply to clocks started or re-targeted afterwards (and to climbs from their next
 level): a running clock keeps the deadline it was given.
@@ -6,30 +7,80 @@ level): a running clock keeps the deadline it was given.
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
-from escalation.calendars import CalendarError, add_business_seconds, parse_hhmm
+from escalation.calendars import WEEKDAYS, CalendarError, add_business_seconds, parse_hhmm
 from escalation.models import (
     BusinessCalendar,
     CalendarHoliday,
     EscalationLevel,
     EscalationPolicy,
+    NotifyKind,
+    SlaClock,
     SlaPolicy,
 )
 from escalation.services.defaults import calendar_spec
-from incidents.errors import InvalidInput, NotAllowed
-from incidents.models import HoldReason
+from incidents.errors import IncidentError, InvalidInput, NotAllowed
+from incidents.models import AssignmentGroup, HoldReason
+from incidents.settings.selectors import staff_users
 from tenancy.actors import Actor
+
+# A target or wait longer than a year is a typing mistake, and would make every clock on it
+# walk the calendar for centuries.
+MAX_SECONDS = 366 * 24 * 3600
+MAX_WARNINGS = 10
+MAX_LEVELS = 10
+MAX_REPEATS = 20
+NOT_STAFF = "Not an active agent, manager or admin of this desk."
+
+
+class InUse(IncidentError):
+    """The object is still referred to and cannot go (the API answers 409)."""
+
+    code = "conflict"
 
 
 def _check_admin(actor: Actor) -> None:
     if actor.role not in ("admin", "system"):
         raise NotAllowed("Only a tenant admin can change SLA settings.")
+
+
+# --- calendars ----------------------------------------------------------------------------------
+
+
+def check_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise InvalidInput(
+            "Choose a time zone such as Europe/Paris or America/New_York.", field="time_zone"
+        )
+
+
+def check_holidays(country: str, subdivision: str) -> None:
+    """The country (ISO code) and region must name a list the `holidays` package has."""
+    import holidays
+
+    if not country:
+        if subdivision:
+            raise InvalidInput("A region needs its country.", field="holiday_subdivision")
+        return
+    supported = holidays.list_supported_countries()
+    if country not in supported:
+        raise InvalidInput(
+            f"No holiday list for {country!r}; use an ISO country code.", field="holiday_country"
+        )
+    if subdivision and subdivision not in supported[country]:
+        regions = ", ".join(supported[country])
+        raise InvalidInput(
+            f"{country} has no region {subdivision!r}; choose one of {regions}.",
+            field="holiday_subdivision",
+        )
 
 
 def _check_hours(weekly: dict[str, list[list[str]]]) -> None:
@@ -42,9 +93,25 @@ def _check_hours(weekly: dict[str, list[list[str]]]) -> None:
                 raise InvalidInput(str(exc), field=f"day_{day}") from None
             if end <= start or start < last:
                 raise InvalidInput(
-                    "Each span ends after it starts, in order through the day.", field=f"day_{day}"
+                    "Each span ends after it starts, in order through the day, without overlap.",
+                    field=f"day_{day}",
                 )
             last = end
+
+
+def _check_calendar(calendar: BusinessCalendar, days_off: list[tuple[date, str]]) -> None:
+    if not calendar.name.strip():
+        raise InvalidInput("Give the calendar a name.", field="name")
+    check_time_zone(calendar.time_zone)
+    check_holidays(calendar.holiday_country, calendar.holiday_subdivision)
+    if set(calendar.weekly_hours) - {str(d) for d in range(len(WEEKDAYS))}:
+        raise InvalidInput("Weekly hours are keyed by weekday, 0 (Monday) to 6.", field="day_0")
+    _check_hours(calendar.weekly_hours)
+    seen: set[date] = set()
+    for day, _name in days_off:
+        if day in seen:
+            raise InvalidInput(f"{day.isoformat()} is listed twice.", field="days_off")
+        seen.add(day)
 
 
 @transaction.atomic
@@ -57,10 +124,16 @@ def calendar_save(
 ) -> BusinessCalendar:
     """Create or change a calendar and replace its own days off."""
     _check_admin(actor)
-    _check_hours(values.get("weekly_hours", {}))
+    was_default = calendar is not None and calendar.is_default
     calendar = calendar or BusinessCalendar(tenant=actor.tenant)
     for name, value in values.items():
         setattr(calendar, name, value)
+    _check_calendar(calendar, days_off)
+    if was_default and not calendar.is_default:
+        raise InvalidInput(
+            "The desk always has a default calendar: make another one the default instead.",
+            field="is_default",
+        )
     if calendar.is_default:
         BusinessCalendar.objects.for_tenant(actor.tenant).exclude(pk=calendar.pk).update(
             is_default=False
@@ -73,7 +146,7 @@ def calendar_save(
     CalendarHoliday.objects.for_tenant(actor.tenant).filter(calendar=calendar).delete()
     CalendarHoliday.objects.bulk_create(
         CalendarHoliday(tenant=actor.tenant, calendar=calendar, date=day, name=name)
-        for day, name in dict(days_off).items()
+        for day, name in days_off
     )
     try:  # a calendar that can never count a second would hang every clock on it
         add_business_seconds(calendar_spec(calendar), timezone.now(), 1)
@@ -82,9 +155,61 @@ def calendar_save(
     return calendar
 
 
+def _calendar_users(calendar: BusinessCalendar) -> str | None:
+    """Why the calendar must stay, or None when nothing counts in it."""
+    tenant = calendar.tenant_id
+    if calendar.is_default:
+        return "This is the desk's default calendar: make another one the default first."
+    levels = SlaPolicy.objects.for_tenant(tenant).filter(calendar=calendar)
+    labels = list(levels.order_by("priority__rank").values_list("priority__label", flat=True))
+    if labels:
+        return f"The SLA targets of {', '.join(labels)} count in this calendar; move them first."
+    names = list(
+        EscalationPolicy.objects.for_tenant(tenant)
+        .filter(calendar=calendar)
+        .values_list("name", flat=True)
+    )
+    if names:
+        return f"The escalation policies {', '.join(names)} count in this calendar."
+    if SlaClock.objects.for_tenant(tenant).filter(calendar=calendar).exists():
+        return "Incidents' SLA clocks were counted in this calendar; it is kept for them."
+    return None
+
+
+@transaction.atomic
+def calendar_delete(*, actor: Actor, calendar: BusinessCalendar) -> None:
+    """Delete a calendar nothing counts in; anything else is refused with the reason."""
+    _check_admin(actor)
+    calendar = (
+        BusinessCalendar.objects.for_tenant(actor.tenant).select_for_update().get(pk=calendar.pk)
+    )
+    reason = _calendar_users(calendar)
+    if reason:
+        raise InUse(reason)
+    try:
+        with transaction.atomic():
+            calendar.delete()
+    except ProtectedError:  # a clock started on it meanwhile
+        raise InUse("Incidents' SLA clocks were counted in this calendar.") from None
+
+
+# --- SLA targets --------------------------------------------------------------------------------
+
+
+def _check_seconds(value: int, field: str, what: str) -> None:
+    if not 0 < value <= MAX_SECONDS:
+        raise InvalidInput(f"{what} is between 1 second and 366 days.", field=field)
+
+
 def _check_percents(percents: list[int]) -> None:
     if any(not 0 < p < 100 for p in percents):
         raise InvalidInput("Warnings are percentages between 1 and 99.", field="warn_percents")
+    if any(a >= b for a, b in zip(percents, percents[1:], strict=False)):
+        raise InvalidInput(
+            "List the warnings in increasing order, each once.", field="warn_percents"
+        )
+    if len(percents) > MAX_WARNINGS:
+        raise InvalidInput(f"At most {MAX_WARNINGS} warnings.", field="warn_percents")
 
 
 @transaction.atomic
@@ -92,8 +217,8 @@ def sla_policy_save(*, actor: Actor, policy: SlaPolicy, values: dict[str, Any]) 
     _check_admin(actor)
     if values["calendar"].tenant_id != actor.tenant.pk:
         raise InvalidInput("Choose one of the desk's calendars.", field="calendar")
-    if values["response_seconds"] <= 0 or values["resolution_seconds"] <= 0:
-        raise InvalidInput("Targets are at least one second.", field="response_seconds")
+    _check_seconds(values["response_seconds"], "response_seconds", "A response target")
+    _check_seconds(values["resolution_seconds"], "resolution_seconds", "A resolution target")
     _check_percents(values["warn_percents"])
     unknown = set(values["pause_on"]) - set(HoldReason.values)
     if unknown:
@@ -104,11 +229,57 @@ def sla_policy_save(*, actor: Actor, policy: SlaPolicy, values: dict[str, Any]) 
     return policy
 
 
+# --- escalation policies ------------------------------------------------------------------------
+
+
 @dataclass
 class LevelInput:
     after_seconds: int
     notify: str
     user_id: int | None = None
+
+
+def _check_levels(actor: Actor, levels: list[LevelInput]) -> None:
+    if not levels:
+        raise InvalidInput("A policy needs at least one level.", field="levels")
+    if len(levels) > MAX_LEVELS:
+        raise InvalidInput(f"A policy has at most {MAX_LEVELS} levels.", field="levels")
+    staff = set(
+        staff_users(actor.tenant)
+        .filter(pk__in=[lvl.user_id for lvl in levels if lvl.user_id])
+        .values_list("pk", flat=True)
+    )
+    for i, lvl in enumerate(levels):
+        where = f"levels[{i}]"
+        _check_seconds(lvl.after_seconds, f"{where}.after_seconds", "A level's wait")
+        if lvl.notify not in NotifyKind.values:
+            raise InvalidInput("Choose whom the level notifies.", field=f"{where}.notify")
+        if lvl.notify == NotifyKind.USER and not lvl.user_id:
+            raise InvalidInput("Name the person a level notifies.", field=f"{where}.user")
+        if lvl.notify != NotifyKind.USER and lvl.user_id:
+            raise InvalidInput(
+                "Only a level that notifies a named person names one.", field=f"{where}.user"
+            )
+        if lvl.user_id and lvl.user_id not in staff:
+            raise InvalidInput(NOT_STAFF, field=f"{where}.user")
+
+
+def _check_policy(actor: Actor, policy: EscalationPolicy) -> None:
+    if not policy.name.strip():
+        raise InvalidInput("Give the policy a name.", field="name")
+    if not 0 <= policy.repeat_count <= MAX_REPEATS:
+        raise InvalidInput(f"Repeat 0 to {MAX_REPEATS} times.", field="repeat_count")
+    tenant = actor.tenant.pk
+    if (
+        policy.group_id
+        and not AssignmentGroup.objects.for_tenant(tenant).filter(pk=policy.group_id).exists()
+    ):
+        raise InvalidInput("Choose one of the desk's groups.", field="group")
+    if (
+        policy.calendar_id
+        and not BusinessCalendar.objects.for_tenant(tenant).filter(pk=policy.calendar_id).exists()
+    ):
+        raise InvalidInput("Choose one of the desk's calendars.", field="calendar")
 
 
 @transaction.atomic
@@ -121,13 +292,11 @@ def escalation_policy_save(
 ) -> EscalationPolicy:
     """Create or change a policy; its levels are replaced by `levels`, in order."""
     _check_admin(actor)
-    if not levels:
-        raise InvalidInput("A policy needs at least one level.", field="levels")
-    if any(lvl.notify == "user" and not lvl.user_id for lvl in levels):
-        raise InvalidInput("Name the person a level notifies.", field="levels")
+    _check_levels(actor, levels)
     policy = policy or EscalationPolicy(tenant=actor.tenant)
     for name, value in values.items():
         setattr(policy, name, value)
+    _check_policy(actor, policy)
     try:
         with transaction.atomic():
             policy.save()
@@ -147,3 +316,11 @@ def escalation_policy_save(
         for i, lvl in enumerate(levels, start=1)
     )
     return policy
+
+
+@transaction.atomic
+def escalation_policy_delete(*, actor: Actor, policy: EscalationPolicy) -> None:
+    """Delete a policy and its levels. Climbs running on it finish at their next step; new
+    escalations follow the group's other policy or the desk-wide one."""
+    _check_admin(actor)
+    EscalationPolicy.objects.for_tenant(actor.tenant).filter(pk=policy.pk).delete()

@@ -5,6 +5,7 @@ from escalation import api as webhooks_api
 
 urlpatterns = [
     path("", include("incidents.api_urls")),
+    path("", include("escalation.api_urls")),
     path("webhooks/", webhooks_api.WebhookListView.as_view(), name="api-webhooks"),
     path("webhooks/<int:pk>/", webhooks_api.WebhookDetailView.as_view(), name="api-webhook"),
     path(

@@ -52,6 +52,16 @@ def test_bad_calendar_input_is_explained_and_what_was_typed_is_kept(people, logi
     assert not BusinessCalendar.objects.filter(name="Paris office").exists()
 
 
+def test_an_unknown_holiday_region_is_explained_on_the_page(people, login):
+    """The service checks the region (the API relies on the same check), so the page shows the
+    refusal instead of failing when the holiday list is first read."""
+    client = login(people.ada)
+    response = client.post(f"{BASE}/calendars/new/", _calendar_form(holiday_subdivision="Atlantis"))
+    assert response.status_code == 200
+    assert "FR has no region &#x27;Atlantis&#x27;" in response.content.decode()
+    assert not BusinessCalendar.objects.filter(name="Paris office").exists()
+
+
 def test_a_calendar_without_working_hours_is_refused(people, login):
     client = login(people.ada)
     response = client.post(f"{BASE}/calendars/new/", _calendar_form(day_0="", day_1="", day_4=""))
