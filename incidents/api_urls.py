@@ -35,11 +35,18 @@ urlpatterns = [
     ],
     path("alerts/", api_alerts.AlertIntakeView.as_view(), name="api-alerts"),
     path("categories/", api_config.CategoryListView.as_view(), name="api-categories"),
+    path("categories/<str:slug>/", api_config.CategoryDetailView.as_view(), name="api-category"),
     path("groups/", api_config.GroupListView.as_view(), name="api-groups"),
+    path("groups/<str:slug>/", api_config.GroupDetailView.as_view(), name="api-group"),
     path(
         "resolution-codes/",
         api_config.ResolutionCodeListView.as_view(),
         name="api-resolution-codes",
+    ),
+    path(
+        "resolution-codes/<str:slug>/",
+        api_config.ResolutionCodeDetailView.as_view(),
+        name="api-resolution-code",
     ),
     path("priority-matrix/", api_config.PriorityMatrixView.as_view(), name="api-priority-matrix"),
 ]

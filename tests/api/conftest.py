@@ -2,6 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tenancy.apikeys import api_key_create
+from tests.factories import PASSWORD
 
 
 @pytest.fixture
@@ -29,6 +30,18 @@ def api_for(make_key):
     def _client(scopes=("read", "write"), tenant=None):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_key(scopes, tenant)}")
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def session_for(people):
+    """An APIClient logged in as a person (the browser's session), CSRF checked on request."""
+
+    def _client(user, csrf=False):
+        client = APIClient(enforce_csrf_checks=csrf)
+        assert client.login(email=user.email, password=PASSWORD)
         return client
 
     return _client
