@@ -1,7 +1,11 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from tenancy.apikeys import api_key_create
+from tests.escalation.sla_helpers import MONDAY_10
 from tests.factories import PASSWORD
 
 
@@ -45,3 +49,10 @@ def session_for(people):
         return client
 
     return _client
+
+
+@pytest.fixture
+def travel(people):
+    """Freeze time at Monday 10:00 (UTC); travel(seconds=...) moves to that much later."""
+    with time_machine.travel(MONDAY_10, tick=False) as traveller:
+        yield lambda **delta: traveller.move_to(MONDAY_10 + timedelta(**delta))
