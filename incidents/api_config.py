@@ -26,7 +26,7 @@ from servicedesk.api.views import TenantAPIView
 
 
 class ConfigView(TenantAPIView):
-    """One kind of configuration item; subclasses name the model and the two services."""
+    """One kind of configuration item; subclasses name the model, serializers and services."""
 
     admin_write = True
     model: type[Model]
@@ -58,6 +58,9 @@ class ConfigView(TenantAPIView):
     def create(self, data: dict) -> Any:
         raise NotImplementedError
 
+    def update(self, obj: Any, data: dict) -> Any:
+        raise NotImplementedError
+
     def activation(self, obj: Any, data: dict) -> Any:
         """Deactivate or reactivate through the services when the body's is_active differs."""
         wanted = data.get("is_active", obj.is_active)
@@ -65,9 +68,6 @@ class ConfigView(TenantAPIView):
             return obj
         service = self.reactivate if wanted else self.deactivate
         return service(actor=self.actor, **{self.item_argument: obj})
-
-    def update(self, obj: Any, data: dict) -> Any:
-        raise NotImplementedError
 
 
 class ConfigListView(ConfigView):
