@@ -146,7 +146,9 @@ def test_charlie_gets_404_and_no_key_gets_401(api_for, people, climbing):
 def test_an_alert_of_another_incident_or_none_at_all_is_404(api, people, climbing):
     other = report_high(people)
     problem(api.post(_ack_url(other, _escalation_alert(climbing))), 404)
-    problem(api.post(f"/api/v1/incidents/{climbing.reference}/alerts/999999/acknowledge/"), 404)
+    for alert_id in ("999999", "9" * 30):
+        url = f"/api/v1/incidents/{climbing.reference}/alerts/{alert_id}/acknowledge/"
+        problem(api.post(url), 404)
     assert _escalation_alert(climbing).acknowledged_at is None
 
 

@@ -210,6 +210,13 @@ def test_charlie_gets_404_for_acmes_items_and_cannot_route_to_acmes_group(admin,
     assert ResolutionCode.objects.get(tenant=people.acme, slug="acme-only").is_active
 
 
+@pytest.mark.parametrize("url", [CATEGORIES, GROUPS, CODES])
+def test_an_unknown_or_malformed_slug_is_404_never_500(admin, people, url):
+    for slug in ("nope", "a%00b", "%C3%A9t%C3%A9", "x" * 300):
+        problem(admin.get(f"{url}{slug}/"), 404)
+        problem(admin.patch(f"{url}{slug}/", {"is_active": False}, format="json"), 404)
+
+
 def test_nothing_is_deleted(admin, people):
     response = admin.delete("/api/v1/categories/network/")
     problem(response, 405)
