@@ -4,6 +4,7 @@ and answer; every write goes through incidents.services like the browser's."""
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -74,30 +75,41 @@ def incident_response(incident: Incident, request, code: int = 200) -> Response:
     return response
 
 
-def _by_slug(model, actor: Actor, slug: str | None, field: str):
+def _by_slug(model, actor: Actor, slug: str | None, field: str, *, active_only: bool = True):
     if not slug:
         return None
-    rows = model.objects.for_tenant(actor.tenant)
+    rows = model.objects.for_tenant(actor.tenant).filter(slug=slug)
     if model is Category:  # a report routes by the category's group
         rows = rows.select_related("group")
-    found = rows.filter(slug=slug, is_active=True).first()
+    found = rows.filter(is_active=True).first() if active_only else rows.first()
     if found is None:
-        raise exceptions.ValidationError({field: [f"No active {field} {slug!r} here."]})
+        what = f"active {field}" if active_only else field
+        raise exceptions.ValidationError({field: [f"No {what} {slug!r} here."]})
     return found
 
 
-def _member_by_email(actor: Actor, email: str | None, field: str) -> User | None:
-    if not email:
-        return None
-    membership = (
+def members_by_email(actor: Actor, emails: list[str], field: str) -> list[User]:
+    """The users of these addresses among the tenant's active members (any role), in the
+    order given; an address that is not one is a field error naming it."""
+    wanted = list(dict.fromkeys(e.lower() for e in emails))
+    rows = (
         Membership.objects.for_tenant(actor.tenant)
         .select_related("user")
-        .filter(user__email__iexact=email, is_active=True)
-        .first()
+        .annotate(address=Lower("user__email"))
+        .filter(address__in=wanted, is_active=True)
     )
-    if membership is None:
-        raise exceptions.ValidationError({field: [f"{email} is not a member of this desk."]})
-    return membership.user
+    found = {m.address: m.user for m in rows}
+    missing = [e for e in wanted if e not in found]
+    if len(missing) == 1:
+        raise exceptions.ValidationError({field: [f"{missing[0]} is not a member of this desk."]})
+    if missing:
+        listed = ", ".join(missing)
+        raise exceptions.ValidationError({field: [f"{listed} are not members of this desk."]})
+    return [found[e] for e in wanted]
+
+
+def _member_by_email(actor: Actor, email: str | None, field: str) -> User | None:
+    return members_by_email(actor, [email], field)[0] if email else None
 
 
 class IncidentListView(TenantAPIView):

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from escalation import api_incident_sla
 from incidents import api, api_alerts, api_config
 from incidents.serializers import TRANSITION_SERIALIZERS
 
@@ -25,6 +26,19 @@ urlpatterns = [
         api.AttachmentDownloadView.as_view(),
         name="api-incident-attachment-download",
     ),
+    path(
+        f"incidents/{N}/sla/", api_incident_sla.IncidentSlaView.as_view(), name="api-incident-sla"
+    ),
+    path(
+        f"incidents/{N}/alerts/",
+        api_incident_sla.IncidentAlertListView.as_view(),
+        name="api-incident-alerts",
+    ),
+    path(
+        f"incidents/{N}/alerts/<int:alert_id>/acknowledge/",
+        api_incident_sla.IncidentAlertAcknowledgeView.as_view(),
+        name="api-incident-alert-acknowledge",
+    ),
     *[
         path(
             f"incidents/{N}/{action}/",
@@ -35,11 +49,18 @@ urlpatterns = [
     ],
     path("alerts/", api_alerts.AlertIntakeView.as_view(), name="api-alerts"),
     path("categories/", api_config.CategoryListView.as_view(), name="api-categories"),
+    path("categories/<str:slug>/", api_config.CategoryDetailView.as_view(), name="api-category"),
     path("groups/", api_config.GroupListView.as_view(), name="api-groups"),
+    path("groups/<str:slug>/", api_config.GroupDetailView.as_view(), name="api-group"),
     path(
         "resolution-codes/",
         api_config.ResolutionCodeListView.as_view(),
         name="api-resolution-codes",
+    ),
+    path(
+        "resolution-codes/<str:slug>/",
+        api_config.ResolutionCodeDetailView.as_view(),
+        name="api-resolution-code",
     ),
     path("priority-matrix/", api_config.PriorityMatrixView.as_view(), name="api-priority-matrix"),
 ]

@@ -292,3 +292,49 @@ class PriorityLevelSerializer(serializers.Serializer):
 class PriorityMatrixSerializer(serializers.Serializer):
     scale = PriorityLevelSerializer(many=True)
     matrix = serializers.DictField(child=serializers.DictField(child=serializers.SlugField()))
+
+
+# --- configuration writes (admin scope): validated here, saved by incidents.services.config ---
+class CategoryWriteSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    group = serializers.SlugField(required=False, allow_null=True, max_length=200)
+    is_active = serializers.BooleanField(default=True)
+
+
+class CategoryPatchSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False)
+    slug = serializers.CharField(required=False, max_length=200)
+    group = serializers.SlugField(required=False, allow_null=True, max_length=200)
+    is_active = serializers.BooleanField(required=False)
+
+
+class GroupWriteSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    lead = serializers.EmailField(required=False, allow_null=True)
+    members = serializers.ListField(child=serializers.EmailField(), required=False, max_length=500)
+    auto_assign = serializers.BooleanField(default=False)
+    is_active = serializers.BooleanField(default=True)
+
+
+class GroupPatchSerializer(GroupWriteSerializer):
+    name = serializers.CharField(required=False)
+    slug = serializers.CharField(required=False, max_length=200)
+    auto_assign = serializers.BooleanField(required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class ResolutionCodeWriteSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    slug = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    is_active = serializers.BooleanField(default=True)
+
+
+class ResolutionCodePatchSerializer(serializers.Serializer):
+    label = serializers.CharField(required=False)
+    slug = serializers.CharField(
+        required=False, help_text="Fixed once created: only the same slug is accepted."
+    )
+    is_active = serializers.BooleanField(required=False)

@@ -319,4 +319,7 @@ def alert_acknowledge(*, alert: SlaAlert, actor: Actor, via: str = "desk") -> Sl
 
 
 def _who(alert: SlaAlert) -> str:
-    return alert.acknowledged_by.display_name if alert.acknowledged_by else "the system"
+    if alert.acknowledged_by:
+        return alert.acknowledged_by.display_name
+    # An API key is no user: its name is on the acknowledgement's event.
+    return "an integration" if alert.acknowledged_via == "api" else "the system"

@@ -1,7 +1,12 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from tenancy.apikeys import api_key_create
+from tests.escalation.sla_helpers import MONDAY_10
+from tests.factories import PASSWORD
 
 
 @pytest.fixture
@@ -32,3 +37,22 @@ def api_for(make_key):
         return client
 
     return _client
+
+
+@pytest.fixture
+def session_for(people):
+    """An APIClient logged in as a person (the browser's session), CSRF checked on request."""
+
+    def _client(user, csrf=False):
+        client = APIClient(enforce_csrf_checks=csrf)
+        assert client.login(email=user.email, password=PASSWORD)
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def travel(people):
+    """Freeze time at Monday 10:00 (UTC); travel(seconds=...) moves to that much later."""
+    with time_machine.travel(MONDAY_10, tick=False) as traveller:
+        yield lambda **delta: traveller.move_to(MONDAY_10 + timedelta(**delta))

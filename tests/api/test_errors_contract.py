@@ -6,14 +6,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from incidents.models import Incident
-
-
-def _problem(response, status):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["detail"] and body["type"]
-    return body
+from tests.api.helpers import problem as _problem
 
 
 @pytest.fixture

@@ -74,3 +74,49 @@ def test_the_api_never_errors_and_matches_its_schema(case, fuzz_key):
             response_schema_conformance,
         ],
     )
+
+
+def test_real_sla_alert_and_configuration_answers_match_the_schema(
+    people, make_key, keep_the_test_connection, travel
+):
+    """The fuzzer meets few real clocks or alerts: validate answers built from real ones."""
+    from escalation.models import SlaAlert
+    from escalation.services.sweep import sweep_due
+    from incidents import services
+    from tests.escalation.sla_helpers import fast_escalation, report_high, short_targets
+
+    short_targets(people.acme, response=100, resolution=1000)
+    fast_escalation(people.acme, (60, "manager", None))
+    incident = report_high(people)
+    services.incident_hold(
+        incident=incident, actor=people.actor(people.alice), hold_reason="awaiting_caller"
+    )
+    travel(seconds=70)
+    sweep_due()
+    alert = SlaAlert.objects.filter(incident_id=incident.pk).first()
+    auth = {"Authorization": f"Bearer {make_key(('read', 'write', 'admin'))}"}
+    number = {"number": incident.reference}
+    calls = [
+        ("/api/v1/incidents/{number}/sla/", "GET", number, None),
+        ("/api/v1/incidents/{number}/alerts/", "GET", number, None),
+        (
+            "/api/v1/incidents/{number}/alerts/{alert_id}/acknowledge/",
+            "POST",
+            {**number, "alert_id": alert.pk},
+            None,
+        ),
+        ("/api/v1/categories/", "POST", {}, {"name": "Phones", "group": "service-desk"}),
+        ("/api/v1/categories/{slug}/", "PATCH", {"slug": "phones"}, {"is_active": False}),
+        ("/api/v1/groups/", "POST", {}, {"name": "Field", "lead": "alice@acme.test"}),
+        ("/api/v1/groups/{slug}/", "GET", {"slug": "field"}, None),
+        ("/api/v1/resolution-codes/", "POST", {}, {"label": "Replaced"}),
+        ("/api/v1/resolution-codes/{slug}/", "PATCH", {"slug": "replaced"}, {"label": "New"}),
+    ]
+    for path, method, parameters, body in calls:
+        operation = schema[path][method]
+        extra = {} if body is None else {"body": body, "media_type": "application/json"}
+        case = operation.Case(path_parameters=parameters, headers=auth, **extra)
+        response = case.call_and_validate(
+            checks=[not_a_server_error, status_code_conformance, response_schema_conformance]
+        )
+        assert response.status_code in (200, 201), (path, response.text)

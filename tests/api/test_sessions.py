@@ -1,20 +1,8 @@
 """Browser sessions call the API under the pages' rules (and with CSRF)."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from incidents import services
-from tests.factories import PASSWORD
-
-
-@pytest.fixture
-def session_for(people):
-    def _client(user, csrf=False):
-        client = APIClient(enforce_csrf_checks=csrf)
-        assert client.login(email=user.email, password=PASSWORD)
-        return client
-
-    return _client
 
 
 @pytest.fixture
