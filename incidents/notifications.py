@@ -28,14 +28,18 @@ def incident_url(incident: Incident) -> str:
     return settings.SITE_URL + path
 
 
-def people_to_notify(incident: Incident) -> list[tuple[User | None, str]]:
+def people_to_notify(incident: Incident, *, new: bool = False) -> list[tuple[User | None, str]]:
     """(user or None, address) for the reporter or contact, then affected users, once each,
-    leaving out the addresses that stopped emails about this incident."""
+    leaving out the addresses that stopped emails about this incident.
+
+    `new`: reported in this transaction, so nobody else has joined it or stopped its emails."""
     people: list[tuple[User | None, str]] = []
     if incident.reporter_id and incident.reporter.is_active:
         people.append((incident.reporter, incident.reporter.email))
     elif incident.contact_email:
         people.append((None, incident.contact_email))
+    if new:
+        return people
     participants = Participant.objects.for_tenant(incident.tenant_id).filter(
         incident=incident, user__is_active=True
     )
@@ -81,16 +85,22 @@ def notify_incident_people(
     extra: dict | None = None,
     reporter_only: bool = False,
     answer_links: bool = False,
+    new: bool = False,
 ) -> int:
     if incident.number is None:  # a report still to be numbered: written once it is
         when_numbered(
             incident,
             lambda: notify_incident_people(
-                incident, kind, extra=extra, reporter_only=reporter_only, answer_links=answer_links
+                incident,
+                kind,
+                extra=extra,
+                reporter_only=reporter_only,
+                answer_links=answer_links,
+                new=new,
             ),
         )
         return 0
-    people = people_to_notify(incident)
+    people = people_to_notify(incident, new=new)
     if reporter_only:
         own = incident.reporter.email if incident.reporter_id else incident.contact_email
         people = [(u, a) for u, a in people if a.lower() == (own or "").lower()]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import F, Q
 from django.utils import timezone
 
 from escalation.calendars import add_business_time
@@ -31,11 +32,12 @@ from tenancy.actors import Actor
 def policy_for(incident: Incident) -> EscalationPolicy | None:
     """The incident's group's active policy, else the desk-wide one."""
     policies = EscalationPolicy.objects.for_tenant(incident.tenant_id).filter(is_active=True)
-    if incident.group_id:
-        found = policies.filter(group_id=incident.group_id).first()
-        if found is not None:
-            return found
-    return policies.filter(group=None).first()
+    # One of each at most (unique constraints): the group's sorts first, the desk-wide last.
+    own_or_default = (
+        Q(group=None) | Q(group_id=incident.group_id) if incident.group_id else Q(group=None)
+    )
+    ordered = policies.filter(own_or_default).order_by(F("group_id").asc(nulls_last=True))
+    return ordered.select_related("calendar").first()
 
 
 def _wait_until(policy: EscalationPolicy, start: datetime, seconds: int) -> datetime:

@@ -123,7 +123,7 @@ def incident_report(
             to_state=incident.state,
             data={"impact": impact, "urgency": urgency, "priority": level.slug},
         )
-        notify_incident_people(incident, "acknowledgement")
+        notify_incident_people(incident, "acknowledgement", new=True)
         sla_clocks.clocks_start(incident=incident)  # SLA: response and resolution clocks
         webhook_incident_event_emit(incident=incident, event="incident.created", actor=actor)
         incident = _route(incident)
