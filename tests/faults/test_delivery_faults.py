@@ -13,16 +13,6 @@ from tests.faults.harness import free_port, wait_for
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("faults")]
 
 
-def _signed(fault_tenant) -> bool:
-    from escalation.channels.webhook import sign
-
-    for delivery in fault_tenant.sink.deliveries:
-        t = delivery.signature.split(",")[0].removeprefix("t=")
-        if sign(fault_tenant.secret, int(t), delivery.body) != delivery.signature:
-            return False
-    return True
-
-
 def test_a_worker_killed_in_mid_send_is_replaced_and_nothing_is_lost(fault_tenant, celery_procs):
     sink = fault_tenant.sink
     _, worker = celery_procs.start("w1")
@@ -38,7 +28,7 @@ def test_a_worker_killed_in_mid_send_is_replaced_and_nothing_is_lost(fault_tenan
     # grace (8 s here); then the relay sends it again, with the same delivery id.
     fault_tenant.assert_each_delivered_once(4, repeats_allowed=cut_off, timeout=60)
     assert all(sink.ids()[delivery_id] == 2 for delivery_id in cut_off)
-    assert _signed(fault_tenant)
+    assert fault_tenant.all_signed()
 
 
 def test_a_redis_restart_loses_no_delivery(fault_tenant, celery_procs, redis_server):
@@ -53,7 +43,7 @@ def test_a_redis_restart_loses_no_delivery(fault_tenant, celery_procs, redis_ser
     sink.delay = 0
 
     fault_tenant.assert_each_delivered_once(8)
-    assert _signed(fault_tenant)
+    assert fault_tenant.all_signed()
 
 
 def test_a_postgresql_restart_loses_no_delivery(fault_tenant, celery_procs, pg_cluster):
