@@ -11,7 +11,7 @@ from datetime import datetime
 from psycopg2.extensions import cursor as Cursor
 
 from tests.escalation.smtp_sink import SmtpSink
-from tests.faults.harness import Desk, PgCluster, wait_for
+from tests.faults.harness import CeleryProcesses, Desk, PgCluster, wait_for
 from tests.faults.sink import WebhookSink
 
 
@@ -62,6 +62,19 @@ class FaultTenant:
         assert set(counts) == set(rows), "missing or foreign delivery ids at the sink"
         repeated = {delivery_id for delivery_id, n in counts.items() if n > 1}
         assert repeated <= repeats_allowed, f"delivered more than once: {repeated}"
+
+    def report_and_kill_mid_post(self, celery_procs: CeleryProcesses, count: int) -> frozenset:
+        """Beat and worker w1 up, `count` incidents reported, w1 killed -9 while the sink holds
+        a POST open, and w2 started. Returns the delivery ids that were cut off."""
+        _, worker = celery_procs.start("w1")
+        self.sink.delay = 3.0  # slow to answer, so the kill lands while a POST is open
+        self.report(count)
+        wait_for(self.sink.in_flight_ids, 30, "a delivery in flight")
+        cut_off = frozenset(self.sink.in_flight_ids())
+        worker.kill()
+        self.sink.delay = 0
+        celery_procs.worker("w2")
+        return cut_off
 
     def all_signed(self) -> bool:
         """Every request at the sink carries a valid signature of its body."""

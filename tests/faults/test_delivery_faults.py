@@ -15,14 +15,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("faults")]
 
 def test_a_worker_killed_in_mid_send_is_replaced_and_nothing_is_lost(fault_tenant, celery_procs):
     sink = fault_tenant.sink
-    _, worker = celery_procs.start("w1")
-    sink.delay = 3.0  # slow to answer, so the kill lands while a POST is open
-    fault_tenant.report(4)
-    wait_for(sink.in_flight_ids, 30, "a delivery in flight")
-    cut_off = frozenset(sink.in_flight_ids())
-    worker.kill()
-    sink.delay = 0
-    celery_procs.worker("w2")
+    cut_off = fault_tenant.report_and_kill_mid_post(celery_procs, 4)
 
     # The cut-off row stays claimed until its claim is older than the task time limit plus the
     # grace (8 s here); then the relay sends it again, with the same delivery id.
