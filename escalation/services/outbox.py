@@ -9,11 +9,12 @@ left by a worker that died mid-send goes stale and the relay triggers the row ag
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -117,11 +118,30 @@ def notification_deliver(*, notification_id: int) -> str:
             notification.channel,
         )
         return _record_failure(notification, claim, f"unexpected error: {exc!r}")
-    # Only the holder of this claim marks the row sent, so it is marked sent once.
-    Notification.objects.filter(id=notification_id, status=Status.SENDING, claimed_at=claim).update(
-        status=Status.SENT, sent_at=timezone.now(), last_error=""
-    )
+    _mark_sent(notification_id, claim)
     return Status.SENT
+
+
+def _mark_sent(notification_id: int, claim: datetime) -> None:
+    """Record that the receiver has the row. The database may be away just now (a restart, a
+    failover): giving up would leave the claim to go stale and the relay would send the row a
+    second time, so keep trying until the task's soft time limit. Only the holder of this claim
+    marks the row sent, so it is marked sent once."""
+    budget = settings.CELERY_TASK_SOFT_TIME_LIMIT - (timezone.now() - claim).total_seconds()
+    deadline, pause = time.monotonic() + budget, 0.2
+    while True:
+        try:
+            Notification.objects.filter(
+                id=notification_id, status=Status.SENDING, claimed_at=claim
+            ).update(status=Status.SENT, sent_at=timezone.now(), last_error="")
+            return
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or time.monotonic() + pause > deadline:
+                raise  # the claim goes stale; the receiver can drop the repeat by its id
+            log.warning("notification %s sent; the database is away, retrying", notification_id)
+            connection.close()  # the next query opens a fresh connection
+            time.sleep(pause)
+            pause = min(2 * pause, 1.0)
 
 
 def _record_failure(

@@ -1,28 +1,24 @@
 """Fixtures for fault-injection tests (documented in tests/faults/README.md).
 
 Session: one throwaway PostgreSQL cluster (migrated) and one redis-server for all fault tests.
-Per test: services running and the broker empty at the start, a webhook sink, a fresh tenant
-with an endpoint at the sink, and Celery processes that are stopped at the end.
+Per test: services running and the broker empty at the start, a webhook sink (and an SMTP
+sink), a fresh tenant with an endpoint at the sink, and Celery processes that are stopped at the
+end. The tenants and their end-of-test assertions are in tenants.py.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import (
-    CeleryProcesses,
-    Desk,
-    PgCluster,
-    RedisServer,
-    child_env,
-    wait_for,
-)
+from tests.escalation.smtp_sink import SmtpSink, start_sink
+from tests.faults.harness import CeleryProcesses, Desk, PgCluster, RedisServer, child_env
 from tests.faults.sink import WebhookSink
+from tests.faults.tenants import FaultTenant, SlaTenant
 
 
 @pytest.fixture(scope="session")
@@ -90,55 +86,6 @@ def webhook_sink() -> Iterator[WebhookSink]:
         yield sink
 
 
-@dataclass
-class FaultTenant:
-    """A tenant of the throwaway cluster whose one webhook endpoint points at the sink."""
-
-    slug: str
-    secret: str
-    desk: Desk
-    pg: PgCluster
-    sink: WebhookSink
-
-    def report(self, count: int, env: dict | None = None) -> list[int]:
-        """Report incidents in a separate process: each writes one webhook row (created)."""
-        args = ("report", "--slug", self.slug, "--count", str(count))
-        return self.desk.driver(*args, env=env)["numbers"]
-
-    def webhook_rows(self) -> dict[str, str]:
-        """delivery id -> status of every webhook notification of the tenant."""
-        rows = self.pg.query(
-            "SELECT n.delivery_id::text, n.status FROM escalation_notification n "
-            "JOIN tenancy_tenant t ON t.id = n.tenant_id "
-            "WHERE t.slug = %s AND n.channel = 'webhook'",
-            (self.slug,),
-        )
-        return dict(rows)
-
-    def wait_all_sent(self, expected: int, timeout: float = 60) -> dict[str, str]:
-        def done() -> bool:
-            rows = self.webhook_rows()
-            return len(rows) == expected and set(rows.values()) == {"sent"}
-
-        try:
-            wait_for(done, timeout, f"{expected} webhook rows of {self.slug} to be sent")
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}; rows: {self.webhook_rows()}") from None
-        return self.webhook_rows()
-
-    def assert_each_delivered_once(
-        self, expected: int, *, repeats_allowed: frozenset[str] = frozenset(), timeout: float = 60
-    ) -> None:
-        """Every row sent, and the sink took in each delivery id exactly once, none missing and
-        none foreign; a repeat only for the ids in `repeats_allowed` (cut off in mid-send)."""
-        rows = self.wait_all_sent(expected, timeout)
-        wait_for(lambda: set(self.sink.ids()) >= set(rows), 10, "the sink to count every id")
-        counts = self.sink.ids()
-        assert set(counts) == set(rows), "missing or foreign delivery ids at the sink"
-        repeated = {delivery_id for delivery_id, n in counts.items() if n > 1}
-        assert repeated <= repeats_allowed, f"delivered more than once: {repeated}"
-
-
 @pytest.fixture
 def fault_tenant(
     desk: Desk, pg_cluster: PgCluster, webhook_sink: WebhookSink, services_up: None
@@ -146,3 +93,35 @@ def fault_tenant(
     slug = f"faults-{uuid.uuid4().hex[:8]}"
     made = desk.driver("setup", "--slug", slug, "--url", webhook_sink.url("/hook"))
     return FaultTenant(slug, made["secret"], desk, pg_cluster, webhook_sink)
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
+    sink, controller = start_sink()
+    yield sink
+    sink.release()
+    controller.stop()
+
+
+@pytest.fixture
+def sla_tenant(
+    desk: Desk,
+    pg_cluster: PgCluster,
+    webhook_sink: WebhookSink,
+    smtp_sink: SmtpSink,
+    celery_procs: CeleryProcesses,
+) -> SlaTenant:
+    """A tenant whose endpoint takes sla.warning and sla.breached only; the test's workers send
+    its mail to the SMTP sink. Call `.configure(SlaPlan(...))` before reporting."""
+    slug = f"sla-{uuid.uuid4().hex[:8]}"
+    events = "sla.warning,sla.breached"
+    url = webhook_sink.url("/hook")
+    made = desk.driver("setup", "--slug", slug, "--url", url, "--events", events)
+    celery_procs.env.update(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST=smtp_sink.host,
+        EMAIL_PORT=str(smtp_sink.port),
+        EMAIL_TIMEOUT="4",
+    )
+    return SlaTenant(slug, made["secret"], desk, pg_cluster, webhook_sink, smtp_sink)

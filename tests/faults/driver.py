@@ -15,7 +15,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
 
 
 def setup(args: argparse.Namespace) -> dict:
-    """A tenant with an admin and one webhook endpoint subscribed to every event."""
+    """A tenant with an admin and one webhook endpoint subscribed to `--events` (default:
+    every event)."""
     from escalation.webhooks import EVENT_TYPES, webhook_endpoint_create
     from tenancy.actors import Actor
     from tenancy.models import Membership, Role, User
@@ -25,26 +26,79 @@ def setup(args: argparse.Namespace) -> dict:
     user = User.objects.create_user(f"admin@{args.slug}.test", full_name="Fault Admin")
     membership = Membership.objects.create(tenant=tenant, user=user, role=Role.ADMIN)
     endpoint = webhook_endpoint_create(
-        actor=Actor.member(membership), url=args.url, events=list(EVENT_TYPES)
+        actor=Actor.member(membership), url=args.url, events=args.events or list(EVENT_TYPES)
     )
     return {"tenant": tenant.pk, "endpoint": endpoint.pk, "secret": endpoint.secret}
 
 
-def report(args: argparse.Namespace) -> dict:
-    """Report incidents one by one, each in its own transaction, as the portal would."""
-    from incidents.services import incident_report
+def _admin(slug: str):
     from tenancy.actors import Actor
     from tenancy.models import Membership, Role
 
     membership = Membership.objects.select_related("tenant", "user").get(
-        tenant__slug=args.slug, role=Role.ADMIN
+        tenant__slug=slug, role=Role.ADMIN
     )
-    actor = Actor.member(membership)
-    numbers = [
-        incident_report(actor=actor, title=f"{args.title} {n}", impact="high").number
+    return Actor.member(membership)
+
+
+def report(args: argparse.Namespace) -> dict:
+    """Report incidents one by one, each in its own transaction, as the portal would; in a
+    `--category` they are routed (escalated) to its group."""
+    from incidents.models import Category
+    from incidents.services import incident_report
+
+    actor = _admin(args.slug)
+    category = None
+    if args.category:
+        category = Category.objects.for_tenant(actor.tenant).get(slug=args.category)
+    incidents = [
+        incident_report(actor=actor, title=f"{args.title} {n}", impact="high", category=category)
         for n in range(args.count)
     ]
-    return {"numbers": numbers}
+    return {
+        "numbers": [incident.number for incident in incidents],
+        "references": [incident.reference for incident in incidents],
+    }
+
+
+def sla(args: argparse.Namespace) -> dict:
+    """Targets of seconds, around the clock, for the priority the reports get (high), and a
+    desk-wide escalation policy whose levels come `--levels` seconds apart; a category whose
+    incidents are escalated to a group, so that they climb it. Through the admin's services."""
+    from escalation.models import EscalationPolicy, SlaPolicy
+    from escalation.services.config import LevelInput, escalation_policy_save, sla_policy_save
+    from escalation.services.defaults import around_the_clock_calendar
+    from incidents.services.config import category_create, group_create
+
+    actor = _admin(args.slug)
+    policy = SlaPolicy.objects.for_tenant(actor.tenant).get(priority__slug="high")
+    values = {
+        "calendar": around_the_clock_calendar(actor.tenant),
+        "response_seconds": args.response,
+        "resolution_seconds": args.resolution,
+        "warn_percents": args.warn,
+        "pause_on": policy.pause_on,
+    }
+    sla_policy_save(actor=actor, policy=policy, values=values)
+    desk_wide = EscalationPolicy.objects.for_tenant(actor.tenant).get(group=None)
+    escalation_policy_save(
+        actor=actor,
+        policy=desk_wide,
+        values={"calendar": None, "repeat_count": 0},
+        levels=[LevelInput(after_seconds=s, notify="manager") for s in args.levels],
+    )
+    group = group_create(actor=actor, name="Operations")
+    category_create(actor=actor, name="Outage", slug=args.category, group=group)
+    return {"category": args.category}
+
+
+def sweep(args: argparse.Namespace) -> dict:
+    """Send the sweep trigger `times` times, as beat does once per interval."""
+    from escalation.tasks import sweep_clocks
+
+    for _ in range(args.times):
+        sweep_clocks.delay()
+    return {"sent": args.times}
 
 
 def trigger(args: argparse.Namespace) -> dict:
@@ -64,16 +118,35 @@ def trigger(args: argparse.Namespace) -> dict:
     return {"triggered": ids}
 
 
+def _names(text: str) -> list[str]:
+    return [name for name in text.split(",") if name]
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for n in _names(text)]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tests.faults.driver")
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("setup")
     p.add_argument("--slug", required=True)
     p.add_argument("--url", required=True)
+    p.add_argument("--events", type=_names, default=[])
     p = commands.add_parser("report")
     p.add_argument("--slug", required=True)
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--title", default="Fault drill")
+    p.add_argument("--category", default="")
+    p = commands.add_parser("sla")
+    p.add_argument("--slug", required=True)
+    p.add_argument("--response", type=int, required=True)
+    p.add_argument("--resolution", type=int, required=True)
+    p.add_argument("--warn", type=_numbers, default=[50])
+    p.add_argument("--levels", type=_numbers, default=[])
+    p.add_argument("--category", default="outage")
+    p = commands.add_parser("sweep")
+    p.add_argument("--times", type=int, default=1)
     p = commands.add_parser("trigger")
     p.add_argument("--slug", required=True)
     p.add_argument("--times", type=int, default=2)
@@ -81,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"setup": setup, "report": report, "trigger": trigger}
+COMMANDS = {"setup": setup, "report": report, "trigger": trigger, "sla": sla, "sweep": sweep}
 
 
 def serve() -> None:

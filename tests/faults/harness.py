@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg2
@@ -139,6 +139,28 @@ class PgCluster:
         finally:
             conn.close()
 
+    @contextlib.contextmanager
+    def transaction(self, database: str = "desk") -> Iterator[psycopg2.extensions.cursor]:
+        """An open transaction of the test's own, rolled back at the end: what it writes holds
+        row and index locks that the desk's processes wait for meanwhile."""
+        conn = psycopg2.connect(self.url(database), connect_timeout=3)
+        try:
+            with conn.cursor() as cursor:
+                yield cursor
+        finally:
+            with contextlib.suppress(psycopg2.Error):  # the cluster may be down by now
+                conn.rollback()
+            conn.close()
+
+    def lock_waiters(self, query_like: str) -> int:
+        """Backends blocked on a lock while running a statement that contains `query_like`."""
+        rows = self.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE %s",
+            (f"%{query_like}%",),
+        )
+        return rows[0][0]
+
     def close(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop("immediate")
@@ -236,10 +258,11 @@ class Proc:
 
 
 class CeleryProcesses:
-    """Real `celery worker` and `celery beat` processes; all stopped at the end of the test."""
+    """Real `celery worker` and `celery beat` processes; all stopped at the end of the test.
+    `.env` is this test's own copy: change it before starting a process (a batch size, say)."""
 
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.env = env
+        self.env = dict(env)
         self.dir = workdir
         self.procs: list[Proc] = []
 
@@ -394,5 +417,6 @@ def child_env(pg: PgCluster, redis_server: RedisServer, workdir: Path) -> dict[s
         NOTIFICATION_CLAIM_GRACE_SECONDS="2",
         CELERY_TASK_SOFT_TIME_LIMIT="5",
         WEBHOOK_TIMEOUT_SECONDS="4",
+        SLA_SWEEP_INTERVAL_SECONDS="1",
     )
     return env

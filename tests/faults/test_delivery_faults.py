@@ -13,32 +13,15 @@ from tests.faults.harness import free_port, wait_for
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("faults")]
 
 
-def _signed(fault_tenant) -> bool:
-    from escalation.channels.webhook import sign
-
-    for delivery in fault_tenant.sink.deliveries:
-        t = delivery.signature.split(",")[0].removeprefix("t=")
-        if sign(fault_tenant.secret, int(t), delivery.body) != delivery.signature:
-            return False
-    return True
-
-
 def test_a_worker_killed_in_mid_send_is_replaced_and_nothing_is_lost(fault_tenant, celery_procs):
     sink = fault_tenant.sink
-    _, worker = celery_procs.start("w1")
-    sink.delay = 3.0  # slow to answer, so the kill lands while a POST is open
-    fault_tenant.report(4)
-    wait_for(sink.in_flight_ids, 30, "a delivery in flight")
-    cut_off = frozenset(sink.in_flight_ids())
-    worker.kill()
-    sink.delay = 0
-    celery_procs.worker("w2")
+    cut_off = fault_tenant.report_and_kill_mid_post(celery_procs, 4)
 
     # The cut-off row stays claimed until its claim is older than the task time limit plus the
     # grace (8 s here); then the relay sends it again, with the same delivery id.
     fault_tenant.assert_each_delivered_once(4, repeats_allowed=cut_off, timeout=60)
     assert all(sink.ids()[delivery_id] == 2 for delivery_id in cut_off)
-    assert _signed(fault_tenant)
+    assert fault_tenant.all_signed()
 
 
 def test_a_redis_restart_loses_no_delivery(fault_tenant, celery_procs, redis_server):
@@ -53,7 +36,7 @@ def test_a_redis_restart_loses_no_delivery(fault_tenant, celery_procs, redis_ser
     sink.delay = 0
 
     fault_tenant.assert_each_delivered_once(8)
-    assert _signed(fault_tenant)
+    assert fault_tenant.all_signed()
 
 
 def test_a_postgresql_restart_loses_no_delivery(fault_tenant, celery_procs, pg_cluster):
