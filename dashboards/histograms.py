@@ -123,6 +123,12 @@ class Totals:
 Histograms = dict[Key, Totals]
 
 
+def _totals(histograms: Histograms, key: Key) -> Totals:
+    if key not in histograms:
+        histograms[key] = Totals()
+    return histograms[key]
+
+
 # What is counted on each instant: (series name, the fact column of its slot).
 COUNTED = {
     "acknowledged_at": [(s.seconds, s.bucket) for s in SERIES if s.instant == "acknowledged_at"],
@@ -170,7 +176,7 @@ def counted(facts: QuerySet, start: datetime, end: datetime) -> Histograms:
     period = {at: Q(**{f"{at}__gte": start, f"{at}__lt": end}) for at in HISTOGRAM_INSTANTS}
     found: Histograms = {}
     for name, key, slot, n in _fetch(*_counted_sql(facts, period, None)):
-        found.setdefault(key, Totals()).add(name, int(slot), int(n))
+        _totals(found, key).add(name, int(slot), int(n))
     return found
 
 
@@ -196,7 +202,7 @@ def cumulative(tenant: Tenant, first: date, last: date, priority: int | None = N
         if row["end"] == row["start"]:
             return {}  # no day of the period has rows: nothing counted in it
         sign = 1 if row["day"] == row["end"] else -1
-        found.setdefault(row["priority_id"], Totals()).merge(Totals.of_row(row), sign)
+        _totals(found, row["priority_id"]).merge(Totals.of_row(row), sign)
     return found
 
 
@@ -237,7 +243,7 @@ def histograms_write(
     for offset in range((until - since).days + 1 if since and until else 0):
         day = since + timedelta(days=offset)
         for name, key, slot, n in by_day.get(day, ()):
-            running.setdefault(key, Totals()).add(name, slot, n)
+            _totals(running, key).add(name, slot, n)
         rows.extend(totals.row(tenant, day, key) for key, totals in running.items())
     CumulativeCounts.objects.bulk_create(rows, batch_size=500)
     state.histograms_until = until
