@@ -143,7 +143,9 @@ def _counted_sql(facts: QuerySet, within: dict[str, Q], tz: ZoneInfo | None) -> 
     """One statement counting, per series, the facts `within[instant]` by priority level and
     slot (bucket, or assignee), and by day in `tz` with one: rows (series, key, slot, n[, day]).
     The facts of each instant are read once (a CTE) for all the series counted on it."""
-    ctes, arms, params = [], [], []
+    ctes: list[str] = []
+    arms: list[str] = []
+    params: list = []
     day = ", d" if tz is not None else ""
     for i, (instant, counted) in enumerate(COUNTED.items()):
         values: dict[str, Any] = {"k": F("priority_id")}
@@ -239,12 +241,13 @@ def histograms_write(
     if by_day:
         since = since or min(by_day)
         until = max(max(by_day), until or since)
-    rows = []
-    for offset in range((until - since).days + 1 if since and until else 0):
-        day = since + timedelta(days=offset)
-        for name, key, slot, n in by_day.get(day, ()):
-            _totals(running, key).add(name, slot, n)
-        rows.extend(totals.row(tenant, day, key) for key, totals in running.items())
+    rows: list[CumulativeCounts] = []
+    if since is not None and until is not None:
+        for offset in range((until - since).days + 1):
+            day = since + timedelta(days=offset)
+            for name, key, slot, n in by_day.get(day, ()):
+                _totals(running, key).add(name, slot, n)
+            rows.extend(totals.row(tenant, day, key) for key, totals in running.items())
     CumulativeCounts.objects.bulk_create(rows, batch_size=500)
     state.histograms_until = until
     return len(rows)

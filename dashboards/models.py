@@ -1,10 +1,12 @@
-"""What the dashboards read: daily rollups and cached figures, and the facts they come from.
+"""What the dashboards read: daily rollups, running totals of durations by bucket and cached
+figures, and the facts they come from.
 
 Nothing here is a source of truth. The incidents, their events and their SLA clocks are; these
 tables are rebuilt from them by `dashboards.services` (a beat task every few minutes, and
 `manage.py rebuild_dashboard_rollups`): a fact row per incident, from which the daily rollups
-are recomputed day by day, so that a dashboard over a tenant with half a million incidents
-reads a few thousand rollup rows instead of scanning the incidents.
+are recomputed day by day and the running totals from a day on, so that a dashboard over a
+tenant with half a million incidents reads a few thousand rollup rows, two rows of running
+totals per priority level and a few buckets' durations instead of scanning the incidents.
 
 Dimension columns (group, category, priority, assignee) carry no database constraint: a row
 here must never block deleting a group or a user, and the next refresh brings it in line.

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -26,6 +27,11 @@ from dashboards.sql import Spread, compiled
 FRACTIONS = (0.5, 0.9)  # median and p90
 ALL = "all"  # every priority level of the facts asked about
 Spreads = dict[str, Spread]  # {"wall": ..., "business": ...}
+
+
+class CountsDisagree(Exception):
+    """The bucket counts promised durations the facts do not hold (running totals left behind
+    by a change to the facts they were not told of, e.g. a deleted incident)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,9 @@ def _looked_up(
     """The durations at those offsets of those buckets (sorted by duration): one statement."""
     if not looks:
         return {}
-    arms, params, asked = [], [], list(looks.items())
+    arms: list[str] = []
+    params: list = []
+    asked = list(looks.items())
     for i, (look, offsets) in enumerate(asked):
         s = look.series
         within = {f"{s.instant}__gte": start, f"{s.instant}__lt": end, s.bucket: look.bucket}
@@ -97,7 +105,7 @@ def _looked_up(
         low, high = min(offsets), max(offsets)
         got = sorted(found[i])
         if len(got) != high - low + 1:
-            raise RuntimeError("the facts changed while their durations were read")
+            raise CountsDisagree(f"{look}: {len(got)} durations at offsets {low}-{high}")
         values.update({(look, low + j): seconds for j, seconds in enumerate(got)})
     return values
 
@@ -113,32 +121,51 @@ def _spread(n: int, at: Callable[[int], float]) -> Spread:
     return Spread(n, *figures)
 
 
+@dataclass
+class _Plan:
+    """Where the ranks of one series' durations (of one priority level, or ALL) lie."""
+
+    series: Series
+    key: Key | str
+    n: int
+    where: dict[int, tuple[int, int]]  # rank -> (bucket, offset)
+
+    def value(self, values: dict[tuple[Look, int], float], rank: int) -> float:
+        bucket, offset = self.where[rank]
+        return (
+            0.0 if bucket == ZERO_BUCKET else values[(Look(self.series, self.key, bucket), offset)]
+        )
+
+
+def _plans(histograms: Histograms) -> list[_Plan]:
+    plans = []
+    for s in SERIES:
+        keysets: list[tuple[Key | str, list[Key]]] = [(ALL, list(histograms))]
+        if s.measure == "resolve":
+            keysets += [(key, [key]) for key in histograms]
+        for key, keys in keysets:
+            counts = _summed(histograms, s.seconds, keys)
+            n = sum(counts)
+            ranks = {r for f in FRACTIONS for r in _ranks(f, n)[1:]} if n else set()
+            plans.append(_Plan(s, key, n, {rank: _locate(counts, rank) for rank in ranks}))
+    return plans
+
+
 def durations(facts: QuerySet, start: datetime, end: datetime, histograms: Histograms) -> Durations:
     """The spreads of the facts `facts` (the scope's, filters applied) whose durations count in
     [start, end), given their bucket counts: time to acknowledge, time to resolve overall and
     per priority level, and who resolved how many."""
-    plans: dict[tuple[Series, Key | str], tuple[int, dict[int, tuple[int, int]]]] = {}
+    plans = _plans(histograms)
     looks: dict[Look, set[int]] = defaultdict(set)
-    for s in SERIES:
-        keys: list[Key | str] = [ALL, *(histograms if s.measure == "resolve" else ())]
-        for key in keys:
-            counts = _summed(histograms, s.seconds, histograms if key == ALL else [key])
-            n = sum(counts)
-            ranks = {r for f in FRACTIONS for r in _ranks(f, n)[1:]} if n else set()
-            where = {rank: _locate(counts, rank) for rank in ranks}
-            plans[(s, key)] = (n, where)
-            for bucket, offset in where.values():
-                if bucket != ZERO_BUCKET:
-                    looks[Look(s, key, bucket)].add(offset)
+    for plan in plans:
+        for bucket, offset in plan.where.values():
+            if bucket != ZERO_BUCKET:
+                looks[Look(plan.series, plan.key, bucket)].add(offset)
     values = _looked_up(facts, start, end, looks)
     found: dict[tuple[str, Key | str], Spreads] = defaultdict(dict)
-    for (s, key), (n, where) in plans.items():
-
-        def at(rank: int, s: Series = s, key: Key | str = key, where: dict = where) -> float:
-            bucket, offset = where[rank]
-            return 0.0 if bucket == ZERO_BUCKET else values[(Look(s, key, bucket), offset)]
-
-        found[(s.measure, key)][s.clock] = _spread(n, at)
+    for plan in plans:
+        spread = _spread(plan.n, partial(plan.value, values))
+        found[(plan.series.measure, plan.key)][plan.series.clock] = spread
     resolved_by: dict[int, int] = defaultdict(int)
     for totals in histograms.values():
         for assignee, n in totals.resolvers.items():
@@ -150,8 +177,7 @@ def durations(facts: QuerySet, start: datetime, end: datetime, histograms: Histo
             key: spreads
             for (measure, key), spreads in found.items()
             if measure == "resolve"
-            and key != ALL
-            and key is not None
+            and isinstance(key, int)
             and any(spread.n for spread in spreads.values())
         },
         resolved_by={assignee: n for assignee, n in resolved_by.items() if n},

@@ -4,7 +4,8 @@ from beat) and the rebuild (everything, from `manage.py rebuild_dashboard_rollup
 A refresh finds the incidents that changed since the last one (their updated_at moves on every
 write; new ids cover imported history written with old times; clocks the sweep breached are
 found by their breach time, since a breach writes no incident row), rewrites their fact rows,
-and recomputes the rollup rows of every day those facts are or were counted on. Each tenant's
+recomputes the rollup rows of every day those facts are or were counted on, and rewrites the
+running totals of durations from the first day one of theirs is or was counted on. Each tenant's
 refresh holds its RollupState row locked, so two refreshes of one tenant never interleave.
 """
 
