@@ -10,8 +10,8 @@ with the duration, which it does.
 
 `CumulativeCounts` holds, per priority level and day, the counts from the tenant's first day
 through that day. A refresh rewrites them from the first day it changed; periods filtered by
-group or category count the facts instead (their bucket index-only scans, linear in the
-durations the filter selects).
+group or category count the facts of the period instead (an index-only scan per instant,
+linear in the durations of the period).
 """
 
 from __future__ import annotations
