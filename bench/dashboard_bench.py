@@ -305,8 +305,8 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def page_times(slug: str, query: str, requests: int, cold: bool) -> tuple[float, float]:
-    """Server time of the page. Cold: the period's figures are computed from the rollups on
-    every request (their cache emptied first, as after a refresh that changed them); warm:
+    """Server time of the page. Cold: the period's figures are computed from the derived tables
+    on every request (their cache emptied first, as after a refresh that changed them); warm:
     read from the cache, as every look after the first within a refresh interval, and the
     standard periods always (the refresh task computes them)."""
     from django.test import Client
@@ -407,7 +407,12 @@ def rebuild_all(sizes: dict[str, int]) -> None:
             f"{slug}: rebuild_dashboard_rollups: {result.incidents:,} facts, "
             f"{result.rows:,} rollup rows in {time.perf_counter() - started:.1f} s"
         )
-    for table in ("dashboards_incidentfact", "dashboards_dailyrollup", "dashboards_calendarwindow"):
+    for table in (
+        "dashboards_incidentfact",
+        "dashboards_dailyrollup",
+        "dashboards_cumulativecounts",
+        "dashboards_calendarwindow",
+    ):
         _sql(f"VACUUM ANALYZE {table}")
 
 

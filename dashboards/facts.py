@@ -36,6 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Greatest, TruncDate
 
+from dashboards.histograms import SERIES, bucket_sql
 from dashboards.models import IncidentFact
 from dashboards.sql import Seconds, compiled
 from dashboards.windows import worked_until
@@ -43,7 +44,7 @@ from escalation.models import ClockState, Metric
 from incidents.models import EventKind, Incident, IncidentEvent
 from tenancy.models import Tenant
 
-# Timestamps of a fact on which some counter of the daily rollup is counted.
+# Timestamps of a fact on which some counter of the daily rollup, or a duration, is counted.
 DAY_COLUMNS = (
     "reported_at",
     "acknowledged_at",
@@ -161,12 +162,15 @@ FACT_COLUMNS = (
 
 
 def facts_upsert(tenant: Tenant, ids: Iterable[int] | None, now: datetime) -> int:
-    """Write the fact rows of these incidents (or all the tenant's) in one statement."""
+    """Write the fact rows of these incidents (or all the tenant's) in one statement, with the
+    bucket of each duration."""
     source_sql, params = compiled(facts_source(tenant, ids, now))
     table = IncidentFact._meta.db_table
-    names = ", ".join(FACT_COLUMNS)
-    picked = ", ".join(f"src.f_{name}" for name in FACT_COLUMNS)
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in FACT_COLUMNS[2:])
+    columns = {name: f"src.f_{name}" for name in FACT_COLUMNS}
+    columns |= {s.bucket: bucket_sql(f"src.f_{s.seconds}") for s in SERIES}
+    names = ", ".join(columns)
+    picked = ", ".join(columns.values())
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in list(columns)[2:])
     # "WHERE true": SQLite's parser needs it to tell ON CONFLICT from a join's ON.
     sql = (
         f"INSERT INTO {table} ({names}) SELECT {picked} FROM ({source_sql}) AS src WHERE true "
@@ -177,22 +181,25 @@ def facts_upsert(tenant: Tenant, ids: Iterable[int] | None, now: datetime) -> in
         return cursor.rowcount
 
 
-def fact_days(tenant: Tenant, ids: list[int], tz: ZoneInfo) -> set[date]:
-    """The days (in the tenant's zone) on which the facts of these incidents are counted,
-    and those of their resolve and reopen events: one statement, a UNION of the distinct days
-    of each instant."""
+def fact_days(tenant: Tenant, ids: list[int], tz: ZoneInfo) -> dict[str, set[date]]:
+    """The days (in the tenant's zone) on which the facts of these incidents are counted, per
+    instant (DAY_COLUMNS), and those of their resolve and reopen events ("events"): one
+    statement, a UNION of the distinct days of each instant."""
     facts = IncidentFact.objects.for_tenant(tenant).filter(incident_id__in=ids).order_by()
     events = (
         IncidentEvent.objects.for_tenant(tenant)
         .filter(incident_id__in=ids, kind=EventKind.TRANSITION, transition__in=ROLLUP_TRANSITIONS)
         .order_by()
     )
-    sources = [(facts, column) for column in DAY_COLUMNS] + [(events, "created_at")]
+    sources = [(facts, column, column) for column in DAY_COLUMNS]
+    sources.append((events, "created_at", "events"))
     days = [
         qs.filter(**{f"{column}__isnull": False})
-        .annotate(day=TruncDate(column, tzinfo=tz))
-        .values_list("day", flat=True)
-        for qs, column in sources
+        .annotate(source=Value(name, output_field=CharField()), day=TruncDate(column, tzinfo=tz))
+        .values_list("source", "day")
+        for qs, column, name in sources
     ]
-    found = days[0].union(*days[1:])  # UNION: each day once
-    return {day if isinstance(day, date) else date.fromisoformat(day) for day in found}
+    found: dict[str, set[date]] = {name: set() for _qs, _column, name in sources}
+    for name, day in days[0].union(*days[1:]):  # UNION: each day once
+        found[name].add(day if isinstance(day, date) else date.fromisoformat(day))
+    return found

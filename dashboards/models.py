@@ -1,10 +1,12 @@
-"""What the dashboards read: daily rollups and cached figures, and the facts they come from.
+"""What the dashboards read: daily rollups, running totals of durations by bucket and cached
+figures, and the facts they come from.
 
 Nothing here is a source of truth. The incidents, their events and their SLA clocks are; these
 tables are rebuilt from them by `dashboards.services` (a beat task every few minutes, and
 `manage.py rebuild_dashboard_rollups`): a fact row per incident, from which the daily rollups
-are recomputed day by day, so that a dashboard over a tenant with half a million incidents
-reads a few thousand rollup rows instead of scanning the incidents.
+are recomputed day by day and the running totals from a day on, so that a dashboard over a
+tenant with half a million incidents reads a few thousand rollup rows, two rows of running
+totals per priority level and a few buckets' durations instead of scanning the incidents.
 
 Dimension columns (group, category, priority, assignee) carry no database constraint: a row
 here must never block deleting a group or a user, and the next refresh brings it in line.
@@ -22,12 +24,15 @@ from tenancy.models import TenantOwned
 
 
 def _dimension(model: str, **kwargs) -> models.ForeignKey:
+    # No index of its own: every read goes through the tenant's indexes by instant or day, and
+    # a lone index on a dimension only tempts the planner into scanning all of its history.
     return models.ForeignKey(
         model,
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         related_name="+",
         **kwargs,
     )
@@ -35,8 +40,8 @@ def _dimension(model: str, **kwargs) -> models.ForeignKey:
 
 class NumberList(models.Field):
     """A list of numbers: a PostgreSQL array (double precision[] or bigint[]), JSON text on
-    other databases. Written and read in SQL by dashboards/sql.py (array_agg / unnest, or
-    json_group_array / json_each); Python sees a list."""
+    other databases; Python sees a list. Sent to PostgreSQL as an array literal: psycopg2
+    adapts a long list number by number, several times slower."""
 
     description = "A list of numbers"
 
@@ -63,7 +68,9 @@ class NumberList(models.Field):
 
     def get_db_prep_value(self, value, connection, prepared=False):
         values = list(value or [])
-        return values if connection.vendor == "postgresql" else json.dumps(values)
+        if connection.vendor == "postgresql":
+            return "{" + ",".join(map(repr, values)) + "}"
+        return json.dumps(values)
 
 
 class Outcome(models.TextChoices):
@@ -95,6 +102,11 @@ class IncidentFact(TenantOwned):
     ack_business_seconds = models.FloatField(null=True)
     resolve_seconds = models.FloatField(null=True)
     resolve_business_seconds = models.FloatField(null=True)
+    # The bucket of each duration (dashboards/histograms.py), null with the duration.
+    ack_bucket = models.SmallIntegerField(null=True)
+    ack_business_bucket = models.SmallIntegerField(null=True)
+    resolve_bucket = models.SmallIntegerField(null=True)
+    resolve_business_bucket = models.SmallIntegerField(null=True)
     response_outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
     response_ended_at = models.DateTimeField(null=True)
     resolution_outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
@@ -106,17 +118,43 @@ class IncidentFact(TenantOwned):
             models.UniqueConstraint(fields=["tenant", "incident"], name="incidentfact_unique"),
         ]
         # One per instant a measure is counted on; partial, so open incidents cost nothing.
+        # Those of the durations' instants carry what bucket counts read (index-only scans on
+        # PostgreSQL), and each duration has one by bucket and instant: the look inside a
+        # bucket reads just that bucket's durations of the period.
         indexes = [
             models.Index(fields=["tenant", "reported_at"], name="fact_reported"),
             models.Index(
                 fields=["tenant", "acknowledged_at"],
                 condition=Q(acknowledged_at__isnull=False),
-                name="fact_acknowledged",
+                include=["priority", "group", "category", "ack_bucket", "ack_business_bucket"],
+                name="fact_acknowledged_cover",
             ),
             models.Index(
                 fields=["tenant", "resolved_at"],
                 condition=Q(resolved_at__isnull=False),
-                name="fact_resolved",
+                include=[
+                    "priority",
+                    "group",
+                    "category",
+                    "assignee",
+                    "resolve_bucket",
+                    "resolve_business_bucket",
+                ],
+                name="fact_resolved_cover",
+            ),
+            *(
+                models.Index(
+                    fields=["tenant", bucket, instant],
+                    condition=Q(**{f"{bucket}__isnull": False}),
+                    include=[seconds, "priority", "group", "category"],
+                    name=f"fact_{bucket}",
+                )
+                for instant, seconds, bucket in (
+                    ("acknowledged_at", "ack_seconds", "ack_bucket"),
+                    ("acknowledged_at", "ack_business_seconds", "ack_business_bucket"),
+                    ("resolved_at", "resolve_seconds", "resolve_bucket"),
+                    ("resolved_at", "resolve_business_seconds", "resolve_business_bucket"),
+                )
             ),
             models.Index(
                 fields=["tenant", "closed_at"],
@@ -159,15 +197,6 @@ COUNTERS = (
 )
 
 
-LISTS = (
-    "ack_seconds",
-    "ack_business_seconds",
-    "resolve_seconds",
-    "resolve_business_seconds",
-    "resolved_by",
-)
-
-
 class DailyRollup(TenantOwned):
     """Counts and sums of one day (in the tenant's time zone) for one combination of group,
     category and priority. Each counter is counted on its own instant: created on the report,
@@ -194,20 +223,35 @@ class DailyRollup(TenantOwned):
     rating_3 = models.PositiveIntegerField(default=0)
     rating_4 = models.PositiveIntegerField(default=0)
     rating_5 = models.PositiveIntegerField(default=0)
-    # The durations themselves (seconds), so medians over any period stay exact: acknowledged
-    # on this day, and resolved on this day. Wall and business lists are aligned (null where
-    # an incident has no clock). And who resolved them (assignee ids).
-    ack_seconds = NumberList()
-    ack_business_seconds = NumberList()
-    resolve_seconds = NumberList()
-    resolve_business_seconds = NumberList()
-    resolved_by = NumberList(integers=True)
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "day"], name="rollup_day")]
 
     def __str__(self) -> str:
         return f"rollup {self.day} g{self.group_id} c{self.category_id} p{self.priority_id}"
+
+
+class CumulativeCounts(TenantOwned):
+    """Running totals of one priority level (or of incidents without one) from the tenant's
+    first day through `day`: how many durations fell in each bucket (the arrays are indexed by
+    bucket, dashboards/histograms.py), and how many incidents each assignee resolved. A row
+    exists for every day from the level's first duration to `RollupState.histograms_until`,
+    so a period's counts are the row of its last day minus the row of the day before it."""
+
+    day = models.DateField()
+    priority = _dimension("incidents.PriorityLevel")
+    ack_seconds = NumberList(integers=True)
+    ack_business_seconds = NumberList(integers=True)
+    resolve_seconds = NumberList(integers=True)
+    resolve_business_seconds = NumberList(integers=True)
+    resolvers = NumberList(integers=True)  # assignee ids, ascending
+    resolutions = NumberList(integers=True)  # incidents each of them resolved
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "day"], name="cumulativecounts_day")]
+
+    def __str__(self) -> str:
+        return f"counts through {self.day} p{self.priority_id}"
 
 
 class RollupState(TenantOwned):
@@ -218,6 +262,7 @@ class RollupState(TenantOwned):
     version = models.PositiveIntegerField(default=0)
     warmed_on = models.DateField(null=True)  # the tenant's day of the warmed figures
     last_incident_id = models.BigIntegerField(default=0)
+    histograms_until = models.DateField(null=True)  # the last day of CumulativeCounts rows
     rebuilt_at = models.DateTimeField(null=True)
     # The span the tenant's CalendarWindow rows cover (every calendar alike).
     windows_from = models.DateTimeField(null=True)

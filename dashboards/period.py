@@ -1,26 +1,34 @@
-"""The figures of a period, from the daily rollups, and their cache.
+"""The figures of a period, from the derived tables, and their cache.
 
-Everything about a period comes from DailyRollup rows: the counts, summed per day, priority,
-group and category (one statement), and the durations those rows keep, for exact medians and
-p90 and for who resolved how many (one statement). The rollups only change when a refresh
-writes them, so the figures of a (period, filters) are kept in FiguresCache under the tenant's
-rollup version: a second look costs one lookup, and the refresh task warms the last 7, 30 and
-90 days without filters, so the page a manager opens first is always ready.
+The counts come from DailyRollup rows, summed per day, priority, group and category (one
+statement). The durations' medians and p90, exact, and who resolved how many come from bucket
+counts (dashboards/histograms.py: two rows of running totals per priority level, or, filtered
+by group or category, counted from the facts) and one look inside the buckets that hold the
+medians (dashboards/quantiles.py). All of it is read in one snapshot. The derived tables only
+change when a refresh writes them, so the figures of a (period, filters) are kept in
+FiguresCache under the tenant's rollup version: a second look costs one lookup, and the
+refresh task warms the last 7, 30 and 90 days without filters.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
 from dashboards.forms import Scope, last_days
-from dashboards.models import COUNTERS, LISTS, DailyRollup, FiguresCache, RollupState
-from dashboards.sql import Measure, Spread, compiled, spreads
+from dashboards.histograms import counted, cumulative
+from dashboards.models import COUNTERS, DailyRollup, FiguresCache, IncidentFact, RollupState
+from dashboards.quantiles import CountsDisagree, Durations, Spreads, durations
+from dashboards.sql import Spread, compiled
 from tenancy.models import Tenant
 
+log = logging.getLogger(__name__)
 SLA_COUNTERS = ("response_met", "response_breached", "resolution_met", "resolution_breached")
 TOP_CATEGORIES = 10
 GROUPINGS = (
@@ -29,11 +37,8 @@ GROUPINGS = (
     ("group", "group_id"),
     ("category", "category_id"),
 )
-ACK = Measure("ack", "ack_seconds", "ack_business_seconds")
-RESOLVE = Measure("resolve", "resolve_seconds", "resolve_business_seconds", group="priority_id")
 WARM_PERIODS = (7, 30, 90)
 Key = int | None
-Spreads = dict[str, Spread]  # {"wall": ..., "business": ...}
 
 
 @dataclass
@@ -134,9 +139,42 @@ def _counts(tenant: Tenant, scope: Scope) -> dict[str, dict]:
     return found
 
 
+@contextmanager
+def _snapshot() -> Iterator[None]:
+    """The period's statements see one snapshot of the derived tables: the counts and the look
+    inside a bucket must agree even when a refresh commits in between. Inside a transaction
+    already (the refresh's, which holds the tenant's lock) there is nothing to do."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def period_durations(tenant: Tenant, scope: Scope, *, count_facts: bool = False) -> Durations:
+    """Time to acknowledge and to resolve, and who resolved how many: bucket counts from the
+    running totals, or, filtered by group or category (or asked to), counted from the facts;
+    then the look inside the buckets."""
+    facts = IncidentFact.objects.for_tenant(tenant).filter(dimensions(scope))
+    if not (count_facts or scope.group or scope.category):
+        priority = int(scope.priority) if scope.priority else None
+        histograms = cumulative(tenant, scope.date_from, scope.date_to, priority)
+        try:
+            return durations(facts, scope.start, scope.end, histograms)
+        except CountsDisagree:
+            # Still exact from the facts; the next rebuild brings the running totals in line.
+            log.warning("dashboards: %s's running totals disagree with its facts", tenant.slug)
+    return durations(facts, scope.start, scope.end, counted(facts, scope.start, scope.end))
+
+
 def period_compute(tenant: Tenant, scope: Scope) -> Period:
-    """The period's figures from the rollup rows: two statements."""
-    found = _counts(tenant, scope)
+    """The period's figures from the derived tables: three statements in one snapshot."""
+    with _snapshot():
+        found = _counts(tenant, scope)
+        spread = period_durations(tenant, scope)
     zero = dict.fromkeys(COUNTERS, 0)
 
     def sla(counters: dict) -> dict:
@@ -146,22 +184,15 @@ def period_compute(tenant: Tenant, scope: Scope) -> Period:
     ranked = sorted(
         found["category"].items(), key=lambda kv: (-kv[1]["created"], kv[0] is None, kv[0] or 0)
     )
-    rows = _rollups(tenant, scope).values("priority_id", *LISTS)
-    durations, resolved_by = spreads(rows, [ACK, RESOLVE], "resolved_by")
-    empty = {"wall": Spread(), "business": Spread()}
     return Period(
         per_day=[(day, found["day"].get(day, zero)) for day in scope.days],
         sla_by_priority={k: sla(v) for k, v in found["priority"].items()},
         sla_by_group={k: sla(v) for k, v in found["group"].items()},
         top_categories=[(k, v["created"]) for k, v in ranked if v["created"]][:TOP_CATEGORIES],
-        ack={**empty, **durations.get(("ack", None), {})},
-        resolve={**empty, **durations.get(("resolve", None), {})},
-        resolve_by_priority={
-            int(key): {**empty, **found_}  # type: ignore[call-overload]  # a priority id
-            for (name, key), found_ in durations.items()
-            if name == "resolve" and key is not None
-        },
-        resolved_by=resolved_by,
+        ack=spread.ack,
+        resolve=spread.resolve,
+        resolve_by_priority=spread.resolve_by_priority,
+        resolved_by=spread.resolved_by,
     )
 
 

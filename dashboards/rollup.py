@@ -15,22 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import (
-    BigIntegerField,
-    Case,
-    CharField,
-    F,
-    FloatField,
-    IntegerField,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, TruncDate
 
-from dashboards.models import COUNTERS, LISTS, DailyRollup, IncidentFact, Outcome
-from dashboards.sql import collect, compiled
+from dashboards.models import COUNTERS, DailyRollup, IncidentFact, Outcome
+from dashboards.sql import compiled
 from incidents.models import EventKind, IncidentEvent
 from tenancy.models import Tenant
 
@@ -63,40 +52,19 @@ def _one_if(condition: Q) -> Case:
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-# Which list a branch's row adds its durations to, and the columns it gives them.
-LIST_SOURCES = {
-    "ack": {"ack_seconds": "ack_seconds", "ack_business_seconds": "ack_business_seconds"},
-    "resolved": {
-        "resolve_seconds": "resolve_seconds",
-        "resolve_business_seconds": "resolve_business_seconds",
-        "resolved_by": "assignee_id",
-    },
-}
-
-
-def _branch(
-    qs: QuerySet, at: str, tz: ZoneInfo, counters: dict, prefix: str = "", lists: str = ""
-) -> QuerySet:
+def _branch(qs: QuerySet, at: str, tz: ZoneInfo, counters: dict, prefix: str = "") -> QuerySet:
     values: dict[str, Any] = {"r_day": TruncDate(at, tzinfo=tz)}
     values |= {f"r_{dim}": F(f"{prefix}{dim}") for dim in DIMENSIONS}
     for name in COUNTERS:
         values[f"r_{name}"] = counters.get(name, Value(0, output_field=IntegerField()))
-    values["r_list"] = Value(lists, output_field=CharField())
-    values["r_incident"] = F(f"{prefix}id" if prefix else "incident_id")
-    sources = LIST_SOURCES.get(lists, {})
-    for name in LISTS:
-        # Typed NULLs: PostgreSQL resolves an untyped NULL shared by two UNION arms as text.
-        kind = BigIntegerField() if name == "resolved_by" else FloatField()
-        values[f"r_{name}"] = F(sources[name]) if name in sources else Cast(Value(None), kind)
     return qs.order_by().values(**values)
 
 
 def _fact_counters() -> dict[str, dict]:
-    """For each instant of a fact: the counters (and lists) it adds to on that day."""
+    """For each instant of a fact: the counters it adds to on that day."""
     one = Value(1, output_field=IntegerField())
     return {
         "reported_at": {"created": one},
-        "acknowledged_at": {},
         "resolved_at": {"resolved": one},
         "response_ended_at": {
             "response_met": _one_if(Q(response_outcome=Outcome.MET)),
@@ -115,14 +83,11 @@ def _fact_counters() -> dict[str, dict]:
     }
 
 
-FACT_LISTS = {"acknowledged_at": "ack", "resolved_at": "resolved"}
-
-
 def _branches(tenant: Tenant, tz: ZoneInfo, ranges: list | None) -> list[QuerySet]:
     """One branch per instant a fact is counted on, and one for the transition events."""
     facts = IncidentFact.objects.for_tenant(tenant)
     branches = [
-        _branch(facts.filter(_within(at, ranges)), at, tz, counters, lists=FACT_LISTS.get(at, ""))
+        _branch(facts.filter(_within(at, ranges)), at, tz, counters)
         for at, counters in _fact_counters().items()
     ]
     events = IncidentEvent.objects.for_tenant(tenant).filter(
@@ -147,32 +112,18 @@ def rollups_write(tenant: Tenant, days: Iterable[date] | None, tz: ZoneInfo) -> 
     existing = DailyRollup.objects.for_tenant(tenant)
     (existing if days is None else existing.filter(day__in=days)).delete()
     picked = ["r_day", *(f"r_{d}" for d in DIMENSIONS)]
-    names = ", ".join(
-        [*picked, *(f"r_{c}" for c in COUNTERS), "r_list", "r_incident", *(f"r_{n}" for n in LISTS)]
-    )
+    names = ", ".join([*picked, *(f"r_{c}" for c in COUNTERS)])
     parts, params = [], [tenant.pk]
     for i, qs in enumerate(_branches(tenant, tz, ranges)):
         sql, branch_params = compiled(qs)
         parts.append(f"SELECT {names} FROM ({sql}) AS b{i}")
         params.extend(branch_params)
     sums = [f"SUM(r_{c})" for c in COUNTERS]
-    lists = [
-        collect(
-            f"r_{name}",
-            f"r_list = '{branch}'",
-            order="r_incident",
-            skip_nulls=name == "resolved_by",
-            integers=name == "resolved_by",
-        )
-        for branch, sources in LIST_SOURCES.items()
-        for name in sources
-    ]
-    list_names = [name for sources in LIST_SOURCES.values() for name in sources]
     table = DailyRollup._meta.db_table
-    columns = ", ".join(["tenant_id", "day", *DIMENSIONS, *COUNTERS, *list_names])
+    columns = ", ".join(["tenant_id", "day", *DIMENSIONS, *COUNTERS])
     sql = (
         f"INSERT INTO {table} ({columns}) SELECT %s, {', '.join(picked)}, "
-        f"{', '.join(sums + lists)} FROM ({' UNION ALL '.join(parts)}) AS u "
+        f"{', '.join(sums)} FROM ({' UNION ALL '.join(parts)}) AS u "
         f"GROUP BY {', '.join(picked)}"
     )
     with connection.cursor() as cursor:

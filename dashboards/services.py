@@ -4,22 +4,26 @@ from beat) and the rebuild (everything, from `manage.py rebuild_dashboard_rollup
 A refresh finds the incidents that changed since the last one (their updated_at moves on every
 write; new ids cover imported history written with old times; clocks the sweep breached are
 found by their breach time, since a breach writes no incident row), rewrites their fact rows,
-and recomputes the rollup rows of every day those facts are or were counted on. Each tenant's
+recomputes the rollup rows of every day those facts are or were counted on, and rewrites the
+running totals of durations from the first day one of theirs is or was counted on. Each tenant's
 refresh holds its RollupState row locked, so two refreshes of one tenant never interleave.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from dashboards.facts import fact_days, facts_upsert
+from dashboards.facts import DAY_COLUMNS, fact_days, facts_upsert
+from dashboards.histograms import HISTOGRAM_INSTANTS, histograms_write
 from dashboards.models import RollupState
 from dashboards.period import figures_warm
 from dashboards.rollup import rollups_write
@@ -36,6 +40,8 @@ REFRESH_OVERLAP = timedelta(minutes=10)
 # A sweep that was down writes breaches late, dated when they were due.
 BREACH_OVERLAP = timedelta(days=1)
 BATCH = 2000
+# The instants the daily rollups count on (durations count on theirs, HISTOGRAM_INSTANTS).
+ROLLUP_SOURCES = (*(c for c in DAY_COLUMNS if c != "acknowledged_at"), "events")
 
 
 @dataclass(frozen=True)
@@ -94,21 +100,34 @@ def rollups_refresh(*, tenant: Tenant) -> RefreshResult:
         )
         windows_ensure(tenant=tenant, state=state, now=started)
         tz = ZoneInfo(tenant.time_zone)
-        dirty = set()
+        dirty: dict[str, set[date]] = defaultdict(set)
         for i in range(0, len(ids), BATCH):
             batch = ids[i : i + BATCH]
-            dirty |= fact_days(tenant, batch, tz)  # where they were counted before
+            _note(dirty, fact_days(tenant, batch, tz))  # where they were counted before
             facts_upsert(tenant, batch, started)
-            dirty |= fact_days(tenant, batch, tz)  # and where they count now
-        rows = rollups_write(tenant, dirty, tz)
+            _note(dirty, fact_days(tenant, batch, tz))  # and where they count now
+        rows = rollups_write(tenant, _days(dirty, ROLLUP_SOURCES), tz)
+        durations_days = _days(dirty, HISTOGRAM_INSTANTS)
+        if durations_days:
+            histograms_write(tenant=tenant, state=state, tz=tz, since=min(durations_days))
+        dirty_any = _days(dirty, dirty.keys())
         state.refreshed_at = started
         state.last_incident_id = max([state.last_incident_id, *ids])
         # New figures (or a new day, which moves "the last 30 days"): a new version.
-        if dirty or state.warmed_on != started.astimezone(tz).date():
+        if dirty_any or state.warmed_on != started.astimezone(tz).date():
             _publish(tenant, state, started)
         else:
             state.save()
-    return RefreshResult(tenant.slug, incidents=len(ids), days=len(dirty), rows=rows)
+    return RefreshResult(tenant.slug, incidents=len(ids), days=len(dirty_any), rows=rows)
+
+
+def _note(dirty: dict[str, set[date]], found: dict[str, set[date]]) -> None:
+    for source, days in found.items():
+        dirty[source] |= days
+
+
+def _days(dirty: dict[str, set[date]], sources: Iterable[str]) -> set[date]:
+    return set().union(*(dirty.get(source, set()) for source in sources))
 
 
 def _publish(tenant: Tenant, state: RollupState, now: datetime) -> None:
@@ -134,7 +153,9 @@ def _rebuild(tenant: Tenant, state: RollupState) -> RefreshResult:
     state.windows_from = state.windows_until = None  # rewrite them from the earliest breach
     windows_ensure(tenant=tenant, state=state, now=started)
     incidents = facts_upsert(tenant, None, started)
-    rows = rollups_write(tenant, None, ZoneInfo(tenant.time_zone))
+    tz = ZoneInfo(tenant.time_zone)
+    rows = rollups_write(tenant, None, tz)
+    histograms_write(tenant=tenant, state=state, tz=tz, since=None)
     last = Incident.objects.for_tenant(tenant).aggregate(last=Max("id"))["last"]
     state.refreshed_at = state.rebuilt_at = started
     state.last_incident_id = last or 0

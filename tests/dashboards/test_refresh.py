@@ -15,13 +15,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from dashboards.forms import Scope
-from dashboards.models import COUNTERS, DailyRollup, IncidentFact, RollupState
+from dashboards.histograms import SERIES
+from dashboards.models import COUNTERS, CumulativeCounts, DailyRollup, IncidentFact, RollupState
 from dashboards.selectors import dashboard_data, tenant_choices
 from dashboards.services import rollups_rebuild, rollups_refresh
 from dashboards.tasks import refresh_rollups, refresh_tenant_rollups
 from escalation.services.sweep import sweep_due
 from incidents import services
-from tests.dashboards.scenario import PERIOD, VIEWED_AT, at, build
+from tests.dashboards.scenario import HOUR, PERIOD, VIEWED_AT, at, build
 
 pytestmark = pytest.mark.django_db
 UTC = ZoneInfo("UTC")
@@ -31,6 +32,12 @@ def rollup_rows(tenant) -> list[tuple]:
     fields = ["day", "group_id", "category_id", "priority_id", *COUNTERS]
     rows = DailyRollup.objects.for_tenant(tenant).values_list(*fields)
     return sorted(rows, key=lambda r: tuple(str(v) for v in r))
+
+
+def running_totals(tenant) -> list[tuple]:
+    fields = ["day", "priority_id", *(s.seconds for s in SERIES), "resolvers", "resolutions"]
+    rows = CumulativeCounts.objects.for_tenant(tenant).values_list(*fields)
+    return sorted(rows, key=lambda r: (r[0], r[1] or 0))
 
 
 def fact_rows(tenant) -> dict[int, dict]:
@@ -61,7 +68,7 @@ def test_a_refresh_follows_changes_and_matches_a_rebuild(people):
         sweep_due(now=at(11, 17, 30))
         result = rollups_refresh(tenant=acme)
         assert not result.rebuilt and result.incidents >= 4
-        incremental = (rollup_rows(acme), fact_rows(acme))
+        incremental = (rollup_rows(acme), fact_rows(acme), running_totals(acme))
         after = totals(acme, *PERIOD, group=str(s.messaging.pk))
         friday = totals(acme, date(2026, 12, 11), date(2026, 12, 11))
         rollups_rebuild(tenant=acme)
@@ -73,19 +80,56 @@ def test_a_refresh_follows_changes_and_matches_a_rebuild(people):
     # vendor, which does not pause) at 17:00, found through their clocks alone.
     assert (friday_before["resolution_breached"], friday["resolution_breached"]) == (2, 4)
     assert IncidentFact.objects.get(incident=s.incidents["O1"]).resolution_outcome == "breached"
-    assert (rollup_rows(acme), fact_rows(acme)) == incremental
+    assert (rollup_rows(acme), fact_rows(acme), running_totals(acme)) == incremental
+
+
+def spreads(tenant, first: date, last: date) -> tuple:
+    scope = Scope(first, last, tz=UTC)
+    data = dashboard_data(tenant=tenant, scope=scope, choices=tenant_choices(tenant))
+    return data.ack["wall"].n, data.resolve["wall"].n, data.resolve["wall"].median
+
+
+def test_a_refresh_moves_durations_between_days_as_a_rebuild_does(people):
+    s = build(people)
+    acme, rita, bob = people.acme, people.actor(people.rita), people.actor(people.bob)
+    friday = (date(2026, 12, 11), date(2026, 12, 11))
+    with time_machine.travel(VIEWED_AT, tick=False) as traveller:
+        rollups_refresh(tenant=acme)
+        before = spreads(acme, *PERIOD), spreads(acme, *friday)
+        # I5, resolved on Tuesday 1 December, is reopened and resolved again on Friday; O1,
+        # reported at 08:00, is accepted at 13:00.
+        traveller.move_to(at(11, 13))
+        services.incident_reopen(incident=s.incidents["I5"], actor=rita, reason="Down again")
+        services.incident_accept(incident=s.incidents["O1"], actor=bob)
+        traveller.move_to(at(11, 14))
+        services.incident_resolve(
+            incident=s.incidents["I5"],
+            actor=bob,
+            resolution_code="solved-permanently",
+            resolution_notes="Replaced the switch.",
+        )
+        rollups_refresh(tenant=acme)
+        after = spreads(acme, *PERIOD), spreads(acme, *friday)
+        incremental = running_totals(acme), fact_rows(acme)
+        rollups_rebuild(tenant=acme)
+    assert before == ((7, 6, 3.5 * HOUR), (0, 0, None))
+    # I5 (reported Monday 30 November 13:00) now counts on Friday 11 December, after 11 days
+    # and 1 hour; the period keeps 1, 2, 3, 4 and 27 hours.
+    assert after == ((7, 5, 3 * HOUR), (1, 1, 265 * HOUR))
+    assert (running_totals(acme), fact_rows(acme)) == incremental
 
 
 def test_a_refresh_with_nothing_changed_writes_nothing_new(people):
     build(people)
     with time_machine.travel(VIEWED_AT, tick=False) as traveller:
         rollups_refresh(tenant=people.acme)
-        rows = rollup_rows(people.acme)
+        rows, totals = rollup_rows(people.acme), running_totals(people.acme)
         traveller.move_to(VIEWED_AT + timedelta(hours=1))
         result = rollups_refresh(tenant=people.acme)
     # Only the day-old breaches are looked at again, and they land where they were.
     assert result.rebuilt is False
     assert rollup_rows(people.acme) == rows
+    assert running_totals(people.acme) == totals
     state = RollupState.objects.get(tenant=people.acme)
     assert state.refreshed_at == VIEWED_AT + timedelta(hours=1)
 

@@ -12,9 +12,9 @@ from tenancy.models import Tenant
 
 class Command(BaseCommand):
     help = (
-        "Rebuild the dashboard tables (incident facts and daily rollups) of every tenant, or "
-        "of one with --tenant. Run it after changing a tenant's time zone or business "
-        "calendars; the beat task keeps them current otherwise."
+        "Rebuild the dashboard tables (incident facts, daily rollups, running totals) of every "
+        "tenant, or of one with --tenant. Run it after changing a tenant's time zone or "
+        "business calendars; the beat task keeps them current otherwise."
     )
 
     def add_arguments(self, parser) -> None:
