@@ -81,9 +81,10 @@ INCIDENTS_SQL = """
 INSERT INTO incidents_incident (tenant_id, number, title, description, state, version, impact,
   urgency, priority_id, priority_rank, contact_name, contact_email, hold_reason,
   resolution_notes, cause_category, root_cause, workaround, cancel_reason,
-  satisfaction_comment, reopen_count, reassignment_count, affected_count, reported_at, updated_at)
+  satisfaction_comment, reopen_count, reassignment_count, affected_count, reported_at, updated_at,
+  source_number)
 SELECT t.id, n, 'Bench incident ' || n, '', 'escalated', 1, 'medium', 'medium', p.id, p.rank,
-  '', '', '', '', '', '', '', '', '', 0, 0, 1, now() - interval '1 hour', now()
+  '', '', '', '', '', '', '', '', '', 0, 0, 1, now() - interval '1 hour', now(), ''
 FROM tenancy_tenant t
 JOIN incidents_prioritylevel p ON p.tenant_id = t.id AND p.slug = 'medium'
 CROSS JOIN generate_series(%s, %s) AS n
