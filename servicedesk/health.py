@@ -47,7 +47,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks,
-         "flags": {"sla_audit": _sla_audit()}},
+        {
+            "status": "ok" if ready else "unavailable",
+            "checks": checks,
+            "flags": {"sla_audit": _sla_audit()},
+        },
         status=200 if ready else 503,
     )

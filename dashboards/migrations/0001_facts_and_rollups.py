@@ -7,125 +7,323 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('escalation', '0006_slaclock_breached_index'),
-        ('incidents', '0002_initial'),
-        ('tenancy', '0002_invitation'),
+        ("escalation", "0006_slaclock_breached_index"),
+        ("incidents", "0002_initial"),
+        ("tenancy", "0002_invitation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CalendarWindow',
+            name="CalendarWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField()),
-                ('end', models.DateTimeField()),
-                ('cum_seconds', models.FloatField()),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='escalation.businesscalendar')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateTimeField()),
+                ("end", models.DateTimeField()),
+                ("cum_seconds", models.FloatField()),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="escalation.businesscalendar",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['tenant', 'calendar', 'start'], name='calendarwindow_start')],
+                "indexes": [
+                    models.Index(
+                        fields=["tenant", "calendar", "start"], name="calendarwindow_start"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailyRollup',
+            name="DailyRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('created', models.PositiveIntegerField(default=0)),
-                ('resolved', models.PositiveIntegerField(default=0)),
-                ('resolutions', models.PositiveIntegerField(default=0)),
-                ('reopens', models.PositiveIntegerField(default=0)),
-                ('response_met', models.PositiveIntegerField(default=0)),
-                ('response_breached', models.PositiveIntegerField(default=0)),
-                ('resolution_met', models.PositiveIntegerField(default=0)),
-                ('resolution_breached', models.PositiveIntegerField(default=0)),
-                ('closed', models.PositiveIntegerField(default=0)),
-                ('rated', models.PositiveIntegerField(default=0)),
-                ('rating_sum', models.PositiveIntegerField(default=0)),
-                ('rating_1', models.PositiveIntegerField(default=0)),
-                ('rating_2', models.PositiveIntegerField(default=0)),
-                ('rating_3', models.PositiveIntegerField(default=0)),
-                ('rating_4', models.PositiveIntegerField(default=0)),
-                ('rating_5', models.PositiveIntegerField(default=0)),
-                ('ack_seconds', dashboards.models.NumberList(default=list)),
-                ('ack_business_seconds', dashboards.models.NumberList(default=list)),
-                ('resolve_seconds', dashboards.models.NumberList(default=list)),
-                ('resolve_business_seconds', dashboards.models.NumberList(default=list)),
-                ('resolved_by', dashboards.models.NumberList(default=list, integers=True)),
-                ('category', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.category')),
-                ('group', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.assignmentgroup')),
-                ('priority', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.prioritylevel')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("created", models.PositiveIntegerField(default=0)),
+                ("resolved", models.PositiveIntegerField(default=0)),
+                ("resolutions", models.PositiveIntegerField(default=0)),
+                ("reopens", models.PositiveIntegerField(default=0)),
+                ("response_met", models.PositiveIntegerField(default=0)),
+                ("response_breached", models.PositiveIntegerField(default=0)),
+                ("resolution_met", models.PositiveIntegerField(default=0)),
+                ("resolution_breached", models.PositiveIntegerField(default=0)),
+                ("closed", models.PositiveIntegerField(default=0)),
+                ("rated", models.PositiveIntegerField(default=0)),
+                ("rating_sum", models.PositiveIntegerField(default=0)),
+                ("rating_1", models.PositiveIntegerField(default=0)),
+                ("rating_2", models.PositiveIntegerField(default=0)),
+                ("rating_3", models.PositiveIntegerField(default=0)),
+                ("rating_4", models.PositiveIntegerField(default=0)),
+                ("rating_5", models.PositiveIntegerField(default=0)),
+                ("ack_seconds", dashboards.models.NumberList(default=list)),
+                ("ack_business_seconds", dashboards.models.NumberList(default=list)),
+                ("resolve_seconds", dashboards.models.NumberList(default=list)),
+                ("resolve_business_seconds", dashboards.models.NumberList(default=list)),
+                ("resolved_by", dashboards.models.NumberList(default=list, integers=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.category",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.assignmentgroup",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.prioritylevel",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['tenant', 'day'], name='rollup_day')],
+                "indexes": [models.Index(fields=["tenant", "day"], name="rollup_day")],
             },
         ),
         migrations.CreateModel(
-            name='FiguresCache',
+            name="FiguresCache",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=120)),
-                ('version', models.PositiveIntegerField()),
-                ('data', models.JSONField()),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=120)),
+                ("version", models.PositiveIntegerField()),
+                ("data", models.JSONField()),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'key'), name='figurescache_unique_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "key"), name="figurescache_unique_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IncidentFact',
+            name="IncidentFact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(max_length=20)),
-                ('reported_at', models.DateTimeField()),
-                ('acknowledged_at', models.DateTimeField(null=True)),
-                ('resolved_at', models.DateTimeField(null=True)),
-                ('closed_at', models.DateTimeField(null=True)),
-                ('rating', models.PositiveSmallIntegerField(null=True)),
-                ('ack_seconds', models.FloatField(null=True)),
-                ('ack_business_seconds', models.FloatField(null=True)),
-                ('resolve_seconds', models.FloatField(null=True)),
-                ('resolve_business_seconds', models.FloatField(null=True)),
-                ('response_outcome', models.CharField(blank=True, choices=[('', 'Not ended'), ('met', 'Met'), ('breached', 'Breached')], max_length=10)),
-                ('response_ended_at', models.DateTimeField(null=True)),
-                ('resolution_outcome', models.CharField(blank=True, choices=[('', 'Not ended'), ('met', 'Met'), ('breached', 'Breached')], max_length=10)),
-                ('resolution_ended_at', models.DateTimeField(null=True)),
-                ('refreshed_at', models.DateTimeField()),
-                ('assignee', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('category', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.category')),
-                ('group', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.assignmentgroup')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dashboard_fact', to='incidents.incident')),
-                ('priority', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.prioritylevel')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("state", models.CharField(max_length=20)),
+                ("reported_at", models.DateTimeField()),
+                ("acknowledged_at", models.DateTimeField(null=True)),
+                ("resolved_at", models.DateTimeField(null=True)),
+                ("closed_at", models.DateTimeField(null=True)),
+                ("rating", models.PositiveSmallIntegerField(null=True)),
+                ("ack_seconds", models.FloatField(null=True)),
+                ("ack_business_seconds", models.FloatField(null=True)),
+                ("resolve_seconds", models.FloatField(null=True)),
+                ("resolve_business_seconds", models.FloatField(null=True)),
+                (
+                    "response_outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "Not ended"), ("met", "Met"), ("breached", "Breached")],
+                        max_length=10,
+                    ),
+                ),
+                ("response_ended_at", models.DateTimeField(null=True)),
+                (
+                    "resolution_outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "Not ended"), ("met", "Met"), ("breached", "Breached")],
+                        max_length=10,
+                    ),
+                ),
+                ("resolution_ended_at", models.DateTimeField(null=True)),
+                ("refreshed_at", models.DateTimeField()),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.category",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.assignmentgroup",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="dashboard_fact",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.prioritylevel",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['tenant', 'reported_at'], name='fact_reported'), models.Index(condition=models.Q(('acknowledged_at__isnull', False)), fields=['tenant', 'acknowledged_at'], name='fact_acknowledged'), models.Index(condition=models.Q(('resolved_at__isnull', False)), fields=['tenant', 'resolved_at'], name='fact_resolved'), models.Index(condition=models.Q(('closed_at__isnull', False)), fields=['tenant', 'closed_at'], name='fact_closed'), models.Index(condition=models.Q(('response_ended_at__isnull', False)), fields=['tenant', 'response_ended_at'], name='fact_response_ended'), models.Index(condition=models.Q(('resolution_ended_at__isnull', False)), fields=['tenant', 'resolution_ended_at'], name='fact_resolution_ended')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'incident'), name='incidentfact_unique')],
+                "indexes": [
+                    models.Index(fields=["tenant", "reported_at"], name="fact_reported"),
+                    models.Index(
+                        condition=models.Q(("acknowledged_at__isnull", False)),
+                        fields=["tenant", "acknowledged_at"],
+                        name="fact_acknowledged",
+                    ),
+                    models.Index(
+                        condition=models.Q(("resolved_at__isnull", False)),
+                        fields=["tenant", "resolved_at"],
+                        name="fact_resolved",
+                    ),
+                    models.Index(
+                        condition=models.Q(("closed_at__isnull", False)),
+                        fields=["tenant", "closed_at"],
+                        name="fact_closed",
+                    ),
+                    models.Index(
+                        condition=models.Q(("response_ended_at__isnull", False)),
+                        fields=["tenant", "response_ended_at"],
+                        name="fact_response_ended",
+                    ),
+                    models.Index(
+                        condition=models.Q(("resolution_ended_at__isnull", False)),
+                        fields=["tenant", "resolution_ended_at"],
+                        name="fact_resolution_ended",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "incident"), name="incidentfact_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RollupState',
+            name="RollupState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('refreshed_at', models.DateTimeField(null=True)),
-                ('version', models.PositiveIntegerField(default=0)),
-                ('warmed_on', models.DateField(null=True)),
-                ('last_incident_id', models.BigIntegerField(default=0)),
-                ('rebuilt_at', models.DateTimeField(null=True)),
-                ('windows_from', models.DateTimeField(null=True)),
-                ('windows_until', models.DateTimeField(null=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("refreshed_at", models.DateTimeField(null=True)),
+                ("version", models.PositiveIntegerField(default=0)),
+                ("warmed_on", models.DateField(null=True)),
+                ("last_incident_id", models.BigIntegerField(default=0)),
+                ("rebuilt_at", models.DateTimeField(null=True)),
+                ("windows_from", models.DateTimeField(null=True)),
+                ("windows_until", models.DateTimeField(null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('tenant',), name='rollupstate_one')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("tenant",), name="rollupstate_one")
+                ],
             },
         ),
     ]

@@ -8,64 +8,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('escalation', '0003_initial'),
-        ('incidents', '0002_initial'),
-        ('tenancy', '0001_initial'),
+        ("escalation", "0003_initial"),
+        ("incidents", "0002_initial"),
+        ("tenancy", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='link',
+            model_name="notification",
+            name="link",
             field=models.CharField(blank=True, max_length=500),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='read_at',
+            model_name="notification",
+            name="read_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='channel',
-            field=models.CharField(choices=[('email', 'Email'), ('inapp', 'In the desk'), ('webhook', 'Webhook')], default='email', max_length=16),
+            model_name="notification",
+            name="channel",
+            field=models.CharField(
+                choices=[("email", "Email"), ("inapp", "In the desk"), ("webhook", "Webhook")],
+                default="email",
+                max_length=16,
+            ),
         ),
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=500)),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('secret', models.CharField(default=escalation.models.new_webhook_secret, max_length=100)),
-                ('events', models.JSONField(default=list)),
-                ('slack_format', models.BooleanField(default=False, help_text='Send {"text": "..."} that Slack, Mattermost and similar chat tools accept.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.URLField(max_length=500)),
+                ("description", models.CharField(blank=True, max_length=200)),
+                (
+                    "secret",
+                    models.CharField(default=escalation.models.new_webhook_secret, max_length=100),
+                ),
+                ("events", models.JSONField(default=list)),
+                (
+                    "slack_format",
+                    models.BooleanField(
+                        default=False,
+                        help_text='Send {"text": "..."} that Slack, Mattermost and similar chat tools accept.',
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='notification',
-            name='endpoint',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deliveries', to='escalation.webhookendpoint'),
+            model_name="notification",
+            name="endpoint",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="deliveries",
+                to="escalation.webhookendpoint",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('channel', 'inapp'), ('status', 'sent')), fields=['tenant', 'recipient', '-created_at'], name='notification_inbox'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("channel", "inapp"), ("status", "sent")),
+                fields=["tenant", "recipient", "-created_at"],
+                name="notification_inbox",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['tenant', 'endpoint', '-created_at'], name='notification_endpoint'),
+            model_name="notification",
+            index=models.Index(
+                fields=["tenant", "endpoint", "-created_at"], name="notification_endpoint"
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('status', 'dead')), fields=['tenant', '-created_at'], name='notification_dead'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("status", "dead")),
+                fields=["tenant", "-created_at"],
+                name="notification_dead",
+            ),
         ),
         migrations.AddIndex(
-            model_name='webhookendpoint',
-            index=models.Index(fields=['tenant', 'is_active'], name='webhook_tenant_active'),
+            model_name="webhookendpoint",
+            index=models.Index(fields=["tenant", "is_active"], name="webhook_tenant_active"),
         ),
     ]

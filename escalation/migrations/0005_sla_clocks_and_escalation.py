@@ -9,248 +9,654 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('escalation', '0004_delivery_channels_webhooks'),
-        ('incidents', '0002_initial'),
-        ('tenancy', '0001_initial'),
+        ("escalation", "0004_delivery_channels_webhooks"),
+        ("incidents", "0002_initial"),
+        ("tenancy", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditStatus',
+            name="AuditStatus",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('checked_at', models.DateTimeField()),
-                ('overdue', models.PositiveIntegerField(default=0)),
-                ('detail', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("checked_at", models.DateTimeField()),
+                ("overdue", models.PositiveIntegerField(default=0)),
+                ("detail", models.TextField(blank=True)),
             ],
         ),
         migrations.CreateModel(
-            name='BusinessCalendar',
+            name="BusinessCalendar",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('time_zone', models.CharField(default='UTC', max_length=64)),
-                ('always_open', models.BooleanField(default=False, help_text='Around the clock (24x7): every second counts, holidays too.')),
-                ('weekly_hours', models.JSONField(default=escalation.models_sla.default_weekly_hours)),
-                ('holiday_country', models.CharField(blank=True, help_text='Country whose public holidays are days off (ISO code).', max_length=8)),
-                ('holiday_subdivision', models.CharField(blank=True, max_length=16)),
-                ('is_default', models.BooleanField(default=False, help_text='Used for the confirmation window and for new policies.')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("time_zone", models.CharField(default="UTC", max_length=64)),
+                (
+                    "always_open",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Around the clock (24x7): every second counts, holidays too.",
+                    ),
+                ),
+                (
+                    "weekly_hours",
+                    models.JSONField(default=escalation.models_sla.default_weekly_hours),
+                ),
+                (
+                    "holiday_country",
+                    models.CharField(
+                        blank=True,
+                        help_text="Country whose public holidays are days off (ISO code).",
+                        max_length=8,
+                    ),
+                ),
+                ("holiday_subdivision", models.CharField(blank=True, max_length=16)),
+                (
+                    "is_default",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Used for the confirmation window and for new policies.",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CalendarHoliday',
+            name="CalendarHoliday",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('name', models.CharField(max_length=100)),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days_off', to='escalation.businesscalendar')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="days_off",
+                        to="escalation.businesscalendar",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date'],
+                "ordering": ["date"],
             },
         ),
         migrations.CreateModel(
-            name='EscalationPolicy',
+            name="EscalationPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('repeat_count', models.PositiveSmallIntegerField(default=0, help_text='How many more times to climb all the levels if nobody acknowledges.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('calendar', models.ForeignKey(blank=True, help_text="Count the waits in this calendar's working time; empty: around the clock.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='escalation.businesscalendar')),
-                ('group', models.ForeignKey(blank=True, help_text='Leave empty for the desk-wide policy.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='incidents.assignmentgroup')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "repeat_count",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="How many more times to climb all the levels if nobody acknowledges.",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Count the waits in this calendar's working time; empty: around the clock.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="escalation.businesscalendar",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Leave empty for the desk-wide policy.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="incidents.assignmentgroup",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='EscalationLevel',
+            name="EscalationLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('after_seconds', models.PositiveIntegerField()),
-                ('notify', models.CharField(choices=[('assignee', 'The assignee (or the group when there is none)'), ('group', 'Every agent of the group'), ('group_lead', "The group's lead"), ('manager', "The desk's managers"), ('user', 'A named person')], max_length=12)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='levels', to='escalation.escalationpolicy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("after_seconds", models.PositiveIntegerField()),
+                (
+                    "notify",
+                    models.CharField(
+                        choices=[
+                            ("assignee", "The assignee (or the group when there is none)"),
+                            ("group", "Every agent of the group"),
+                            ("group_lead", "The group's lead"),
+                            ("manager", "The desk's managers"),
+                            ("user", "A named person"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="levels",
+                        to="escalation.escalationpolicy",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='EscalationRun',
+            name="EscalationRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('climbing', 'Climbing'), ('acknowledged', 'Acknowledged'), ('finished', 'Every level notified'), ('stopped', 'Stopped')], default='climbing', max_length=12)),
-                ('started_at', models.DateTimeField()),
-                ('level', models.PositiveSmallIntegerField(default=1)),
-                ('repeat', models.PositiveSmallIntegerField(default=0)),
-                ('next_check_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_via', models.CharField(blank=True, max_length=20)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='escalation_runs', to='incidents.incident')),
-                ('policy', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='escalation.escalationpolicy')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("climbing", "Climbing"),
+                            ("acknowledged", "Acknowledged"),
+                            ("finished", "Every level notified"),
+                            ("stopped", "Stopped"),
+                        ],
+                        default="climbing",
+                        max_length=12,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("level", models.PositiveSmallIntegerField(default=1)),
+                ("repeat", models.PositiveSmallIntegerField(default=0)),
+                ("next_check_at", models.DateTimeField(blank=True, null=True)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("acknowledged_via", models.CharField(blank=True, max_length=20)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="escalation_runs",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="escalation.escalationpolicy",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SlaClock',
+            name="SlaClock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('metric', models.CharField(choices=[('response', 'Response'), ('resolution', 'Resolution')], max_length=12)),
-                ('priority_slug', models.CharField(max_length=32)),
-                ('target_seconds', models.PositiveIntegerField()),
-                ('warn_percents', models.JSONField(default=escalation.models_sla.default_warn_percents)),
-                ('pause_on', models.JSONField(default=escalation.models_sla.default_pause_on)),
-                ('state', models.CharField(choices=[('running', 'Running'), ('paused', 'Paused'), ('met', 'Met'), ('breached', 'Breached'), ('stopped', 'Stopped (cancelled)')], default='running', max_length=10)),
-                ('started_at', models.DateTimeField()),
-                ('spent', models.DurationField(default=datetime.timedelta)),
-                ('running_since', models.DateTimeField(blank=True, null=True)),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('next_check_at', models.DateTimeField(blank=True, null=True)),
-                ('checkpoints', models.JSONField(blank=True, default=list)),
-                ('breached_at', models.DateTimeField(blank=True, null=True)),
-                ('stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('calendar', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='escalation.businesscalendar')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sla_clocks', to='incidents.incident')),
-                ('tenant', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[("response", "Response"), ("resolution", "Resolution")],
+                        max_length=12,
+                    ),
+                ),
+                ("priority_slug", models.CharField(max_length=32)),
+                ("target_seconds", models.PositiveIntegerField()),
+                (
+                    "warn_percents",
+                    models.JSONField(default=escalation.models_sla.default_warn_percents),
+                ),
+                ("pause_on", models.JSONField(default=escalation.models_sla.default_pause_on)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("paused", "Paused"),
+                            ("met", "Met"),
+                            ("breached", "Breached"),
+                            ("stopped", "Stopped (cancelled)"),
+                        ],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("spent", models.DurationField(default=datetime.timedelta)),
+                ("running_since", models.DateTimeField(blank=True, null=True)),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("next_check_at", models.DateTimeField(blank=True, null=True)),
+                ("checkpoints", models.JSONField(blank=True, default=list)),
+                ("breached_at", models.DateTimeField(blank=True, null=True)),
+                ("stopped_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="escalation.businesscalendar",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sla_clocks",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SlaAlert',
+            name="SlaAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('warning', 'SLA warning'), ('breach', 'SLA breached'), ('escalation', 'Escalation'), ('assigned', 'Escalated to you')], max_length=12)),
-                ('threshold', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('level', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('repeat', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('notify', models.CharField(blank=True, max_length=12)),
-                ('due_at', models.DateTimeField(help_text='When the threshold or level was reached.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('notified_at', models.DateTimeField(blank=True, null=True)),
-                ('recipients', models.JSONField(blank=True, default=list)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_via', models.CharField(blank=True, max_length=20)),
-                ('acknowledged_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='incidents.incident')),
-                ('notify_user', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='escalation.escalationrun')),
-                ('tenant', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
-                ('clock', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='escalation.slaclock')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("warning", "SLA warning"),
+                            ("breach", "SLA breached"),
+                            ("escalation", "Escalation"),
+                            ("assigned", "Escalated to you"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("threshold", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("level", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("repeat", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("notify", models.CharField(blank=True, max_length=12)),
+                (
+                    "due_at",
+                    models.DateTimeField(help_text="When the threshold or level was reached."),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("notified_at", models.DateTimeField(blank=True, null=True)),
+                ("recipients", models.JSONField(blank=True, default=list)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("acknowledged_via", models.CharField(blank=True, max_length=20)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "notify_user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="escalation.escalationrun",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
+                (
+                    "clock",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="escalation.slaclock",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_at', 'id'],
+                "ordering": ["due_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SlaPause',
+            name="SlaPause",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.CharField(max_length=24)),
-                ('clock', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pauses', to='escalation.slaclock')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("reason", models.CharField(max_length=24)),
+                (
+                    "clock",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pauses",
+                        to="escalation.slaclock",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['started_at'],
+                "ordering": ["started_at"],
             },
         ),
         migrations.CreateModel(
-            name='SlaPolicy',
+            name="SlaPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('response_seconds', models.PositiveIntegerField()),
-                ('resolution_seconds', models.PositiveIntegerField()),
-                ('warn_percents', models.JSONField(default=escalation.models_sla.default_warn_percents)),
-                ('pause_on', models.JSONField(default=escalation.models_sla.default_pause_on)),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='escalation.businesscalendar')),
-                ('priority', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='incidents.prioritylevel')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("response_seconds", models.PositiveIntegerField()),
+                ("resolution_seconds", models.PositiveIntegerField()),
+                (
+                    "warn_percents",
+                    models.JSONField(default=escalation.models_sla.default_warn_percents),
+                ),
+                ("pause_on", models.JSONField(default=escalation.models_sla.default_pause_on)),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="escalation.businesscalendar",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="incidents.prioritylevel",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='slaclock',
-            name='policy',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='escalation.slapolicy'),
+            model_name="slaclock",
+            name="policy",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="escalation.slapolicy",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='businesscalendar',
-            constraint=models.UniqueConstraint(fields=('tenant', 'name'), name='calendar_unique_name'),
+            model_name="businesscalendar",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "name"), name="calendar_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='businesscalendar',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('tenant',), name='calendar_one_default'),
+            model_name="businesscalendar",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True)),
+                fields=("tenant",),
+                name="calendar_one_default",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='calendarholiday',
-            constraint=models.UniqueConstraint(fields=('tenant', 'calendar', 'date'), name='calendarholiday_unique_date'),
+            model_name="calendarholiday",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "calendar", "date"), name="calendarholiday_unique_date"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalationpolicy',
-            constraint=models.UniqueConstraint(condition=models.Q(('group__isnull', False)), fields=('tenant', 'group'), name='escalationpolicy_one_per_group'),
+            model_name="escalationpolicy",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("group__isnull", False)),
+                fields=("tenant", "group"),
+                name="escalationpolicy_one_per_group",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalationpolicy',
-            constraint=models.UniqueConstraint(condition=models.Q(('group__isnull', True)), fields=('tenant',), name='escalationpolicy_one_default'),
+            model_name="escalationpolicy",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("group__isnull", True)),
+                fields=("tenant",),
+                name="escalationpolicy_one_default",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalationlevel',
-            constraint=models.UniqueConstraint(fields=('tenant', 'policy', 'position'), name='escalationlevel_unique_position'),
+            model_name="escalationlevel",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "policy", "position"), name="escalationlevel_unique_position"
+            ),
         ),
         migrations.AddIndex(
-            model_name='escalationrun',
-            index=models.Index(condition=models.Q(('state', 'climbing')), fields=['next_check_at'], name='escalationrun_due'),
+            model_name="escalationrun",
+            index=models.Index(
+                condition=models.Q(("state", "climbing")),
+                fields=["next_check_at"],
+                name="escalationrun_due",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalationrun',
-            constraint=models.UniqueConstraint(fields=('tenant', 'incident'), name='escalationrun_unique'),
+            model_name="escalationrun",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "incident"), name="escalationrun_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='slaalert',
-            index=models.Index(fields=['tenant', 'incident', 'due_at'], name='slaalert_incident'),
+            model_name="slaalert",
+            index=models.Index(fields=["tenant", "incident", "due_at"], name="slaalert_incident"),
         ),
         migrations.AddIndex(
-            model_name='slaalert',
-            index=models.Index(condition=models.Q(('notified_at__isnull', True)), fields=['id'], name='slaalert_todo'),
+            model_name="slaalert",
+            index=models.Index(
+                condition=models.Q(("notified_at__isnull", True)),
+                fields=["id"],
+                name="slaalert_todo",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slaalert',
-            constraint=models.UniqueConstraint(condition=models.Q(('clock__isnull', False)), fields=('tenant', 'clock', 'threshold'), name='slaalert_once_per_threshold'),
+            model_name="slaalert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("clock__isnull", False)),
+                fields=("tenant", "clock", "threshold"),
+                name="slaalert_once_per_threshold",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slaalert',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'escalation')), fields=('tenant', 'incident', 'level', 'repeat'), name='slaalert_once_per_level'),
+            model_name="slaalert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "escalation")),
+                fields=("tenant", "incident", "level", "repeat"),
+                name="slaalert_once_per_level",
+            ),
         ),
         migrations.AddIndex(
-            model_name='slapause',
-            index=models.Index(fields=['tenant', 'clock', 'started_at'], name='slapause_clock'),
+            model_name="slapause",
+            index=models.Index(fields=["tenant", "clock", "started_at"], name="slapause_clock"),
         ),
         migrations.AddConstraint(
-            model_name='slapolicy',
-            constraint=models.UniqueConstraint(fields=('tenant', 'priority'), name='slapolicy_unique_priority'),
+            model_name="slapolicy",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "priority"), name="slapolicy_unique_priority"
+            ),
         ),
         migrations.AddIndex(
-            model_name='slaclock',
-            index=models.Index(condition=models.Q(('state', 'running')), fields=['next_check_at'], name='slaclock_due'),
+            model_name="slaclock",
+            index=models.Index(
+                condition=models.Q(("state", "running")),
+                fields=["next_check_at"],
+                name="slaclock_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='slaclock',
-            index=models.Index(fields=['tenant', 'state', 'due_at'], name='slaclock_tenant_due'),
+            model_name="slaclock",
+            index=models.Index(fields=["tenant", "state", "due_at"], name="slaclock_tenant_due"),
         ),
         migrations.AddConstraint(
-            model_name='slaclock',
-            constraint=models.UniqueConstraint(fields=('tenant', 'incident', 'metric'), name='slaclock_unique_metric'),
+            model_name="slaclock",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "incident", "metric"), name="slaclock_unique_metric"
+            ),
         ),
     ]

@@ -4,16 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('escalation', '0005_sla_clocks_and_escalation'),
-        ('incidents', '0002_initial'),
-        ('tenancy', '0002_invitation'),
+        ("escalation", "0005_sla_clocks_and_escalation"),
+        ("incidents", "0002_initial"),
+        ("tenancy", "0002_invitation"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='slaclock',
-            index=models.Index(condition=models.Q(('breached_at__isnull', False)), fields=['tenant', 'breached_at'], name='slaclock_tenant_breached'),
+            model_name="slaclock",
+            index=models.Index(
+                condition=models.Q(("breached_at__isnull", False)),
+                fields=["tenant", "breached_at"],
+                name="slaclock_tenant_breached",
+            ),
         ),
     ]

@@ -7,166 +7,302 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AssignmentGroup',
+            name="AssignmentGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('slug', models.SlugField(max_length=60)),
-                ('description', models.TextField(blank=True)),
-                ('auto_assign', models.BooleanField(default=False, help_text='Assign new incidents to the member with the fewest open ones.')),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("slug", models.SlugField(max_length=60)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "auto_assign",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Assign new incidents to the member with the fewest open ones.",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=255, upload_to=incidents.models.activity.attachment_path)),
-                ('name', models.CharField(max_length=255)),
-                ('size', models.PositiveBigIntegerField()),
-                ('content_type', models.CharField(max_length=100)),
-                ('public', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=255, upload_to=incidents.models.activity.attachment_path
+                    ),
+                ),
+                ("name", models.CharField(max_length=255)),
+                ("size", models.PositiveBigIntegerField()),
+                ("content_type", models.CharField(max_length=100)),
+                ("public", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('slug', models.SlugField(max_length=60)),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("slug", models.SlugField(max_length=60)),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['name'],
+                "verbose_name_plural": "categories",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_name', models.CharField(max_length=150)),
-                ('body', models.TextField()),
-                ('public', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("author_name", models.CharField(max_length=150)),
+                ("body", models.TextField()),
+                ("public", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='GroupMember',
+            name="GroupMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('state', django_fsm.FSMField(choices=[('reported', 'Reported'), ('escalated', 'Escalated'), ('diagnosing', 'In progress'), ('on_hold', 'On hold'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], default='reported', max_length=50, protected=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('impact', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], default='medium', max_length=8)),
-                ('urgency', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], default='medium', max_length=8)),
-                ('priority_rank', models.PositiveSmallIntegerField()),
-                ('contact_name', models.CharField(blank=True, max_length=150)),
-                ('contact_email', models.EmailField(blank=True, max_length=254)),
-                ('hold_reason', models.CharField(blank=True, choices=[('awaiting_caller', 'Awaiting the caller'), ('awaiting_vendor', 'Awaiting a vendor'), ('awaiting_change', 'Awaiting a change'), ('awaiting_problem', 'Awaiting a problem fix')], max_length=24)),
-                ('resolution_notes', models.TextField(blank=True)),
-                ('cause_category', models.CharField(blank=True, max_length=100)),
-                ('root_cause', models.TextField(blank=True)),
-                ('workaround', models.TextField(blank=True)),
-                ('cancel_reason', models.TextField(blank=True)),
-                ('satisfaction_rating', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('satisfaction_comment', models.TextField(blank=True)),
-                ('reopen_count', models.PositiveIntegerField(default=0)),
-                ('reassignment_count', models.PositiveIntegerField(default=0)),
-                ('affected_count', models.PositiveIntegerField(default=1)),
-                ('reported_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('diagnosing_at', models.DateTimeField(blank=True, null=True)),
-                ('on_hold_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "state",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("reported", "Reported"),
+                            ("escalated", "Escalated"),
+                            ("diagnosing", "In progress"),
+                            ("on_hold", "On hold"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="reported",
+                        max_length=50,
+                        protected=True,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "impact",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                        default="medium",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "urgency",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                        default="medium",
+                        max_length=8,
+                    ),
+                ),
+                ("priority_rank", models.PositiveSmallIntegerField()),
+                ("contact_name", models.CharField(blank=True, max_length=150)),
+                ("contact_email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "hold_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("awaiting_caller", "Awaiting the caller"),
+                            ("awaiting_vendor", "Awaiting a vendor"),
+                            ("awaiting_change", "Awaiting a change"),
+                            ("awaiting_problem", "Awaiting a problem fix"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("resolution_notes", models.TextField(blank=True)),
+                ("cause_category", models.CharField(blank=True, max_length=100)),
+                ("root_cause", models.TextField(blank=True)),
+                ("workaround", models.TextField(blank=True)),
+                ("cancel_reason", models.TextField(blank=True)),
+                ("satisfaction_rating", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("satisfaction_comment", models.TextField(blank=True)),
+                ("reopen_count", models.PositiveIntegerField(default=0)),
+                ("reassignment_count", models.PositiveIntegerField(default=0)),
+                ("affected_count", models.PositiveIntegerField(default=1)),
+                ("reported_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("escalated_at", models.DateTimeField(blank=True, null=True)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("diagnosing_at", models.DateTimeField(blank=True, null=True)),
+                ("on_hold_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             bases=(django_fsm.ConcurrentTransitionMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='IncidentEvent',
+            name="IncidentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reported', 'Reported'), ('transition', 'State changed'), ('field_changed', 'Field changed'), ('assigned', 'Assigned'), ('comment', 'Public reply'), ('note', 'Internal note'), ('attachment', 'File attached'), ('joined', 'Joined'), ('notification', 'Notification sent'), ('sla', 'SLA'), ('linked', 'Linked')], max_length=20)),
-                ('transition', models.CharField(blank=True, max_length=20)),
-                ('from_state', models.CharField(blank=True, max_length=20)),
-                ('to_state', models.CharField(blank=True, max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('incident_version', models.PositiveIntegerField(default=1)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('public', models.BooleanField(default=True)),
-                ('actor_kind', models.CharField(max_length=12)),
-                ('actor_name', models.CharField(max_length=150)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("reported", "Reported"),
+                            ("transition", "State changed"),
+                            ("field_changed", "Field changed"),
+                            ("assigned", "Assigned"),
+                            ("comment", "Public reply"),
+                            ("note", "Internal note"),
+                            ("attachment", "File attached"),
+                            ("joined", "Joined"),
+                            ("notification", "Notification sent"),
+                            ("sla", "SLA"),
+                            ("linked", "Linked"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("transition", models.CharField(blank=True, max_length=20)),
+                ("from_state", models.CharField(blank=True, max_length=20)),
+                ("to_state", models.CharField(blank=True, max_length=20)),
+                ("reason", models.TextField(blank=True)),
+                ("incident_version", models.PositiveIntegerField(default=1)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("public", models.BooleanField(default=True)),
+                ("actor_kind", models.CharField(max_length=12)),
+                ("actor_name", models.CharField(max_length=150)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('joined_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("joined_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='PriorityLevel',
+            name="PriorityLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=32)),
-                ('label', models.CharField(max_length=64)),
-                ('rank', models.PositiveSmallIntegerField()),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=32)),
+                ("label", models.CharField(max_length=64)),
+                ("rank", models.PositiveSmallIntegerField()),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['rank'],
+                "ordering": ["rank"],
             },
         ),
         migrations.CreateModel(
-            name='PriorityMatrixCell',
+            name="PriorityMatrixCell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('impact', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=8)),
-                ('urgency', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=8)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "impact",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "urgency",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                        max_length=8,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ResolutionCode',
+            name="ResolutionCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60)),
-                ('label', models.CharField(max_length=100)),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60)),
+                ("label", models.CharField(max_length=100)),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['label'],
+                "ordering": ["label"],
             },
         ),
     ]

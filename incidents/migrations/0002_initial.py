@@ -6,255 +6,414 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('incidents', '0001_initial'),
-        ('tenancy', '0001_initial'),
+        ("incidents", "0001_initial"),
+        ("tenancy", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='assignmentgroup',
-            name='lead',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="assignmentgroup",
+            name="lead",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='assignmentgroup',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant'),
+            model_name="assignmentgroup",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+            ),
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant'),
+            model_name="attachment",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+            ),
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='uploaded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="attachment",
+            name="uploaded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='category',
-            name='group',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='categories', to='incidents.assignmentgroup', verbose_name='route to group'),
+            model_name="category",
+            name="group",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="categories",
+                to="incidents.assignmentgroup",
+                verbose_name="route to group",
+            ),
         ),
         migrations.AddField(
-            model_name='category',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant'),
+            model_name="category",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+            ),
         ),
         migrations.AddField(
-            model_name='comment',
-            name='author',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="comment",
+            name="author",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='comment',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant'),
+            model_name="comment",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+            ),
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='comment',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='attachments', to='incidents.comment'),
+            model_name="attachment",
+            name="comment",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="attachments",
+                to="incidents.comment",
+            ),
         ),
         migrations.AddField(
-            model_name='groupmember',
-            name='group',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='incidents.assignmentgroup'),
+            model_name="groupmember",
+            name="group",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="members",
+                to="incidents.assignmentgroup",
+            ),
         ),
         migrations.AddField(
-            model_name='groupmember',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant'),
+            model_name="groupmember",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+            ),
         ),
         migrations.AddField(
-            model_name='groupmember',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="groupmember",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='assignee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_incidents', to=settings.AUTH_USER_MODEL),
+            model_name="incident",
+            name="assignee",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="assigned_incidents",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='category',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='incidents.category'),
+            model_name="incident",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="incidents.category",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='duplicate_of',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='duplicates', to='incidents.incident'),
+            model_name="incident",
+            name="duplicate_of",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="duplicates",
+                to="incidents.incident",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='group',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='incidents.assignmentgroup'),
+            model_name="incident",
+            name="group",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="incidents.assignmentgroup",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='incidents.incident'),
+            model_name="incident",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="children",
+                to="incidents.incident",
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='reporter',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reported_incidents', to=settings.AUTH_USER_MODEL),
+            model_name="incident",
+            name="reporter",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="reported_incidents",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant'),
+            model_name="incident",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+            ),
         ),
         migrations.AddField(
-            model_name='comment',
-            name='incident',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='incidents.incident'),
+            model_name="comment",
+            name="incident",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="comments",
+                to="incidents.incident",
+            ),
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='incident',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='incidents.incident'),
+            model_name="attachment",
+            name="incident",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="attachments",
+                to="incidents.incident",
+            ),
         ),
         migrations.AddField(
-            model_name='incidentevent',
-            name='actor_user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="incidentevent",
+            name="actor_user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='incidentevent',
-            name='incident',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='incidents.incident'),
+            model_name="incidentevent",
+            name="incident",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="events",
+                to="incidents.incident",
+            ),
         ),
         migrations.AddField(
-            model_name='incidentevent',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant'),
+            model_name="incidentevent",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+            ),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='incident',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='incidents.incident'),
+            model_name="participant",
+            name="incident",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="participants",
+                to="incidents.incident",
+            ),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant'),
+            model_name="participant",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+            ),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="participant",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='prioritylevel',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant'),
+            model_name="prioritylevel",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='priority',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.prioritylevel'),
+            model_name="incident",
+            name="priority",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="incidents.prioritylevel",
+            ),
         ),
         migrations.AddField(
-            model_name='prioritymatrixcell',
-            name='level',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.prioritylevel'),
+            model_name="prioritymatrixcell",
+            name="level",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="incidents.prioritylevel",
+            ),
         ),
         migrations.AddField(
-            model_name='prioritymatrixcell',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant'),
+            model_name="prioritymatrixcell",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+            ),
         ),
         migrations.AddField(
-            model_name='resolutioncode',
-            name='tenant',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant'),
+            model_name="resolutioncode",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenancy.tenant"
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='resolution_code',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.resolutioncode'),
+            model_name="incident",
+            name="resolution_code",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="incidents.resolutioncode",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assignmentgroup',
-            constraint=models.UniqueConstraint(fields=('tenant', 'slug'), name='group_unique_slug'),
+            model_name="assignmentgroup",
+            constraint=models.UniqueConstraint(fields=("tenant", "slug"), name="group_unique_slug"),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(fields=('tenant', 'slug'), name='category_unique_slug'),
+            model_name="category",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "slug"), name="category_unique_slug"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='groupmember',
-            constraint=models.UniqueConstraint(fields=('tenant', 'group', 'user'), name='groupmember_unique'),
+            model_name="groupmember",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "group", "user"), name="groupmember_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(fields=['tenant', 'incident', 'created_at'], name='comment_time'),
+            model_name="comment",
+            index=models.Index(fields=["tenant", "incident", "created_at"], name="comment_time"),
         ),
         migrations.AddIndex(
-            model_name='attachment',
-            index=models.Index(fields=['tenant', 'incident'], name='attachment_incident'),
+            model_name="attachment",
+            index=models.Index(fields=["tenant", "incident"], name="attachment_incident"),
         ),
         migrations.AddIndex(
-            model_name='incidentevent',
-            index=models.Index(fields=['tenant', 'incident', 'created_at'], name='event_timeline'),
+            model_name="incidentevent",
+            index=models.Index(fields=["tenant", "incident", "created_at"], name="event_timeline"),
         ),
         migrations.AddIndex(
-            model_name='incidentevent',
-            index=models.Index(fields=['tenant', 'kind', 'created_at'], name='event_kind_time'),
+            model_name="incidentevent",
+            index=models.Index(fields=["tenant", "kind", "created_at"], name="event_kind_time"),
         ),
         migrations.AddIndex(
-            model_name='participant',
-            index=models.Index(fields=['tenant', 'user'], name='participant_user'),
+            model_name="participant",
+            index=models.Index(fields=["tenant", "user"], name="participant_user"),
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.UniqueConstraint(fields=('tenant', 'incident', 'user'), name='participant_unique'),
+            model_name="participant",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "incident", "user"), name="participant_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='prioritylevel',
-            constraint=models.UniqueConstraint(fields=('tenant', 'slug'), name='prioritylevel_unique_slug'),
+            model_name="prioritylevel",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "slug"), name="prioritylevel_unique_slug"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='prioritylevel',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('tenant', 'rank'), name='prioritylevel_unique_rank'),
+            model_name="prioritylevel",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_active", True)),
+                fields=("tenant", "rank"),
+                name="prioritylevel_unique_rank",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='prioritymatrixcell',
-            constraint=models.UniqueConstraint(fields=('tenant', 'impact', 'urgency'), name='matrixcell_unique_pair'),
+            model_name="prioritymatrixcell",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "impact", "urgency"), name="matrixcell_unique_pair"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resolutioncode',
-            constraint=models.UniqueConstraint(fields=('tenant', 'slug'), name='resolutioncode_unique_slug'),
+            model_name="resolutioncode",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "slug"), name="resolutioncode_unique_slug"
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['tenant', 'state', 'priority_rank', 'reported_at', 'id'], name='incident_queue'),
+            model_name="incident",
+            index=models.Index(
+                fields=["tenant", "state", "priority_rank", "reported_at", "id"],
+                name="incident_queue",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['tenant', 'assignee', 'state'], name='incident_assignee'),
+            model_name="incident",
+            index=models.Index(fields=["tenant", "assignee", "state"], name="incident_assignee"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['tenant', 'group', 'state'], name='incident_group'),
+            model_name="incident",
+            index=models.Index(fields=["tenant", "group", "state"], name="incident_group"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['tenant', 'reporter', 'updated_at'], name='incident_reporter'),
+            model_name="incident",
+            index=models.Index(
+                fields=["tenant", "reporter", "updated_at"], name="incident_reporter"
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['tenant', 'updated_at'], name='incident_updated'),
+            model_name="incident",
+            index=models.Index(fields=["tenant", "updated_at"], name="incident_updated"),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.UniqueConstraint(fields=('tenant', 'number'), name='incident_unique_number'),
+            model_name="incident",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "number"), name="incident_unique_number"
+            ),
         ),
     ]

@@ -6,32 +6,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0004_incident_mute'),
-        ('tenancy', '0003_api_keys_idempotency'),
+        ("incidents", "0004_incident_mute"),
+        ("tenancy", "0003_api_keys_idempotency"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='incidentevent',
-            name='kind',
-            field=models.CharField(choices=[('reported', 'Reported'), ('transition', 'State changed'), ('field_changed', 'Field changed'), ('assigned', 'Assigned'), ('comment', 'Public reply'), ('note', 'Internal note'), ('attachment', 'File attached'), ('joined', 'Joined'), ('notification', 'Notification sent'), ('sla', 'SLA'), ('linked', 'Linked'), ('alert', 'Monitoring alert')], max_length=20),
+            model_name="incidentevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("reported", "Reported"),
+                    ("transition", "State changed"),
+                    ("field_changed", "Field changed"),
+                    ("assigned", "Assigned"),
+                    ("comment", "Public reply"),
+                    ("note", "Internal note"),
+                    ("attachment", "File attached"),
+                    ("joined", "Joined"),
+                    ("notification", "Notification sent"),
+                    ("sla", "SLA"),
+                    ("linked", "Linked"),
+                    ("alert", "Monitoring alert"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='AlertSource',
+            name="AlertSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dedup_key', models.CharField(max_length=255)),
-                ('active', models.BooleanField(default=True)),
-                ('trigger_count', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('incident', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='alert_sources', to='incidents.incident')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("dedup_key", models.CharField(max_length=255)),
+                ("active", models.BooleanField(default=True)),
+                ("trigger_count", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alert_sources",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('active', True)), fields=('tenant', 'dedup_key'), name='alertsource_unique_active_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("active", True)),
+                        fields=("tenant", "dedup_key"),
+                        name="alertsource_unique_active_key",
+                    )
+                ],
             },
         ),
     ]

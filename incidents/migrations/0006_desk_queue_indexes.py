@@ -5,24 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0005_alert_sources'),
-        ('tenancy', '0003_api_keys_idempotency'),
+        ("incidents", "0005_alert_sources"),
+        ("tenancy", "0003_api_keys_idempotency"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(condition=models.Q(('state__in', ('reported', 'escalated', 'diagnosing', 'on_hold'))), fields=['tenant', 'priority_rank', 'reported_at', 'id'], name='incident_open_queue'),
+            model_name="incident",
+            index=models.Index(
+                condition=models.Q(
+                    ("state__in", ("reported", "escalated", "diagnosing", "on_hold"))
+                ),
+                fields=["tenant", "priority_rank", "reported_at", "id"],
+                name="incident_open_queue",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(condition=models.Q(('state__in', ('reported', 'escalated', 'diagnosing', 'on_hold'))), fields=['tenant', 'assignee', 'priority_rank', 'reported_at', 'id'], name='incident_open_assignee'),
+            model_name="incident",
+            index=models.Index(
+                condition=models.Q(
+                    ("state__in", ("reported", "escalated", "diagnosing", "on_hold"))
+                ),
+                fields=["tenant", "assignee", "priority_rank", "reported_at", "id"],
+                name="incident_open_assignee",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(condition=models.Q(('state__in', ('reported', 'escalated', 'diagnosing'))), fields=['tenant', 'reported_at', 'id'], name='incident_active_age'),
+            model_name="incident",
+            index=models.Index(
+                condition=models.Q(("state__in", ("reported", "escalated", "diagnosing"))),
+                fields=["tenant", "reported_at", "id"],
+                name="incident_active_age",
+            ),
         ),
     ]

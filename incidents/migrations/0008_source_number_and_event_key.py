@@ -5,30 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0007_incident_search'),
-        ('tenancy', '0003_api_keys_idempotency'),
+        ("incidents", "0007_incident_search"),
+        ("tenancy", "0003_api_keys_idempotency"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='source_number',
-            field=models.CharField(blank=True, default='', max_length=40),
+            model_name="incident",
+            name="source_number",
+            field=models.CharField(blank=True, default="", max_length=40),
         ),
         migrations.AddField(
-            model_name='incidentevent',
-            name='source_key',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="incidentevent",
+            name="source_key",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_number', ''), _negated=True), fields=('tenant', 'source_number'), name='incident_unique_source_number'),
+            model_name="incident",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_number", ""), _negated=True),
+                fields=("tenant", "source_number"),
+                name="incident_unique_source_number",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incidentevent',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_key', ''), _negated=True), fields=('tenant', 'incident', 'source_key'), name='event_unique_source_key'),
+            model_name="incidentevent",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_key", ""), _negated=True),
+                fields=("tenant", "incident", "source_key"),
+                name="event_unique_source_key",
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0008_source_number_and_event_key'),
+        ("incidents", "0008_source_number_and_event_key"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='incident',
-            name='number',
+            model_name="incident",
+            name="number",
             field=models.PositiveIntegerField(null=True),
         ),
     ]

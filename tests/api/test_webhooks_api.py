@@ -62,8 +62,9 @@ def test_a_failed_delivery_is_redelivered_with_the_same_id(
 
 def test_patch_and_delete(admin, people):
     endpoint = _create(admin, "https://hooks.example.test/a").json()
-    patched = admin.patch(f"/api/v1/webhooks/{endpoint['id']}/", {"is_active": False},
-                          format="json")
+    patched = admin.patch(
+        f"/api/v1/webhooks/{endpoint['id']}/", {"is_active": False}, format="json"
+    )
     assert patched.status_code == 200 and patched.json()["is_active"] is False
     assert patched.json()["url"] == "https://hooks.example.test/a"
     assert admin.delete(f"/api/v1/webhooks/{endpoint['id']}/").status_code == 204
@@ -74,8 +75,9 @@ def test_patch_and_delete(admin, people):
 def test_bad_input_names_the_field(admin, people):
     response = _create(admin, "ftp://example.test/x")
     assert response.status_code == 400 and "url" in response.json()["errors"]
-    response = admin.post("/api/v1/webhooks/", {"url": "https://x.test", "events": ["nope"]},
-                          format="json")
+    response = admin.post(
+        "/api/v1/webhooks/", {"url": "https://x.test", "events": ["nope"]}, format="json"
+    )
     assert response.status_code == 400 and "events" in response.json()["errors"]
 
 
