@@ -15,6 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from escalation.channels.addresses import private_address_error
 from escalation.channels.webhook import render_body
 from escalation.models import (
     PING_EVENT,
@@ -162,6 +163,13 @@ def _check_admin(actor: Actor) -> None:
         raise NotAllowed("Only the desk's administrators manage webhooks.")
 
 
+def _port(parts) -> int | None:
+    try:
+        return parts.port
+    except ValueError:  # a port out of range or not a number
+        raise InvalidInput("The URL's port is not a number from 1 to 65535.", field="url") from None
+
+
 def _clean(url: str, events: list[str]) -> tuple[str, list[str]]:
     url = (url or "").strip()
     parts = urlsplit(url)
@@ -169,6 +177,9 @@ def _clean(url: str, events: list[str]) -> tuple[str, list[str]]:
         raise InvalidInput("Give a full http:// or https:// URL.", field="url")
     if len(url) > 500:
         raise InvalidInput("The URL is limited to 500 characters.", field="url")
+    refused = private_address_error(parts.hostname, _port(parts))
+    if refused:
+        raise InvalidInput(refused, field="url")
     unknown = sorted(set(events) - set(EVENT_TYPES))
     if unknown:
         raise InvalidInput(f"Unknown event types: {', '.join(unknown)}.", field="events")

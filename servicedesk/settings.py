@@ -165,6 +165,8 @@ NOTIFICATION_RELAY_INTERVAL_SECONDS = envint("NOTIFICATION_RELAY_INTERVAL_SECOND
 NOTIFICATION_CLAIM_GRACE_SECONDS = envint("NOTIFICATION_CLAIM_GRACE_SECONDS", 30, minimum=0)
 # Per socket operation; the task time limit bounds a receiver that trickles its answer.
 WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Off: webhooks go only to public addresses (escalation/channels/addresses.py says why).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = envbool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"

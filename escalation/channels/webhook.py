@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
+from escalation.channels.addresses import private_address_error
 from escalation.channels.base import Transport, TransportError
 from escalation.models import Notification
 
@@ -58,6 +59,9 @@ def _post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TransportError(f"not an http(s) URL: {url}", permanent=True)
+    refused = private_address_error(parts.hostname, parts.port)
+    if refused:
+        raise TransportError(refused, permanent=True)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = cls(parts.hostname, parts.port, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -93,3 +93,14 @@ def test_another_tenants_endpoint_is_404(admin, api_for, people):
     assert admin.get(f"/api/v1/webhooks/{number}/").status_code == 404
     assert admin.delete(f"/api/v1/webhooks/{number}/").status_code == 404
     assert [e["id"] for e in admin.get("/api/v1/webhooks/").json()] == []
+
+
+def test_the_api_answers_400_naming_the_url(admin, people, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    response = admin.post(
+        "/api/v1/webhooks/",
+        {"url": "http://169.254.169.254/latest/", "events": ["incident.created"]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "only to public addresses" in response.json()["errors"]["url"][0]

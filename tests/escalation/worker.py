@@ -135,6 +135,7 @@ def worker_env(tmp_path: Path, broker: dict, extra: dict[str, str]) -> dict[str,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "FAST_PASSWORD_HASHER": "1",
         "LOG_LEVEL": "INFO",
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "1",  # the tests' receivers listen on this machine
         **database_env(),
     }
     env.update(extra)

@@ -417,6 +417,7 @@ def child_env(pg: PgCluster, redis_server: RedisServer, workdir: Path) -> dict[s
         NOTIFICATION_CLAIM_GRACE_SECONDS="2",
         CELERY_TASK_SOFT_TIME_LIMIT="5",
         WEBHOOK_TIMEOUT_SECONDS="4",
+        WEBHOOK_ALLOW_PRIVATE_ADDRESSES="1",  # the sinks listen on this machine
         SLA_SWEEP_INTERVAL_SECONDS="1",
     )
     return env

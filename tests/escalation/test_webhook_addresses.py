@@ -1,0 +1,79 @@
+"""Webhooks go only to public addresses unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is set: a tenant
+admin must not be able to make the desk call its own network or a cloud metadata service."""
+
+from __future__ import annotations
+
+import pytest
+
+from escalation import services
+from escalation.models import Notification
+from escalation.webhooks import webhook_endpoint_create, webhook_endpoint_update
+from incidents import services as incidents
+from incidents.errors import InvalidInput
+from tests.faults.sink import WebhookSink
+
+PRIVATE_URLS = [
+    "http://127.0.0.1:8080/hook",
+    "http://localhost/hook",
+    "http://10.1.2.3/hook",
+    "https://192.168.0.10/hook",
+    "http://172.16.5.5/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::1]:9000/hook",
+    "http://[::ffff:10.0.0.1]/hook",
+    "http://0.0.0.0/hook",
+    "http://100.64.0.1/hook",
+]
+
+
+@pytest.fixture
+def public_only(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+
+
+def _create(people, url: str):
+    return webhook_endpoint_create(
+        actor=people.actor(people.ada), url=url, events=["incident.created"]
+    )
+
+
+@pytest.mark.parametrize("url", PRIVATE_URLS)
+def test_an_endpoint_on_a_private_address_is_refused_with_the_reason(people, public_only, url):
+    with pytest.raises(InvalidInput) as refused:
+        _create(people, url)
+    assert refused.value.field == "url"
+    assert "only to public addresses" in refused.value.message
+
+
+def test_a_public_address_is_accepted(people, public_only):
+    endpoint = _create(people, "https://93.184.216.34/hook")
+    assert endpoint.url == "https://93.184.216.34/hook"
+
+
+def test_an_existing_endpoint_cannot_be_moved_to_a_private_address(people, public_only):
+    endpoint = _create(people, "https://93.184.216.34/hook")
+    with pytest.raises(InvalidInput):
+        webhook_endpoint_update(
+            actor=people.actor(people.ada),
+            endpoint=endpoint,
+            url="http://10.0.0.7/hook",
+            events=["incident.created"],
+        )
+    endpoint.refresh_from_db()
+    assert endpoint.url == "https://93.184.216.34/hook"
+
+
+def test_a_delivery_to_an_address_that_became_private_fails_for_good_and_sends_nothing(
+    people, settings, django_capture_on_commit_callbacks
+):
+    with WebhookSink() as sink:
+        _create(people, sink.url("/ok"))  # allowed while the tests' setting is on
+        settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+        with django_capture_on_commit_callbacks(execute=True):
+            incidents.incident_report(actor=people.actor(people.rita), title="VPN drops")
+        # The trigger ran on commit (eager here): a permanent failure, no retry.
+        [row] = Notification.objects.for_tenant(people.acme).filter(channel="webhook")
+        assert (row.status, row.attempts) == ("dead", 1)
+        assert "only to public addresses" in row.last_error
+        assert services.notification_deliver(notification_id=row.pk) != "sent"
+        assert not sink.received_ids()  # not even a connection attempt
