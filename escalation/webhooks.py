@@ -51,12 +51,15 @@ def webhook_event_emit(
     payload: dict[str, Any],
     incident: Incident | None = None,
     text: str = "",
+    endpoints: list[WebhookEndpoint] | None = None,
 ) -> list[Notification]:
-    """Queue `event` for every active endpoint subscribed to it; call inside the cause's
-    transaction so the deliveries commit (or vanish) with it."""
+    """Queue `event` for every active endpoint subscribed to it (`endpoints`, when the caller
+    has just read them); call inside the cause's transaction so the deliveries commit (or
+    vanish) with it."""
     if event not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event {event!r}")
-    endpoints = subscribed_endpoints(tenant=tenant, event=event)
+    if endpoints is None:
+        endpoints = subscribed_endpoints(tenant=tenant, event=event)
     text = text or summary(event, payload)
     return [_enqueue(tenant, endpoint, event, payload, text, incident) for endpoint in endpoints]
 
@@ -94,7 +97,8 @@ def webhook_incident_event_emit(
 ) -> list[Notification]:
     """The incidents services' one call: builds the payload only when someone subscribes."""
     tenant = actor.tenant
-    if not subscribed_endpoints(tenant=tenant, event=event):
+    endpoints = subscribed_endpoints(tenant=tenant, event=event)
+    if not endpoints:
         return []
     fields = _incident_fields(incident)  # as of this event, even when it is written later
     rest = {"actor": actor.name, **(data or {})}
@@ -103,7 +107,9 @@ def webhook_incident_event_emit(
     def emit() -> None:
         payload = {"incident": incident_payload(incident, tenant=tenant, fields=fields), **rest}
         rows.extend(
-            webhook_event_emit(tenant=tenant, event=event, payload=payload, incident=incident)
+            webhook_event_emit(
+                tenant=tenant, event=event, payload=payload, incident=incident, endpoints=endpoints
+            )
         )
 
     when_numbered(incident, emit)
