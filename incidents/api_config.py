@@ -7,6 +7,7 @@ it: `PATCH {"is_active": false}` takes an item off the lists, `true` puts it bac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -56,11 +57,9 @@ class ConfigView(TenantAPIView):
             response["Location"] = reverse(self.detail_name, kwargs={"slug": obj.slug})
         return response
 
-    def create(self, data: dict) -> Any:
-        raise NotImplementedError
-
-    def update(self, obj: Any, data: dict) -> Any:
-        raise NotImplementedError
+    # Each kind creates and changes its rows through its own services.
+    create: Callable[[dict], Any]
+    update: Callable[[Any, dict], Any]
 
     def activation(self, obj: Any, data: dict) -> Any:
         """Deactivate or reactivate through the services when the body's is_active differs."""
