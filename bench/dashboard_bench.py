@@ -30,39 +30,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from sla_bench import _bench_url, _recreate  # noqa: E402  (the throwaway database, shared)
-
-GROUPS, AGENTS_PER_GROUP, CATEGORIES = 6, 6, 20
+from dbsetup import bench_url as _bench_url  # noqa: E402
+from dbsetup import one as _one  # noqa: E402
+from dbsetup import recreate as _recreate  # noqa: E402
+from dbsetup import setup_django  # noqa: E402
+from dbsetup import sql as _sql  # noqa: E402
 
 
 def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
     # The page asks a worker for a refresh when its figures look stale; not during a bench.
     os.environ["DASHBOARD_REFRESH_SECONDS"] = "86400"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup_django(url)
 
 
-def _sql(statement: str, params=None) -> int:
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute(statement, params if params is not None else ())
-        return cur.rowcount
-
-
-def _one(statement: str, params=None):
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute(statement, params if params is not None else ())
-        return cur.fetchone()
+GROUPS, AGENTS_PER_GROUP, CATEGORIES = 6, 6, 20
 
 
 # --- the tenants' configuration (through the services and the ORM) ----------------------------

@@ -24,57 +24,18 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from dbsetup import bench_url as _bench_url  # noqa: E402
+from dbsetup import recreate as _recreate  # noqa: E402
+from dbsetup import setup_django as _setup_django  # noqa: E402
+from dbsetup import sql as _sql  # noqa: E402
 
 
 def iso(expr: str) -> str:
     """SQL for the ISO text of a UTC instant, as the clocks store their checkpoints."""
     return f"""to_char(({expr}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')"""
-
-
-def _bench_url(url: str) -> tuple[str, str, str]:
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/") + "_bench"
-    return (
-        urlunparse(parsed._replace(path="/" + name)),
-        urlunparse(parsed._replace(path="/postgres")),
-        name,
-    )
-
-
-def _recreate(admin_url: str, name: str, drop_only: bool = False) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        if not drop_only:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def _sql(statement: str, params=None) -> int:
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute(statement, params if params is not None else ())
-        return cur.rowcount
 
 
 INCIDENTS_SQL = """
