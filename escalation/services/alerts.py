@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -161,7 +162,9 @@ def alert_message(alert: SlaAlert, recipient: User | None = None) -> AlertMessag
     return AlertMessage(subject, _body(alert, url, recipient), url)
 
 
-def _email_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
+def _to_each(alert: SlaAlert, recipients: list[User], subject: str, channel: str, **row) -> int:
+    """One outbox row per recipient; `row["body"]` may be a function of the reader."""
+    body = row.pop("body")
     for user in recipients:
         notification_enqueue(
             tenant=alert.incident.tenant,
@@ -169,29 +172,25 @@ def _email_channel(alert: SlaAlert, recipients: list[User], message: AlertMessag
             recipient=user,
             kind=f"sla_{alert.kind}",
             address=user.email,
-            subject=message.subject,
-            body=_body(alert, message.url, user),  # each link is signed for its reader
-            channel="email",
+            subject=subject,
+            body=body(user) if callable(body) else body,
+            channel=channel,
+            **row,
         )
     return len(recipients)
+
+
+def _email_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
+    # Each email's acknowledgement link is signed for its reader.
+    body = partial(_body, alert, message.url)
+    return _to_each(alert, recipients, message.subject, "email", body=body)
 
 
 def _inapp_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
     """The desk's bell: a line per recipient that opens the incident's SLA page."""
     link = urlsplit(message.url).path
-    for user in recipients:
-        notification_enqueue(
-            tenant=alert.incident.tenant,
-            incident=alert.incident,
-            recipient=user,
-            kind=f"sla_{alert.kind}",
-            address=user.email,
-            subject=message.subject,
-            body=alert.incident.title,
-            channel="inapp",
-            link=link,
-        )
-    return len(recipients)
+    body = alert.incident.title
+    return _to_each(alert, recipients, message.subject, "inapp", body=body, link=link)
 
 
 WEBHOOK_EVENTS = {AlertKind.WARNING: "sla.warning", AlertKind.BREACH: "sla.breached"}
