@@ -46,12 +46,7 @@ class WebhookListView(WebhookAPIView):
     )
     def post(self, request) -> Response:
         data = _valid(s.WebhookEndpointWriteSerializer, request)
-        active = data.pop("is_active")
         endpoint = webhooks.webhook_endpoint_create(actor=self.actor, **data)
-        if not active:
-            endpoint = webhooks.webhook_endpoint_set_active(
-                actor=self.actor, endpoint=endpoint, active=False
-            )
         return Response(s.WebhookEndpointSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
 

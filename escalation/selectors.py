@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from escalation.calendars import CalendarSpec, Segment, business_time_between, explain
@@ -22,7 +22,6 @@ from escalation.models import (
 from escalation.services.clocks import RESOLVED
 from escalation.services.defaults import calendar_spec, sla_policy_for
 from incidents.models import HoldReason, Incident, PriorityLevel
-from incidents.models.incident import OPEN_STATES
 from tenancy.actors import Actor
 from tenancy.models import Tenant
 
@@ -164,19 +163,6 @@ def climbing_run(incident: Incident) -> EscalationRun | None:
         .filter(incident=incident, state=RunState.CLIMBING)
         .first()
     )
-
-
-def incidents_breaching_soon(
-    tenant: Tenant, *, within: timedelta = timedelta(hours=1), now: datetime | None = None
-) -> QuerySet[Incident]:
-    """Open incidents with a clock running out within `within`, or already breached."""
-    now = now or timezone.now()
-    soon = SlaClock.objects.for_tenant(tenant).filter(
-        Q(state=ClockState.RUNNING, due_at__lte=now + within) | Q(state=ClockState.BREACHED),
-        incident=OuterRef("pk"),
-        stopped_at=None,
-    )
-    return Incident.objects.for_tenant(tenant).filter(Exists(soon), state__in=OPEN_STATES)
 
 
 @dataclass(frozen=True)

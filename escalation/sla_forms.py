@@ -15,7 +15,8 @@ from escalation.models import BusinessCalendar, NotifyKind
 from escalation.services.config import check_holidays, check_time_zone
 from incidents.errors import InvalidInput
 from incidents.models import AssignmentGroup, HoldReason
-from tenancy.models import STAFF_ROLES, Tenant, User
+from incidents.settings.selectors import staff_users
+from tenancy.models import Tenant, User
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
 _PART = re.compile(r"(\d+)\s*(d|h|min|m|s)")
@@ -239,11 +240,7 @@ class LevelForm(forms.Form):
 
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "user").queryset = User.objects.filter(
-            memberships__tenant=tenant,
-            memberships__role__in=STAFF_ROLES,
-            memberships__is_active=True,
-        ).order_by("email")
+        _choices(self, "user").queryset = staff_users(tenant).order_by("email")
 
     def clean(self):
         data = super().clean()

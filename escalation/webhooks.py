@@ -27,8 +27,9 @@ from escalation.models import (
     new_webhook_secret,
 )
 from escalation.services import notification_enqueue, notification_retry
-from incidents.errors import InvalidInput, NotAllowed
+from incidents.errors import InvalidInput
 from incidents.numbering import when_numbered
+from incidents.rules import check_admin
 
 if TYPE_CHECKING:
     from incidents.models import Incident
@@ -164,11 +165,6 @@ def summary(event: str, payload: dict[str, Any]) -> str:
 # --- Endpoint management (settings page and API) ----------------------------------------------
 
 
-def _check_admin(actor: Actor) -> None:
-    if not (actor.is_system or actor.role == "admin"):
-        raise NotAllowed("Only the desk's administrators manage webhooks.")
-
-
 def _port(parts) -> int | None:
     try:
         return parts.port
@@ -201,8 +197,9 @@ def webhook_endpoint_create(
     events: list[str],
     description: str = "",
     slack_format: bool = False,
+    is_active: bool = True,
 ) -> WebhookEndpoint:
-    _check_admin(actor)
+    check_admin(actor, "manage webhooks")
     url, events = _clean(url, events)
     return WebhookEndpoint.objects.create(
         tenant=actor.tenant,
@@ -210,6 +207,7 @@ def webhook_endpoint_create(
         events=events,
         description=(description or "").strip()[:200],
         slack_format=slack_format,
+        is_active=is_active,
     )
 
 
@@ -224,7 +222,7 @@ def webhook_endpoint_update(
     slack_format: bool = False,
     is_active: bool = True,
 ) -> WebhookEndpoint:
-    _check_admin(actor)
+    check_admin(actor, "manage webhooks")
     url, events = _clean(url, events)
     return _change(
         actor,
@@ -242,14 +240,14 @@ def webhook_endpoint_set_active(
     *, actor: Actor, endpoint: WebhookEndpoint, active: bool
 ) -> WebhookEndpoint:
     """Disabling keeps the endpoint and its log; pending deliveries to it fail for good."""
-    _check_admin(actor)
+    check_admin(actor, "manage webhooks")
     return _change(actor, endpoint, is_active=active)
 
 
 @transaction.atomic
 def webhook_endpoint_rotate_secret(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """Deliveries still pending are signed with the new secret when they are sent."""
-    _check_admin(actor)
+    check_admin(actor, "manage webhooks")
     return _change(actor, endpoint, secret=new_webhook_secret())
 
 
@@ -265,7 +263,7 @@ def _change(actor: Actor, endpoint: WebhookEndpoint, **fields: Any) -> WebhookEn
 @transaction.atomic
 def webhook_endpoint_ping(*, actor: Actor, endpoint: WebhookEndpoint) -> Notification:
     """A test delivery, whatever the endpoint subscribes to; its result shows in the log."""
-    _check_admin(actor)
+    check_admin(actor, "manage webhooks")
     endpoint = _lock(actor, endpoint)
     if not endpoint.is_active:
         raise InvalidInput("Enable the endpoint before sending it a test.")
@@ -286,7 +284,7 @@ def endpoint_deliveries(*, endpoint: WebhookEndpoint, limit: int = 50) -> list[N
 @transaction.atomic
 def webhook_endpoint_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
     """The delivery log stays (its rows lose the link); deliveries not yet sent are dropped."""
-    _check_admin(actor)
+    check_admin(actor, "manage webhooks")
     endpoint = _lock(actor, endpoint)
     Notification.objects.for_tenant(actor.tenant).filter(
         endpoint=endpoint, status__in=[NotificationStatus.PENDING, NotificationStatus.DEAD]
@@ -297,15 +295,12 @@ def webhook_endpoint_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
 @transaction.atomic
 def webhook_delivery_redeliver(*, actor: Actor, delivery: Notification) -> Notification:
     """Send a delivery again with the same delivery id: a failed one, or one the receiver lost."""
-    _check_admin(actor)
+    check_admin(actor, "manage webhooks")
     if delivery.endpoint_id is None:
         raise InvalidInput("The endpoint of this delivery was deleted; it cannot be sent again.")
     if not delivery.endpoint.is_active:
         raise InvalidInput("Enable the endpoint before sending it deliveries again.")
     if delivery.status not in (NotificationStatus.SENT, NotificationStatus.DEAD):
         raise InvalidInput("This delivery is still being sent; wait for its outcome.")
-    Notification.objects.for_tenant(actor.tenant).filter(pk=delivery.pk).update(
-        status=NotificationStatus.DEAD, attempts=0
-    )
-    delivery.refresh_from_db()
-    return notification_retry(notification=delivery)
+    statuses = (NotificationStatus.SENT, NotificationStatus.DEAD)
+    return notification_retry(notification=delivery, statuses=statuses)

@@ -134,10 +134,15 @@ def _pause(clock: SlaClock, spec: CalendarSpec, at: datetime, reason: str) -> No
     SlaPause.objects.create(tenant_id=clock.tenant_id, clock=clock, started_at=at, reason=reason)
 
 
+def _end_pause(clock: SlaClock, at: datetime) -> None:
+    open_pause = SlaPause.objects.for_tenant(clock.tenant_id).filter(clock=clock, ended_at=None)
+    open_pause.update(ended_at=at)
+
+
 def _resume(clock: SlaClock, spec: CalendarSpec, at: datetime) -> None:
     if clock.state != ClockState.PAUSED:
         return
-    SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=at)
+    _end_pause(clock, at)
     clock.state = ClockState.RUNNING
     clock.running_since = at
     _schedule(clock, spec)
@@ -147,7 +152,7 @@ def _stop(clock: SlaClock, spec: CalendarSpec, at: datetime, *, cancelled: bool 
     if clock.state in LIVE_CLOCK_STATES:
         if clock.state == ClockState.RUNNING:
             clock.spent += business_time_between(spec, _since(clock), at)
-        SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=at)
+        _end_pause(clock, at)
         target = timedelta(seconds=clock.target_seconds)
         if cancelled:
             clock.state = ClockState.STOPPED
@@ -230,7 +235,9 @@ def clocks_follow_transition(*, incident: Incident, transition: str, actor: Acto
     specs: dict[int, CalendarSpec] = {}
     # Escalating moves no clock: it skips the lock and the writes (every routed report does it).
     for clock in _locked_clocks(incident) if transition in CLOCK_TRANSITIONS else []:
-        spec = specs.setdefault(clock.calendar_id, calendar_spec(clock.calendar))
+        if clock.calendar_id not in specs:  # one days-off query per calendar, not per clock
+            specs[clock.calendar_id] = calendar_spec(clock.calendar)
+        spec = specs[clock.calendar_id]
         _apply_transition(clock, spec, incident, transition, now)
         _save(clock)
     if transition == "escalate":
@@ -342,7 +349,7 @@ def _fire_passed(clock: SlaClock, spec: CalendarSpec, stretches: list) -> None:
             passed.append((percent, (at or timezone.now()).astimezone(UTC).isoformat()))
     if any(p >= BREACH for p, _ in passed) or _amount(clock, BREACH) <= clock.spent:
         at = instant_reaching(spec, stretches, _amount(clock, BREACH)) or timezone.now()
-        SlaPause.objects.filter(clock=clock, ended_at=None).update(ended_at=timezone.now())
+        _end_pause(clock, timezone.now())
         passed = [cp for cp in passed if cp[0] < BREACH] + [(BREACH, at.isoformat())]
     if passed:
         _fire(clock, passed)

@@ -27,8 +27,9 @@ from escalation.models import (
     SlaPolicy,
 )
 from escalation.services.defaults import calendar_spec
-from incidents.errors import IncidentError, InvalidInput, NotAllowed
+from incidents.errors import IncidentError, InvalidInput
 from incidents.models import AssignmentGroup, HoldReason
+from incidents.rules import check_admin
 from incidents.settings.selectors import staff_users
 from tenancy.actors import Actor
 
@@ -45,11 +46,6 @@ class InUse(IncidentError):
     """The object is still referred to and cannot go (the API answers 409)."""
 
     code = "conflict"
-
-
-def _check_admin(actor: Actor) -> None:
-    if actor.role not in ("admin", "system"):
-        raise NotAllowed("Only a tenant admin can change SLA settings.")
 
 
 # --- calendars ----------------------------------------------------------------------------------
@@ -123,7 +119,7 @@ def calendar_save(
     days_off: list[tuple[date, str]],
 ) -> BusinessCalendar:
     """Create or change a calendar and replace its own days off."""
-    _check_admin(actor)
+    check_admin(actor, "change SLA settings")
     was_default = calendar is not None and calendar.is_default
     calendar = calendar or BusinessCalendar(tenant=actor.tenant)
     for name, value in values.items():
@@ -179,7 +175,7 @@ def _calendar_users(calendar: BusinessCalendar) -> str | None:
 @transaction.atomic
 def calendar_delete(*, actor: Actor, calendar: BusinessCalendar) -> None:
     """Delete a calendar nothing counts in; anything else is refused with the reason."""
-    _check_admin(actor)
+    check_admin(actor, "change SLA settings")
     calendar = (
         BusinessCalendar.objects.for_tenant(actor.tenant).select_for_update().get(pk=calendar.pk)
     )
@@ -214,7 +210,7 @@ def _check_percents(percents: list[int]) -> None:
 
 @transaction.atomic
 def sla_policy_save(*, actor: Actor, policy: SlaPolicy, values: dict[str, Any]) -> SlaPolicy:
-    _check_admin(actor)
+    check_admin(actor, "change SLA settings")
     if values["calendar"].tenant_id != actor.tenant.pk:
         raise InvalidInput("Choose one of the desk's calendars.", field="calendar")
     _check_seconds(values["response_seconds"], "response_seconds", "A response target")
@@ -291,7 +287,7 @@ def escalation_policy_save(
     levels: list[LevelInput],
 ) -> EscalationPolicy:
     """Create or change a policy; its levels are replaced by `levels`, in order."""
-    _check_admin(actor)
+    check_admin(actor, "change SLA settings")
     _check_levels(actor, levels)
     policy = policy or EscalationPolicy(tenant=actor.tenant)
     for name, value in values.items():
@@ -322,5 +318,5 @@ def escalation_policy_save(
 def escalation_policy_delete(*, actor: Actor, policy: EscalationPolicy) -> None:
     """Delete a policy and its levels. Climbs running on it finish at their next step; new
     escalations follow the group's other policy or the desk-wide one."""
-    _check_admin(actor)
+    check_admin(actor, "change SLA settings")
     EscalationPolicy.objects.for_tenant(actor.tenant).filter(pk=policy.pk).delete()

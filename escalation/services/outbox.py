@@ -188,9 +188,13 @@ def notifications_bury_abandoned() -> int:
     ).update(status=Status.DEAD, last_error="The worker stopped during the last attempt.")
 
 
-def notification_retry(*, notification: Notification) -> Notification:
-    """A person asks to try a dead row again: it gets a fresh set of attempts."""
-    Notification.objects.filter(id=notification.id, status=Status.DEAD).update(
+def notification_retry(
+    *, notification: Notification, statuses: tuple[str, ...] = (Status.DEAD,)
+) -> Notification:
+    """A person asks to try a dead row (or, to redeliver, a sent one) again: it gets a fresh set
+    of attempts. A row in one of no `statuses` is left as it is."""
+    rows = Notification.objects.for_tenant(notification.tenant_id)
+    rows.filter(id=notification.id, status__in=statuses).update(
         status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
     )
     _trigger_on_commit(notification.id)

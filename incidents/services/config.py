@@ -13,8 +13,9 @@ from typing import cast
 from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 
-from incidents.errors import InvalidInput, NotAllowed
+from incidents.errors import InvalidInput
 from incidents.models import AssignmentGroup, Category, GroupMember, ResolutionCode
+from incidents.rules import check_admin
 from tenancy.actors import Actor
 from tenancy.models import STAFF_ROLES, Membership, User
 
@@ -23,11 +24,6 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 def field_max_length(model: type[models.Model], field: str) -> int:
     return cast(models.Field, model._meta.get_field(field)).max_length or 0
-
-
-def check_admin(actor: Actor, what: str) -> None:
-    if actor.role not in ("admin", "system"):
-        raise NotAllowed(f"Only a tenant admin can {what}.")
 
 
 def _check_owned(actor: Actor, obj: models.Model, what: str) -> None:
