@@ -304,6 +304,12 @@ IMPORT_TASK_BUDGET_SECONDS = envint("IMPORT_TASK_BUDGET_SECONDS", 240)
 IMPORT_TASK_TIME_LIMIT = envint("IMPORT_TASK_TIME_LIMIT", 900)
 IMPORT_RELAY_AFTER_SECONDS = envint("IMPORT_RELAY_AFTER_SECONDS", 120)
 CELERY_BEAT_SCHEDULE["relay-imports"] = {"task": "imports.relay_runs", "schedule": 60.0}
+# Stored answers past IDEMPOTENCY_KEEP_HOURS are deleted hourly (each holds a response body).
+CELERY_BEAT_SCHEDULE["purge-idempotency"] = {
+    "task": "tenancy.purge_idempotency",
+    "schedule": 3600.0,
+    "options": {"expires": 3600.0},
+}
 # --- Dashboards -----------------------------------------------------------------------------
 # Beat refreshes each tenant's dashboard tables (incident facts and daily rollups) this often;
 # the page says how fresh its figures are, and asks for a refresh when they are twice as old.

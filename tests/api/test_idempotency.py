@@ -1,7 +1,12 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from incidents.models import Incident
+from tenancy.models import IdempotencyRecord
+from tenancy.tasks import purge_idempotency
 from tests.concurrency import run_together
 
 
@@ -64,3 +69,21 @@ def test_concurrent_repeats_create_one_incident(transactional_db, people, make_k
     assert Incident.objects.count() == 1
     assert statuses.count(201) >= 1
     assert set(statuses) <= {201, 409}
+
+
+def test_beat_forgets_answers_past_the_keep_time_and_the_key_works_afresh(api, people, settings):
+    assert settings.CELERY_BEAT_SCHEDULE["purge-idempotency"]["task"] == purge_idempotency.name
+    first = _post(api, {"title": "VPN down"}, key="old")
+    _post(api, {"title": "Printer jam"}, key="new")
+    old = IdempotencyRecord.objects.get(key="old")
+    hours = settings.IDEMPOTENCY_KEEP_HOURS + 1
+    IdempotencyRecord.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(hours=hours)
+    )
+
+    assert purge_idempotency.delay().get() == 1
+
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    again = _post(api, {"title": "VPN down"}, key="old")  # a new request now, not a replay
+    assert again.status_code == 201
+    assert again.json()["number"] != first.json()["number"]
