@@ -37,7 +37,7 @@ from django.db.models import (
 from django.db.models.functions import Greatest, TruncDate
 
 from dashboards.histograms import SERIES, bucket_sql
-from dashboards.models import IncidentFact
+from dashboards.models import ROLLUP_TRANSITIONS, IncidentFact
 from dashboards.sql import Seconds, compiled
 from dashboards.windows import worked_until
 from escalation.models import ClockState, Metric
@@ -53,7 +53,6 @@ DAY_COLUMNS = (
     "response_ended_at",
     "resolution_ended_at",
 )
-ROLLUP_TRANSITIONS = ("resolve", "reopen")
 
 
 def _wall(end: str) -> Seconds:

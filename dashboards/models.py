@@ -177,6 +177,8 @@ class IncidentFact(TenantOwned):
         return f"fact of incident {self.incident_id}"
 
 
+# The transitions the rollups count; a refresh recomputes the days they happened on.
+ROLLUP_TRANSITIONS = ("resolve", "reopen")
 COUNTERS = (
     "created",
     "resolved",

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 
-from dashboards.models import COUNTERS, DailyRollup, IncidentFact, Outcome
+from dashboards.models import COUNTERS, ROLLUP_TRANSITIONS, DailyRollup, IncidentFact, Outcome
 from dashboards.sql import compiled
 from incidents.models import EventKind, IncidentEvent
 from tenancy.models import Tenant
@@ -93,7 +93,7 @@ def _branches(tenant: Tenant, tz: ZoneInfo, ranges: list | None) -> list[QuerySe
     events = IncidentEvent.objects.for_tenant(tenant).filter(
         _within("created_at", ranges),
         kind=EventKind.TRANSITION,
-        transition__in=("resolve", "reopen"),
+        transition__in=ROLLUP_TRANSITIONS,
     )
     transitions = {
         "resolutions": _one_if(Q(transition="resolve")),

@@ -94,6 +94,3 @@ class ImportRun(TenantOwned):
     @property
     def is_active(self) -> bool:
         return self.state in (RunState.PENDING, RunState.RUNNING)
-
-    def report_list(self, name: str) -> list[dict]:
-        return list(self.report.get(name, []))

@@ -155,9 +155,10 @@ class IncidentListView(TenantAPIView):
         member = (
             Membership.objects.for_tenant(self.actor.tenant)
             .select_related("user")
-            .filter(user__email__iexact=person["email"])
+            .filter(user__email__iexact=person["email"], is_active=True, user__is_active=True)
             .first()
         )
+        # Anyone else, a deactivated member included, is recorded as an external contact.
         return (member.user, {}) if member else (None, person)
 
 

@@ -110,11 +110,6 @@ def check_staff(actor: Actor, what: str) -> None:
         raise NotAllowed(f"Only the desk's agents can {what}.")
 
 
-def check_manager(actor: Actor, what: str) -> None:
-    if not actor.is_manager:
-        raise NotAllowed(f"Only a manager can {what}.")
-
-
 def check_admin(actor: Actor, what: str) -> None:
     """Configuration is the tenant admins' (and the system's)."""
     if actor.role not in ("admin", "system"):

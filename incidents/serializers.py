@@ -19,8 +19,6 @@ from incidents.models import (
     ResolutionCode,
 )
 
-LEVELS = [c.value for c in Level]
-
 
 def parse_number(value: str) -> int | None:
     """INC-000042, inc-42 or 42 -> 42; anything else None."""

@@ -122,16 +122,8 @@ class Membership(TenantOwned):
         return f"{self.user} in {self.tenant_id} as {self.role}"
 
     @property
-    def is_staff_role(self) -> bool:
-        return self.role in STAFF_ROLES
-
-    @property
     def is_manager(self) -> bool:
         return self.role in (Role.MANAGER, Role.ADMIN)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
 
 
 class TenantCounter(TenantOwned):

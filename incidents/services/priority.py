@@ -10,7 +10,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
-from incidents.errors import InvalidInput, NotAllowed
+from incidents.errors import InvalidInput
 from incidents.models import (
     EventKind,
     Incident,
@@ -20,6 +20,7 @@ from incidents.models import (
     PriorityMatrixCell,
 )
 from incidents.models.incident import OPEN_STATES
+from incidents.rules import check_admin
 from incidents.services.config import SLUG_RE, field_max_length
 from tenancy.actors import Actor
 from tenancy.models import Tenant
@@ -148,8 +149,7 @@ def matrix_set(*, actor: Actor, scale: Scale, matrix: Matrix) -> int:
 
     Open incidents get their priority re-derived, each with an event; returns how many changed.
     """
-    if actor.role not in ("admin", "system"):
-        raise NotAllowed("Only a tenant admin can change the priority matrix.")
+    check_admin(actor, "change the priority matrix")
     matrix_check(scale=scale, matrix=matrix)
     tenant = actor.tenant
     # Two admins saving at once would both retire and re-rank the same levels: queue them on

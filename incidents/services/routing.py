@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, F, Max, Q
 
-from incidents.models import AssignmentGroup, GroupMember, Incident
+from incidents.models import AssignmentGroup, GroupMember
 from incidents.models.incident import OPEN_STATES
 from tenancy.models import Membership, Role, User
 
@@ -39,9 +39,3 @@ def auto_assignee(group: AssignmentGroup) -> User | None:
         .order_by("open_count", F("last_assigned").asc(nulls_first=True), "id")
     )
     return candidates.first()
-
-
-def open_count_for(user: User, tenant_id: int) -> int:
-    return (
-        Incident.objects.for_tenant(tenant_id).filter(assignee=user, state__in=OPEN_STATES).count()
-    )

@@ -5,22 +5,12 @@ from __future__ import annotations
 import uuid
 
 from django import forms
-from django.http import Http404, HttpRequest, QueryDict
+from django.http import Http404, QueryDict
 
 from incidents.errors import IncidentError
 from incidents.models import Incident
 from portal.selectors import incident_for_requester
-from tenancy.actors import Actor
-from tenancy.models import Membership, Tenant, User
-
-
-class TenantRequest(HttpRequest):
-    """A request under /t/<slug>/ as TenantMiddleware leaves it (for type checkers only)."""
-
-    tenant: Tenant
-    membership: Membership
-    actor: Actor
-    user: User  # type: ignore[assignment]  # a member, never anonymous, once past the middleware
+from tenancy.http import TenantRequest
 
 
 def requester_incident(request: TenantRequest, number: int) -> Incident:

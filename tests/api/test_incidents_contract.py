@@ -1,4 +1,5 @@
 from incidents.models import Incident, IncidentEvent
+from tenancy.models import Membership
 
 
 def test_an_integration_creates_an_incident_and_is_its_actor(api, people):
@@ -23,6 +24,17 @@ def test_an_integration_creates_an_incident_and_is_its_actor(api, people):
     assert response["ETag"] == f'"{body["version"]}"'
     event = IncidentEvent.objects.filter(kind="reported").get()
     assert (event.actor_kind, event.actor_name) == ("integration", "key-read-write-acme")
+
+
+def test_a_deactivated_members_address_is_recorded_as_an_external_contact(api, people):
+    Membership.objects.filter(tenant=people.acme, user=people.rita).update(is_active=False)
+    person = {"email": "rita@acme.test", "name": "Rita (left the company)"}
+    response = api.post(
+        "/api/v1/incidents/", {"title": "Badge reader dead", "reporter": person}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["reporter"] == person
+    assert Incident.objects.get().reporter_id is None
 
 
 def test_a_wrong_impact_is_a_problem_with_a_field_map(api, people):
