@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -36,11 +36,18 @@ log = logging.getLogger(__name__)
 ACK_SALT = "escalation.alert-ack"
 
 
-@dataclass(frozen=True)
+@dataclass
 class AlertMessage:
     subject: str
-    body: str
     url: str
+    alert: SlaAlert
+    recipient: User | None = None
+
+    @cached_property
+    def body(self) -> str:
+        """Rendered on first use: the built-in channels never read it (email signs a body per
+        reader), so the notifier renders no template it does not send."""
+        return _body(self.alert, self.url, self.recipient)
 
 
 AlertChannel = Callable[[SlaAlert, list[User], AlertMessage], int]
@@ -159,7 +166,7 @@ def alert_message(alert: SlaAlert, recipient: User | None = None) -> AlertMessag
         kwargs={"tenant_slug": incident.tenant.slug, "number": incident.number},
     )
     subject = f"[{incident.tenant.name}] {incident.reference}: {_headline(alert)}"
-    return AlertMessage(subject, _body(alert, url, recipient), url)
+    return AlertMessage(subject, url, alert, recipient)
 
 
 def _to_each(alert: SlaAlert, recipients: list[User], subject: str, channel: str, **row) -> int:
@@ -268,7 +275,13 @@ def alerts_notify_pending(*, limit: int = 100) -> int:
         batch = list(
             SlaAlert.objects.filter(notified_at=None)
             .select_related(
-                "incident__tenant", "incident__group", "incident__priority", "clock", "run"
+                "incident__tenant",
+                "incident__group",
+                "incident__priority",
+                "incident__category",  # the webhook payload names them
+                "incident__assignee",
+                "clock",
+                "run",
             )
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("id")[:limit]
