@@ -194,9 +194,11 @@ def clock_badge(clock: SlaClock, now: datetime | None = None) -> ClockBadge:
 def sla_policies_for_tenant(tenant: Tenant) -> list[SlaPolicy]:
     """One policy per active priority level, most urgent first (defaults made on first use)."""
     levels = PriorityLevel.objects.for_tenant(tenant).filter(is_active=True).order_by("rank")
+    rows = SlaPolicy.objects.for_tenant(tenant).filter(priority__in=levels)
+    stored = {policy.priority_id: policy for policy in rows.select_related("calendar")}
     policies = []
     for level in levels:
-        policy = sla_policy_for(level)
+        policy = stored.get(level.pk) or sla_policy_for(level)  # a level added since install
         policy.priority = level  # spares a query per level when the caller reads its names
         policies.append(policy)
     return policies

@@ -4,7 +4,7 @@ existed, and priority levels added later, still get clocks."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from escalation.calendars import CalendarSpec, always_open, holiday_lookup, parse_hhmm
 from escalation.models import (
@@ -41,35 +41,23 @@ def default_targets(level: PriorityLevel) -> tuple[int, int, bool]:
     return DEFAULT_TARGETS[slug]
 
 
-def _get_or_create(model, lookup: dict, defaults: dict):
-    """get_or_create that survives a concurrent creator (the unique constraint decides)."""
-    found = model.objects.filter(**lookup).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return model.objects.create(**lookup, **defaults)
-    except IntegrityError:
-        return model.objects.get(**lookup)
-
-
 def default_calendar(tenant: Tenant) -> BusinessCalendar:
     found = BusinessCalendar.objects.for_tenant(tenant).filter(is_default=True).first()
     if found is not None:
         return found
-    return _get_or_create(
-        BusinessCalendar,
-        {"tenant": tenant, "name": BUSINESS_CALENDAR},
-        {"time_zone": tenant.time_zone, "is_default": True},
-    )
+    return BusinessCalendar.objects.get_or_create(
+        tenant=tenant,
+        name=BUSINESS_CALENDAR,
+        defaults={"time_zone": tenant.time_zone, "is_default": True},
+    )[0]
 
 
 def around_the_clock_calendar(tenant: Tenant) -> BusinessCalendar:
-    return _get_or_create(
-        BusinessCalendar,
-        {"tenant": tenant, "name": AROUND_THE_CLOCK},
-        {"time_zone": tenant.time_zone, "always_open": True},
-    )
+    return BusinessCalendar.objects.get_or_create(
+        tenant=tenant,
+        name=AROUND_THE_CLOCK,
+        defaults={"time_zone": tenant.time_zone, "always_open": True},
+    )[0]
 
 
 def sla_policy_for(level: PriorityLevel) -> SlaPolicy:
@@ -80,11 +68,15 @@ def sla_policy_for(level: PriorityLevel) -> SlaPolicy:
     response, resolution, round_the_clock = default_targets(level)
     tenant = level.tenant
     calendar = around_the_clock_calendar(tenant) if round_the_clock else default_calendar(tenant)
-    return _get_or_create(
-        SlaPolicy,
-        {"tenant": tenant, "priority": level},
-        {"calendar": calendar, "response_seconds": response, "resolution_seconds": resolution},
-    )
+    return SlaPolicy.objects.get_or_create(
+        tenant=tenant,
+        priority=level,
+        defaults={
+            "calendar": calendar,
+            "response_seconds": response,
+            "resolution_seconds": resolution,
+        },
+    )[0]
 
 
 @transaction.atomic
