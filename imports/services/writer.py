@@ -151,12 +151,14 @@ def _append(ctx: Context, appended: list[tuple[Incident, Replay]], out: BatchOut
             raise StaleIncident(f"{incident.reference} changed while its history was imported.")
         for event in replay.events:
             event.incident = incident
-        incident.refresh_from_db()
-        out.written.append((incident, replay))
         out.events += len(replay.events)
     IncidentEvent.objects.bulk_create(
         [e for _, replay in appended for e in replay.events], batch_size=1000
     )
+    # Read back as updated, in one query, with what the clock writer reads (not per incident).
+    fresh = Incident.objects.for_tenant(ctx.tenant_id).select_related("priority")
+    by_pk = fresh.in_bulk([incident.pk for incident, _ in appended])
+    out.written.extend((by_pk[incident.pk], replay) for incident, replay in appended)
     out.updated += len(appended)
 
 
