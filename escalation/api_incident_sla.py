@@ -12,9 +12,8 @@ from rest_framework.response import Response
 from escalation import serializers_incident_sla as s
 from escalation.models import EscalationRun, SlaAlert
 from escalation.selectors import alerts_for_incident, clocks_for_incident
-from escalation.services.alerts import alert_acknowledge
+from escalation.services.alerts import AlreadyAcknowledged, alert_acknowledge
 from incidents.api import get_incident
-from incidents.errors import InvalidInput
 from incidents.models import EventKind, Incident, IncidentEvent
 from servicedesk.api.views import TenantAPIView
 
@@ -104,15 +103,11 @@ class IncidentAlertAcknowledgeView(IncidentSlaAPIView):
         alert = alerts.filter(pk=alert_id).first()
         if alert is None:
             raise Http404(f"No alert {alert_id} on {incident.reference}.")
-        already = alert.acknowledged_at is not None
-        if not already:
-            try:
-                alert_acknowledge(alert=alert, actor=self.actor, via="api")
-            except InvalidInput:
-                # Someone acknowledged it a moment before: theirs stands, and so does the stop.
-                if not alerts.filter(pk=alert_id, acknowledged_at__isnull=False).exists():
-                    raise
-                already = True
+        try:
+            alert_acknowledge(alert=alert, actor=self.actor, via="api")
+            already = False
+        except AlreadyAcknowledged:  # acknowledging twice is fine, and says so
+            already = True
         run = _run(incident)
         return Response(
             {

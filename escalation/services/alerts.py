@@ -303,6 +303,10 @@ def alerts_notify_pending(*, limit: int = 100) -> int:
 # --- acknowledging ---------------------------------------------------------------------------
 
 
+class AlreadyAcknowledged(InvalidInput):
+    """Someone acknowledged the alert first: theirs stands, and so does the stop."""
+
+
 @transaction.atomic
 def alert_acknowledge(*, alert: SlaAlert, actor: Actor, via: str = "desk") -> SlaAlert:
     """Someone has it: the alert is acknowledged and the incident's climb stops."""
@@ -313,7 +317,7 @@ def alert_acknowledge(*, alert: SlaAlert, actor: Actor, via: str = "desk") -> Sl
         raise NotAllowed("Only the desk's agents can acknowledge alerts.")
     locked = SlaAlert.objects.for_tenant(actor.tenant).select_for_update().get(pk=alert.pk)
     if locked.acknowledged_at is not None:
-        raise InvalidInput(f"This alert was already acknowledged by {_who(locked)}.")
+        raise AlreadyAcknowledged(f"This alert was already acknowledged by {_who(locked)}.")
     locked.acknowledged_at = timezone.now()
     locked.acknowledged_by, locked.acknowledged_via = actor.user, via
     locked.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledged_via"])
