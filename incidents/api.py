@@ -3,7 +3,7 @@ and answer; every write goes through incidents.services like the browser's."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -17,6 +17,7 @@ from incidents import services
 from incidents.api_filters import IncidentFilter
 from incidents.models import AssignmentGroup, Category, Incident, IncidentEvent
 from incidents.rules import allowed_transitions
+from incidents.selectors import incidents_reported_or_joined
 from servicedesk.api.errors import PreconditionFailed
 from servicedesk.api.pagination import IncidentCursorPagination
 from servicedesk.api.views import TenantAPIView
@@ -28,20 +29,11 @@ INCIDENT_RELATED = ("priority", "category", "group", "assignee", "reporter", "re
 
 def visible_incidents(actor: Actor) -> QuerySet[Incident]:
     """Requesters see what they reported or joined; the desk sees the whole tenant."""
-    qs = Incident.objects.for_tenant(actor.tenant).select_related(*INCIDENT_RELATED)
     if actor.is_requester:
-        qs = qs.filter(Q(reporter_id=actor.user_id) | Q(pk__in=_joined_ids(actor)))
-    return qs
-
-
-def _joined_ids(actor: Actor):
-    from incidents.models import Participant
-
-    return (
-        Participant.objects.for_tenant(actor.tenant)
-        .filter(user_id=actor.user_id)
-        .values("incident_id")
-    )
+        qs = incidents_reported_or_joined(tenant=actor.tenant, user=actor.user_id)
+    else:
+        qs = Incident.objects.for_tenant(actor.tenant)
+    return qs.select_related(*INCIDENT_RELATED)
 
 
 def get_incident(actor: Actor, number: str) -> Incident:

@@ -500,3 +500,10 @@ def incident_timeline(incident: Incident) -> list[TimelineEntry]:
     entries += [TimelineEntry(at=n.created_at, notification=n) for n in notifications]
     entries.sort(key=lambda e: e.at)
     return entries
+
+
+def incidents_reported_or_joined(*, tenant: Tenant | int, user: User | int) -> QuerySet[Incident]:
+    """What a requester may see of a tenant: the incidents they reported or joined. The portal
+    and the API both ask this; everything else is a 404 to them."""
+    joined = Participant.objects.for_tenant(tenant).filter(user=user).values("incident_id")
+    return Incident.objects.for_tenant(tenant).filter(Q(reporter=user) | Q(pk__in=joined))

@@ -18,9 +18,9 @@ from incidents.models import (
     IncidentEvent,
     IncidentMute,
     IncidentState,
-    Participant,
 )
 from incidents.models.incident import FINAL_STATES, OPEN_STATES
+from incidents.selectors import incidents_reported_or_joined
 from tenancy.models import Tenant, User
 
 # What a requester's timeline shows; notes, SLA, notification and field events never appear.
@@ -42,8 +42,7 @@ STOP_WORDS = frozenset(COMMON_WORDS.split())
 
 def visible_incidents(*, tenant: Tenant, user: User) -> QuerySet[Incident]:
     """Incidents `user` reported or joined in `tenant`: everything else is a 404 in the portal."""
-    joined = Participant.objects.for_tenant(tenant).filter(user=user).values("incident_id")
-    return Incident.objects.for_tenant(tenant).filter(Q(reporter=user) | Q(pk__in=joined))
+    return incidents_reported_or_joined(tenant=tenant, user=user)
 
 
 def my_incidents(*, tenant: Tenant, user: User, show: str) -> QuerySet[Incident]:
