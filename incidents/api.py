@@ -345,11 +345,8 @@ class AttachmentListView(TenantAPIView):
         responses={201: s.AttachmentSerializer},
     )
     def post(self, request, number: str) -> Response:
-        from servicedesk.api.uploads import check_upload
-
         incident = get_incident(self.actor, number)
         data = _valid(s.AttachmentUploadSerializer, request)
-        check_upload(data["file"])
         attachment = services.attachment_add(
             incident=incident, actor=self.actor, upload=data["file"], public=data["public"]
         )

@@ -47,3 +47,11 @@ class InvalidInput(IncidentError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class FileTooLarge(InvalidInput):
+    """An attachment over ATTACHMENT_MAX_BYTES (the API answers 413)."""
+
+
+class FileTypeRefused(InvalidInput):
+    """An attachment of a type not in ATTACHMENT_ALLOWED_TYPES (the API answers 415)."""

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
 from escalation.webhooks import webhook_incident_event_emit
-from incidents.errors import InvalidInput, NotAllowed
+from incidents.errors import FileTooLarge, FileTypeRefused, InvalidInput, NotAllowed
 from incidents.models import (
     Attachment,
     Comment,
@@ -45,13 +45,13 @@ def check_attachment(upload: UploadedFile) -> str:
     limit = settings.ATTACHMENT_MAX_BYTES
     name, size = upload.name or "", upload.size or 0
     if size > limit:
-        raise InvalidInput(
+        raise FileTooLarge(
             f"{name} is {filesizeformat(size)}; files are limited to {filesizeformat(limit)}.",
             field="attachments",
         )
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
-        raise InvalidInput(
+        raise FileTypeRefused(
             f"{name}: this type of file is not accepted. Send images, PDF, text, CSV, "
             "ZIP, Word or Excel files.",
             field="attachments",

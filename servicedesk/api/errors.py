@@ -10,6 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from incidents.errors import (
+    FileTooLarge,
+    FileTypeRefused,
     IncidentError,
     InvalidInput,
     InvalidTransition,
@@ -62,9 +64,8 @@ class Unprocessable(exceptions.APIException):
     default_detail = "Unprocessable request."
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+# The services refuse attachments; the API says which way with the status HTTP has for it.
+FILE_STATUS = {FileTooLarge: 413, FileTypeRefused: 415}
 
 
 def _field_map(data) -> dict[str, list[str]]:
@@ -88,7 +89,8 @@ def _domain_problem(exc: IncidentError, context) -> ProblemResponse:
         return ProblemResponse(403, exc.message, type_="forbidden")
     if isinstance(exc, InvalidInput):
         errors = {exc.field or "non_field_errors": [exc.message]}
-        return ProblemResponse(400, exc.message, type_="validation", errors=errors)
+        code = FILE_STATUS.get(type(exc), 400)
+        return ProblemResponse(code, exc.message, type_="validation", errors=errors)
     return ProblemResponse(400, exc.message)
 
 
