@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from incidents.errors import IncidentError, InvalidInput
 from incidents.models import HoldReason, Incident, IncidentState, Level
+from incidents.models.incident import format_reference
 from incidents.selectors import DEFAULT_QUEUE, QUEUES, REFERENCE, DeskChoices, QueueFilters
 
 BLANK = ("", "—")
@@ -443,7 +444,7 @@ class LinkChildrenForm(ActionForm):
             i.number: i
             for i in Incident.objects.for_tenant(self.desk.tenant).filter(number__in=numbers)
         }
-        unknown += [f"INC-{n:06d}" for n in numbers if n not in found]
+        unknown += [format_reference(n) for n in numbers if n not in found]
         if unknown:
             raise ValidationError(f"There is no incident {', '.join(map(str, unknown))} here.")
         return [found[n] for n in numbers]

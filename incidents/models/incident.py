@@ -50,6 +50,11 @@ def _user_fk(related_name: str, **kwargs) -> models.ForeignKey:
     )
 
 
+def format_reference(number: int) -> str:
+    """How people see an incident's number: INC-000042."""
+    return f"INC-{number:06d}"
+
+
 class Incident(ConcurrentTransitionMixin, TenantOwned):
     # Empty only inside the transaction that reports it: the report takes its number last.
     number = models.PositiveIntegerField(null=True)
@@ -161,7 +166,7 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
 
     @property
     def reference(self) -> str:
-        return f"INC-{self.number:06d}" if self.number is not None else "INC-(new)"
+        return format_reference(self.number) if self.number is not None else "INC-(new)"
 
     @property
     def is_open(self) -> bool:

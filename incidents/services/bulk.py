@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from incidents.errors import IncidentError
 from incidents.models import AssignmentGroup, Incident, IncidentState
+from incidents.models.incident import format_reference
 from incidents.services.edit import incident_reassign
 from incidents.services.transitions import incident_cancel, incident_escalate
 from tenancy.actors import Actor
@@ -33,7 +34,7 @@ def incidents_bulk_apply(
         i.number: i for i in Incident.objects.for_tenant(actor.tenant).filter(number__in=numbers)
     }
     for number, version in items:
-        reference = f"INC-{number:06d}"
+        reference = format_reference(number)
         incident = found.get(number)
         if incident is None:
             result.failed.append((reference, "no such incident here"))
