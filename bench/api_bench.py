@@ -68,8 +68,9 @@ def prepare(env: dict) -> str:
     return out.strip().splitlines()[-1]
 
 
-def _worker(args: tuple) -> tuple[list[float], int]:
+def _worker(args: tuple) -> tuple[list[float], int, float, float]:
     port, key, path, body, seconds, threads = args
+    began = time.time()
     deadline = time.monotonic() + seconds
 
     def loop(_: int) -> tuple[list[float], int]:
@@ -93,10 +94,11 @@ def _worker(args: tuple) -> tuple[list[float], int]:
 
     with ThreadPoolExecutor(threads) as pool:
         results = list(pool.map(loop, range(threads)))
-    return [t for r in results for t in r[0]], sum(r[1] for r in results)
+    times = [t for r in results for t in r[0]]
+    return times, sum(r[1] for r in results), began, time.time()
 
 
-def load(port: int, key: str, path: str, seconds: int, concurrency: int) -> dict:
+def load(port: int, key: str, path: str, seconds: float, concurrency: int) -> dict:
     body = json.dumps(
         {
             "title": "Checkout times out",
@@ -107,17 +109,23 @@ def load(port: int, key: str, path: str, seconds: int, concurrency: int) -> dict
     )
     procs = 4
     per = [concurrency // procs + (i < concurrency % procs) for i in range(procs)]
-    start = time.perf_counter()
     with Pool(procs) as pool:
         parts = pool.map(_worker, [(port, key, path, body, seconds, n) for n in per if n])
-    elapsed = time.perf_counter() - start
-    times = sorted(t for p in parts for t in p[0])
+    return {  # from the first client's start to the last one's end: not the pool's start-up
+        "elapsed": max(p[3] for p in parts) - min(p[2] for p in parts),
+        "times": [t for p in parts for t in p[0]],
+        "errors": sum(p[1] for p in parts),
+    }
+
+
+def summary(runs: list[dict]) -> dict:
+    times = sorted(t for r in runs for t in r["times"])
     return {
         "requests": len(times),
-        "rps": len(times) / elapsed,
+        "rps": len(times) / sum(r["elapsed"] for r in runs),
         "p50_ms": statistics.median(times) * 1000,
         "p95_ms": times[int(len(times) * 0.95) - 1] * 1000,
-        "errors": sum(p[1] for p in parts),
+        "errors": sum(r["errors"] for r in runs),
     }
 
 
@@ -126,6 +134,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4, help="turns of each endpoint")
     args = parser.parse_args()
     env = {
         **os.environ,
@@ -156,14 +165,21 @@ def main() -> None:
     try:
         _wait_up(port)
         load(port, key, "/bench/bare/", 3, args.concurrency)  # warm-up
-        bare = load(port, key, "/bench/bare/", args.seconds, args.concurrency)
-        create = load(port, key, "/api/v1/incidents/", args.seconds, args.concurrency)
+        load(port, key, "/api/v1/incidents/", 3, args.concurrency)
+        # Taken in turns, so that a change in the machine's speed during the run (a shared
+        # machine's neighbours) weighs on both endpoints alike.
+        bare, create = [], []
+        for _ in range(args.rounds):
+            part = args.seconds / args.rounds
+            bare.append(load(port, key, "/bench/bare/", part, args.concurrency))
+            create.append(load(port, key, "/api/v1/incidents/", part, args.concurrency))
+        bare, create = summary(bare), summary(create)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
     print(
         f"gunicorn {args.workers} sync workers, concurrency {args.concurrency}, "
-        f"{args.seconds}s each, PostgreSQL"
+        f"{args.seconds}s each in {args.rounds} turns, PostgreSQL"
     )
     print(f"{'endpoint':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}")
     for name, r in (("bare insert (baseline)", bare), ("POST /api/v1/incidents/", create)):

@@ -94,11 +94,18 @@ def _enqueue(
 
 
 def webhook_incident_event_emit(
-    *, incident: Incident, event: str, actor: Actor, data: dict[str, Any] | None = None
+    *,
+    incident: Incident,
+    event: str,
+    actor: Actor,
+    data: dict[str, Any] | None = None,
+    endpoints: list[WebhookEndpoint] | None = None,
 ) -> list[Notification]:
-    """The incidents services' one call: builds the payload only when someone subscribes."""
+    """The incidents services' one call: builds the payload only when someone subscribes
+    (`endpoints`, when the caller has them at hand)."""
     tenant = actor.tenant
-    endpoints = subscribed_endpoints(tenant=tenant, event=event)
+    if endpoints is None:
+        endpoints = subscribed_endpoints(tenant=tenant, event=event)
     if not endpoints:
         return []
     fields = _incident_fields(incident)  # as of this event, even when it is written later

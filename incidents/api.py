@@ -57,9 +57,14 @@ def if_match_version(request, incident: Incident) -> int | None:
     return incident.version
 
 
-def incident_response(incident: Incident, request, code: int = 200) -> Response:
-    incident = visible_incidents(request.actor).get(pk=incident.pk)
-    data = s.IncidentSerializer(incident).data
+def incident_response(
+    incident: Incident, request, code: int = 200, *, fresh: bool = False
+) -> Response:
+    """The incident as the caller may see it; `fresh` when the service just wrote all of it
+    (a report), so it need not be read back."""
+    if not fresh:
+        incident = visible_incidents(request.actor).get(pk=incident.pk)
+    data = s.incident_data(incident)
     response = Response(data, status=code)
     response["ETag"] = f'"{incident.version}"'
     if code == 201:
@@ -134,12 +139,12 @@ class IncidentListView(TenantAPIView):
             description=data.get("description", ""),
             impact=data["impact"],
             urgency=data["urgency"],
-            category=_by_slug(Category, actor, data.get("category"), "category"),
+            category_slug=data.get("category"),
             reporter=reporter,
             contact_name=contact.get("name", ""),
             contact_email=contact.get("email", ""),
         )
-        return incident_response(incident, request, status.HTTP_201_CREATED)
+        return incident_response(incident, request, status.HTTP_201_CREATED, fresh=True)
 
     def _reporter(self, person: dict | None) -> tuple[User | None, dict]:
         if self.actor.is_requester or not person:

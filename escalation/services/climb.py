@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.db.models import F, Q
 from django.utils import timezone
 
-from escalation.calendars import add_business_time
+from escalation.calendars import CalendarSpec, add_business_time
 from escalation.models import (
     AlertKind,
     EscalationLevel,
@@ -31,13 +31,38 @@ from tenancy.actors import Actor
 
 def policy_for(incident: Incident) -> EscalationPolicy | None:
     """The incident's group's active policy, else the desk-wide one."""
-    policies = EscalationPolicy.objects.for_tenant(incident.tenant_id).filter(is_active=True)
+    return _policy_for_group(incident.tenant_id, incident.group_id)
+
+
+def _policy_for_group(tenant_id: int, group_id: int | None) -> EscalationPolicy | None:
+    policies = EscalationPolicy.objects.for_tenant(tenant_id).filter(is_active=True)
     # One of each at most (unique constraints): the group's sorts first, the desk-wide last.
-    own_or_default = (
-        Q(group=None) | Q(group_id=incident.group_id) if incident.group_id else Q(group=None)
-    )
+    own_or_default = Q(group=None) | Q(group_id=group_id) if group_id else Q(group=None)
     ordered = policies.filter(own_or_default).order_by(F("group_id").asc(nulls_last=True))
     return ordered.select_related("calendar").first()
+
+
+@dataclass(frozen=True)
+class ClimbStart:
+    """Where a climb begins: the policy, its first level and the calendar its waits count in."""
+
+    policy: EscalationPolicy
+    first: EscalationLevel
+    spec: CalendarSpec | None  # None: wall-clock time
+
+    def first_check(self, start: datetime) -> datetime:
+        wait = timedelta(seconds=self.first.after_seconds)
+        return start + wait if self.spec is None else add_business_time(self.spec, start, wait)
+
+
+def climb_start_for(tenant_id: int, group_id: int | None) -> ClimbStart | None:
+    """The climb an incident held by `group_id` would start; None when no policy has a level."""
+    policy = _policy_for_group(tenant_id, group_id)
+    first = policy.levels.order_by("position").first() if policy else None
+    if policy is None or first is None:
+        return None
+    spec = calendar_spec(policy.calendar) if policy.calendar else None
+    return ClimbStart(policy, first, spec)
 
 
 def _wait_until(policy: EscalationPolicy, start: datetime, seconds: int) -> datetime:
@@ -49,6 +74,18 @@ def _wait_until(policy: EscalationPolicy, start: datetime, seconds: int) -> date
 def escalation_on_escalate(*, incident: Incident, actor: Actor) -> None:
     """Escalating alerts the assignee, or the group when there is none, and starts the climb."""
     now = timezone.now()
+    assigned_alert(incident=incident, actor=actor, now=now)
+    if incident.acknowledged_at is not None:
+        return
+    exists = EscalationRun.objects.for_tenant(incident.tenant_id).filter(incident=incident)
+    if not exists.exists():
+        climb_begin(
+            incident=incident, start=climb_start_for(incident.tenant_id, incident.group_id), now=now
+        )
+
+
+def assigned_alert(*, incident: Incident, actor: Actor, now: datetime) -> None:
+    """Tell whoever now holds the incident, unless they took it themselves."""
     if incident.assignee_id is None or incident.assignee_id != actor.user_id:
         SlaAlert.objects.create(
             tenant_id=incident.tenant_id,
@@ -57,22 +94,19 @@ def escalation_on_escalate(*, incident: Incident, actor: Actor) -> None:
             notify="assignee" if incident.assignee_id else "group",
             due_at=now,
         )
-    if incident.acknowledged_at is not None:
-        return
-    exists = EscalationRun.objects.for_tenant(incident.tenant_id).filter(incident=incident)
-    if exists.exists():
-        return
-    policy = policy_for(incident)
-    first = policy.levels.order_by("position").first() if policy else None
-    if policy is None or first is None:
+
+
+def climb_begin(*, incident: Incident, start: ClimbStart | None, now: datetime) -> None:
+    """Start the climb of an incident that has none yet."""
+    if start is None:
         return
     EscalationRun.objects.create(
         tenant_id=incident.tenant_id,
         incident=incident,
-        policy=policy,
+        policy=start.policy,
         started_at=now,
-        level=first.position,
-        next_check_at=_wait_until(policy, now, first.after_seconds),
+        level=start.first.position,
+        next_check_at=start.first_check(now),
     )
 
 

@@ -33,6 +33,7 @@ from escalation.models import (
     SlaAlert,
     SlaClock,
     SlaPause,
+    SlaPolicy,
 )
 from escalation.services.defaults import calendar_spec, sla_policy_for
 from incidents.models import EventKind, Incident
@@ -203,10 +204,16 @@ def _locked_clocks(incident: Incident) -> list[SlaClock]:
 # --- the hooks --------------------------------------------------------------------------------
 
 
-def clocks_start(*, incident: Incident) -> list[SlaClock]:
-    """Both clocks, running from the moment the incident was reported."""
-    policy = sla_policy_for(incident.priority)
-    spec = calendar_spec(policy.calendar)
+def clocks_start(
+    *, incident: Incident, policy: SlaPolicy | None = None, spec: CalendarSpec | None = None
+) -> list[SlaClock]:
+    """Both clocks, running from the moment the incident was reported.
+
+    A report passes the policy of the incident's level and its calendar's spec when it has
+    them at hand (incidents.services.tenant_config); otherwise they are read here."""
+    if policy is None or spec is None:
+        policy = sla_policy_for(incident.priority)
+        spec = calendar_spec(policy.calendar)
     clocks = []
     for metric in (Metric.RESPONSE, Metric.RESOLUTION):
         clock = SlaClock(

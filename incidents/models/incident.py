@@ -56,7 +56,8 @@ def format_reference(number: int) -> str:
 
 
 class Incident(ConcurrentTransitionMixin, TenantOwned):
-    # Empty only inside the transaction that reports it: the report takes its number last.
+    # The report takes its number last and inserts the row with it (incidents.numbering): only
+    # the report's own copy is ever unnumbered, until that insert.
     number = models.PositiveIntegerField(null=True)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)

@@ -81,7 +81,15 @@ def save_incident(incident: Incident, fields: list[str]) -> None:
         ) from None
 
 
-def record_event(
+def record_event(incident: Incident, **fields: Any) -> IncidentEvent:
+    """Write the event (the fields of `event_row`) with its change, in the same transaction."""
+    assert transaction.get_connection().in_atomic_block, "events are written with their change"
+    event = event_row(incident, **fields)
+    event.save(force_insert=True)
+    return event
+
+
+def event_row(
     incident: Incident,
     *,
     actor: Actor,
@@ -93,8 +101,8 @@ def record_event(
     data: dict[str, Any] | None = None,
     public: bool = True,
 ) -> IncidentEvent:
-    assert transaction.get_connection().in_atomic_block, "events are written with their change"
-    return IncidentEvent.objects.create(
+    """The event of the incident as it is now, not yet written (a report writes its two at once)."""
+    return IncidentEvent(
         tenant_id=incident.tenant_id,
         incident=incident,
         kind=kind,

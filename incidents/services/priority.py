@@ -43,16 +43,22 @@ def check_level(value: str, field: str) -> str:
     return value
 
 
-def hold_matrix(tenant: Tenant) -> None:
-    """Keep the tenant's matrix as it is until this transaction ends.
+def hold_matrix(tenant: Tenant) -> str | None:
+    """Keep the tenant's matrix as it is until this transaction ends; returns the tenant's
+    configuration stamp (tenancy/config_stamp.py), None on SQLite.
 
     A share lock on the tenant row: reports do not wait for one another, and matrix_set (which
     locks the row for update) waits for the reports in flight, so each either is visible to the
     re-derivation of open incidents or reads the new matrix. SQLite runs one writer at a time.
+    The stamp is read in the locking statement, so after waiting for a change it is the new one.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM tenancy_tenant WHERE id = %s FOR SHARE", [tenant.pk])
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT config_stamp::text FROM tenancy_tenant WHERE id = %s FOR SHARE", [tenant.pk]
+        )
+        return cursor.fetchone()[0]
 
 
 def priority_derive(*, tenant: Tenant, impact: str, urgency: str) -> PriorityLevel:

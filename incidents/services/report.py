@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
+from escalation.services.climb import assigned_alert, climb_begin
 from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidInput, NotAllowed
-from incidents.models import Category, EventKind, Incident
+from incidents.models import AssignmentGroup, Category, EventKind, Incident, IncidentEvent
 from incidents.notifications import notify_incident_people
 from incidents.numbering import numbering_later
-from incidents.services.common import check_member, record_event
-from incidents.services.priority import check_level, hold_matrix, priority_derive
+from incidents.services.common import check_member, event_row
+from incidents.services.priority import check_level
 from incidents.services.routing import auto_assignee
+from incidents.services.tenant_config import ReportConfig, report_config
+from incidents.services.transitions import (
+    escalation_changes,
+    escalation_data,
+    transition_webhook,
+)
 from tenancy.actors import Actor
-from tenancy.models import User
+from tenancy.models import Tenant, User
 from tenancy.services import counter_next
 
 TITLE_MAX = 200
@@ -83,11 +92,15 @@ def incident_report(
     impact: str = "medium",
     urgency: str = "medium",
     category: Category | None = None,
+    category_slug: str | None = None,
     reporter: User | None = None,
     contact_name: str = "",
     contact_email: str = "",
 ) -> Incident:
-    """Create an incident, derive its priority, acknowledge the reporter and route it."""
+    """Create an incident, derive its priority, acknowledge the reporter and route it.
+
+    The API names the category by its slug (`category_slug`), read with the rest of the
+    tenant's configuration (incidents.services.tenant_config)."""
     title, description = _clean_text(title, description)
     check_level(impact, "impact")
     check_level(urgency, "urgency")
@@ -95,13 +108,18 @@ def incident_report(
     reporter = _check_reporter(actor, reporter)
     contact_name, contact_email = _clean_contact(contact_name, contact_email)
     tenant = actor.tenant
-    hold_matrix(tenant)
-    level = priority_derive(tenant=tenant, impact=impact, urgency=urgency)
-    now = timezone.now()
+    config = report_config(tenant)  # the share lock that keeps the matrix until commit
+    if category_slug:
+        category = config.category(category_slug)
+        if category is None:
+            raise InvalidInput(f"No active category {category_slug!r} here.", field="category")
+    level = config.level(impact, urgency)
+    route = _route(tenant, category)
     # The number last: taking it holds the tenant's counter until commit, and concurrent
     # reports queue there. What shows the number waits for it (incidents.numbering).
     with numbering_later() as give_number:
-        incident = Incident.objects.create(
+        now = timezone.now()
+        incident = Incident(
             tenant=tenant,
             title=title,
             description=description,
@@ -116,38 +134,93 @@ def incident_report(
             reported_at=now,
             updated_at=now,
         )
-        record_event(
-            incident,
-            actor=actor,
-            kind=EventKind.REPORTED,
-            to_state=incident.state,
-            data={"impact": impact, "urgency": urgency, "priority": level.slug},
+        data = {"impact": impact, "urgency": urgency, "priority": level.slug}
+        events = [
+            event_row(
+                incident, actor=actor, kind=EventKind.REPORTED, to_state=incident.state, data=data
+            )
+        ]
+        created = config.webhooks("incident.created")
+        webhook_incident_event_emit(
+            incident=incident, event="incident.created", actor=actor, endpoints=created
         )
+        if route is not None:
+            events.append(_escalate_new(incident, route, config))
+        # The incident row goes last, with its number: its other rows are written first under
+        # an id taken in advance (the foreign keys are checked at commit), so the counter is
+        # held only for that insert, and no UPDATE rewrites the row and its many indexes.
+        incident.pk = _next_incident_id()
+        IncidentEvent.objects.bulk_create(events)
         notify_incident_people(incident, "acknowledgement", new=True)
-        sla_clocks.clocks_start(incident=incident)  # SLA: response and resolution clocks
-        webhook_incident_event_emit(incident=incident, event="incident.created", actor=actor)
-        incident = _route(incident)
-        number = counter_next(tenant=tenant, name="incident")
-        Incident.objects.for_tenant(tenant).filter(pk=incident.pk).update(number=number)
-        incident.number = number
-        give_number(number)
+        policy, spec = config.sla(level)
+        sla_clocks.clocks_start(incident=incident, policy=policy, spec=spec)
+        if route is not None:
+            assigned_alert(incident=incident, actor=route.actor, now=incident.escalated_at)
+            climb_begin(
+                incident=incident, start=config.climb(route.group.pk), now=incident.escalated_at
+            )
+        incident.number = counter_next(tenant=tenant, name="incident")
+        incident.save(force_insert=True)
+        give_number(incident.number)
     return incident
 
 
-def _route(incident: Incident) -> Incident:
+@dataclass(frozen=True)
+class Route:
+    group: AssignmentGroup
+    assignee: User | None
+    actor: Actor
+    reason: str
+
+
+def _route(tenant: Tenant, category: Category | None) -> Route | None:
     """A category's routing rule escalates to its group; without one it waits in Unassigned."""
-    category = incident.category
     group = category.group if category else None
     if category is None or group is None or not group.is_active:
-        return incident
-    from incidents.services.transitions import incident_escalate
-
-    assignee = auto_assignee(group) if group.auto_assign else None
-    return incident_escalate(
-        incident=incident,
-        actor=Actor.system(incident.tenant, "Routing"),
+        return None
+    return Route(
         group=group,
-        assignee=assignee,
+        assignee=auto_assignee(group) if group.auto_assign else None,
+        actor=Actor.system(tenant, "Routing"),
         reason=f"Routing rule of category {category.name}",
-        notify=False,  # the acknowledgement just sent says where it goes
     )
+
+
+def _escalate_new(incident: Incident, route: Route, config: ReportConfig) -> IncidentEvent:
+    """Escalate the incident before its first write, as incident_escalate would have done right
+    after it: the same fields, event, webhook and alert (the acknowledgement says where it
+    goes, so no escalation email), in one INSERT instead of an INSERT and an UPDATE."""
+    from_state = incident.state
+    data = escalation_data(incident, route.group, route.assignee, "functional")
+    incident.escalate()
+    for field, value in escalation_changes(incident, route.group, route.assignee).items():
+        setattr(incident, field, value)
+    incident.version += 1
+    incident.updated_at = incident.escalated_at
+    transition_webhook(
+        incident,
+        "escalate",
+        from_state=from_state,
+        actor=route.actor,
+        reason=route.reason,
+        endpoints=config.webhooks("incident.transitioned"),
+    )
+    return event_row(
+        incident,
+        actor=route.actor,
+        kind=EventKind.TRANSITION,
+        transition="escalate",
+        from_state=from_state,
+        to_state=incident.state,
+        reason=route.reason,
+        data=data,
+    )
+
+
+def _next_incident_id() -> int:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('incidents_incident', 'id'))")
+        else:  # SQLite: one writer at a time (BEGIN IMMEDIATE), so the next id is free
+            cursor.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM incidents_incident")
+        return cursor.fetchone()[0]

@@ -70,18 +70,32 @@ def _apply(
         data=data,
     )
     sla_clocks.clocks_follow_transition(incident=locked, transition=name, actor=actor)  # SLA
+    transition_webhook(locked, name, from_state=from_state, actor=actor, reason=reason)
+    return locked
+
+
+def transition_webhook(
+    incident: Incident,
+    name: str,
+    *,
+    from_state: str,
+    actor: Actor,
+    reason: str,
+    endpoints: list | None = None,
+) -> None:
+    """Tell the webhook subscribers of `incident.transitioned` (`endpoints`, if already read)."""
     webhook_incident_event_emit(
-        incident=locked,
+        incident=incident,
         event="incident.transitioned",
         actor=actor,
         data={
             "transition": name,
             "from_state": from_state,
-            "to_state": locked.state,
+            "to_state": incident.state,
             "reason": reason,
         },
+        endpoints=endpoints,
     )
-    return locked
 
 
 def _staff_member(actor: Actor, user: User | None, what: str) -> User | None:
@@ -125,6 +139,29 @@ def assignment_changes(
     return changes
 
 
+def escalation_changes(
+    incident: Incident, group: AssignmentGroup | None, assignee: User | None
+) -> dict[str, Any]:
+    changes = assignment_changes(incident, group, assignee)
+    if incident.escalated_at is None:
+        changes["escalated_at"] = timezone.now()
+    return changes
+
+
+def escalation_data(
+    incident: Incident, group: AssignmentGroup | None, assignee: User | None, kind: str
+) -> dict[str, Any]:
+    """What the escalate event records: where it went and where it came from."""
+    data = {
+        "group": group.name if group else None,
+        "assignee": assignee.email if assignee else None,
+        "from_group": incident.group.name if incident.group else None,
+    }
+    if kind != "functional":  # the usual kind goes unsaid; hierarchical escalations are counted
+        data["kind"] = kind
+    return data
+
+
 @transaction.atomic
 def incident_escalate(
     *,
@@ -151,16 +188,8 @@ def incident_escalate(
     if group is None and assignee is None:
         raise InvalidInput("Escalate to a group, an agent, or both.", field="group")
     _check_in_group(actor, group, assignee)
-    changes = assignment_changes(incident, group, assignee)
-    if incident.escalated_at is None:
-        changes["escalated_at"] = timezone.now()
-    data = {
-        "group": group.name if group else None,
-        "assignee": assignee.email if assignee else None,
-        "from_group": incident.group.name if incident.group else None,
-    }
-    if kind != "functional":  # the usual kind goes unsaid; hierarchical escalations are counted
-        data["kind"] = kind
+    changes = escalation_changes(incident, group, assignee)
+    data = escalation_data(incident, group, assignee, kind)
     escalated = _apply(incident, "escalate", actor=actor, changes=changes, reason=reason, data=data)
     if notify:
         notify_incident_people(escalated, "escalated")

@@ -1,0 +1,102 @@
+"""What a report reads of its tenant's configuration, kept in the process from one report to
+the next.
+
+Every report reads the same rows: its category and the category's group, the matrix cell of its
+impact and urgency, the SLA policy and calendar of its level, the escalation policy of its group
+and the webhook subscriptions. They
+change only when someone changes the configuration, and that renews the tenant's stamp
+(tenancy/config_stamp.py). A report reads the stamp in the statement that takes its share lock
+on the tenant row, and reuses what an earlier report read under the same stamp. Only what was
+found is kept: an SLA policy that is missing is created on first use, never remembered as
+missing. Without a stamp (SQLite) a report reads everything afresh.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from threading import Lock
+from typing import Any
+
+from escalation.calendars import CalendarSpec
+from escalation.models import SlaPolicy, WebhookEndpoint
+from escalation.services.climb import ClimbStart, climb_start_for
+from escalation.services.defaults import calendar_spec, sla_policy_for
+from escalation.webhooks import subscribed_endpoints
+from incidents.models import Category, PriorityLevel
+from incidents.services.priority import hold_matrix, priority_derive
+from tenancy.models import Tenant
+
+MAX_TENANTS = 500  # tenants whose configuration a process keeps, the least recently used go
+
+_kept: OrderedDict[int, tuple[str, dict[Any, Any]]] = OrderedDict()
+_kept_lock = Lock()
+
+
+class ReportConfig:
+    """The configuration one report reads, from what is kept under the current stamp."""
+
+    def __init__(self, tenant: Tenant, memo: dict[Any, Any]) -> None:
+        self.tenant = tenant
+        self._memo = memo
+
+    def _get(self, key: Any, load: Callable[[], Any]) -> Any:
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = load()
+            if value is not None:
+                self._memo[key] = value
+            return value
+
+    def category(self, slug: str) -> Category | None:
+        """The active category of that slug, with its group; None if there is none."""
+        return self._get(("category", slug), lambda: _active_category(self.tenant, slug))
+
+    def level(self, impact: str, urgency: str) -> PriorityLevel:
+        return self._get(
+            ("level", impact, urgency),
+            lambda: priority_derive(tenant=self.tenant, impact=impact, urgency=urgency),
+        )
+
+    def sla(self, level: PriorityLevel) -> tuple[SlaPolicy, CalendarSpec]:
+        found = self._get(("sla", level.pk), lambda: _stored_sla(self.tenant, level))
+        if found is None:  # a level added since install: created now, read afresh next time
+            policy = sla_policy_for(level)
+            return policy, calendar_spec(policy.calendar)
+        return found
+
+    def climb(self, group_id: int | None) -> ClimbStart | None:
+        found = self._get(("climb", group_id), lambda: (climb_start_for(self.tenant.pk, group_id),))
+        return found[0]  # in a tuple: no policy is a finding worth keeping too
+
+    def webhooks(self, event: str) -> list[WebhookEndpoint]:
+        return self._get(
+            ("webhooks", event), lambda: subscribed_endpoints(tenant=self.tenant, event=event)
+        )
+
+
+def _active_category(tenant: Tenant, slug: str) -> Category | None:
+    categories = Category.objects.for_tenant(tenant).select_related("group")
+    return categories.filter(slug=slug, is_active=True).first()
+
+
+def _stored_sla(tenant: Tenant, level: PriorityLevel) -> tuple[SlaPolicy, CalendarSpec] | None:
+    policies = SlaPolicy.objects.for_tenant(tenant).select_related("calendar", "priority")
+    policy = policies.filter(priority=level).first()
+    return (policy, calendar_spec(policy.calendar)) if policy else None
+
+
+def report_config(tenant: Tenant) -> ReportConfig:
+    """Take the report's share lock on the tenant row and the configuration it stands for."""
+    stamp = hold_matrix(tenant)
+    if stamp is None:
+        return ReportConfig(tenant, {})
+    with _kept_lock:
+        kept = _kept.get(tenant.pk)
+        if kept is None or kept[0] != stamp:
+            kept = _kept[tenant.pk] = (stamp, {})
+        _kept.move_to_end(tenant.pk)
+        while len(_kept) > MAX_TENANTS:
+            _kept.popitem(last=False)
+    return ReportConfig(tenant, kept[1])

@@ -1,0 +1,232 @@
+"""A report reuses what an earlier report read of the tenant's configuration
+(incidents.services.tenant_config) until that configuration changes. Every change, whether by a
+service or by a bare UPDATE that no Python code sees, shows in the very next report; a change
+that was rolled back does not."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from escalation.models import (
+    BusinessCalendar,
+    CalendarHoliday,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationRun,
+    Notification,
+    SlaClock,
+    SlaPolicy,
+    WebhookEndpoint,
+)
+from incidents import services
+from incidents.errors import InvalidInput
+from incidents.models import AssignmentGroup, Category, Incident, PriorityLevel
+from incidents.services.config import category_deactivate
+from tests.factories import CategoryFactory, GroupFactory
+from tests.incidents.build import ITIL_MATRIX, ITIL_SCALE
+
+CONFIG_TABLES = (
+    "incidents_category",
+    "incidents_prioritymatrixcell",
+    "escalation_slapolicy",
+    "escalation_calendarholiday",
+    "escalation_escalationpolicy",
+    "escalation_escalationlevel",
+    "escalation_webhookendpoint",
+)
+
+
+def report(people, **fields) -> Incident:
+    """A report the way the API makes one: the category named by its slug."""
+    fields.setdefault("title", "VPN drops every hour")
+    fields.setdefault("category_slug", "network")
+    fields.setdefault("actor", people.actor(people.alice))
+    return services.incident_report(**fields)
+
+
+def response_clock(incident: Incident) -> SlaClock:
+    return SlaClock.objects.get(incident=incident, metric="response")
+
+
+def run_of(incident: Incident) -> EscalationRun:
+    return EscalationRun.objects.get(incident=incident)
+
+
+def policy_of(incident: Incident) -> SlaPolicy:
+    return SlaPolicy.objects.get(tenant=incident.tenant, priority=incident.priority)
+
+
+def stamp(tenant) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT config_stamp FROM tenancy_tenant WHERE id = %s", [tenant.pk])
+        return cursor.fetchone()[0]
+
+
+def test_the_next_report_reads_no_configuration_again(people):
+    with CaptureQueriesContext(connection) as first:
+        report(people)
+    with CaptureQueriesContext(connection) as second:
+        incident = report(people)
+
+    read_first = [q["sql"] for q in first if any(t in q["sql"] for t in CONFIG_TABLES)]
+    read_second = [q["sql"] for q in second if any(t in q["sql"] for t in CONFIG_TABLES)]
+    assert read_first, "the first report reads the configuration"
+    assert read_second == []
+    assert len(second) < len(first)
+    # ... and what it reused is what the first one read.
+    assert (incident.state, incident.group, incident.category) == (
+        "escalated",
+        people.group,
+        people.network,
+    )
+    assert response_clock(incident).target_seconds == policy_of(incident).response_seconds
+    assert run_of(incident).policy.group is None
+
+
+def _matrix(people) -> None:
+    services.matrix_set(actor=people.actor(people.ada), scale=ITIL_SCALE, matrix=ITIL_MATRIX)
+
+
+def _level_renamed(people) -> None:
+    PriorityLevel.objects.filter(tenant=people.acme).update(label="Renamed")
+
+
+def _response_target(people) -> None:
+    SlaPolicy.objects.filter(tenant=people.acme).update(response_seconds=777)
+
+
+def _calendar_always_open(people) -> None:
+    BusinessCalendar.objects.filter(tenant=people.acme).update(always_open=True)
+
+
+def _days_off(people) -> None:
+    calendar = BusinessCalendar.objects.get(tenant=people.acme, is_default=True)
+    today = date.today()
+    CalendarHoliday.objects.bulk_create(
+        CalendarHoliday(
+            tenant=people.acme, calendar=calendar, date=today + timedelta(d), name="Off"
+        )
+        for d in range(-1, 30)
+    )
+
+
+def _first_level_later(people) -> None:
+    EscalationLevel.objects.filter(tenant=people.acme, position=1).update(after_seconds=4321)
+
+
+def _group_policy(people) -> None:
+    policy = EscalationPolicy.objects.create(
+        tenant=people.acme, name="Desk's own", group=people.group
+    )
+    EscalationLevel.objects.create(
+        tenant=people.acme, policy=policy, position=1, after_seconds=60, notify="group_lead"
+    )
+
+
+def _webhook(people) -> None:
+    WebhookEndpoint.objects.create(
+        tenant=people.acme, url="https://hooks.example.com/desk", events=["incident.created"]
+    )
+
+
+def _category_retired(people) -> None:
+    category_deactivate(actor=people.actor(people.ada), category=people.network)
+
+
+def _category_unrouted(people) -> None:
+    Category.objects.filter(pk=people.network.pk).update(group=None)
+
+
+def _group_retired(people) -> None:
+    AssignmentGroup.objects.filter(pk=people.group.pk).update(is_active=False)
+
+
+def _priority_slug(incident: Incident) -> str:
+    return incident.priority.slug
+
+
+CHANGES = {
+    # change: (how it is made, what the report shows of it, what it shows after the change)
+    "matrix": (_matrix, _priority_slug, None),
+    "level renamed": (_level_renamed, lambda i: i.priority.label, "Renamed"),
+    "SLA target": (_response_target, lambda i: response_clock(i).target_seconds, 777),
+    "calendar": (_calendar_always_open, lambda i: response_clock(i).due_at, None),
+    "days off": (_days_off, lambda i: response_clock(i).due_at, None),
+    "escalation level": (
+        _first_level_later,
+        lambda i: (run_of(i).next_check_at - run_of(i).started_at).total_seconds(),
+        4321,
+    ),
+    "group's escalation policy": (_group_policy, lambda i: run_of(i).policy.name, "Desk's own"),
+    "webhook": (
+        _webhook,
+        lambda i: Notification.objects.filter(incident=i, kind="incident.created").count(),
+        1,
+    ),
+    "category unrouted": (_category_unrouted, lambda i: (i.state, i.group_id), ("reported", None)),
+    "group retired": (_group_retired, lambda i: (i.state, i.group_id), ("reported", None)),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_the_next_report_sees_a_configuration_change(people, change):
+    make, shown, expected = CHANGES[change]
+    before = shown(report(people))  # the configuration is now kept
+    make(people)
+    after = shown(report(people))
+
+    assert after != before
+    if expected is not None:
+        assert after == expected
+
+
+def test_a_retired_category_is_refused_at_once(people):
+    report(people)
+    _category_retired(people)
+    with pytest.raises(InvalidInput) as refused:
+        report(people)
+    assert refused.value.field == "category"
+    assert "network" in str(refused.value)
+
+
+def test_a_rolled_back_change_is_not_kept(people):
+    usual = response_clock(report(people)).target_seconds
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _response_target(people)
+        assert response_clock(report(people)).target_seconds == 777
+        raise RuntimeError("the admin's change fails")
+
+    assert response_clock(report(people)).target_seconds == usual != 777
+
+
+def test_the_stamp_is_renewed_by_changes_only_and_per_tenant(people):
+    acme, globex = stamp(people.acme), stamp(people.globex)
+    people.acme.name = "Acme Corp"
+    people.acme.save()  # a save of the tenant row writes every field, and not the stamp
+    report(people)  # nor does a report
+    assert (stamp(people.acme), stamp(people.globex)) == (acme, globex)
+
+    _response_target(people)
+    assert stamp(people.acme) != acme
+    assert stamp(people.globex) == globex
+
+
+def test_each_tenant_reports_on_its_own_configuration(people):
+    report(people)  # acme's configuration is kept
+    theirs = GroupFactory(tenant=people.globex, name="Their desk", slug="their-desk")
+    CategoryFactory(tenant=people.globex, name="Network", slug="network", group=theirs)
+
+    incident = report(people, actor=people.actor(people.charlie, people.globex))
+
+    assert (incident.tenant, incident.group, incident.category.tenant) == (
+        people.globex,
+        theirs,
+        people.globex,
+    )
+    assert response_clock(incident).policy.tenant == people.globex
+    assert run_of(incident).policy.tenant == people.globex
