@@ -66,6 +66,7 @@ def stamp(tenant) -> str:
         return cursor.fetchone()[0]
 
 
+@pytest.mark.postgres  # SQLite has no stamp: every report reads the configuration there
 def test_the_next_report_reads_no_configuration_again(people):
     with CaptureQueriesContext(connection) as first:
         report(people)
@@ -204,6 +205,7 @@ def test_a_rolled_back_change_is_not_kept(people):
     assert response_clock(report(people)).target_seconds == usual != 777
 
 
+@pytest.mark.postgres
 def test_the_stamp_is_renewed_by_changes_only_and_per_tenant(people):
     acme, globex = stamp(people.acme), stamp(people.globex)
     people.acme.name = "Acme Corp"
