@@ -1,3 +1,5 @@
+import pytest
+
 from incidents.models import Incident, IncidentEvent
 from tenancy.models import Membership
 
@@ -63,3 +65,37 @@ def test_charlie_key_gets_404_for_acme_incident(api, api_for, people):
     other = api_for(tenant=people.globex)
     assert other.get("/api/v1/incidents/INC-000001/").status_code == 404
     assert other.get("/api/v1/incidents/").json()["results"] == []
+
+
+@pytest.mark.parametrize("reporter", ["member", "contact", "none"])
+def test_the_created_answer_is_the_incident_as_read_back(api, people, reporter):
+    """The 201 is built from what the report wrote, not read back: it must say exactly what a
+    GET of the incident says, routing, auto-assignment, reporter and version included."""
+    people.group.auto_assign = True
+    people.group.save(update_fields=["auto_assign"])
+    body = {"title": "Disk full on db1", "impact": "high", "urgency": "low", "category": "network"}
+    if reporter == "member":
+        body["reporter"] = {"email": "RITA@acme.test"}
+    elif reporter == "contact":
+        body["reporter"] = {"email": "ops@partner.example", "name": "Ops Bot"}
+
+    created = api.post("/api/v1/incidents/", body, format="json")
+    assert created.status_code == 201, created.content
+    read = api.get(created["Location"])
+
+    assert created.json() == read.json()
+    assert created["ETag"] == read["ETag"]
+    assert created.json()["assignee"] in {"alice@acme.test", "bob@acme.test"}
+    assert created.json()["version"] == 2  # reported, then escalated by routing
+
+
+def test_an_unknown_or_retired_category_is_a_field_error_and_creates_nothing(api, people):
+    people.network.is_active = False
+    people.network.save(update_fields=["is_active"])
+    for slug in ("network", "no-such-thing"):
+        response = api.post(
+            "/api/v1/incidents/", {"title": "Printer on fire", "category": slug}, format="json"
+        )
+        assert response.status_code == 400, response.content
+        assert response.json()["errors"] == {"category": [f"No active category '{slug}' here."]}
+    assert not Incident.objects.exists()
