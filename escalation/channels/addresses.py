@@ -3,8 +3,9 @@
 A tenant admin chooses the URL and the desk's workers make the request, so without this check
 one tenant could make the desk call its database, its cloud metadata service (169.254.169.254)
 or another internal service. Checked when an endpoint is saved and again before each delivery,
-as a name may resolve elsewhere later. WEBHOOK_ALLOW_PRIVATE_ADDRESSES=1 lifts it for a desk
-whose receivers live on its own network (and for tests, whose receivers run on this machine).
+as a name may resolve elsewhere later; the delivery then connects to the very addresses it
+checked, never resolving the name a second time. WEBHOOK_ALLOW_PRIVATE_ADDRESSES=1 lifts it for
+a desk whose receivers live on its own network (and for tests, whose receivers run here).
 """
 
 from __future__ import annotations
@@ -22,20 +23,39 @@ def _refused(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-def private_address_error(hostname: str, port: int | None = None) -> str | None:
-    """Why the desk will not send to this host, or None. A name that does not resolve now
-    passes: its delivery is checked again, and fails as unreachable until it resolves."""
-    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        return None
+class AddressRefused(ValueError):
+    """The host resolves to an address the desk does not send to."""
+
+
+def deliverable_addresses(hostname: str, port: int | None = None) -> list[str]:
+    """The addresses to connect to for `hostname`, every one of them checked.
+
+    The delivery connects to these and no others: resolving the name again to connect could
+    give another answer (DNS rebinding: public for the check, then 127.0.0.1). Raises
+    AddressRefused when one of them is private, OSError when the name does not resolve."""
     try:
         found = socket.getaddrinfo(hostname, port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError, ValueError):
-        return None
-    for *_, sockaddr in found:
-        address = str(sockaddr[0])
+    except (UnicodeError, ValueError) as exc:
+        raise OSError(f"{hostname} is not a host name: {exc}") from exc
+    addresses = list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in found))
+    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        return addresses
+    for address in addresses:
         if _refused(address):
-            return (
+            raise AddressRefused(
                 f"Webhooks go only to public addresses: {hostname} is a private, loopback or "
                 f"reserved address ({address})."
             )
+    return addresses
+
+
+def private_address_error(hostname: str, port: int | None = None) -> str | None:
+    """Why the desk will not send to this host, or None. A name that does not resolve now
+    passes: its delivery is checked again, and fails as unreachable until it resolves."""
+    try:
+        deliverable_addresses(hostname, port)
+    except AddressRefused as exc:
+        return str(exc)
+    except OSError:
+        return None
     return None

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import socket
 import time
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
-from escalation.channels.addresses import private_address_error
+from escalation.channels.addresses import AddressRefused, deliverable_addresses
 from escalation.channels.base import Transport, TransportError
 from escalation.models import Notification
 
@@ -59,11 +60,16 @@ def _post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TransportError(f"not an http(s) URL: {url}", permanent=True)
-    refused = private_address_error(parts.hostname, parts.port)
-    if refused:
-        raise TransportError(refused, permanent=True)
+    try:
+        addresses = deliverable_addresses(parts.hostname, parts.port)
+    except AddressRefused as exc:
+        raise TransportError(str(exc), permanent=True) from exc
+    except OSError as exc:
+        raise TransportError(f"{parts.hostname} does not resolve: {exc}") from exc
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = cls(parts.hostname, parts.port, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    # The Host header and TLS (SNI, certificate) still name the host; only the socket is pinned.
+    conn._create_connection = _connect_to(addresses)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         conn.request("POST", target, body=body, headers=headers)
@@ -74,6 +80,21 @@ def _post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str
         raise TransportError(f"{parts.hostname} did not answer: {exc!r}") from exc
     finally:
         conn.close()
+
+
+def _connect_to(addresses: list[str]):
+    """http.client's socket factory, made to try only the checked addresses, in order."""
+
+    def create(address, timeout=None, source_address=None, **kwargs):
+        error: OSError | None = None
+        for ip in addresses:
+            try:
+                return socket.create_connection((ip, address[1]), timeout, source_address)
+            except OSError as exc:
+                error = exc
+        raise error or OSError("no address to connect to")
+
+    return create
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:

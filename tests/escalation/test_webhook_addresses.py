@@ -3,10 +3,13 @@ admin must not be able to make the desk call its own network or a cloud metadata
 
 from __future__ import annotations
 
+import socket
+from urllib.parse import urlsplit
+
 import pytest
 
 from escalation import services
-from escalation.models import Notification
+from escalation.models import Notification, WebhookEndpoint
 from escalation.webhooks import webhook_endpoint_create, webhook_endpoint_update
 from incidents import services as incidents
 from incidents.errors import InvalidInput
@@ -77,3 +80,39 @@ def test_a_delivery_to_an_address_that_became_private_fails_for_good_and_sends_n
         assert "only to public addresses" in row.last_error
         assert services.notification_deliver(notification_id=row.pk) != "sent"
         assert not sink.received_ids()  # not even a connection attempt
+
+
+def test_a_delivery_connects_to_the_address_it_checked_never_to_a_second_answer(
+    people, settings, monkeypatch
+):
+    """DNS rebinding: the name is public when the delivery checks it and 127.0.0.1 if anyone
+    asks again. The delivery must connect to what it checked (unreachable here, so it is
+    retried later), never ask again, and so never reach the desk's own machine."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    real = socket.getaddrinfo
+    answers: list[str] = []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "hooks.rebind.test":
+            return real(host, port, *args, **kwargs)
+        answers.append("93.184.216.34" if not answers else "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (answers[-1], port))]
+
+    with WebhookSink() as sink:
+        WebhookEndpoint.objects.create(
+            tenant=people.acme,
+            url=f"http://hooks.rebind.test:{urlsplit(sink.url()).port}/hook",
+            events=["incident.created"],
+        )
+        incidents.incident_report(actor=people.actor(people.rita), title="VPN drops")
+        [row] = Notification.objects.for_tenant(people.acme).filter(channel="webhook")
+        settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+
+        assert services.notification_deliver(notification_id=row.pk) != "sent"
+
+        assert answers == ["93.184.216.34"]
+        assert not sink.received_ids()
+        row.refresh_from_db()
+        assert row.status not in ("sent", "dead")  # unreachable: tried again later
+        assert "hooks.rebind.test did not answer" in row.last_error
