@@ -207,12 +207,18 @@ def search_vector() -> SearchVector:
     return SearchVector("title", "description", config=SEARCH_CONFIG)
 
 
-def apply_search(qs: QuerySet[Incident], text: str) -> QuerySet[Incident]:
+def apply_search(
+    qs: QuerySet[Incident], text: str, *, by_number: Q | None = None
+) -> QuerySet[Incident]:
     """Number, title and description. PostgreSQL: full-text search with prefix matching (so a
-    half-typed word already matches), served by the GIN index; SQLite: LIKE on each word."""
+    half-typed word already matches), served by the GIN index; SQLite: LIKE on each word.
+
+    `by_number` replaces the desk's reading of the text as a number (#42, INC42, INC0000042):
+    the API reads numbers its own way, and matches imported incidents' source numbers too."""
     words = WORD.findall(text)[:8]
-    match = REFERENCE.match(text)
-    by_number = Q(number=int(match.group(1))) if match else Q(pk__in=[])
+    if by_number is None:
+        match = REFERENCE.match(text)
+        by_number = Q(number=int(match.group(1))) if match else Q(pk__in=[])
     if not words:
         return qs.filter(by_number)
     if settings.IS_POSTGRES:

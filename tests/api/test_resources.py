@@ -182,3 +182,22 @@ def test_create_api_key_prints_the_key_alone_on_its_last_line(people, capsys):
     assert last.startswith("sdk_") and " " not in last
     key = ApiKey.objects.get(name="Zabbix")
     assert key.hashed_secret not in last and key.scopes == "read,write"
+
+
+def test_the_text_search_is_the_desks_full_text_search_with_the_apis_numbers(api, people):
+    _new(api, title="Printer jams on floor 3", description="The tray keeps jamming.")
+    _new(api, title="VPN drops", description="Since the router upgrade.")
+    _new(api, title="Mail delayed")
+
+    def titles(q: str) -> list[str]:
+        response = api.get("/api/v1/incidents/", {"q": q})
+        assert response.status_code == 200, response.content
+        return [i["title"] for i in response.json()["results"]]
+
+    assert titles("jamming printer") == ["Printer jams on floor 3"]  # words, any order, stems
+    assert titles("rout") == ["VPN drops"]  # a half-typed word, in the description
+    assert titles("INC-000003") == ["Mail delayed"]
+    # A bare number is our number 3, and also a word of the text.
+    assert set(titles("3")) == {"Mail delayed", "Printer jams on floor 3"}
+    assert titles("nothing like it") == []
+    assert titles("%_*:&|!") == []  # no words and no number: nothing, and no error
