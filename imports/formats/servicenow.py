@@ -68,6 +68,10 @@ STATES: dict[str, tuple[str, str]] = {
     "Awaiting Change": ("on_hold", "awaiting_change"),
     "Resolved": ("resolved", ""),
     "Closed": ("closed", ""),
+    # Not in the sample's period, but every real instance has it; without it a cancelled
+    # incident's last row would be refused and the incident left open in the desk.
+    "Canceled": ("cancelled", ""),
+    "Cancelled": ("cancelled", ""),
 }
 LEVELS = {"1 - high": "high", "2 - medium": "medium", "3 - low": "low"}
 LEVEL_TEXT = "1 - High, 2 - Medium or 3 - Low"

@@ -5,9 +5,10 @@ The rules are the live ones (escalation/services/clocks.py) applied to past inst
 clocks start at the report; a hold whose kind the policy pauses on pauses them; the response
 clock ends when work starts (the first move to diagnosing, the incident's acknowledged_at) or
 at resolution; the resolution clock waits while resolved and carries on after a reopen; close
-ends it, met or breached. Nothing fires: no alert rows (the sweep's, which the notifier sends)
-and no escalation runs are written, and a still-open incident's thresholds that lie in the
-past are history too, never alerts. Only thresholds after the import remain for the sweep.
+ends it, met or breached, and a cancellation with no outcome (stopped). Nothing fires: no
+alert rows (the sweep's, which the notifier sends) and no escalation runs are written, and a
+still-open incident's thresholds that lie in the past are history too, never alerts. Only
+thresholds after the import remain for the sweep.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Walk:
 
     pauses: list[list] = field(default_factory=list)  # [start, end or None, reason]
     stopped_at: datetime | None = None
+    cancelled: bool = False  # stopped by a cancellation: no SLA outcome, as live
 
     @property
     def paused(self) -> bool:
@@ -52,10 +54,11 @@ class Walk:
         if self.paused:
             self.pauses[-1][1] = at
 
-    def stop(self, at: datetime) -> None:
+    def stop(self, at: datetime, *, cancelled: bool = False) -> None:
         if self.stopped_at is None:
             self.resume(at)
             self.stopped_at = at
+            self.cancelled = cancelled
 
 
 def walk(metric: str, pause_on: list[str], moves: list[Move]) -> Walk:
@@ -64,7 +67,7 @@ def walk(metric: str, pause_on: list[str], moves: list[Move]) -> Walk:
     response = metric == Metric.RESPONSE
     for at, _name, source, target, hold_reason in moves:
         if target in ("closed", "cancelled") or (response and target in ("diagnosing", "resolved")):
-            w.stop(at)
+            w.stop(at, cancelled=target == "cancelled")
             continue
         if source in ("on_hold", "resolved") or target == "on_hold":
             w.resume(at)  # a hold or a resolution ends (a reopen), or the hold changes kind
@@ -94,7 +97,7 @@ def clock_from_history(
     if reached is not None:
         clock.state, clock.breached_at, clock.due_at = ClockState.BREACHED, reached, reached
     elif w.stopped_at is not None:
-        clock.state = ClockState.MET
+        clock.state = ClockState.STOPPED if w.cancelled else ClockState.MET
     elif w.paused:
         clock.state = ClockState.PAUSED
     else:

@@ -72,6 +72,7 @@ class Draft:
     on_hold_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    cancelled_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 0
 
@@ -79,7 +80,7 @@ class Draft:
         *("state", "hold_reason", "impact", "urgency", "priority", "category", "group"),
         *("assignee", "resolution_code", "resolution_notes", "reassignment_count"),
         *("reopen_count", "reported_at", "escalated_at", "assigned_at", "acknowledged_at"),
-        *("diagnosing_at", "on_hold_at", "resolved_at", "closed_at", "version"),
+        *("diagnosing_at", "on_hold_at", "resolved_at", "closed_at", "cancelled_at", "version"),
     )
 
     @classmethod
@@ -106,7 +107,13 @@ def transition_name(source: str, target: str) -> str:
     """The live transition that makes this move, or 'import' when none does (Active -> New)."""
     if source in ("resolved", "closed") and target in OPEN:
         return "reopen"
-    names = {"escalated": "escalate", "on_hold": "hold", "resolved": "resolve", "closed": "close"}
+    names = {
+        "escalated": "escalate",
+        "on_hold": "hold",
+        "resolved": "resolve",
+        "closed": "close",
+        "cancelled": "cancel",
+    }
     if target in names:
         return names[target]
     if target == "diagnosing":
@@ -222,8 +229,12 @@ class Replay:
                 d.resolution_notes = self._notes(row)
             if target == "closed":
                 d.closed_at = at
+        elif target == "cancelled":
+            d.cancelled_at = d.cancelled_at or at
         if target in ("reported", "on_hold"):
             d.resolved_at = None
+        if target in OPEN:
+            d.cancelled_at = None  # the source took the cancellation back
 
     def _notes(self, row: Any) -> str:
         code = f"close code “{row.closed_code}”" if row.closed_code else "no close code"

@@ -41,7 +41,7 @@ def test_malformed_rows_are_reported_by_line_and_the_rest_imports(db, tmp_path, 
         (6, "INC2", "sys_updated_at '31-02-2016 10:00' is not a real date and time"),
         (7, "INC2", "incident_state 'Pending' is not a ServiceNow state (New, Active, Awaiting "
                     "User Info, Awaiting Evidence, Awaiting Problem, Awaiting Vendor, Awaiting "
-                    "Change, Resolved, Closed)"),
+                    "Change, Resolved, Closed, Canceled, Cancelled)"),
         (8, "INC2", "expected 36 fields, found 3"),
         (9, "INC2", "impact '9 - Huge' is not one of 1 - High, 2 - Medium or 3 - Low"),
         (11, "", "the row has no incident number"),

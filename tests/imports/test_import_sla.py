@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from escalation.models import (
 )
 from escalation.services.alerts import alerts_notify_pending
 from escalation.services.sweep import sweep_due
-from incidents.models import Incident
+from incidents.models import Incident, IncidentEvent
 from incidents.services import incident_report
 from tests.imports.conftest import source_row, write_csv
 
@@ -150,3 +151,33 @@ def test_the_sla_page_explains_an_imported_incidents_clocks(people, login, tmp_p
     )
     page = login(people.alice).get(url).content.decode()
     assert "Met" in page
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        ((("New", "01-03-2016 09:00"),), {"response": "stopped", "resolution": "stopped"}),
+        # Work started at 10:00 ends the response clock, met; only the resolution is cancelled.
+        (
+            (("New", "01-03-2016 09:00"), ("Active", "01-03-2016 10:00")),
+            {"response": "met", "resolution": "stopped"},
+        ),
+    ],  # fmt: skip
+)
+def test_a_cancelled_incident_is_imported_cancelled_and_its_clocks_have_no_outcome(
+    db, tmp_path, import_file, steps, expected
+):
+    """ServiceNow's Canceled: not a refused row that leaves the incident open in the desk, and
+    no SLA outcome (met would count towards compliance), as a live cancellation gives."""
+    rows = history("INC9", *steps, ("Canceled", "01-03-2016 11:00"))
+    out = import_file(
+        write_csv(tmp_path / "c.csv", rows), "--create-tenant", "--adopt-source-matrix"
+    )
+    assert "skipped" not in out or "0 rows skipped" in out or "skipped: 0" in out
+    incident = Incident.objects.get(source_number="INC9")
+    assert (incident.state, incident.cancelled_at) == ("cancelled", utc("01-03-2016 11:00"))
+    last = IncidentEvent.objects.filter(incident=incident).order_by("created_at", "id").last()
+    assert (last.transition, last.to_state) == ("cancel", "cancelled")
+    assert {metric: clock.state for metric, clock in clocks("INC9").items()} == expected
+    assert clocks("INC9")["resolution"].stopped_at == utc("01-03-2016 11:00")
+    assert not SlaAlert.objects.exists()
