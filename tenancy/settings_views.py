@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from incidents.errors import IncidentError
+from incidents.services.leavers import member_leave
 from tenancy import services
 from tenancy.decorators import admin_required
 from tenancy.forms import InviteForm
@@ -108,26 +109,44 @@ def member_role(request: TenantRequest, tenant_slug: str, pk: int) -> HttpRespon
     return _member_action(request, pk, act)
 
 
-# What the status buttons do, and what the admin is told afterwards.
-STATUS_CHANGES: dict[str, tuple[Callable[..., Membership], str]] = {
-    "deactivate": (
-        services.membership_deactivate,
-        "{name} is deactivated. Their incidents and history stay.",
-    ),
-    "reactivate": (services.membership_reactivate, "{name} is active again."),
+def _deactivate(actor, membership: Membership) -> str:
+    name = membership.user.display_name
+    handed = member_leave(actor=actor, membership=membership)
+    said = [f"{name} is deactivated."]
+    if handed.returned:
+        said.append(f"{_incidents(handed.returned)} they held went back to their groups' queues.")
+    if handed.kept:
+        said.append(
+            f"{_incidents(handed.kept)} with no active group "
+            f"{'stays' if handed.kept == 1 else 'stay'} assigned to them: reassign "
+            f"{'it' if handed.kept == 1 else 'them'} from the desk."
+        )
+    said.append("Their history stays." if handed.returned or handed.kept else
+                "Their incidents and history stay.")  # fmt: skip
+    return " ".join(said)
+
+
+def _incidents(count: int) -> str:
+    return "1 open incident" if count == 1 else f"{count} open incidents"
+
+
+def _reactivate(actor, membership: Membership) -> str:
+    services.membership_reactivate(actor=actor, membership=membership)
+    return f"{membership.user.display_name} is active again."
+
+
+# What the status buttons do; each returns what the admin is told afterwards.
+STATUS_CHANGES: dict[str, Callable[..., str]] = {
+    "deactivate": _deactivate,
+    "reactivate": _reactivate,
 }
 
 
 @admin_required
 @require_POST
 def member_status(request: TenantRequest, tenant_slug: str, pk: int, change: str) -> HttpResponse:
-    service, done = STATUS_CHANGES[change]
-
-    def act(membership: Membership) -> str:
-        service(actor=request.actor, membership=membership)
-        return done.format(name=membership.user.display_name)
-
-    return _member_action(request, pk, act)
+    change_to = STATUS_CHANGES[change]
+    return _member_action(request, pk, lambda membership: change_to(request.actor, membership))
 
 
 @admin_required

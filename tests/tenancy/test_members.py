@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.urls import reverse
 
+from escalation.models import SlaAlert
 from incidents import services as incident_services
 from incidents.errors import NotAllowed
 from incidents.models import IncidentEvent
 from tenancy import services
 from tenancy.models import Membership, Role
 from tests.factories import PASSWORD, UserFactory
+from tests.incidents.build import incident_in
 
 
 def member(people, user, tenant=None) -> Membership:
@@ -135,9 +139,10 @@ def test_a_deactivated_members_events_remain_with_their_name(
     assert accepted.actor_user == people.bob
     assert accepted.actor_name == "Bob Agent"
     assert accepted.actor_user.display_name == "Bob Agent"
-    assert IncidentEvent.objects.for_tenant(people.acme).filter(incident=incident).count() == 3
+    # Reported, escalated, accepted; then handed back to the group as Bob left.
+    assert IncidentEvent.objects.for_tenant(people.acme).filter(incident=incident).count() == 4
     incident.refresh_from_db()
-    assert incident.assignee == people.bob
+    assert (incident.group, incident.assignee) == (people.group, None)
     body = admin_client.get("/t/acme/settings/members/?q=bob").content.decode()
     assert "Bob Agent" in body and "Deactivated" in body and "Reactivate Bob Agent" in body
 
@@ -176,3 +181,47 @@ def test_the_members_page_finds_people_by_name_or_email(admin_client, people):
     assert "rita@acme.test" in body and "alice@acme.test" not in body
     body = admin_client.get("/t/acme/settings/members/?q=Alice Agent").content.decode()
     assert "alice@acme.test" in body and "rita@acme.test" not in body
+
+
+def test_a_leaving_agents_open_incidents_go_back_to_their_groups_queue(admin_client, people):
+    """Left with someone who can no longer sign in, they would wait unseen while their SLA
+    clocks ran: each goes back to its group, with an event saying why and an alert to it."""
+    alice = people.actor(people.alice)
+    working = incident_in(people, "diagnosing")  # accepted by alice
+    waiting = incident_in(people, "on_hold")
+    done = incident_in(people, "resolved")
+    orphan = incident_services.incident_accept(
+        incident=incident_services.incident_escalate(
+            incident=incident_in(people, "reported"), actor=alice, assignee=people.alice
+        ),
+        actor=alice,
+    )  # escalated to alice alone, no group: nowhere to go back to
+    alerts_before = SlaAlert.objects.filter(kind="assigned", notify="group").count()
+
+    url = action_url("settings-member-deactivate", member(people, people.alice))
+    page = html.unescape(admin_client.post(url, follow=True).content.decode())
+
+    assert (
+        "Alice Agent is deactivated. 2 open incidents they held went back to their groups' "
+        "queues. 1 open incident with no active group stays assigned to them: reassign it "
+        "from the desk. Their history stays." in page
+    )
+    for incident in (working, waiting):
+        incident.refresh_from_db()
+        assert (incident.group, incident.assignee, incident.state) == (
+            people.group,
+            None,
+            "diagnosing" if incident.pk == working.pk else "on_hold",
+        )
+        event = IncidentEvent.objects.filter(incident=incident).order_by("id").last()
+        assert (event.kind, event.actor_name) == ("assigned", "Ada Admin")
+        assert event.reason == "Alice Agent no longer works on this desk."
+    done.refresh_from_db()
+    orphan.refresh_from_db()
+    assert done.assignee == orphan.assignee == people.alice  # resolved: nothing waits on her
+    assert SlaAlert.objects.filter(kind="assigned", notify="group").count() == alerts_before + 2
+
+    # Coming back gives her access again, not her old incidents.
+    admin_client.post(action_url("settings-member-reactivate", member(people, people.alice)))
+    working.refresh_from_db()
+    assert working.assignee is None

@@ -1,0 +1,52 @@
+"""A member leaves the desk: the open incidents they hold go back to their groups' queues.
+
+Left with someone who can no longer sign in, they would wait unseen while their clocks ran.
+Each goes back through incident_reassign, so it gets the same event, and its group the same
+alert, as any reassignment to the group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from incidents.models import Incident, IncidentState
+from incidents.models.incident import OPEN_STATES
+from incidents.services.edit import incident_reassign
+from tenancy.actors import Actor
+from tenancy.models import Membership
+from tenancy.services import membership_deactivate
+
+
+@dataclass(frozen=True)
+class HandedBack:
+    returned: int  # back in their group's queue
+    kept: int  # no active group to go back to: still theirs, for a manager to reassign
+
+
+@transaction.atomic
+def member_leave(*, actor: Actor, membership: Membership) -> HandedBack:
+    """Deactivate the member and hand their open incidents back to their groups."""
+    was_active = membership.is_active
+    membership = membership_deactivate(actor=actor, membership=membership)
+    if not was_active:
+        return HandedBack(0, 0)
+    held = (
+        Incident.objects.for_tenant(actor.tenant)
+        .filter(assignee_id=membership.user_id, state__in=OPEN_STATES)
+        .exclude(state=IncidentState.REPORTED)
+        .select_related("group")
+        .order_by("pk")  # locked one by one in id order, as every multi-incident change does
+    )
+    returned = kept = 0
+    reason = f"{membership.user.display_name} no longer works on this desk."
+    for incident in held:
+        if incident.group is None or not incident.group.is_active:
+            kept += 1
+            continue
+        incident_reassign(
+            incident=incident, actor=actor, group=incident.group, assignee=None, reason=reason
+        )
+        returned += 1
+    return HandedBack(returned, kept)
