@@ -29,12 +29,8 @@ from incidents.models import Incident
 from tenancy.actors import Actor
 
 
-def policy_for(incident: Incident) -> EscalationPolicy | None:
-    """The incident's group's active policy, else the desk-wide one."""
-    return _policy_for_group(incident.tenant_id, incident.group_id)
-
-
-def _policy_for_group(tenant_id: int, group_id: int | None) -> EscalationPolicy | None:
+def policy_for(tenant_id: int, group_id: int | None) -> EscalationPolicy | None:
+    """The group's active policy, else the desk-wide one."""
     policies = EscalationPolicy.objects.for_tenant(tenant_id).filter(is_active=True)
     # One of each at most (unique constraints): the group's sorts first, the desk-wide last.
     own_or_default = Q(group=None) | Q(group_id=group_id) if group_id else Q(group=None)
@@ -57,7 +53,7 @@ class ClimbStart:
 
 def climb_start_for(tenant_id: int, group_id: int | None) -> ClimbStart | None:
     """The climb an incident held by `group_id` would start; None when no policy has a level."""
-    policy = _policy_for_group(tenant_id, group_id)
+    policy = policy_for(tenant_id, group_id)
     first = policy.levels.order_by("position").first() if policy else None
     if policy is None or first is None:
         return None

@@ -188,8 +188,9 @@ def _route(tenant: Tenant, category: Category | None) -> Route | None:
 
 def _escalate_new(incident: Incident, route: Route, config: ReportConfig) -> IncidentEvent:
     """Escalate the incident before its first write, as incident_escalate would have done right
-    after it: the same fields, event, webhook and alert (the acknowledgement says where it
-    goes, so no escalation email), in one INSERT instead of an INSERT and an UPDATE."""
+    after it: the same fields, event and webhook (the report then adds the alert and the
+    climb; the acknowledgement says where it goes, so no escalation email), so that one
+    INSERT does what took an INSERT and an UPDATE."""
     from_state = incident.state
     data = escalation_data(incident, route.group, route.assignee, "functional")
     incident.escalate()

@@ -3,12 +3,12 @@ the next.
 
 Every report reads the same rows: its category and the category's group, the matrix cell of its
 impact and urgency, the SLA policy and calendar of its level, the escalation policy of its group
-and the webhook subscriptions. They
-change only when someone changes the configuration, and that renews the tenant's stamp
-(tenancy/config_stamp.py). A report reads the stamp in the statement that takes its share lock
-on the tenant row, and reuses what an earlier report read under the same stamp. Only what was
-found is kept: an SLA policy that is missing is created on first use, never remembered as
-missing. Without a stamp (SQLite) a report reads everything afresh.
+and the webhook subscriptions. They change only when someone changes the configuration, and
+that renews the tenant's stamp (tenancy/config_stamp.py). A report reads the stamp in the
+statement that takes its share lock on the tenant row, and reuses what an earlier report read
+under the same stamp. Only what was found is kept: an SLA policy that is missing is created on
+first use, never remembered as missing. Without a stamp (SQLite) a report reads everything
+afresh.
 """
 
 from __future__ import annotations
