@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from incidents.errors import InvalidInput, NotAllowed
-from incidents.models import EventKind, Incident, Participant
-from incidents.services.common import check_member, lock_incident, record_event, save_incident
+from incidents.models import EventKind, Incident, IncidentEvent, Participant
+from incidents.services.common import check_member, event_row, lock_incident, save_incident
 from tenancy.actors import Actor
 from tenancy.models import User
 
@@ -29,22 +29,45 @@ def incident_join(
     locked = lock_incident(incident, actor=actor, expected_version=None)
     if not locked.is_open and via is None:
         raise InvalidInput(f"{locked.reference} is no longer open; report a new incident.")
-    if locked.reporter_id == user.pk:
-        return False
-    _, created = Participant.objects.get_or_create(
-        tenant_id=locked.tenant_id, incident=locked, user=user
-    )
-    if not created:
-        return False
-    # The row is locked, so counting in Python is safe; saving moves the version like any write.
-    locked.affected_count += 1
-    save_incident(locked, ["affected_count"])
-    record_event(
-        locked,
-        actor=actor,
-        kind=EventKind.JOINED,
-        data={"user": user.email, "via": via.reference if via else None},
-        reason=f"{user.display_name} is affected too",
-    )
+    joined = _join(locked, actor, [user], via)
     incident.refresh_from_db(fields=["affected_count", "version", "updated_at"])
-    return True
+    return joined == 1
+
+
+@transaction.atomic
+def incident_join_all(*, incident: Incident, actor: Actor, users: list[User], via: Incident) -> int:
+    """The people of a cancelled duplicate (`via`), already checked to be active members, join
+    the original: one lock and one write of it however many they are. Returns how many joined."""
+    locked = lock_incident(incident, actor=actor, expected_version=None)
+    joined = _join(locked, actor, users, via)
+    incident.refresh_from_db(fields=["affected_count", "version", "updated_at"])
+    return joined
+
+
+def _join(locked: Incident, actor: Actor, users: list[User], via: Incident | None) -> int:
+    """Add those of `users` not following the locked incident yet, each with a `joined` event."""
+    following = set(
+        Participant.objects.for_tenant(locked.tenant_id)
+        .filter(incident=locked, user__in=users)
+        .values_list("user_id", flat=True)
+    )
+    new = [u for u in users if u.pk != locked.reporter_id and u.pk not in following]
+    if not new:
+        return 0
+    # The row is locked, so nobody else adds people meanwhile and counting in Python is safe.
+    Participant.objects.bulk_create(
+        Participant(tenant_id=locked.tenant_id, incident=locked, user=user) for user in new
+    )
+    locked.affected_count += len(new)
+    save_incident(locked, ["affected_count"])  # moves the version like any write
+    IncidentEvent.objects.bulk_create(
+        event_row(
+            locked,
+            actor=actor,
+            kind=EventKind.JOINED,
+            data={"user": user.email, "via": via.reference if via else None},
+            reason=f"{user.display_name} is affected too",
+        )
+        for user in new
+    )
+    return len(new)

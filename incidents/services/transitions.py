@@ -483,7 +483,7 @@ def _check_original_open(original: Incident) -> None:
 
 def _move_people_to(duplicate: Incident, original: Incident, *, actor: Actor) -> None:
     """The reporter and affected users of a duplicate join the original incident."""
-    from incidents.services.people import incident_join
+    from incidents.services.people import incident_join_all
 
     user_ids = list(
         Participant.objects.for_tenant(actor.tenant)
@@ -495,5 +495,6 @@ def _move_people_to(duplicate: Incident, original: Incident, *, actor: Actor) ->
     # People who left the tenant keep their history on the duplicate but join nothing new.
     members = Membership.objects.for_tenant(actor.tenant).filter(is_active=True)
     people = User.objects.filter(id__in=user_ids, is_active=True, memberships__in=members)
-    for user in people.order_by("id"):
-        incident_join(incident=original, actor=actor, user=user, via=duplicate)
+    incident_join_all(
+        incident=original, actor=actor, users=list(people.order_by("id")), via=duplicate
+    )

@@ -122,3 +122,29 @@ def test_a_duplicate_can_point_at_a_resolved_original(people):
         incident=duplicate, actor=people.actor(people.alice), reason="", duplicate_of=original
     )
     assert followers(original) == {"ron@acme.test"}
+
+
+@pytest.mark.parametrize("crowd", [2, 12])
+def test_moving_a_duplicates_people_costs_the_same_for_two_or_twelve(
+    people, crowd, django_assert_max_num_queries
+):
+    """One lock and one write of the original, whatever the crowd: not a join each."""
+    original = report(people)
+    duplicate = report(people, title="No VPN")
+    for n in range(crowd):
+        joiner = requester(people, f"user{n}@acme.test")
+        services.incident_join(incident=duplicate, actor=people.actor(joiner), user=joiner)
+
+    with django_assert_max_num_queries(40):
+        services.incident_cancel(
+            incident=duplicate, actor=people.actor(people.alice), reason="", duplicate_of=original
+        )
+
+    stored = Incident.objects.get(pk=original.pk)
+    assert stored.affected_count == 1 + crowd
+    assert len(followers(stored)) == crowd
+    joined = IncidentEvent.objects.filter(incident=original, kind="joined")
+    assert sorted(e.data["user"] for e in joined) == sorted(
+        f"user{n}@acme.test" for n in range(crowd)
+    )
+    assert len({e.incident_version for e in joined}) == 1  # one write of the original
