@@ -30,6 +30,7 @@ from escalation.services import notification_enqueue, notification_retry
 from incidents.errors import InvalidInput
 from incidents.numbering import when_numbered
 from incidents.rules import check_admin
+from tenancy.config_stamp import config_write
 
 if TYPE_CHECKING:
     from incidents.models import Incident
@@ -197,6 +198,7 @@ def _clean(url: str, events: list[str]) -> tuple[str, list[str]]:
     return url, [e for e in EVENT_TYPES if e in events]
 
 
+@config_write
 def webhook_endpoint_create(
     *,
     actor: Actor,
@@ -218,7 +220,7 @@ def webhook_endpoint_create(
     )
 
 
-@transaction.atomic
+@config_write
 def webhook_endpoint_update(
     *,
     actor: Actor,
@@ -242,7 +244,7 @@ def webhook_endpoint_update(
     )
 
 
-@transaction.atomic
+@config_write
 def webhook_endpoint_set_active(
     *, actor: Actor, endpoint: WebhookEndpoint, active: bool
 ) -> WebhookEndpoint:
@@ -251,7 +253,7 @@ def webhook_endpoint_set_active(
     return _change(actor, endpoint, is_active=active)
 
 
-@transaction.atomic
+@config_write
 def webhook_endpoint_rotate_secret(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """Deliveries still pending are signed with the new secret when they are sent."""
     check_admin(actor, "manage webhooks")
@@ -288,7 +290,7 @@ def endpoint_deliveries(*, endpoint: WebhookEndpoint, limit: int = 50) -> list[N
     return list(rows.order_by("-created_at", "-id")[:limit])
 
 
-@transaction.atomic
+@config_write
 def webhook_endpoint_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
     """The delivery log stays (its rows lose the link); deliveries not yet sent are dropped."""
     check_admin(actor, "manage webhooks")

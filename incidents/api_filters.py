@@ -26,7 +26,9 @@ class IncidentFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        by_number = Q(source_number__iexact=value)
+        # Exact (as given, or upper-case as tools write them), so the unique index serves it
+        # and the search can combine indexes; iexact would compare UPPER() of every row.
+        by_number = Q(source_number__in={value, value.upper()})
         number = parse_number(value)
         if number is not None:
             by_number |= Q(number=number)

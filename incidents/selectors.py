@@ -224,7 +224,12 @@ def apply_search(
     if settings.IS_POSTGRES:
         raw = " & ".join(f"{w}:*" for w in words)
         query = SearchQuery(raw, search_type="raw", config=SEARCH_CONFIG)
-        return qs.alias(document=search_vector()).filter(Q(document=query) | by_number)
+        # The matches in a subquery: PostgreSQL then reads them through the GIN index first.
+        # Inline, under the page's ORDER BY ... LIMIT, it walks the sort's index and computes
+        # every row's tsvector until it has a page: 190 ms for a rare word at 20k incidents
+        # (16 ms this way), and ten times that at 200k.
+        matching = qs.alias(document=search_vector()).filter(document=query).values("pk")
+        return qs.filter(Q(pk__in=matching) | by_number)
     by_text = Q()
     for word in words:
         by_text &= Q(title__icontains=word) | Q(description__icontains=word)

@@ -9,7 +9,13 @@ must not pass its value on to the next change. SQLite has no stamp; readers trea
 
 from __future__ import annotations
 
-from django.db import migrations
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import connection, migrations, transaction
+
+Service = TypeVar("Service", bound=Callable[..., Any])
 
 FUNCTION = """
 CREATE OR REPLACE FUNCTION tenancy_config_changed() RETURNS trigger AS $$
@@ -48,3 +54,28 @@ def stamp_trigger(table: str, events: str = "INSERT OR UPDATE OR DELETE") -> mig
         "FOR EACH ROW EXECUTE FUNCTION tenancy_config_changed()",
         f"DROP TRIGGER IF EXISTS {name} ON {table}",
     )
+
+
+def config_write(service: Service) -> Service:
+    """Decorates a service that writes configuration reports keep (a table with a stamp
+    trigger): in one transaction, it takes the tenant row before anything else.
+
+    The trigger takes that row anyway, but only after the writer has locked the row it writes.
+    A report in flight holds a share lock on the tenant row and, at commit, checks its foreign
+    keys (to a webhook endpoint, a calendar, a category...) with a key-share lock: it would
+    wait for the writer while the writer waits for it. Taken first, the writer simply waits
+    for the reports in flight, as matrix_set does, and two admins' writes queue in one order.
+    """
+
+    @functools.wraps(service)
+    def run(*args: Any, actor: Any, **kwargs: Any) -> Any:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT 1 FROM tenancy_tenant WHERE id = %s FOR NO KEY UPDATE",
+                        [actor.tenant.pk],
+                    )
+            return service(*args, actor=actor, **kwargs)
+
+    return run  # type: ignore[return-value]

@@ -32,6 +32,7 @@ from incidents.models import AssignmentGroup, HoldReason
 from incidents.rules import check_admin
 from incidents.settings.selectors import staff_users
 from tenancy.actors import Actor
+from tenancy.config_stamp import config_write
 
 # A target or wait longer than a year is a typing mistake, and would make every clock on it
 # walk the calendar for centuries.
@@ -110,7 +111,7 @@ def _check_calendar(calendar: BusinessCalendar, days_off: list[tuple[date, str]]
         seen.add(day)
 
 
-@transaction.atomic
+@config_write
 def calendar_save(
     *,
     actor: Actor,
@@ -172,7 +173,7 @@ def _calendar_users(calendar: BusinessCalendar) -> str | None:
     return None
 
 
-@transaction.atomic
+@config_write
 def calendar_delete(*, actor: Actor, calendar: BusinessCalendar) -> None:
     """Delete a calendar nothing counts in; anything else is refused with the reason."""
     check_admin(actor, "change SLA settings")
@@ -208,7 +209,7 @@ def _check_percents(percents: list[int]) -> None:
         raise InvalidInput(f"At most {MAX_WARNINGS} warnings.", field="warn_percents")
 
 
-@transaction.atomic
+@config_write
 def sla_policy_save(*, actor: Actor, policy: SlaPolicy, values: dict[str, Any]) -> SlaPolicy:
     check_admin(actor, "change SLA settings")
     if values["calendar"].tenant_id != actor.tenant.pk:
@@ -278,7 +279,7 @@ def _check_policy(actor: Actor, policy: EscalationPolicy) -> None:
         raise InvalidInput("Choose one of the desk's calendars.", field="calendar")
 
 
-@transaction.atomic
+@config_write
 def escalation_policy_save(
     *,
     actor: Actor,
@@ -314,7 +315,7 @@ def escalation_policy_save(
     return policy
 
 
-@transaction.atomic
+@config_write
 def escalation_policy_delete(*, actor: Actor, policy: EscalationPolicy) -> None:
     """Delete a policy and its levels. Climbs running on it finish at their next step; new
     escalations follow the group's other policy or the desk-wide one."""

@@ -231,6 +231,7 @@ class Replay:
                 d.closed_at = at
         elif target == "cancelled":
             d.cancelled_at = d.cancelled_at or at
+            d.resolved_at = None  # a cancelled incident was not resolved, whatever came before
         if target in ("reported", "on_hold"):
             d.resolved_at = None
         if target in OPEN:

@@ -17,6 +17,7 @@ from incidents.errors import InvalidInput
 from incidents.models import AssignmentGroup, Category, GroupMember, ResolutionCode
 from incidents.rules import check_admin
 from tenancy.actors import Actor
+from tenancy.config_stamp import config_write
 from tenancy.models import STAFF_ROLES, Membership, User
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -118,7 +119,7 @@ def group_create(
     )
 
 
-@transaction.atomic
+@config_write
 def group_update(
     *,
     actor: Actor,
@@ -183,7 +184,7 @@ def _category_save(
     return category
 
 
-@transaction.atomic
+@config_write
 def category_create(
     *, actor: Actor, name: str, slug: str = "", group: AssignmentGroup | None = None
 ) -> Category:
@@ -192,7 +193,7 @@ def category_create(
     return _category_save(actor, Category(tenant=actor.tenant), name, slug, group)
 
 
-@transaction.atomic
+@config_write
 def category_update(
     *,
     actor: Actor,
@@ -213,14 +214,14 @@ def _set_active(actor: Actor, obj: Category | ResolutionCode, what: str, active:
     obj.save(update_fields=["is_active"])
 
 
-@transaction.atomic
+@config_write
 def category_deactivate(*, actor: Actor, category: Category) -> Category:
     """No longer offered when reporting; incidents already in it keep it."""
     _set_active(actor, category, "category", False)
     return category
 
 
-@transaction.atomic
+@config_write
 def category_reactivate(*, actor: Actor, category: Category) -> Category:
     _set_active(actor, category, "category", True)
     return category

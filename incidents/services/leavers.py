@@ -32,12 +32,16 @@ def member_leave(*, actor: Actor, membership: Membership) -> HandedBack:
     membership = membership_deactivate(actor=actor, membership=membership)
     if not was_active:
         return HandedBack(0, 0)
-    held = (
+    # Locked, all of them, in id order (as every multi-incident change does) before any is
+    # read for its group: a manager reassigning one meanwhile either goes first, and it is
+    # no longer theirs, or waits until they are handed back.
+    held = list(
         Incident.objects.for_tenant(actor.tenant)
         .filter(assignee_id=membership.user_id, state__in=OPEN_STATES)
         .exclude(state=IncidentState.REPORTED)
         .select_related("group")
-        .order_by("pk")  # locked one by one in id order, as every multi-incident change does
+        .select_for_update(of=("self",))
+        .order_by("pk")
     )
     returned = kept = 0
     reason = f"{membership.user.display_name} no longer works on this desk."

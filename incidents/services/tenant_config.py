@@ -6,9 +6,9 @@ impact and urgency, the SLA policy and calendar of its level, the escalation pol
 and the webhook subscriptions. They change only when someone changes the configuration, and
 that renews the tenant's stamp (tenancy/config_stamp.py). A report reads the stamp in the
 statement that takes its share lock on the tenant row, and reuses what an earlier report read
-under the same stamp. Only what was found is kept: an SLA policy that is missing is created on
-first use, never remembered as missing. Without a stamp (SQLite) a report reads everything
-afresh.
+under the same stamp, once that report has committed. Only what was found is kept: an SLA
+policy that is missing is created on first use, never remembered as missing. Without a stamp
+(SQLite) a report reads everything afresh.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from threading import Lock
 from typing import Any
+
+from django.db import transaction
 
 from escalation.calendars import CalendarSpec
 from escalation.models import SlaPolicy, WebhookEndpoint
@@ -46,7 +48,9 @@ class ReportConfig:
         except KeyError:
             value = load()
             if value is not None:
-                self._memo[key] = value
+                # Kept once the report commits: what it read may be rows its own transaction
+                # wrote (an SLA policy created on first use), gone again if it rolls back.
+                transaction.on_commit(lambda: self._memo.setdefault(key, value))
             return value
 
     def category(self, slug: str) -> Category | None:

@@ -5,10 +5,13 @@ that was rolled back does not."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from escalation.models import (
@@ -22,6 +25,7 @@ from escalation.models import (
     SlaPolicy,
     WebhookEndpoint,
 )
+from escalation.webhooks import webhook_endpoint_rotate_secret
 from incidents import services
 from incidents.errors import InvalidInput
 from incidents.models import AssignmentGroup, Category, Incident, PriorityLevel
@@ -41,11 +45,13 @@ CONFIG_TABLES = (
 
 
 def report(people, **fields) -> Incident:
-    """A report the way the API makes one: the category named by its slug."""
+    """A report the way the API makes one (the category named by its slug), run to its commit:
+    what it read is kept only once it commits (the test's own transaction never does)."""
     fields.setdefault("title", "VPN drops every hour")
     fields.setdefault("category_slug", "network")
     fields.setdefault("actor", people.actor(people.alice))
-    return services.incident_report(**fields)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return services.incident_report(**fields)
 
 
 def response_clock(incident: Incident) -> SlaClock:
@@ -232,3 +238,84 @@ def test_each_tenant_reports_on_its_own_configuration(people):
     )
     assert response_clock(incident).policy.tenant == people.globex
     assert run_of(incident).policy.tenant == people.globex
+
+
+def _waiting_on_a_lock(pid: int) -> bool:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return bool(row) and row[0] == "Lock"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["rotate the secret", "retire the category"])
+def test_an_admin_change_during_a_report_waits_for_it_instead_of_deadlocking(people, change):
+    """The report holds its share lock on the tenant row and, at commit, checks its foreign
+    keys to the webhook endpoint and the category. An admin who locked one of those rows first
+    and then waited for the tenant row would deadlock with it; the admin waits instead."""
+    endpoint = WebhookEndpoint.objects.create(
+        tenant=people.acme, url="https://hooks.example.com/desk", events=["incident.created"]
+    )
+    reported, admin_pid = threading.Event(), []
+    outcomes: dict[str, object] = {}
+
+    def reporter() -> None:
+        try:
+            with transaction.atomic():
+                outcomes["report"] = report(people)
+                reported.set()
+                deadline = time.monotonic() + 10
+                while not (admin_pid and _waiting_on_a_lock(admin_pid[0])):
+                    assert time.monotonic() < deadline, "the admin never waited"
+                    time.sleep(0.05)
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever a thread hit
+            outcomes["report"] = exc
+            reported.set()
+        finally:
+            connections.close_all()
+
+    def admin() -> None:
+        try:
+            reported.wait(10)
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                admin_pid.append(cursor.fetchone()[0])
+            ada = people.actor(people.ada)
+            if change == "rotate the secret":
+                outcomes["admin"] = webhook_endpoint_rotate_secret(actor=ada, endpoint=endpoint)
+            else:
+                outcomes["admin"] = category_deactivate(actor=ada, category=people.network)
+        except Exception as exc:  # noqa: BLE001
+            outcomes["admin"] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=reporter), threading.Thread(target=admin)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert isinstance(outcomes["report"], Incident), outcomes
+    assert not isinstance(outcomes["admin"], Exception), outcomes
+    stored = Incident.objects.get(pk=outcomes["report"].pk)
+    assert Notification.objects.filter(incident=stored, endpoint=endpoint).count() == 1
+
+
+def test_what_a_rolled_back_report_read_is_not_kept(people):
+    """A report creates its level's missing SLA policy; a second report in the same
+    transaction reads that row. If the transaction rolls back, the row is gone: nothing read
+    then may be kept for the reports that follow."""
+    level = report(people).priority
+    SlaPolicy.objects.filter(tenant=people.acme, priority=level).delete()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        for _ in range(2):
+            services.incident_report(
+                actor=people.actor(people.alice), title="Inside", category_slug="network"
+            )
+        raise RuntimeError("the caller's transaction fails")
+
+    clock = response_clock(report(people))
+    assert SlaPolicy.objects.filter(pk=clock.policy_id).exists()
