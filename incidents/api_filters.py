@@ -32,4 +32,5 @@ class IncidentFilter(django_filters.FilterSet):
         number = parse_number(value)
         if number is not None:
             by_number |= Q(number=number)
-        return apply_search(queryset, value, by_number=by_number)
+        tenant_id = self.request.actor.tenant.pk
+        return apply_search(queryset, value, tenant_id=tenant_id, by_number=by_number)
