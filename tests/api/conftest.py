@@ -56,3 +56,9 @@ def travel(people):
     """Freeze time at Monday 10:00 (UTC); travel(seconds=...) moves to that much later."""
     with time_machine.travel(MONDAY_10, tick=False) as traveller:
         yield lambda **delta: traveller.move_to(MONDAY_10 + timedelta(**delta))
+
+
+@pytest.fixture
+def admin(api_for):
+    """A client with an admin-scoped key of acme: configuration as code."""
+    return api_for(("read", "write", "admin"))

@@ -13,11 +13,6 @@ GROUPS = "/api/v1/groups/"
 CODES = "/api/v1/resolution-codes/"
 
 
-@pytest.fixture
-def admin(api_for):
-    return api_for(("read", "write", "admin"))
-
-
 def _report(client, **body):
     return client.post("/api/v1/incidents/", {"title": "Printer jams", **body}, format="json")
 

@@ -10,20 +10,10 @@ import time_machine
 
 from escalation.models import EscalationLevel, EscalationPolicy, EscalationRun
 from escalation.services.defaults import around_the_clock_calendar
+from tests.api.helpers import problem
 from tests.escalation.sla_helpers import MONDAY_10, report_high
 
 URL = "/api/v1/escalation-policies/"
-
-
-@pytest.fixture
-def admin(api_for):
-    return api_for(("read", "write", "admin"))
-
-
-def _problem(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/problem+json")
-    return response.json()
 
 
 def _network_nights(people, **changes) -> dict:
@@ -107,7 +97,7 @@ def test_put_replaces_the_levels_and_patch_keeps_what_it_does_not_name(admin, pe
 def test_delete_removes_the_policy_and_its_levels(admin, people):
     policy = admin.post(URL, _network_nights(people), format="json").json()
     assert admin.delete(f"{URL}{policy['id']}/").status_code == 204
-    assert _problem(admin.get(f"{URL}{policy['id']}/"), 404)
+    assert problem(admin.get(f"{URL}{policy['id']}/"), 404)
     assert not EscalationLevel.objects.filter(policy_id=policy["id"]).exists()
 
 
@@ -172,7 +162,7 @@ BAD = [
 @pytest.mark.parametrize(("make", "field", "words"), BAD)
 def test_bad_policies_name_the_field_and_store_nothing(admin, people, make, field, words):
     before = _stored(people.acme)
-    body = _problem(admin.post(URL, make(people), format="json"), 400)
+    body = problem(admin.post(URL, make(people), format="json"), 400)
     assert list(body["errors"]) == [field]
     assert words in body["errors"][field][0]
     assert _stored(people.acme) == before
@@ -183,7 +173,7 @@ def test_a_bad_change_keeps_the_policy_as_it_was(admin, people):
     before = _stored(people.acme)
     refused = admin.put(f"{URL}{desk.pk}/", _user_refused(people, "rita@acme.test") | {
         "group": None}, format="json")  # fmt: skip
-    assert "levels[0].user" in _problem(refused, 400)["errors"]
+    assert "levels[0].user" in problem(refused, 400)["errors"]
     assert _stored(people.acme) == before
 
 
@@ -191,14 +181,10 @@ def test_another_tenants_calendar_or_group_is_refused(admin, people):
     from tests.factories import GroupFactory
 
     GroupFactory(tenant=people.globex, slug="globex-ops")
-    body = _problem(
-        admin.post(URL, _network_nights(people, group="globex-ops"), format="json"), 400
-    )
+    body = problem(admin.post(URL, _network_nights(people, group="globex-ops"), format="json"), 400)
     assert list(body["errors"]) == ["group"]
     theirs = around_the_clock_calendar(people.globex)
-    body = _problem(
-        admin.post(URL, _network_nights(people, calendar=theirs.pk), format="json"), 400
-    )
+    body = problem(admin.post(URL, _network_nights(people, calendar=theirs.pk), format="json"), 400)
     assert list(body["errors"]) == ["calendar"]
 
 
@@ -208,13 +194,13 @@ def test_keys_without_the_admin_scope_are_403_and_charlie_404(api_for, people):
     for scopes in (("read",), ("read", "write")):
         client = api_for(scopes)
         assert client.get(f"{URL}{desk.pk}/").status_code == 200
-        assert _problem(client.post(URL, _network_nights(people), format="json"), 403)
-        assert _problem(client.patch(f"{URL}{desk.pk}/", {"name": "x"}, format="json"), 403)
-        assert _problem(client.delete(f"{URL}{desk.pk}/"), 403)
+        assert problem(client.post(URL, _network_nights(people), format="json"), 403)
+        assert problem(client.patch(f"{URL}{desk.pk}/", {"name": "x"}, format="json"), 403)
+        assert problem(client.delete(f"{URL}{desk.pk}/"), 403)
     charlie = api_for(("read", "write", "admin"), tenant=people.globex)
-    assert _problem(charlie.get(f"{URL}{desk.pk}/"), 404)
-    assert _problem(charlie.put(f"{URL}{desk.pk}/", _network_nights(people), format="json"), 404)
-    assert _problem(charlie.delete(f"{URL}{desk.pk}/"), 404)
+    assert problem(charlie.get(f"{URL}{desk.pk}/"), 404)
+    assert problem(charlie.put(f"{URL}{desk.pk}/", _network_nights(people), format="json"), 404)
+    assert problem(charlie.delete(f"{URL}{desk.pk}/"), 404)
     assert _stored(people.acme) == before
 
 

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from escalation.models import BusinessCalendar, CalendarHoliday, SlaPolicy
 from escalation.services.defaults import around_the_clock_calendar
+from tests.api.helpers import problem
 from tests.escalation.sla_helpers import MONDAY_10, report_high, response, short_targets
 from tests.factories import GroupFactory
 
@@ -24,17 +25,6 @@ PARIS = {
     "holiday_country": "fr",
     "days_off": [{"date": "2026-12-24", "name": "Christmas Eve"}],
 }
-
-
-@pytest.fixture
-def admin(api_for):
-    return api_for(("read", "write", "admin"))
-
-
-def _problem(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/problem+json")
-    return response.json()
 
 
 def _calendar_rows(tenant) -> list[tuple]:
@@ -99,13 +89,13 @@ def test_an_unused_calendar_is_deleted(admin, people):
 
 def test_a_calendar_in_use_is_kept_with_a_409_that_says_why(admin, people):
     default = BusinessCalendar.objects.get(tenant=people.acme, is_default=True)
-    body = _problem(admin.delete(f"{CALENDARS}{default.pk}/"), 409)
+    body = problem(admin.delete(f"{CALENDARS}{default.pk}/"), 409)
     assert "default calendar" in body["detail"]
     # Around the clock holds the critical level's targets on the ITIL scale, and here the
     # high level's once it is pointed there.
     short_targets(people.acme, response=60, resolution=600)
     around = around_the_clock_calendar(people.acme)
-    body = _problem(admin.delete(f"{CALENDARS}{around.pk}/"), 409)
+    body = problem(admin.delete(f"{CALENDARS}{around.pk}/"), 409)
     assert "SLA targets of High" in body["detail"]
     assert BusinessCalendar.objects.filter(pk__in=[default.pk, around.pk]).count() == 2
 
@@ -116,7 +106,7 @@ def test_a_calendar_clocks_were_counted_in_is_kept(admin, people):
     report_high(people)
     admin.patch(f"{POLICIES}high/", {"calendar": BusinessCalendar.objects.get(
         tenant=people.acme, is_default=True).pk}, format="json")  # fmt: skip
-    body = _problem(admin.delete(f"{CALENDARS}{paris['id']}/"), 409)
+    body = problem(admin.delete(f"{CALENDARS}{paris['id']}/"), 409)
     assert "clocks" in body["detail"]
     assert BusinessCalendar.objects.filter(pk=paris["id"]).exists()
 
@@ -151,7 +141,7 @@ BAD_CALENDARS = [
 @pytest.mark.parametrize(("change", "field", "words"), BAD_CALENDARS)
 def test_bad_calendar_input_names_the_field_and_stores_nothing(admin, people, change, field, words):
     before = _calendar_rows(people.acme)
-    body = _problem(admin.post(CALENDARS, {**PARIS, **change}, format="json"), 400)
+    body = problem(admin.post(CALENDARS, {**PARIS, **change}, format="json"), 400)
     assert list(body["errors"]) == [field]
     assert words in body["errors"][field][0]
     assert _calendar_rows(people.acme) == before
@@ -161,14 +151,14 @@ def test_bad_calendar_input_names_the_field_and_stores_nothing(admin, people, ch
 def test_a_bad_change_leaves_the_calendar_as_it_was(admin, people, change, field, words):
     calendar = BusinessCalendar.objects.get(tenant=people.acme, is_default=True)
     before = _calendar_rows(people.acme)
-    body = _problem(admin.patch(f"{CALENDARS}{calendar.pk}/", change, format="json"), 400)
+    body = problem(admin.patch(f"{CALENDARS}{calendar.pk}/", change, format="json"), 400)
     assert field in body["errors"]
     assert _calendar_rows(people.acme) == before
 
 
 def test_the_default_calendar_cannot_be_unmade_only_replaced(admin, people):
     calendar = BusinessCalendar.objects.get(tenant=people.acme, is_default=True)
-    body = _problem(
+    body = problem(
         admin.patch(f"{CALENDARS}{calendar.pk}/", {"is_default": False}, format="json"), 400
     )
     assert "make another one the default" in body["errors"]["is_default"][0]
@@ -182,7 +172,7 @@ def test_a_repeated_post_with_an_idempotency_key_creates_one_calendar(admin, peo
     assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
     assert BusinessCalendar.objects.filter(tenant=people.acme, name="Paris office").count() == 1
     other = admin.post(CALENDARS, {**PARIS, "name": "Lyon"}, format="json", **headers)
-    assert _problem(other, 422)
+    assert problem(other, 422)
     assert not BusinessCalendar.objects.filter(name="Lyon").exists()
 
 
@@ -190,7 +180,7 @@ def test_a_repeated_post_with_an_idempotency_key_creates_one_calendar(admin, peo
 
 
 def test_without_a_key_it_is_401(people):
-    assert _problem(APIClient().get(CALENDARS), 401)
+    assert problem(APIClient().get(CALENDARS), 401)
 
 
 @pytest.mark.parametrize("scopes", [("read",), ("read", "write")])
@@ -200,10 +190,10 @@ def test_keys_without_the_admin_scope_read_but_writing_is_403(api_for, people, s
     assert client.get(CALENDARS).status_code == 200
     assert client.get(f"{POLICIES}high/").status_code == 200
     before = _calendar_rows(people.acme)
-    assert "admin scope" in _problem(client.post(CALENDARS, PARIS, format="json"), 403)["detail"]
-    assert _problem(client.patch(f"{CALENDARS}{calendar.pk}/", {"name": "x"}, format="json"), 403)
-    assert _problem(client.delete(f"{CALENDARS}{calendar.pk}/"), 403)
-    assert _problem(client.put(f"{POLICIES}high/", {}, format="json"), 403)
+    assert "admin scope" in problem(client.post(CALENDARS, PARIS, format="json"), 403)["detail"]
+    assert problem(client.patch(f"{CALENDARS}{calendar.pk}/", {"name": "x"}, format="json"), 403)
+    assert problem(client.delete(f"{CALENDARS}{calendar.pk}/"), 403)
+    assert problem(client.put(f"{POLICIES}high/", {}, format="json"), 403)
     assert _calendar_rows(people.acme) == before
 
 
@@ -211,15 +201,15 @@ def test_charlie_gets_404_for_acmes_calendars(api_for, people):
     charlie_admin = api_for(("read", "write", "admin"), tenant=people.globex)
     calendar = BusinessCalendar.objects.get(tenant=people.acme, is_default=True)
     url = f"{CALENDARS}{calendar.pk}/"
-    assert _problem(charlie_admin.get(url), 404)
-    assert _problem(charlie_admin.patch(url, {"name": "Mine"}, format="json"), 404)
-    assert _problem(charlie_admin.delete(url), 404)
+    assert problem(charlie_admin.get(url), 404)
+    assert problem(charlie_admin.patch(url, {"name": "Mine"}, format="json"), 404)
+    assert problem(charlie_admin.delete(url), 404)
     names = {row["name"] for row in charlie_admin.get(CALENDARS).json()}
     assert names == {"Around the clock", "Business hours"}  # globex's own
     assert all(row["id"] != calendar.pk for row in charlie_admin.get(CALENDARS).json())
     # Nor can a policy of globex point at acme's calendar.
     moved = charlie_admin.patch(f"{POLICIES}high/", {"calendar": calendar.pk}, format="json")
-    assert list(_problem(moved, 400)["errors"]) == ["calendar"]
+    assert list(problem(moved, 400)["errors"]) == ["calendar"]
     calendar.refresh_from_db()
     assert calendar.name == "Business hours"
 
@@ -228,9 +218,9 @@ def test_sessions_follow_the_roles(people, login):
     client = login(people.alice)
     assert client.get(CALENDARS, HTTP_X_TENANT="acme").status_code == 200
     refused = client.post(CALENDARS, PARIS, content_type="application/json", HTTP_X_TENANT="acme")
-    assert _problem(refused, 403)
+    assert problem(refused, 403)
     client = login(people.rita)
-    assert _problem(client.get(CALENDARS, HTTP_X_TENANT="acme"), 403)
+    assert problem(client.get(CALENDARS, HTTP_X_TENANT="acme"), 403)
     client = login(people.ada)
     made = client.post(CALENDARS, PARIS, content_type="application/json", HTTP_X_TENANT="acme")
     assert made.status_code == 201, made.content
@@ -327,19 +317,19 @@ BAD_POLICIES = [
 @pytest.mark.parametrize(("change", "field"), BAD_POLICIES)
 def test_bad_targets_name_the_field_and_keep_the_old_ones(admin, people, change, field):
     before = list(SlaPolicy.objects.filter(tenant=people.acme).values().order_by("pk"))
-    body = _problem(admin.patch(f"{POLICIES}high/", change, format="json"), 400)
+    body = problem(admin.patch(f"{POLICIES}high/", change, format="json"), 400)
     assert list(body["errors"]) == [field]
     assert list(SlaPolicy.objects.filter(tenant=people.acme).values().order_by("pk")) == before
 
 
 def test_a_put_must_name_the_calendar_and_both_targets(admin, people):
-    body = _problem(admin.put(f"{POLICIES}high/", {"warn_percents": [50]}, format="json"), 400)
+    body = problem(admin.put(f"{POLICIES}high/", {"warn_percents": [50]}, format="json"), 400)
     assert set(body["errors"]) == {"calendar", "response_seconds", "resolution_seconds"}
 
 
 def test_an_unknown_priority_is_404(admin, people):
-    assert _problem(admin.get(f"{POLICIES}critical/"), 404)
-    assert _problem(admin.patch(f"{POLICIES}critical/", {"response_seconds": 60}, format="json"),
+    assert problem(admin.get(f"{POLICIES}critical/"), 404)
+    assert problem(admin.patch(f"{POLICIES}critical/", {"response_seconds": 60}, format="json"),
                     404)  # fmt: skip
 
 

@@ -15,11 +15,6 @@ def sink():
         yield receiver
 
 
-@pytest.fixture
-def admin(api_for):
-    return api_for(("read", "write", "admin"))
-
-
 def _create(client, url, **extra):
     return client.post("/api/v1/webhooks/", {"url": url, "events": EVENTS, **extra}, format="json")
 
