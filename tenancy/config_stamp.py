@@ -64,7 +64,7 @@ def config_write(service: Service) -> Service:
     A report in flight holds a share lock on the tenant row and, at commit, checks its foreign
     keys (to a webhook endpoint, a calendar, a category...) with a key-share lock: it would
     wait for the writer while the writer waits for it. Taken first, the writer simply waits
-    for the reports in flight, as matrix_set does, and two admins' writes queue in one order.
+    for the reports in flight, and two admins' writes queue in one order (matrix_set too).
     """
 
     @functools.wraps(service)

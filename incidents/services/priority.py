@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from incidents.models.incident import OPEN_STATES
 from incidents.rules import check_admin
 from incidents.services.config import SLUG_RE, field_max_length
 from tenancy.actors import Actor
+from tenancy.config_stamp import config_write
 from tenancy.models import Tenant
 
 LEVELS = [c.value for c in Level]
@@ -149,7 +150,7 @@ def matrix_changes_count(*, tenant: Tenant, scale: Scale, matrix: Matrix) -> int
     return changing
 
 
-@transaction.atomic
+@config_write  # queued on the tenant row: behind reports in flight and any other admin's save
 def matrix_set(*, actor: Actor, scale: Scale, matrix: Matrix) -> int:
     """Replace the tenant's scale (ordered, most urgent first) and matrix.
 
@@ -158,10 +159,6 @@ def matrix_set(*, actor: Actor, scale: Scale, matrix: Matrix) -> int:
     check_admin(actor, "change the priority matrix")
     matrix_check(scale=scale, matrix=matrix)
     tenant = actor.tenant
-    # Two admins saving at once would both retire and re-rank the same levels: queue them on
-    # the tenant row (NO KEY UPDATE, so inserts that reference the tenant are not blocked).
-    # Reports in flight hold a share lock on it (hold_matrix): this waits for them.
-    Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).first()
     levels = _save_scale(tenant, scale)
     for impact in LEVELS:
         for urgency in LEVELS:
