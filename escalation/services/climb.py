@@ -47,8 +47,7 @@ class ClimbStart:
     spec: CalendarSpec | None  # None: wall-clock time
 
     def first_check(self, start: datetime) -> datetime:
-        wait = timedelta(seconds=self.first.after_seconds)
-        return start + wait if self.spec is None else add_business_time(self.spec, start, wait)
+        return _after(self.spec, start, self.first.after_seconds)
 
 
 def climb_start_for(tenant_id: int, group_id: int | None) -> ClimbStart | None:
@@ -61,10 +60,10 @@ def climb_start_for(tenant_id: int, group_id: int | None) -> ClimbStart | None:
     return ClimbStart(policy, first, spec)
 
 
-def _wait_until(policy: EscalationPolicy, start: datetime, seconds: int) -> datetime:
-    if policy.calendar is None:
-        return start + timedelta(seconds=seconds)
-    return add_business_time(calendar_spec(policy.calendar), start, timedelta(seconds=seconds))
+def _after(spec: CalendarSpec | None, start: datetime, seconds: int) -> datetime:
+    """`seconds` after `start`: in wall-clock time, or in the working time of `spec`."""
+    wait = timedelta(seconds=seconds)
+    return start + wait if spec is None else add_business_time(spec, start, wait)
 
 
 def escalation_on_escalate(*, incident: Incident, actor: Actor) -> None:
@@ -161,6 +160,9 @@ def run_advance(
     positions = [lvl.position for lvl in levels]
     if policy is None:
         return Step(alerts, level, repeat, None, RunState.FINISHED)
+    firing = due is not None and due <= now
+    # Read the calendar's days off once for the run, not once per level it fires.
+    spec = calendar_spec(policy.calendar) if policy.calendar and firing else None
     while due is not None and due <= now and level in positions:
         current = levels[positions.index(level)]
         alerts.append(_level_alert(run, current, repeat, due))
@@ -171,7 +173,7 @@ def run_advance(
             level, repeat = positions[0], repeat + 1
         else:
             return Step(alerts, level, repeat, None, RunState.FINISHED)
-        due = _wait_until(policy, due, levels[positions.index(level)].after_seconds)
+        due = _after(spec, due, levels[positions.index(level)].after_seconds)
     if level not in positions:
         return Step(alerts, level, repeat, None, RunState.FINISHED)
     return Step(alerts, level, repeat, due, RunState.CLIMBING)
