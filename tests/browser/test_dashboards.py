@@ -8,6 +8,7 @@ import csv
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.layout import assert_fits
 from tests.dashboards.scenario import viewed
 from tests.factories import PASSWORD
 
@@ -95,5 +96,5 @@ def test_the_dashboard_fits_a_phone(live_server, people, desk_history, browser):
     problems = watch_console(page)
     page.goto(f"{live_server.url}/t/acme/dashboards/?{PERIOD}")
     page.wait_for_function(f"document.querySelectorAll('canvas[data-drawn]').length === {CHARTS}")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_fits(page)
     assert problems == []

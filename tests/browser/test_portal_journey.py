@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from incidents import services
 from incidents.models import Incident
 from tenancy.models import Membership, Role
+from tests.browser.layout import assert_fits
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [
@@ -32,11 +33,6 @@ def log_in(page: Page, base: str, email: str) -> None:
     expect(page.get_by_role("heading", name="Acme Corporation")).to_be_visible()
 
 
-def assert_fits_the_phone(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375, f"{page.url} is {width}px wide on a 375px phone"
-
-
 def resolve_as_alice(people, incident: Incident) -> Incident:
     alice = people.actor(people.alice)
     incident = services.incident_accept(incident=incident, actor=alice)
@@ -50,7 +46,8 @@ def resolve_as_alice(people, incident: Incident) -> Incident:
 
 def report_through_the_form(page: Page, title: str) -> str:
     page.get_by_role("button", name="Report an incident").click()
-    assert_fits_the_phone(page)
+    expect(page.get_by_role("heading", name="Report an incident")).to_be_visible()
+    assert_fits(page)
     page.get_by_label("Title").fill(title)
     page.get_by_label("Description").fill("It cuts out every hour since Monday.")
     page.get_by_label("Category").select_option(label="Network")
@@ -61,7 +58,7 @@ def report_through_the_form(page: Page, title: str) -> str:
     )
     page.get_by_role("button", name="Send report").click()
     expect(page.get_by_role("heading", name="Thank you: we have your report")).to_be_visible()
-    assert_fits_the_phone(page)
+    assert_fits(page)
     return page.get_by_test_id("incident-number").inner_text()
 
 
@@ -92,7 +89,7 @@ def test_a_requester_reports_sees_the_number_and_confirms_the_fix(
         "Resolved: waiting for the reporter to confirm"
     )
     expect(page.get_by_test_id("resolution")).to_contain_text("Renewed the VPN certificate.")
-    assert_fits_the_phone(page)
+    assert_fits(page)
     page.get_by_label("5 – Excellent").check()
     page.get_by_label("Anything to add? (optional)").fill("Fast and friendly")
     page.get_by_role("button", name="Yes, it's fixed").click()
@@ -104,7 +101,7 @@ def test_a_requester_reports_sees_the_number_and_confirms_the_fix(
     page.get_by_role("link", name="My incidents").first.click()
     page.get_by_role("link", name="Closed").click()
     expect(page.get_by_test_id("my-incidents")).to_contain_text(number)
-    assert_fits_the_phone(page)
+    assert_fits(page)
 
 
 def test_a_requester_joins_a_similar_incident_instead_of_reporting(
@@ -115,7 +112,7 @@ def test_a_requester_joins_a_similar_incident_instead_of_reporting(
     page.get_by_label("Title").press_sequentially("vpn drop", delay=30)
     join = page.get_by_role("button", name=f"This is my problem too: {paul_reported_vpn.reference}")
     expect(join).to_be_visible()
-    assert_fits_the_phone(page)
+    assert_fits(page)
     join.click()
     expect(page.get_by_text(f"You are now following {paul_reported_vpn.reference}")).to_be_visible()
     paul_reported_vpn.refresh_from_db()
@@ -138,7 +135,7 @@ def test_a_requester_reopens_from_the_email_link(
     page.goto(link)
     expect(page.get_by_text("Nothing changes until you press the button.")).to_be_visible()
     assert Incident.objects.get(pk=incident.pk).state == "resolved"
-    assert_fits_the_phone(page)
+    assert_fits(page)
     page.get_by_label("What is still wrong?").fill("Still read-only for the finance folder")
     page.get_by_role("button", name="No, still broken").click()
     expect(page.get_by_test_id("link-result")).to_contain_text(f"{number} is reopened")

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from imports.models import ImportRun, RunState
+from tests.browser.layout import assert_fits
 from tests.imports.conftest import histories, running_run, without_line, write_csv
-from tests.incidents.test_settings_browser import fits_the_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,8 @@ def test_an_admin_uploads_an_export_and_reads_the_report(people, admin_page: Pag
     page = admin_page
     page.goto(page.base)
     page.get_by_role("link", name="Imports").click()
-    assert fits_the_phone(page)
+    expect(page.get_by_role("heading", name="Imports", exact=True)).to_be_visible()
+    assert_fits(page)
     page.get_by_label("File", exact=True).set_input_files(str(path))
     page.get_by_label("Adopt the file's priority scale and matrix").check()
     page.get_by_role("button", name="Import").click()  # the worker runs eagerly in tests
@@ -29,7 +30,7 @@ def test_an_admin_uploads_an_export_and_reads_the_report(people, admin_page: Pag
     expect(page.get_by_test_id("disagreements")).to_have_text("0")
     expect(page.get_by_label("Progress: 100%")).to_have_attribute("value", "100")
     expect(page.get_by_test_id("filled-cells")).to_contain_text("3 - Moderate")
-    assert fits_the_phone(page)
+    assert_fits(page)
 
 
 def test_the_progress_bar_moves_without_a_reload(people, admin_page: Page):

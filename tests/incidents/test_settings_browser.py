@@ -5,6 +5,7 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from incidents.models import AssignmentGroup, GroupMember, PriorityMatrixCell
+from tests.browser.layout import assert_fits
 from tests.factories import PASSWORD
 from tests.incidents.settings_support import report
 
@@ -30,15 +31,11 @@ def admin_page(people, live_server, page: Page) -> Page:
     return page
 
 
-def fits_the_phone(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def test_an_admin_applies_the_itil_preset_after_confirming(people, admin_page: Page):
     report(people.actor(people.rita), title="Mail down", impact="high", urgency="high")
     page = admin_page
     page.goto(page.base + "matrix/")
-    assert fits_the_phone(page)
+    assert_fits(page)
     page.get_by_role("button", name="Apply the ITIL preset").click()
     expect(page.get_by_role("alert")).to_contain_text(
         "Saving this changes the priority of 1 open incident."
@@ -49,7 +46,7 @@ def test_an_admin_applies_the_itil_preset_after_confirming(people, admin_page: P
     grid = page.get_by_test_id("current-matrix")
     expect(grid.get_by_role("row", name="High impact")).to_contain_text("Critical")
     expect(grid.get_by_role("row", name="Low impact")).to_contain_text("Planning")
-    assert fits_the_phone(page)
+    assert_fits(page)
 
 
 def test_a_level_typed_into_the_scale_is_offered_in_the_cells_at_once(people, admin_page: Page):
@@ -86,7 +83,8 @@ def test_an_admin_creates_a_group_on_a_phone(people, admin_page: Page):
     page = admin_page
     page.goto(page.base + "groups/")
     page.get_by_role("button", name="New group").click()
-    assert fits_the_phone(page)
+    expect(page.get_by_role("heading", name="New assignment group")).to_be_visible()
+    assert_fits(page)
     page.get_by_label("Name", exact=True).fill("Network team")
     page.get_by_label("Lead").select_option(label="Max Manager (max@acme.test)")
     page.get_by_label("Alice Agent (alice@acme.test)").check()
@@ -99,4 +97,4 @@ def test_an_admin_creates_a_group_on_a_phone(people, admin_page: Page):
     assert list(GroupMember.objects.filter(group=group).values_list("user__email", flat=True)) == [
         "alice@acme.test"
     ]
-    assert fits_the_phone(page)
+    assert_fits(page)

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
+from tests.browser.layout import assert_fits
 from tests.factories import PASSWORD
 from tests.tenancy.conftest import mails_to
 
@@ -23,10 +24,6 @@ def log_in(page: Page, base: str, email: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def fits_the_screen(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def test_an_invited_colleague_joins_through_the_emailed_link(live_server, people, browser):
     admin = browser.new_page(viewport=PHONE)
     log_in(admin, live_server.url, "ada@acme.test")
@@ -38,7 +35,7 @@ def test_an_invited_colleague_joins_through_the_emailed_link(live_server, people
     admin.get_by_role("button", name="Send invitation").click()
     expect(admin.get_by_text("Invitation sent to nina@acme.test.")).to_be_visible()
     expect(admin.get_by_role("cell", name="nina@acme.test")).to_be_visible()
-    assert fits_the_screen(admin)
+    assert_fits(admin)
 
     [message] = mails_to("nina@acme.test")
     link = re.search(r"https?://\S+", message.body).group(0)
@@ -52,7 +49,7 @@ def test_an_invited_colleague_joins_through_the_emailed_link(live_server, people
     expect(nina.get_by_text("Welcome to Acme Corporation's service desk.")).to_be_visible()
     expect(nina.get_by_test_id("current-user")).to_have_text("Nina New")
     expect(nina.get_by_role("link", name="Dashboards").first).to_be_visible()
-    assert fits_the_screen(nina)
+    assert_fits(nina)
 
 
 def test_an_admin_deactivates_a_member_who_then_cannot_log_in(live_server, people, browser):
