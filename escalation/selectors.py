@@ -19,7 +19,7 @@ from escalation.models import (
     SlaClock,
     SlaPolicy,
 )
-from escalation.services.clocks import RESOLVED
+from escalation.services.clocks import CANCELLED, RESOLVED
 from escalation.services.defaults import calendar_spec, sla_policy_for
 from incidents.models import HoldReason, Incident, PriorityLevel
 from tenancy.actors import Actor
@@ -97,6 +97,8 @@ def _words(clock: SlaClock, spent: timedelta, target: timedelta, now: datetime) 
 def _pause_label(reason: str) -> str:
     if reason == RESOLVED:
         return "Resolved: the resolution clock waits while resolved"
+    if reason == CANCELLED:
+        return "Cancelled: the clock did not count until the cancellation was taken back"
     label = HoldReason(reason).label if reason in HoldReason.values else reason
     return f"On hold ({label.lower()}): this hold kind pauses the clock"
 

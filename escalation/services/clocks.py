@@ -40,6 +40,7 @@ from incidents.models import EventKind, Incident
 from tenancy.actors import Actor
 
 RESOLVED = "resolved"  # the pause reason of a resolution clock while its incident is resolved
+CANCELLED = "cancelled"  # the pause reason of an imported cancellation its source took back
 BREACH = 100
 
 

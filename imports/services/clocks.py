@@ -5,7 +5,9 @@ The rules are the live ones (escalation/services/clocks.py) applied to past inst
 clocks start at the report; a hold whose kind the policy pauses on pauses them; the response
 clock ends when work starts (the first move to diagnosing, the incident's acknowledged_at) or
 at resolution; the resolution clock waits while resolved and carries on after a reopen; close
-ends it, met or breached, and a cancellation with no outcome (stopped). Nothing fires: no
+ends it, met or breached, and a cancellation with no outcome (stopped). The live desk never
+takes a cancellation back, but a source can (Canceled, then Active): the clock then counts
+again from that move, and the cancelled stretch is kept as a pause. Nothing fires: no
 alert rows (the sweep's, which the notifier sends) and no escalation runs are written, and a
 still-open incident's thresholds that lie in the past are history too, never alerts. Only
 thresholds after the import remain for the sweep.
@@ -27,9 +29,10 @@ from escalation.calendars import (
     running_stretches,
 )
 from escalation.models import ClockState, Metric, SlaClock, SlaPause, SlaPolicy
-from escalation.services.clocks import BREACH, RESOLVED
+from escalation.services.clocks import BREACH, CANCELLED, RESOLVED
 from escalation.services.defaults import calendar_spec, sla_policy_for
 from incidents.models import EventKind, Incident, IncidentEvent, PriorityLevel
+from incidents.models.incident import OPEN_STATES
 
 Move = tuple[datetime, str, str, str, str]  # at, transition, from state, to state, hold reason
 
@@ -60,12 +63,20 @@ class Walk:
             self.stopped_at = at
             self.cancelled = cancelled
 
+    def uncancel(self, at: datetime) -> None:
+        """The source took its cancellation back: count again, the cancelled time not."""
+        if self.cancelled:
+            self.pauses.append([self.stopped_at, at, CANCELLED])
+            self.stopped_at, self.cancelled = None, False
+
 
 def walk(metric: str, pause_on: list[str], moves: list[Move]) -> Walk:
     """Apply the live clock rules to the incident's moves, in the order they happened."""
     w = Walk()
     response = metric == Metric.RESPONSE
     for at, _name, source, target, hold_reason in moves:
+        if target in OPEN_STATES:
+            w.uncancel(at)
         if target in ("closed", "cancelled") or (response and target in ("diagnosing", "resolved")):
             w.stop(at, cancelled=target == "cancelled")
             continue

@@ -22,9 +22,9 @@ from typing import Any
 from imports.services.clocks import ClockWriter
 from imports.services.references import References
 from incidents.models import EventKind, Incident, IncidentEvent, PriorityLevel
+from incidents.models.incident import OPEN_STATES
 from tenancy.models import Tenant
 
-OPEN = ("reported", "escalated", "diagnosing", "on_hold")
 OPENED_KEY = "opened"
 ESCALATE_SUFFIX = "/escalate"
 
@@ -105,7 +105,7 @@ def _pk(obj: Any) -> int | None:
 
 def transition_name(source: str, target: str) -> str:
     """The live transition that makes this move, or 'import' when none does (Active -> New)."""
-    if source in ("resolved", "closed") and target in OPEN:
+    if source in ("resolved", "closed") and target in OPEN_STATES:
         return "reopen"
     names = {
         "escalated": "escalate",
@@ -234,7 +234,7 @@ class Replay:
             d.resolved_at = None  # a cancelled incident was not resolved, whatever came before
         if target in ("reported", "on_hold"):
             d.resolved_at = None
-        if target in OPEN:
+        if target in OPEN_STATES:
             d.cancelled_at = None  # the source took the cancellation back
 
     def _notes(self, row: Any) -> str:

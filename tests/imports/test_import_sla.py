@@ -181,3 +181,43 @@ def test_a_cancelled_incident_is_imported_cancelled_and_its_clocks_have_no_outco
     assert {metric: clock.state for metric, clock in clocks("INC9").items()} == expected
     assert clocks("INC9")["resolution"].stopped_at == utc("01-03-2016 11:00")
     assert not SlaAlert.objects.exists()
+
+
+def test_a_cancellation_the_source_took_back_leaves_counting_clocks(db, tmp_path, import_file):
+    """Canceled, then Active again: the incident is worked and closed, so its clocks must have
+    an outcome (a clock left stopped would drop it from compliance), and the cancelled hour
+    does not count."""
+    rows = history(
+        "INC10",
+        ("New", "01-03-2016 09:00"),
+        ("Canceled", "01-03-2016 10:00"),
+        ("Active", "01-03-2016 11:00"),
+        ("Resolved", "01-03-2016 13:00"),
+        ("Closed", "07-03-2016 12:00"),
+    )
+    import_file(write_csv(tmp_path / "back.csv", rows), "--create-tenant", "--adopt-source-matrix")
+    incident = Incident.objects.get(source_number="INC10")
+    assert (incident.state, incident.cancelled_at) == ("closed", None)
+    response, resolution = clocks("INC10")["response"], clocks("INC10")["resolution"]
+    assert (response.state, response.stopped_at) == ("met", utc("01-03-2016 11:00"))
+    assert response.spent == HOUR  # 09:00-10:00; cancelled 10:00-11:00, then work started
+    assert (resolution.state, resolution.spent) == ("met", 3 * HOUR)  # 09-10 and 11-13
+    assert [(p.started_at, p.ended_at, p.reason) for p in resolution.pauses.all()] == [
+        (utc("01-03-2016 10:00"), utc("01-03-2016 11:00"), "cancelled"),
+        (utc("01-03-2016 13:00"), utc("07-03-2016 12:00"), "resolved"),
+    ]
+
+
+def test_a_cancellation_taken_back_and_still_open_runs_towards_its_deadline(
+    db, tmp_path, import_file
+):
+    now = timezone.now().replace(microsecond=0)
+    fmt = "%d-%m-%Y %H:%M"
+    steps = (("New", now - 3 * HOUR), ("Canceled", now - 2 * HOUR), ("New", now - HOUR))
+    rows = history("INC11", *((state, at.strftime(fmt)) for state, at in steps))
+    import_file(write_csv(tmp_path / "open.csv", rows), "--create-tenant", "--adopt-source-matrix")
+    assert Incident.objects.get(source_number="INC11").state == "reported"
+    for clock in clocks("INC11").values():
+        assert clock.state == "running" and clock.stopped_at is None
+        assert clock.running_since == (now - HOUR).replace(second=0)
+        assert clock.due_at is not None and clock.due_at > now
