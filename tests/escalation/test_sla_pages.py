@@ -4,10 +4,11 @@ clocks and alerts on the desk; acknowledging from the desk and from the signed e
 from __future__ import annotations
 
 import pytest
+import time_machine
 
 from escalation.models import AlertKind, BusinessCalendar, EscalationPolicy, SlaAlert, SlaPolicy
 from escalation.services.alerts import ack_token
-from tests.escalation.sla_helpers import report_high
+from tests.escalation.sla_helpers import MONDAY_10, report_high
 
 pytestmark = pytest.mark.django_db
 
@@ -141,8 +142,12 @@ def test_only_the_tenant_admin_sees_the_sla_settings(people, login, who):
 
 
 def test_the_desk_sees_an_incidents_clocks_and_alerts_and_a_requester_gets_404(people, login):
-    incident = report_high(people)
-    page = login(people.alice).get(f"/t/acme/sla/incidents/{incident.number}/").content.decode()
+    # In working hours with time standing still: the response clock has spent nothing yet.
+    # (Left to the wall clock, it read "29 min 59 s left" whenever the suite ran in the
+    # calendar's working hours.)
+    with time_machine.travel(MONDAY_10, tick=False):
+        incident = report_high(people)
+        page = login(people.alice).get(f"/t/acme/sla/incidents/{incident.number}/").content.decode()
     assert "Explain this timer" in page and "Response" in page and "30 min left" in page
     assert "Escalated to you" in page  # the alert of the routing escalation
     assert login(people.rita).get(f"/t/acme/sla/incidents/{incident.number}/").status_code == 404
