@@ -20,7 +20,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from multiprocessing import Pool
 from pathlib import Path
 from urllib.parse import urlparse
@@ -129,13 +131,7 @@ def summary(runs: list[dict]) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=4, help="turns of each endpoint")
-    args = parser.parse_args()
+def bench_env() -> dict:
     env = {
         **os.environ,
         "ROOT_URLCONF": "bench.bench_urls",
@@ -145,14 +141,19 @@ def main() -> None:
     }
     if not env.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it is dropped and re-created).")
-    key = prepare(env)
+    return env
+
+
+@contextmanager
+def serving(env: dict, workers: int) -> Iterator[int]:
+    """gunicorn on a free port for the duration; yields the port."""
     port = _free_port()
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "servicedesk.wsgi",
             "-w",
-            str(args.workers),
+            str(workers),
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -164,6 +165,22 @@ def main() -> None:
     )
     try:
         _wait_up(port)
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4, help="turns of each endpoint")
+    args = parser.parse_args()
+    env = bench_env()
+    key = prepare(env)
+    with serving(env, args.workers) as port:
         load(port, key, "/bench/bare/", 3, args.concurrency)  # warm-up
         load(port, key, "/api/v1/incidents/", 3, args.concurrency)
         # Taken in turns, so that a change in the machine's speed during the run (a shared
@@ -174,9 +191,6 @@ def main() -> None:
             bare.append(load(port, key, "/bench/bare/", part, args.concurrency))
             create.append(load(port, key, "/api/v1/incidents/", part, args.concurrency))
         bare, create = summary(bare), summary(create)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
     print(
         f"gunicorn {args.workers} sync workers, concurrency {args.concurrency}, "
         f"{args.seconds}s each in {args.rounds} turns, PostgreSQL"

@@ -5,6 +5,13 @@ policies and calendars, escalation policies, webhook endpoints).
 It is a column the triggers alone write (`tenancy_tenant.config_stamp`), not a model field, so
 no `Tenant.save()` can put an old stamp back. Random rather than a counter: a rolled-back change
 must not pass its value on to the next change. SQLite has no stamp; readers treat it as unknown.
+
+Reports and configuration changes exclude each other through a transaction-level advisory lock
+per tenant: shared for a report (`report_lock`), exclusive for a change (`config_write`, and the
+trigger itself, for writes that bypass the services). PostgreSQL queues a heavyweight lock
+request behind a waiting one that conflicts with it, so a change waits only for the reports
+already in flight; a row lock on the tenant row would let newly arriving reports go ahead of
+it, and under steady report traffic a change waited seconds (bench/config_bench.py).
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from django.db import connection, migrations, transaction
 
 Service = TypeVar("Service", bound=Callable[..., Any])
 
+LOCK_SPACE = 7301  # the first key of the advisory lock; the second is the tenant's id
+_KEY = "%s, mod(%s, 2147483647)::int"  # the id folded into int4: a clash only waits, never errs
+
 FUNCTION = """
 CREATE OR REPLACE FUNCTION tenancy_config_changed() RETURNS trigger AS $$
 DECLARE
@@ -27,6 +37,25 @@ BEGIN
     ELSE
         owner := NEW.tenant_id;
     END IF;
+    UPDATE tenancy_tenant SET config_stamp = gen_random_uuid() WHERE id = owner;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+"""
+
+# Since tenancy 0005: the trigger also takes the change's exclusive lock, so a write that
+# bypasses the services (the Django admin, a script) still waits for the reports in flight.
+FUNCTION_LOCKING = f"""
+CREATE OR REPLACE FUNCTION tenancy_config_changed() RETURNS trigger AS $$
+DECLARE
+    owner bigint;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        owner := OLD.tenant_id;
+    ELSE
+        owner := NEW.tenant_id;
+    END IF;
+    PERFORM pg_advisory_xact_lock({LOCK_SPACE}, mod(owner, 2147483647)::int);
     UPDATE tenancy_tenant SET config_stamp = gen_random_uuid() WHERE id = owner;
     RETURN NULL;
 END
@@ -56,15 +85,32 @@ def stamp_trigger(table: str, events: str = "INSERT OR UPDATE OR DELETE") -> mig
     )
 
 
+def report_lock(tenant_id: int) -> str | None:
+    """Take a report's shared lock on the tenant's configuration until the transaction ends;
+    return the stamp, None on SQLite (one writer at a time there).
+
+    Two statements: the stamp is read after the lock is granted, so with the snapshot of a
+    statement that began after any change it waited for had committed."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT pg_advisory_xact_lock_shared({_KEY}); "
+            "SELECT config_stamp::text FROM tenancy_tenant WHERE id = %s",
+            [LOCK_SPACE, tenant_id, tenant_id],
+        )
+        return cursor.fetchone()[0]
+
+
 def config_write(service: Service) -> Service:
     """Decorates a service that writes configuration reports keep (a table with a stamp
-    trigger): in one transaction, it takes the tenant row before anything else.
+    trigger): in one transaction, it takes the exclusive lock before anything else.
 
-    The trigger takes that row anyway, but only after the writer has locked the row it writes.
-    A report in flight holds a share lock on the tenant row and, at commit, checks its foreign
-    keys (to a webhook endpoint, a calendar, a category...) with a key-share lock: it would
-    wait for the writer while the writer waits for it. Taken first, the writer simply waits
-    for the reports in flight, and two admins' writes queue in one order (matrix_set too).
+    The trigger takes that lock anyway, but only after the writer has locked the row it writes.
+    A report in flight holds the shared lock and, at commit, checks its foreign keys (to a
+    webhook endpoint, a calendar, a category...) with a key-share lock: it would wait for the
+    writer while the writer waits for it. Taken first, the writer simply waits for the reports
+    in flight, and two admins' writes queue in one order (matrix_set too).
     """
 
     @functools.wraps(service)
@@ -73,8 +119,7 @@ def config_write(service: Service) -> Service:
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        "SELECT 1 FROM tenancy_tenant WHERE id = %s FOR NO KEY UPDATE",
-                        [actor.tenant.pk],
+                        f"SELECT pg_advisory_xact_lock({_KEY})", [LOCK_SPACE, actor.tenant.pk]
                     )
             return service(*args, actor=actor, **kwargs)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -42,24 +41,6 @@ def check_level(value: str, field: str) -> str:
             field=field,
         )
     return value
-
-
-def hold_matrix(tenant: Tenant) -> str | None:
-    """Keep the tenant's matrix as it is until this transaction ends; returns the tenant's
-    configuration stamp (tenancy/config_stamp.py), None on SQLite.
-
-    A share lock on the tenant row: reports do not wait for one another, and matrix_set (which
-    locks the row for update) waits for the reports in flight, so each either is visible to the
-    re-derivation of open incidents or reads the new matrix. SQLite runs one writer at a time.
-    The stamp is read in the locking statement, so after waiting for a change it is the new one.
-    """
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT config_stamp::text FROM tenancy_tenant WHERE id = %s FOR SHARE", [tenant.pk]
-        )
-        return cursor.fetchone()[0]
 
 
 def priority_derive(*, tenant: Tenant, impact: str, urgency: str) -> PriorityLevel:
@@ -150,7 +131,7 @@ def matrix_changes_count(*, tenant: Tenant, scale: Scale, matrix: Matrix) -> int
     return changing
 
 
-@config_write  # queued on the tenant row: behind reports in flight and any other admin's save
+@config_write  # queued behind the reports in flight and any other admin's save
 def matrix_set(*, actor: Actor, scale: Scale, matrix: Matrix) -> int:
     """Replace the tenant's scale (ordered, most urgent first) and matrix.
 

@@ -108,7 +108,7 @@ def incident_report(
     reporter = _check_reporter(actor, reporter)
     contact_name, contact_email = _clean_contact(contact_name, contact_email)
     tenant = actor.tenant
-    config = report_config(tenant)  # the share lock that keeps the matrix until commit
+    config = report_config(tenant)  # the shared lock that keeps the matrix until commit
     if category_slug:
         category = config.category(category_slug)
         if category is None:

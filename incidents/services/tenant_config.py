@@ -4,8 +4,8 @@ the next.
 Every report reads the same rows: its category and the category's group, the matrix cell of its
 impact and urgency, the SLA policy and calendar of its level, the escalation policy of its group
 and the webhook subscriptions. They change only when someone changes the configuration, and
-that renews the tenant's stamp (tenancy/config_stamp.py). A report reads the stamp in the
-statement that takes its share lock on the tenant row, and reuses what an earlier report read
+that renews the tenant's stamp (tenancy/config_stamp.py). A report reads the stamp once it
+holds its shared lock on the tenant's configuration, and reuses what an earlier report read
 under the same stamp, once that report has committed. Only what was found is kept: an SLA
 policy that is missing is created on first use, never remembered as missing. Without a stamp
 (SQLite) a report reads everything afresh.
@@ -26,7 +26,8 @@ from escalation.services.climb import ClimbStart, climb_start_for
 from escalation.services.defaults import calendar_spec, sla_policy_for
 from escalation.webhooks import subscribed_endpoints
 from incidents.models import Category, PriorityLevel
-from incidents.services.priority import hold_matrix, priority_derive
+from incidents.services.priority import priority_derive
+from tenancy.config_stamp import report_lock
 from tenancy.models import Tenant
 
 MAX_TENANTS = 500  # tenants whose configuration a process keeps, the least recently used go
@@ -92,8 +93,10 @@ def _stored_sla(tenant: Tenant, level: PriorityLevel) -> tuple[SlaPolicy, Calend
 
 
 def report_config(tenant: Tenant) -> ReportConfig:
-    """Take the report's share lock on the tenant row and the configuration it stands for."""
-    stamp = hold_matrix(tenant)
+    """Take the report's shared lock on the tenant's configuration (the matrix, policies and
+    subscriptions stay as they are until the report commits; a change waits for it) and the
+    configuration the stamp stands for."""
+    stamp = report_lock(tenant.pk)
     if stamp is None:
         return ReportConfig(tenant, {})
     with _kept_lock:

@@ -25,6 +25,7 @@ from escalation.models import (
     SlaPolicy,
     WebhookEndpoint,
 )
+from escalation.services.config import sla_policy_save
 from escalation.webhooks import webhook_endpoint_rotate_secret
 from incidents import services
 from incidents.errors import InvalidInput
@@ -241,19 +242,20 @@ def test_each_tenant_reports_on_its_own_configuration(people):
 
 
 def _waiting_on_a_lock(pid: int) -> bool:
+    """From pg_locks, which is read afresh each time: pg_stat_activity is read once per
+    transaction, and the caller may be inside one."""
     with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-        row = cursor.fetchone()
-    return bool(row) and row[0] == "Lock"
+        cursor.execute("SELECT EXISTS (SELECT FROM pg_locks WHERE pid = %s AND NOT granted)", [pid])
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("change", ["rotate the secret", "retire the category"])
 def test_an_admin_change_during_a_report_waits_for_it_instead_of_deadlocking(people, change):
-    """The report holds its share lock on the tenant row and, at commit, checks its foreign
+    """The report holds the configuration's shared lock and, at commit, checks its foreign
     keys to the webhook endpoint and the category. An admin who locked one of those rows first
-    and then waited for the tenant row would deadlock with it; the admin waits instead."""
+    and then waited for the exclusive lock would deadlock with it; the admin waits instead."""
     endpoint = WebhookEndpoint.objects.create(
         tenant=people.acme, url="https://hooks.example.com/desk", events=["incident.created"]
     )
@@ -319,3 +321,85 @@ def test_what_a_rolled_back_report_read_is_not_kept(people):
 
     clock = response_clock(report(people))
     assert SlaPolicy.objects.filter(pk=clock.policy_id).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_report_arriving_while_a_change_waits_goes_after_the_change(people):
+    """Reports in flight hold the configuration shared; an admin's change waits for them. A
+    report that arrives while the change waits queues behind it and reads the new settings.
+    Were it let through (as a row share lock would), a steady flow of reports could keep the
+    admin's save waiting for as long as the flow lasts."""
+    policy = policy_of(report(people))
+    before = policy.response_seconds
+    values = {
+        name: getattr(policy, name)
+        for name in ("calendar", "resolution_seconds", "warn_percents", "pause_on")
+    }
+    first_in, second_go = threading.Event(), threading.Event()
+    pids: dict[str, int] = {}
+    outcomes: dict[str, object] = {}
+
+    def backend(name: str) -> None:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pids[name] = cursor.fetchone()[0]
+
+    def until(check, seconds: float = 10) -> bool:
+        deadline = time.monotonic() + seconds
+        while not check():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def in_thread(name: str, work) -> threading.Thread:
+        def run() -> None:
+            try:
+                outcomes[name] = work()
+            except Exception as exc:  # noqa: BLE001 - the test reports whatever a thread hit
+                outcomes[name] = exc
+            finally:
+                connections.close_all()
+
+        return threading.Thread(target=run)
+
+    def first_report() -> Incident:
+        with transaction.atomic():
+            incident = report(people, title="In flight")
+            first_in.set()
+            until(lambda: "admin" in pids and _waiting_on_a_lock(pids["admin"]))
+            second_go.set()
+            # Held until the second report is stuck or done: with the lock it waits behind the
+            # change; let through, it soon waits for this report's number instead.
+            until(lambda: "second" in outcomes or _waiting_on_a_lock(pids.get("second", 0)), 5)
+        return incident
+
+    def admin() -> SlaPolicy:
+        first_in.wait(10)
+        backend("admin")
+        return sla_policy_save(
+            actor=people.actor(people.ada),
+            policy=policy,
+            values={**values, "response_seconds": 4321},
+        )
+
+    def second_report() -> Incident:
+        second_go.wait(10)
+        backend("second")
+        return report(people, title="Arrived while the change waited")
+
+    threads = [
+        in_thread("first", first_report),
+        in_thread("admin", admin),
+        in_thread("second", second_report),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert not [o for o in outcomes.values() if isinstance(o, Exception)], outcomes
+    assert response_clock(outcomes["first"]).target_seconds == before != 4321
+    second = response_clock(outcomes["second"]).target_seconds
+    assert second == 4321, "the report that arrived later went ahead of the change"
