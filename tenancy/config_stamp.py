@@ -11,7 +11,7 @@ per tenant: shared for a report (`report_lock`), exclusive for a change (`config
 trigger itself, for writes that bypass the services). PostgreSQL queues a heavyweight lock
 request behind a waiting one that conflicts with it, so a change waits only for the reports
 already in flight; a row lock on the tenant row would let newly arriving reports go ahead of
-it, and under steady report traffic a change waited seconds (bench/config_bench.py).
+it, and under steady report traffic a change waited up to 2 s (bench/config_bench.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ Service = TypeVar("Service", bound=Callable[..., Any])
 LOCK_SPACE = 7301  # the first key of the advisory lock; the second is the tenant's id
 _KEY = "%s, mod(%s, 2147483647)::int"  # the id folded into int4: a clash only waits, never errs
 
-FUNCTION = """
+
+def _function(first: str = "") -> str:
+    return f"""
 CREATE OR REPLACE FUNCTION tenancy_config_changed() RETURNS trigger AS $$
 DECLARE
     owner bigint;
@@ -36,31 +38,20 @@ BEGIN
         owner := OLD.tenant_id;
     ELSE
         owner := NEW.tenant_id;
-    END IF;
+    END IF;{first}
     UPDATE tenancy_tenant SET config_stamp = gen_random_uuid() WHERE id = owner;
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql;
 """
 
+
+FUNCTION = _function()  # as tenancy 0004 created it
 # Since tenancy 0005: the trigger also takes the change's exclusive lock, so a write that
 # bypasses the services (the Django admin, a script) still waits for the reports in flight.
-FUNCTION_LOCKING = f"""
-CREATE OR REPLACE FUNCTION tenancy_config_changed() RETURNS trigger AS $$
-DECLARE
-    owner bigint;
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        owner := OLD.tenant_id;
-    ELSE
-        owner := NEW.tenant_id;
-    END IF;
-    PERFORM pg_advisory_xact_lock({LOCK_SPACE}, mod(owner, 2147483647)::int);
-    UPDATE tenancy_tenant SET config_stamp = gen_random_uuid() WHERE id = owner;
-    RETURN NULL;
-END
-$$ LANGUAGE plpgsql;
-"""
+FUNCTION_LOCKING = _function(
+    f"\n    PERFORM pg_advisory_xact_lock({LOCK_SPACE}, mod(owner, 2147483647)::int);"
+)
 
 
 def _on_postgres(sql: str):
