@@ -83,15 +83,29 @@ def _post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str
 
 
 def _connect_to(addresses: list[str]):
-    """http.client's socket factory, made to try only the checked addresses, in order."""
+    """http.client's socket factory, made to try only the checked addresses, in order.
+
+    The timeout is the connection's budget, not each address's: every attempt gets an equal
+    share of what is left (as Go's dialer spreads it), so a host with many unreachable
+    addresses holds the worker for one timeout, not one per address. A connected socket gets
+    the whole timeout back for each read."""
 
     def create(address, timeout=None, source_address=None, **kwargs):
+        budget = timeout if isinstance(timeout, int | float) else None
+        deadline = None if budget is None else time.monotonic() + budget
         error: OSError | None = None
-        for ip in addresses:
+        for tried, ip in enumerate(addresses):
+            remaining = len(addresses) - tried
+            share = None if deadline is None else (deadline - time.monotonic()) / remaining
+            if share is not None and share <= 0:
+                break
             try:
-                return socket.create_connection((ip, address[1]), timeout, source_address)
+                sock = socket.create_connection((ip, address[1]), share, source_address)
             except OSError as exc:
                 error = exc
+                continue
+            sock.settimeout(budget)
+            return sock
         raise error or OSError("no address to connect to")
 
     return create

@@ -4,6 +4,8 @@ admin must not be able to make the desk call its own network or a cloud metadata
 from __future__ import annotations
 
 import socket
+import time
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -116,3 +118,77 @@ def test_a_delivery_connects_to_the_address_it_checked_never_to_a_second_answer(
         row.refresh_from_db()
         assert row.status not in ("sent", "dead")  # unreachable: tried again later
         assert "hooks.rebind.test did not answer" in row.last_error
+
+
+@contextmanager
+def unanswering(ips: tuple[str, ...], port: int):
+    """Listeners whose queue is full, so a connection to them hangs until its timeout: hosts
+    that are down without saying so (all of 127.0.0.0/8 is this machine's loopback)."""
+    listeners, waiting = [], []
+    try:
+        for ip in ips:
+            listener = socket.socket()
+            listener.bind((ip, port))
+            listener.listen(0)
+            listeners.append(listener)
+            for _ in range(3):  # fill its queue; these are never accepted
+                client = socket.socket()
+                client.setblocking(False)
+                client.connect_ex((ip, port))
+                waiting.append(client)
+        yield
+    finally:
+        for sock in waiting + listeners:
+            sock.close()
+
+
+def _many_addresses(monkeypatch, host: str, ips: list[str]) -> None:
+    real = socket.getaddrinfo
+
+    def resolve(name, port, *args, **kwargs):
+        if name != host:
+            return real(name, port, *args, **kwargs)
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, port)) for ip in ips
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+def _timed_delivery(people, url: str) -> tuple[Notification, float]:
+    WebhookEndpoint.objects.create(tenant=people.acme, url=url, events=["incident.created"])
+    incidents.incident_report(actor=people.actor(people.rita), title="VPN drops")
+    [row] = Notification.objects.for_tenant(people.acme).filter(channel="webhook")
+    start = time.monotonic()
+    services.notification_deliver(notification_id=row.pk)
+    elapsed = time.monotonic() - start
+    row.refresh_from_db()
+    return row, elapsed
+
+
+def test_a_host_whose_addresses_all_hang_holds_the_worker_for_one_timeout(
+    people, settings, monkeypatch
+):
+    """Three addresses that never answer: the delivery gives up after the timeout once, not
+    once per address (3 s here), and is tried again later."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    ips = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
+    with WebhookSink() as sink:  # only to find a free port
+        port = urlsplit(sink.url()).port
+    with unanswering(tuple(ips), port):
+        _many_addresses(monkeypatch, "hooks.hanging.test", ips)
+        row, elapsed = _timed_delivery(people, f"http://hooks.hanging.test:{port}/hook")
+    assert elapsed < 2, f"the worker was held {elapsed:.1f} s"
+    assert row.status not in ("sent", "dead")
+    assert "hooks.hanging.test did not answer" in row.last_error
+
+
+def test_a_hanging_first_address_leaves_time_for_the_next(people, settings, monkeypatch):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 2
+    with WebhookSink() as sink:
+        port = urlsplit(sink.url()).port
+        with unanswering(("127.0.0.2",), port):
+            _many_addresses(monkeypatch, "hooks.half.test", ["127.0.0.2", "127.0.0.1"])
+            row, _ = _timed_delivery(people, f"http://hooks.half.test:{port}/hook")
+        assert row.status == "sent"
+        assert list(sink.received_ids()) == [str(row.delivery_id)]
