@@ -6,11 +6,11 @@ clocks start at the report; a hold whose kind the policy pauses on pauses them; 
 clock ends when work starts (the first move to diagnosing, the incident's acknowledged_at) or
 at resolution; the resolution clock waits while resolved and carries on after a reopen; close
 ends it, met or breached, and a cancellation with no outcome (stopped). The live desk never
-takes a cancellation back, but a source can (Canceled, then Active): the clock then counts
-again from that move, and the cancelled stretch is kept as a pause. Nothing fires: no
-alert rows (the sweep's, which the notifier sends) and no escalation runs are written, and a
-still-open incident's thresholds that lie in the past are history too, never alerts. Only
-thresholds after the import remain for the sweep.
+takes a close or a cancellation back, but a source can (Closed or Canceled, then Active): the
+clock then counts again from that move, and the stretch in between is kept as a pause.
+Nothing fires: no alert rows (the sweep's, which the notifier sends) and no escalation runs
+are written, and a still-open incident's thresholds that lie in the past are history too,
+never alerts. Only thresholds after the import remain for the sweep.
 """
 
 from __future__ import annotations
@@ -43,11 +43,16 @@ class Walk:
 
     pauses: list[list] = field(default_factory=list)  # [start, end or None, reason]
     stopped_at: datetime | None = None
-    cancelled: bool = False  # stopped by a cancellation: no SLA outcome, as live
+    stopped_by: str = ""  # the state whose move stopped it
 
     @property
     def paused(self) -> bool:
         return bool(self.pauses) and self.pauses[-1][1] is None
+
+    @property
+    def cancelled(self) -> bool:
+        """Stopped by a cancellation: no SLA outcome, as live."""
+        return self.stopped_by == "cancelled"
 
     def pause(self, at: datetime, reason: str) -> None:
         if self.stopped_at is None and not self.paused:
@@ -57,17 +62,24 @@ class Walk:
         if self.paused:
             self.pauses[-1][1] = at
 
-    def stop(self, at: datetime, *, cancelled: bool = False) -> None:
+    def stop(self, at: datetime, by: str) -> None:
         if self.stopped_at is None:
             self.resume(at)
-            self.stopped_at = at
-            self.cancelled = cancelled
+            self.stopped_at, self.stopped_by = at, by
 
-    def uncancel(self, at: datetime) -> None:
-        """The source took its cancellation back: count again, the cancelled time not."""
-        if self.cancelled:
-            self.pauses.append([self.stopped_at, at, CANCELLED])
-            self.stopped_at, self.cancelled = None, False
+    def reopen(self, at: datetime) -> None:
+        """The source took a close or a cancellation back: the clock counts again, the time
+        in between not (as while resolved). A clock that work or a resolution stopped (the
+        response clock) stays stopped, as a live reopen leaves it."""
+        if self.stopped_by not in ("closed", "cancelled"):
+            return
+        reason = CANCELLED if self.cancelled else RESOLVED
+        last = self.pauses[-1] if self.pauses else None
+        if last and last[1] == self.stopped_at and last[2] == reason:
+            last[1] = at  # resolved, closed, reopened: one wait, not two
+        else:
+            self.pauses.append([self.stopped_at, at, reason])
+        self.stopped_at, self.stopped_by = None, ""
 
 
 def walk(metric: str, pause_on: list[str], moves: list[Move]) -> Walk:
@@ -76,9 +88,9 @@ def walk(metric: str, pause_on: list[str], moves: list[Move]) -> Walk:
     response = metric == Metric.RESPONSE
     for at, _name, source, target, hold_reason in moves:
         if target in OPEN_STATES:
-            w.uncancel(at)
+            w.reopen(at)
         if target in ("closed", "cancelled") or (response and target in ("diagnosing", "resolved")):
-            w.stop(at, cancelled=target == "cancelled")
+            w.stop(at, by=target)
             continue
         if source in ("on_hold", "resolved") or target == "on_hold":
             w.resume(at)  # a hold or a resolution ends (a reopen), or the hold changes kind

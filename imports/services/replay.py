@@ -235,7 +235,7 @@ class Replay:
         if target in ("reported", "on_hold"):
             d.resolved_at = None
         if target in OPEN_STATES:
-            d.cancelled_at = None  # the source took the cancellation back
+            d.cancelled_at = d.closed_at = None  # the source took a cancellation or close back
 
     def _notes(self, row: Any) -> str:
         code = f"close code “{row.closed_code}”" if row.closed_code else "no close code"

@@ -221,3 +221,51 @@ def test_a_cancellation_taken_back_and_still_open_runs_towards_its_deadline(
         assert clock.state == "running" and clock.stopped_at is None
         assert clock.running_since == (now - HOUR).replace(second=0)
         assert clock.due_at is not None and clock.due_at > now
+
+
+def test_a_closed_incident_the_source_reopens_counts_again_until_closed_anew(
+    db, tmp_path, import_file
+):
+    """Closed, then Active: the resolution clock counts the second stretch of work too (a clock
+    left stopped at the first close would report met on too little), and the time between the
+    first resolution and the reopen is one wait. The response clock, ended by the first work,
+    stays ended."""
+    rows = history(
+        "INC12",
+        ("New", "01-03-2016 09:00"),
+        ("Active", "01-03-2016 10:00"),
+        ("Resolved", "01-03-2016 11:00"),
+        ("Closed", "01-03-2016 12:00"),
+        ("Active", "01-03-2016 13:00"),
+        ("Resolved", "01-03-2016 14:00"),
+        ("Closed", "01-03-2016 15:00"),
+    )
+    import_file(write_csv(tmp_path / "again.csv", rows), "--create-tenant", "--adopt-source-matrix")
+    incident = Incident.objects.get(source_number="INC12")
+    assert (incident.state, incident.closed_at) == ("closed", utc("01-03-2016 15:00"))
+    response, resolution = clocks("INC12")["response"], clocks("INC12")["resolution"]
+    assert (response.state, response.stopped_at, response.spent) == (
+        "met",
+        utc("01-03-2016 10:00"),
+        HOUR,
+    )
+    assert (resolution.state, resolution.stopped_at) == ("met", utc("01-03-2016 15:00"))
+    assert resolution.spent == 3 * HOUR  # 09:00-11:00 and 13:00-14:00
+    assert [(p.started_at, p.ended_at, p.reason) for p in resolution.pauses.all()] == [
+        (utc("01-03-2016 11:00"), utc("01-03-2016 13:00"), "resolved"),
+        (utc("01-03-2016 14:00"), utc("01-03-2016 15:00"), "resolved"),
+    ]
+
+
+def test_a_reopened_closed_incident_still_open_has_no_closed_time(db, tmp_path, import_file):
+    rows = history(
+        "INC13",
+        ("New", "01-03-2016 09:00"),
+        ("Resolved", "01-03-2016 10:00"),
+        ("Closed", "01-03-2016 11:00"),
+        ("Active", "01-03-2016 12:00"),
+    )
+    import_file(write_csv(tmp_path / "open.csv", rows), "--create-tenant", "--adopt-source-matrix")
+    incident = Incident.objects.get(source_number="INC13")
+    assert (incident.state, incident.closed_at, incident.resolved_at) == ("diagnosing", None, None)
+    assert clocks("INC13")["resolution"].state in ("running", "breached")
