@@ -27,6 +27,7 @@ from escalation.models import Notification
 USER_AGENT = "ServiceDesk-Webhooks/1"
 RETRYABLE_4XX = frozenset({408, 429})
 MAX_SAME_HOST_REDIRECTS = 3
+MIN_ATTEMPT_SECONDS = 2.0  # Go's dialer's floor per address
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -85,26 +86,30 @@ def _post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str
 def _connect_to(addresses: list[str]):
     """http.client's socket factory, made to try only the checked addresses, in order.
 
-    The timeout is the connection's budget, not each address's: every attempt gets an equal
-    share of what is left (as Go's dialer spreads it), so a host with many unreachable
-    addresses holds the worker for one timeout, not one per address. A connected socket gets
-    the whole timeout back for each read."""
+    The timeout is the connection's budget, not each address's. As Go's dialer spreads it, each
+    attempt gets an equal share of what is left, but at least MIN_ATTEMPT_SECONDS (or all that
+    is left): a host with many unreachable addresses holds the worker for one timeout, not one
+    per address, and no attempt is cut so short that one lost packet skips a live address. A
+    connected socket gets the whole timeout back for each read."""
 
-    def create(address, timeout=None, source_address=None, **kwargs):
+    def create(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, **kwargs):
         budget = timeout if isinstance(timeout, int | float) else None
         deadline = None if budget is None else time.monotonic() + budget
         error: OSError | None = None
         for tried, ip in enumerate(addresses):
-            remaining = len(addresses) - tried
-            share = None if deadline is None else (deadline - time.monotonic()) / remaining
-            if share is not None and share <= 0:
-                break
+            share = timeout  # no budget given: the socket default for every attempt
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                share = max(left / (len(addresses) - tried), min(MIN_ATTEMPT_SECONDS, left))
             try:
                 sock = socket.create_connection((ip, address[1]), share, source_address)
             except OSError as exc:
                 error = exc
                 continue
-            sock.settimeout(budget)
+            if budget is not None:
+                sock.settimeout(budget)
             return sock
         raise error or OSError("no address to connect to")
 
