@@ -19,7 +19,7 @@ from escalation.models import (
     SlaClock,
     SlaPolicy,
 )
-from escalation.services.clocks import CANCELLED, RESOLVED
+from escalation.services.clocks import CANCELLED, CLOSED, RESOLVED
 from escalation.services.defaults import calendar_spec, sla_policy_for
 from incidents.models import HoldReason, Incident, PriorityLevel
 from tenancy.actors import Actor
@@ -99,6 +99,8 @@ def _pause_label(reason: str) -> str:
         return "Resolved: the resolution clock waits while resolved"
     if reason == CANCELLED:
         return "Cancelled: the clock did not count until the cancellation was taken back"
+    if reason == CLOSED:
+        return "Closed: the clock did not count until the incident was reopened"
     label = HoldReason(reason).label if reason in HoldReason.values else reason
     return f"On hold ({label.lower()}): this hold kind pauses the clock"
 

@@ -41,6 +41,7 @@ from tenancy.actors import Actor
 
 RESOLVED = "resolved"  # the pause reason of a resolution clock while its incident is resolved
 CANCELLED = "cancelled"  # the pause reason of an imported cancellation its source took back
+CLOSED = "closed"  # the pause reason of an imported close its source took back (a reopen)
 BREACH = 100
 
 

@@ -29,7 +29,7 @@ from escalation.calendars import (
     running_stretches,
 )
 from escalation.models import ClockState, Metric, SlaClock, SlaPause, SlaPolicy
-from escalation.services.clocks import BREACH, CANCELLED, RESOLVED
+from escalation.services.clocks import BREACH, CANCELLED, CLOSED, RESOLVED
 from escalation.services.defaults import calendar_spec, sla_policy_for
 from incidents.models import EventKind, Incident, IncidentEvent, PriorityLevel
 from incidents.models.incident import OPEN_STATES
@@ -69,16 +69,11 @@ class Walk:
 
     def reopen(self, at: datetime) -> None:
         """The source took a close or a cancellation back: the clock counts again, the time
-        in between not (as while resolved). A clock that work or a resolution stopped (the
-        response clock) stays stopped, as a live reopen leaves it."""
+        in between not. A clock that work or a resolution stopped (the response clock) stays
+        stopped, as a live reopen leaves it."""
         if self.stopped_by not in ("closed", "cancelled"):
             return
-        reason = CANCELLED if self.cancelled else RESOLVED
-        last = self.pauses[-1] if self.pauses else None
-        if last and last[1] == self.stopped_at and last[2] == reason:
-            last[1] = at  # resolved, closed, reopened: one wait, not two
-        else:
-            self.pauses.append([self.stopped_at, at, reason])
+        self.pauses.append([self.stopped_at, at, CANCELLED if self.cancelled else CLOSED])
         self.stopped_at, self.stopped_by = None, ""
 
 

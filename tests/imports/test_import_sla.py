@@ -227,9 +227,8 @@ def test_a_closed_incident_the_source_reopens_counts_again_until_closed_anew(
     db, tmp_path, import_file
 ):
     """Closed, then Active: the resolution clock counts the second stretch of work too (a clock
-    left stopped at the first close would report met on too little), and the time between the
-    first resolution and the reopen is one wait. The response clock, ended by the first work,
-    stays ended."""
+    left stopped at the first close would report met on too little); neither the time resolved
+    nor the time closed counts. The response clock, ended by the first work, stays ended."""
     rows = history(
         "INC12",
         ("New", "01-03-2016 09:00"),
@@ -252,7 +251,8 @@ def test_a_closed_incident_the_source_reopens_counts_again_until_closed_anew(
     assert (resolution.state, resolution.stopped_at) == ("met", utc("01-03-2016 15:00"))
     assert resolution.spent == 3 * HOUR  # 09:00-11:00 and 13:00-14:00
     assert [(p.started_at, p.ended_at, p.reason) for p in resolution.pauses.all()] == [
-        (utc("01-03-2016 11:00"), utc("01-03-2016 13:00"), "resolved"),
+        (utc("01-03-2016 11:00"), utc("01-03-2016 12:00"), "resolved"),
+        (utc("01-03-2016 12:00"), utc("01-03-2016 13:00"), "closed"),
         (utc("01-03-2016 14:00"), utc("01-03-2016 15:00"), "resolved"),
     ]
 
