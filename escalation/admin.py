@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from escalation.models import Notification, NotificationStatus
 from escalation.services import notification_retry
+from servicedesk.view_only_admin import ViewOnlyAdmin
 
 
 @admin.register(Notification)
@@ -23,7 +24,7 @@ class NotificationAdmin(admin.ModelAdmin):
         )
 
 
-# --- SLA: read-mostly views for platform operators; tenants change these on their settings pages.
+# --- SLA: views for platform operators; tenants change these on their settings pages.
 from escalation.models import (  # noqa: E402
     BusinessCalendar,
     EscalationPolicy,
@@ -35,19 +36,19 @@ from escalation.models import (  # noqa: E402
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
+class BusinessCalendarAdmin(ViewOnlyAdmin):
     list_display = ["name", "tenant", "time_zone", "always_open", "holiday_country", "is_default"]
     list_filter = ["tenant"]
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(ViewOnlyAdmin):
     list_display = ["priority", "tenant", "response_seconds", "resolution_seconds", "calendar"]
     list_filter = ["tenant"]
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
+class EscalationPolicyAdmin(ViewOnlyAdmin):
     list_display = ["name", "tenant", "group", "repeat_count", "is_active"]
     list_filter = ["tenant"]
 

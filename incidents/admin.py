@@ -8,6 +8,7 @@ from incidents.models import (
     PriorityLevel,
     ResolutionCode,
 )
+from servicedesk.view_only_admin import ViewOnlyAdmin
 
 
 @admin.register(Incident)
@@ -38,4 +39,6 @@ class IncidentEventAdmin(admin.ModelAdmin):
 
 
 for model in (AssignmentGroup, Category, PriorityLevel, ResolutionCode):
-    admin.site.register(model, list_display=["__str__", "tenant"], list_filter=["tenant"])
+    admin.site.register(
+        model, ViewOnlyAdmin, list_display=["__str__", "tenant"], list_filter=["tenant"]
+    )

@@ -104,6 +104,9 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# How long a settings change waits for the reports in flight before it gives up with "busy"
+# (tenancy/config_stamp.py): reports arriving meanwhile queue behind it.
+CONFIG_LOCK_WAIT_MS = envint("CONFIG_LOCK_WAIT_MS", 3000, minimum=1)
 
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = envstr("REDIS_URL")

@@ -20,10 +20,14 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.db import connection, migrations, transaction
+from django.conf import settings
+from django.db import OperationalError, connection, migrations, transaction
+
+from incidents.errors import IncidentError
 
 Service = TypeVar("Service", bound=Callable[..., Any])
 
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout ends a wait
 LOCK_SPACE = 7301  # the first key of the advisory lock; the second is the tenant's id
 _KEY = "%s, mod(%s, 2147483647)::int"  # the id folded into int4: a clash only waits, never errs
 
@@ -80,8 +84,9 @@ def report_lock(tenant_id: int) -> str | None:
     """Take a report's shared lock on the tenant's configuration until the transaction ends;
     return the stamp, None on SQLite (one writer at a time there).
 
-    Two statements: the stamp is read after the lock is granted, so with the snapshot of a
-    statement that began after any change it waited for had committed."""
+    Two statements in one round trip (psycopg2 returns the last one's rows): the stamp is read
+    after the lock is granted, so with the snapshot of a statement that began after any change
+    it waited for had committed."""
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
@@ -91,6 +96,38 @@ def report_lock(tenant_id: int) -> str | None:
             [LOCK_SPACE, tenant_id, tenant_id],
         )
         return cursor.fetchone()[0]
+
+
+class ConfigBusy(IncidentError):
+    """A change gave up waiting for the reports in flight (CONFIG_LOCK_WAIT_MS)."""
+
+    code = "busy"
+
+
+def config_lock(tenant_id: int) -> None:
+    """Take the tenant's configuration exclusively until the transaction ends, waiting at most
+    CONFIG_LOCK_WAIT_MS: reports arriving meanwhile queue behind the change, so a report stuck
+    in flight must not let the change hold them up for longer than that."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        usual = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [_wait()])
+        try:
+            cursor.execute(f"SELECT pg_advisory_xact_lock({_KEY})", [LOCK_SPACE, tenant_id])
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+                raise
+            raise ConfigBusy(
+                "Reports are being filed right now and the change could not wait for them: "
+                "nothing was saved. Try again in a moment."
+            ) from None
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [usual])
+
+
+def _wait() -> str:
+    return f"{settings.CONFIG_LOCK_WAIT_MS}ms"
 
 
 def config_write(service: Service) -> Service:
@@ -107,11 +144,7 @@ def config_write(service: Service) -> Service:
     @functools.wraps(service)
     def run(*args: Any, actor: Any, **kwargs: Any) -> Any:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        f"SELECT pg_advisory_xact_lock({_KEY})", [LOCK_SPACE, actor.tenant.pk]
-                    )
+            config_lock(actor.tenant.pk)
             return service(*args, actor=actor, **kwargs)
 
     return run  # type: ignore[return-value]

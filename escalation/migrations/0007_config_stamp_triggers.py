@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     # A report reads the stored SLA policy of its level and creates a missing one (with the
     # default calendars) on first use: those inserts leave the stamp alone, because what a
     # report keeps never records that something is missing, and renewing the stamp would make
-    # two such reports wait on each other's share lock of the tenant row.
+    # two such reports wait on each other's shared lock (tenancy/config_stamp.py).
     operations = [
         stamp_trigger("escalation_slapolicy", "UPDATE OR DELETE"),
         stamp_trigger("escalation_businesscalendar", "UPDATE OR DELETE"),

@@ -18,6 +18,7 @@ from incidents.errors import (
     NotAllowed,
     StaleIncident,
 )
+from tenancy.config_stamp import ConfigBusy
 
 PROBLEM_BASE = "https://servicedesk.invalid/problems/"
 TITLES = {
@@ -33,6 +34,7 @@ TITLES = {
     415: "Unsupported media type",
     422: "Unprocessable request",
     429: "Too many requests",
+    503: "Busy",
 }
 
 
@@ -87,6 +89,10 @@ def _domain_problem(exc: IncidentError, context) -> ProblemResponse:
         return ProblemResponse(409, exc.message, type_="stale")
     if isinstance(exc, NotAllowed):
         return ProblemResponse(403, exc.message, type_="forbidden")
+    if isinstance(exc, ConfigBusy):  # reports in flight held the change up; nothing was saved
+        busy = ProblemResponse(503, exc.message, type_="busy")
+        busy["Retry-After"] = "1"
+        return busy
     if isinstance(exc, InvalidInput):
         errors = {exc.field or "non_field_errors": [exc.message]}
         code = FILE_STATUS.get(type(exc), 400)

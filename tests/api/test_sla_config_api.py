@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from escalation.models import BusinessCalendar, CalendarHoliday, SlaPolicy
 from escalation.services.defaults import around_the_clock_calendar
 from tests.api.helpers import problem
+from tests.concurrency import report_in_flight
 from tests.escalation.sla_helpers import MONDAY_10, report_high, response, short_targets
 from tests.factories import GroupFactory
 
@@ -359,3 +360,22 @@ def test_the_lists_take_the_same_queries_however_long(admin, people):
     for n in range(1, 6):
         add(n)
     assert queries() == few
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_change_that_cannot_wait_for_the_reports_in_flight_is_a_503_to_retry(
+    people, admin, settings
+):
+    settings.CONFIG_LOCK_WAIT_MS = 200
+    before = SlaPolicy.objects.get(tenant=people.acme, priority__slug="high").response_seconds
+    with report_in_flight(people.acme.pk):
+        answer = admin.patch(f"{POLICIES}high/", {"response_seconds": 4321}, format="json")
+    body = problem(answer, 503)
+    assert body["type"].endswith("/busy") and "nothing was saved" in body["detail"]
+    assert answer["Retry-After"] == "1"
+    assert SlaPolicy.objects.get(tenant=people.acme, priority__slug="high").response_seconds == (
+        before
+    )
+    again = admin.patch(f"{POLICIES}high/", {"response_seconds": 4321}, format="json")
+    assert again.status_code == 200 and again.json()["response_seconds"] == 4321

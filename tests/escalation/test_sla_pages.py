@@ -8,6 +8,7 @@ import time_machine
 
 from escalation.models import AlertKind, BusinessCalendar, EscalationPolicy, SlaAlert, SlaPolicy
 from escalation.services.alerts import ack_token
+from tests.concurrency import report_in_flight
 from tests.escalation.sla_helpers import MONDAY_10, report_high
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +185,24 @@ def test_a_forged_or_foreign_link_is_a_404(people, client):
     assert client.get(f"/t/acme/sla/ack/{ack_token(alert, people.bob)}x/").status_code == 404
     assert client.get(f"/t/globex/sla/ack/{ack_token(alert, people.bob)}/").status_code == 404
     assert client.get(f"/t/acme/sla/ack/{ack_token(alert, people.rita)}/").status_code == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_save_that_cannot_wait_for_the_reports_in_flight_keeps_what_was_typed(
+    people, login, settings
+):
+    settings.CONFIG_LOCK_WAIT_MS = 200
+    client = login(people.ada)
+    policy = SlaPolicy.objects.get(tenant=people.acme, priority__slug="high")
+    form = {
+        "calendar": policy.calendar_id,
+        "response_seconds": "1m 30s",
+        "resolution_seconds": "2h",
+        "warn_percents": "25, 75",
+    }
+    with report_in_flight(people.acme.pk):
+        page = client.post(f"{BASE}/policies/{policy.pk}/", form).content.decode()
+    assert "Reports are being filed right now" in page and "Try again in a moment." in page
+    assert 'value="1m 30s"' in page and 'value="25, 75"' in page
+    assert SlaPolicy.objects.get(pk=policy.pk).response_seconds == policy.response_seconds

@@ -31,6 +31,8 @@ from incidents import services
 from incidents.errors import InvalidInput
 from incidents.models import AssignmentGroup, Category, Incident, PriorityLevel
 from incidents.services.config import category_deactivate
+from tenancy.config_stamp import ConfigBusy
+from tests.concurrency import report_in_flight
 from tests.factories import CategoryFactory, GroupFactory
 from tests.incidents.build import ITIL_MATRIX, ITIL_SCALE
 
@@ -403,3 +405,40 @@ def test_a_report_arriving_while_a_change_waits_goes_after_the_change(people):
     assert response_clock(outcomes["first"]).target_seconds == before != 4321
     second = response_clock(outcomes["second"]).target_seconds
     assert second == 4321, "the report that arrived later went ahead of the change"
+
+
+def _report_and_close(people, title: str) -> None:
+    try:
+        report(people, title=title)
+    finally:
+        connections.close_all()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_change_held_up_by_a_stuck_report_gives_up_and_the_reports_go_on(people, settings):
+    """Reports arriving while a change waits queue behind it, so the change's wait is bounded:
+    past CONFIG_LOCK_WAIT_MS it is refused as busy, nothing saved, and reports flow again."""
+    settings.CONFIG_LOCK_WAIT_MS = 300
+    policy = policy_of(report(people))
+    before = policy.response_seconds
+    values = {
+        name: getattr(policy, name)
+        for name in ("calendar", "resolution_seconds", "warn_percents", "pause_on")
+    }
+    with report_in_flight(people.acme.pk):
+        with pytest.raises(ConfigBusy) as busy:
+            sla_policy_save(
+                actor=people.actor(people.ada),
+                policy=policy,
+                values={**values, "response_seconds": 4321},
+            )
+        later = threading.Thread(target=_report_and_close, args=(people, "After the refusal"))
+        later.start()
+        later.join(5)
+        went_on = not later.is_alive()
+    later.join(10)
+    assert "nothing was saved. Try again in a moment." in busy.value.message
+    assert went_on, "a report waited behind the refused change"
+    assert SlaPolicy.objects.get(pk=policy.pk).response_seconds == before
+    assert Incident.objects.filter(title="After the refusal").exists()

@@ -85,3 +85,29 @@ def test_a_person_who_is_not_staff_cannot_use_the_admin(login, people):
     response = login(people.ada).get("/admin/tenancy/tenant/")
     assert response.status_code == 302 and "/admin/login/" in response.url
     assert Membership.objects.filter(user=people.ada).exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["incidents/category", "incidents/assignmentgroup", "incidents/prioritylevel",
+     "incidents/resolutioncode", "escalation/slapolicy", "escalation/businesscalendar",
+     "escalation/escalationpolicy"],
+)  # fmt: skip
+def test_an_operator_reads_a_tenants_configuration_and_cannot_change_it(operator, people, path):
+    """Changes go through the settings pages and the API: their services check them and take
+    the lock that reports rely on; an admin save would bypass both."""
+    listing = operator.get(f"/admin/{path}/")
+    assert listing.status_code == 200
+    assert operator.get(f"/admin/{path}/add/").status_code == 403
+
+
+def test_an_operator_cannot_post_a_change_to_a_category(operator, people):
+    category = people.network
+    url = f"/admin/incidents/category/{category.pk}/change/"
+    page = operator.get(url).content.decode()
+    assert "Network" in page and 'name="_save"' not in page
+    response = operator.post(url, {"name": "Renamed", "slug": "renamed", "tenant": people.acme.pk})
+    assert response.status_code == 403
+    category.refresh_from_db()
+    assert category.name == "Network"
+    assert operator.post(f"/admin/incidents/category/{category.pk}/delete/").status_code == 403
