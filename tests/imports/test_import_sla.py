@@ -44,6 +44,18 @@ def history(number: str, *steps: tuple, **fields: str) -> list[dict]:
     ]
 
 
+def import_history(import_file, tmp_path, number: str, *steps: tuple) -> Incident:
+    """Import one incident's rows into a new tenant with the file's matrix; the incident."""
+    rows = history(number, *steps)
+    import_file(write_csv(tmp_path / f"{number}.csv", rows), "--create-tenant",
+                "--adopt-source-matrix")  # fmt: skip
+    return Incident.objects.get(source_number=number)
+
+
+def pauses(clock: SlaClock) -> list[tuple]:
+    return [(p.started_at, p.ended_at, p.reason) for p in clock.pauses.all()]
+
+
 # 1 March 2016 is a Tuesday. The default calendar: Monday to Friday, 09:00-17:00, UTC here.
 MODERATE = history(
     "INC1",
@@ -187,7 +199,9 @@ def test_a_cancellation_the_source_took_back_leaves_counting_clocks(db, tmp_path
     """Canceled, then Active again: the incident is worked and closed, so its clocks must have
     an outcome (a clock left stopped would drop it from compliance), and the cancelled hour
     does not count."""
-    rows = history(
+    incident = import_history(
+        import_file,
+        tmp_path,
         "INC10",
         ("New", "01-03-2016 09:00"),
         ("Canceled", "01-03-2016 10:00"),
@@ -195,14 +209,12 @@ def test_a_cancellation_the_source_took_back_leaves_counting_clocks(db, tmp_path
         ("Resolved", "01-03-2016 13:00"),
         ("Closed", "07-03-2016 12:00"),
     )
-    import_file(write_csv(tmp_path / "back.csv", rows), "--create-tenant", "--adopt-source-matrix")
-    incident = Incident.objects.get(source_number="INC10")
     assert (incident.state, incident.cancelled_at) == ("closed", None)
     response, resolution = clocks("INC10")["response"], clocks("INC10")["resolution"]
     assert (response.state, response.stopped_at) == ("met", utc("01-03-2016 11:00"))
     assert response.spent == HOUR  # 09:00-10:00; cancelled 10:00-11:00, then work started
     assert (resolution.state, resolution.spent) == ("met", 3 * HOUR)  # 09-10 and 11-13
-    assert [(p.started_at, p.ended_at, p.reason) for p in resolution.pauses.all()] == [
+    assert pauses(resolution) == [
         (utc("01-03-2016 10:00"), utc("01-03-2016 11:00"), "cancelled"),
         (utc("01-03-2016 13:00"), utc("07-03-2016 12:00"), "resolved"),
     ]
@@ -214,9 +226,8 @@ def test_a_cancellation_taken_back_and_still_open_runs_towards_its_deadline(
     now = timezone.now().replace(microsecond=0)
     fmt = "%d-%m-%Y %H:%M"
     steps = (("New", now - 3 * HOUR), ("Canceled", now - 2 * HOUR), ("New", now - HOUR))
-    rows = history("INC11", *((state, at.strftime(fmt)) for state, at in steps))
-    import_file(write_csv(tmp_path / "open.csv", rows), "--create-tenant", "--adopt-source-matrix")
-    assert Incident.objects.get(source_number="INC11").state == "reported"
+    steps = tuple((state, at.strftime(fmt)) for state, at in steps)
+    assert import_history(import_file, tmp_path, "INC11", *steps).state == "reported"
     for clock in clocks("INC11").values():
         assert clock.state == "running" and clock.stopped_at is None
         assert clock.running_since == (now - HOUR).replace(second=0)
@@ -229,7 +240,9 @@ def test_a_closed_incident_the_source_reopens_counts_again_until_closed_anew(
     """Closed, then Active: the resolution clock counts the second stretch of work too (a clock
     left stopped at the first close would report met on too little); neither the time resolved
     nor the time closed counts. The response clock, ended by the first work, stays ended."""
-    rows = history(
+    incident = import_history(
+        import_file,
+        tmp_path,
         "INC12",
         ("New", "01-03-2016 09:00"),
         ("Active", "01-03-2016 10:00"),
@@ -239,8 +252,6 @@ def test_a_closed_incident_the_source_reopens_counts_again_until_closed_anew(
         ("Resolved", "01-03-2016 14:00"),
         ("Closed", "01-03-2016 15:00"),
     )
-    import_file(write_csv(tmp_path / "again.csv", rows), "--create-tenant", "--adopt-source-matrix")
-    incident = Incident.objects.get(source_number="INC12")
     assert (incident.state, incident.closed_at) == ("closed", utc("01-03-2016 15:00"))
     response, resolution = clocks("INC12")["response"], clocks("INC12")["resolution"]
     assert (response.state, response.stopped_at, response.spent) == (
@@ -250,7 +261,7 @@ def test_a_closed_incident_the_source_reopens_counts_again_until_closed_anew(
     )
     assert (resolution.state, resolution.stopped_at) == ("met", utc("01-03-2016 15:00"))
     assert resolution.spent == 3 * HOUR  # 09:00-11:00 and 13:00-14:00
-    assert [(p.started_at, p.ended_at, p.reason) for p in resolution.pauses.all()] == [
+    assert pauses(resolution) == [
         (utc("01-03-2016 11:00"), utc("01-03-2016 12:00"), "resolved"),
         (utc("01-03-2016 12:00"), utc("01-03-2016 13:00"), "closed"),
         (utc("01-03-2016 14:00"), utc("01-03-2016 15:00"), "resolved"),
@@ -258,14 +269,14 @@ def test_a_closed_incident_the_source_reopens_counts_again_until_closed_anew(
 
 
 def test_a_reopened_closed_incident_still_open_has_no_closed_time(db, tmp_path, import_file):
-    rows = history(
+    incident = import_history(
+        import_file,
+        tmp_path,
         "INC13",
         ("New", "01-03-2016 09:00"),
         ("Resolved", "01-03-2016 10:00"),
         ("Closed", "01-03-2016 11:00"),
         ("Active", "01-03-2016 12:00"),
     )
-    import_file(write_csv(tmp_path / "open.csv", rows), "--create-tenant", "--adopt-source-matrix")
-    incident = Incident.objects.get(source_number="INC13")
     assert (incident.state, incident.closed_at, incident.resolved_at) == ("diagnosing", None, None)
     assert clocks("INC13")["resolution"].state in ("running", "breached")
