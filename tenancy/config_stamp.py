@@ -52,7 +52,7 @@ $$ LANGUAGE plpgsql;
 
 FUNCTION = _function()  # as tenancy 0004 created it
 # Since tenancy 0005: the trigger also takes the change's exclusive lock, so a write that
-# bypasses the services (the Django admin, a script) still waits for the reports in flight.
+# bypasses the services (a script, a shell) still waits for the reports in flight.
 FUNCTION_LOCKING = _function(
     f"\n    PERFORM pg_advisory_xact_lock({LOCK_SPACE}, mod(owner, 2147483647)::int);"
 )
@@ -113,7 +113,8 @@ def config_lock(tenant_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('lock_timeout')")
         usual = cursor.fetchone()[0]
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [_wait()])
+        wait = f"{settings.CONFIG_LOCK_WAIT_MS}ms"
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [wait])
         try:
             cursor.execute(f"SELECT pg_advisory_xact_lock({_KEY})", [LOCK_SPACE, tenant_id])
         except OperationalError as exc:
@@ -124,10 +125,6 @@ def config_lock(tenant_id: int) -> None:
                 "nothing was saved. Try again in a moment."
             ) from None
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [usual])
-
-
-def _wait() -> str:
-    return f"{settings.CONFIG_LOCK_WAIT_MS}ms"
 
 
 def config_write(service: Service) -> Service:
