@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dashboards.rollup import local_midnight
 from incidents.models import AssignmentGroup, Category, PriorityLevel
+from servicedesk.inputs import DayField
 
 PERIODS = (
     ("7", "Last 7 days"),
@@ -69,12 +70,10 @@ def last_days(days: int, tz: ZoneInfo) -> tuple[date, date]:
 
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(choices=PERIODS, required=False, label="Period")
-    date_from = forms.DateField(
+    date_from = DayField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_to = DayField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     group = forms.ChoiceField(required=False, label="Group")
     category = forms.ChoiceField(required=False, label="Category")
     priority = forms.ChoiceField(required=False, label="Priority")

@@ -16,17 +16,19 @@ from escalation.services.config import check_holidays, check_time_zone
 from incidents.errors import InvalidInput
 from incidents.models import AssignmentGroup, HoldReason
 from incidents.settings.selectors import staff_users
+from servicedesk.inputs import whole_number
 from tenancy.models import Tenant, User
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
-_PART = re.compile(r"(\d+)\s*(d|h|min|m|s)")
+_PART = re.compile(r"([0-9]{1,9})\s*(d|h|min|m|s)")  # nine digits: beyond any target
 
 
 def parse_duration(text: str) -> int:
     text = (text or "").strip().lower()
-    if text.isdigit():
-        return int(text)
-    if re.fullmatch(r"\d+:\d{2}(:\d{2})?", text):
+    seconds = whole_number(text, max_digits=9)
+    if seconds is not None:
+        return seconds
+    if re.fullmatch(r"[0-9]{1,6}:[0-9]{2}(:[0-9]{2})?", text):
         parts = [int(p) for p in text.split(":")] + [0]
         return parts[0] * 3600 + parts[1] * 60 + parts[2]
     found = _PART.findall(text)

@@ -15,6 +15,7 @@ from escalation.inbox import (
 )
 from escalation.models import Notification, NotificationStatus
 from escalation.services import notification_retry
+from servicedesk.inputs import whole_number
 from tenancy.decorators import admin_required, staff_required
 from tenancy.http import TenantRequest
 
@@ -71,8 +72,8 @@ def notification_read_all(request: TenantRequest, tenant_slug: str) -> HttpRespo
 
 def _back_to_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     response = redirect("notifications-list", tenant_slug=tenant_slug)
-    page = request.POST.get("page", "")
-    if page.isdigit():
+    page = whole_number(request.POST.get("page", ""), max_digits=6)
+    if page is not None:
         response["Location"] += f"?page={page}"
     return response
 

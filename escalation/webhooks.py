@@ -175,9 +175,12 @@ def summary(event: str, payload: dict[str, Any]) -> str:
 
 def _port(parts) -> int | None:
     try:
-        return parts.port
-    except ValueError:  # a port out of range or not a number
-        raise InvalidInput("The URL's port is not a number from 1 to 65535.", field="url") from None
+        port = parts.port
+    except ValueError:  # out of range or not a number
+        port = 0
+    if port == 0:  # urlsplit takes 0, which no receiver listens on
+        raise InvalidInput("The URL's port is not a number from 1 to 65535.", field="url")
+    return port
 
 
 def _clean(url: str, events: list[str]) -> tuple[str, list[str]]:

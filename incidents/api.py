@@ -21,6 +21,7 @@ from incidents.selectors import incidents_reported_or_joined
 from servicedesk.api.errors import PreconditionFailed
 from servicedesk.api.pagination import IncidentCursorPagination
 from servicedesk.api.views import TenantAPIView
+from servicedesk.inputs import whole_number
 from tenancy.actors import Actor
 from tenancy.models import Membership, User
 
@@ -50,7 +51,7 @@ def if_match_version(request, incident: Incident) -> int | None:
     if not raw:
         return None
     text = raw.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or int(text) != incident.version:
+    if whole_number(text) != incident.version:
         raise PreconditionFailed(
             f"{incident.reference} is at version {incident.version}; your If-Match was {raw}."
         )

@@ -18,6 +18,7 @@ from incidents.errors import IncidentError, InvalidInput
 from incidents.models import HoldReason, Incident, IncidentState, Level
 from incidents.models.incident import format_reference
 from incidents.selectors import DEFAULT_QUEUE, QUEUES, REFERENCE, DeskChoices, QueueFilters
+from servicedesk.inputs import DayField, whole_number
 
 BLANK = ("", "—")
 
@@ -118,10 +119,10 @@ class QueueFilterForm(DeskForm):
     group = forms.ChoiceField(required=False, label="Group")
     assignee = forms.ChoiceField(required=False, label="Assignee")
     category = forms.ChoiceField(required=False, label="Category")
-    reported_from = forms.DateField(
+    reported_from = DayField(
         required=False, label="Reported from", widget=forms.DateInput(attrs={"type": "date"})
     )
-    reported_to = forms.DateField(
+    reported_to = DayField(
         required=False, label="Reported to", widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -194,10 +195,10 @@ class BulkForm(DeskForm):
         """Each selected row is "number:version": the version the agent saw."""
         items = []
         for value in self.cleaned_data["incidents"]:
-            number, _, version = value.partition(":")
-            if not (number.isdigit() and version.isdigit()):
+            number, _, version = (whole_number(part) for part in value.partition(":"))
+            if number is None or version is None:
                 raise ValidationError("The selection is malformed; reload the queue.")
-            items.append((int(number), int(version)))
+            items.append((number, version))
         return items
 
     def clean(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from incidents.models import (
     Level,
     ResolutionCode,
 )
+from servicedesk.inputs import whole_number
 
 
 def parse_number(value: str) -> int | None:
@@ -25,11 +26,11 @@ def parse_number(value: str) -> int | None:
     text = str(value).strip().upper()
     if text.startswith("INC-"):
         text = text[4:]
-    return int(text) if text.isdigit() and len(text) <= 9 else None
+    return whole_number(text, max_digits=9)
 
 
 class PersonSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)  # the column's length
     name = serializers.CharField(required=False, allow_blank=True, max_length=150)
 
 

@@ -36,13 +36,13 @@ class PlainLabels:
 
 
 class InviteForm(PlainLabels, forms.Form):
-    email = forms.EmailField(label="Email address")
+    email = forms.EmailField(label="Email address", max_length=254)  # the column's length
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.AGENT)
 
 
 class SignupForm(PlainLabels, forms.Form):
     full_name = forms.CharField(label="Your name", max_length=150)
-    email = forms.EmailField(label="Work email address")
+    email = forms.EmailField(label="Work email address", max_length=254)
 
 
 class AccountPasswordForm(PlainLabels, SetPasswordForm):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from incidents.errors import IncidentError
 from incidents.services.leavers import member_leave
+from servicedesk.inputs import query_text
 from tenancy import services
 from tenancy.decorators import admin_required
 from tenancy.forms import InviteForm
@@ -65,7 +66,7 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             again = " A new link replaces the earlier one." if invitation.send_count > 1 else ""
             messages.success(request, f"Invitation sent to {invitation.user.email}.{again}")
             return redirect("settings-members", tenant_slug=tenant_slug)
-    search = request.GET.get("q", "").strip()
+    search = query_text(request.GET.get("q", ""))
     page = Paginator(members_for_tenant(tenant=request.tenant, search=search), MEMBERS_PER_PAGE)
     context = {
         "form": form,

@@ -105,9 +105,15 @@ def _check_calendar(calendar: BusinessCalendar, days_off: list[tuple[date, str]]
         raise InvalidInput("Weekly hours are keyed by weekday, 0 (Monday) to 6.", field="day_0")
     _check_hours(calendar.weekly_hours)
     seen: set[date] = set()
-    for day, _name in days_off:
+    longest = CalendarHoliday._meta.get_field("name").max_length
+    for day, name in days_off:
         if day in seen:
             raise InvalidInput(f"{day.isoformat()} is listed twice.", field="days_off")
+        if len(name) > longest:
+            raise InvalidInput(
+                f"The name of {day.isoformat()} is {len(name)} characters long; {longest} at most.",
+                field="days_off",
+            )
         seen.add(day)
 
 

@@ -18,6 +18,8 @@ from functools import lru_cache
 
 from django.utils.text import slugify
 
+from servicedesk.inputs import whole_number
+
 NAME = "servicenow-eventlog"
 LABEL = "ServiceNow incident event log (CSV)"
 SOURCE = "ServiceNow"
@@ -153,10 +155,11 @@ class SourceRow:
 def key_position(key: str) -> tuple[int, datetime] | None:
     """The position a stored source key stands for; None for keys of no update ('opened')."""
     count, at, rest = key.partition("@")
-    if not at or not count.isdigit():
+    number = whole_number(count)
+    if not at or number is None:
         return None
     try:
-        return int(count), datetime.fromisoformat(rest.split("/")[0])
+        return number, datetime.fromisoformat(rest.split("/")[0])
     except ValueError:
         return None
 
@@ -192,10 +195,10 @@ def _optional_time(value: str, column: str) -> datetime | None:
 
 
 def _whole(value: str, column: str) -> int:
-    value = value.strip()
-    if not value.isdigit():
-        raise RowError(f"{column} {value!r} is not a whole number")
-    return int(value)
+    number = whole_number(value.strip())
+    if number is None:
+        raise RowError(f"{column} {value.strip()!r} is not a whole number")
+    return number
 
 
 def _level(value: str, column: str) -> str:

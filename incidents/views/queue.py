@@ -28,6 +28,7 @@ from incidents.services.bulk import (
     escalate_action,
     incidents_bulk_apply,
 )
+from servicedesk.inputs import whole_number
 from tenancy.actors import Actor
 from tenancy.decorators import staff_required
 from tenancy.http import TenantRequest
@@ -47,9 +48,9 @@ def _url(request: TenantRequest, params: QueryDict, **changes: str) -> str:
 
 def _since(params: QueryDict) -> datetime:
     """When the agent's page was first drawn: rows new or changed after it are marked."""
-    value = params.get("since", "")
-    if value.isdigit() and len(value) <= 20:
-        return datetime.fromtimestamp(int(value) / 1_000_000, tz=UTC)
+    micros = whole_number(params.get("since", ""), max_digits=16)  # up to the year 2286
+    if micros is not None:
+        return datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
     return timezone.now()
 
 
@@ -110,7 +111,7 @@ def render_queue(
         "form": form,
         "filters": filters,
         "page": page,
-        "selected": {int(v.partition(":")[0]) for v in selected if v.partition(":")[0].isdigit()},
+        "selected": {n for v in selected if (n := whole_number(v.partition(":")[0])) is not None},
         "clear_url": _url(request, QueryDict(mutable=True), queue=slug),
         "bulk_form": bulk_form or BulkForm(desk=desk),
         "bulk_actions": BULK_ACTIONS,

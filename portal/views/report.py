@@ -17,6 +17,7 @@ from portal.selectors import my_incidents as my_incidents_query
 from portal.selectors import similar_open_incidents, visible_incidents
 from portal.services import AlreadySubmitted, portal_report
 from portal.views.common import TenantRequest, new_token, replace_value, show_refusal
+from servicedesk.inputs import query_text
 
 SHOWS = {"open": "Open", "closed": "Closed", "all": "All"}
 PAGE_SIZE = 25
@@ -58,7 +59,9 @@ def report(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 @require_GET
 def similar(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    incidents = similar_open_incidents(tenant=request.tenant, text=request.GET.get("title", ""))
+    incidents = similar_open_incidents(
+        tenant=request.tenant, text=query_text(request.GET.get("title", ""))
+    )
     followed = set(
         visible_incidents(tenant=request.tenant, user=request.user)
         .filter(pk__in=[i.pk for i in incidents])

@@ -76,6 +76,19 @@ def test_a_stale_if_match_is_412_and_changes_nothing(api, incident):
     assert Incident.objects.get().title == "Mail down"
 
 
+@pytest.mark.parametrize("tag", ['"²"', '"' + "9" * 5000 + '"'])
+def test_an_if_match_in_odd_digits_is_412_not_a_500(api, incident, tag):
+    response = api.patch(
+        f"/api/v1/incidents/{incident}/", {"title": "New title"}, format="json", HTTP_IF_MATCH=tag
+    )
+    _problem(response, 412)
+    assert Incident.objects.get().title == "Mail down"
+
+
+def test_an_incident_number_in_odd_digits_is_404(api):
+    _problem(api.get("/api/v1/incidents/INC-²/"), 404)
+
+
 def test_a_matching_if_match_applies_and_returns_the_new_etag(api, incident):
     etag = api.get(f"/api/v1/incidents/{incident}/")["ETag"]
     response = api.patch(
