@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from escalation.calendars import CalendarSpec, Segment, business_time_between, explain
+from escalation.calendars import Segment, business_time_between, explain
 from escalation.models import (
     ClockState,
     EscalationRun,
@@ -20,7 +20,7 @@ from escalation.models import (
     SlaPolicy,
 )
 from escalation.services.clocks import CANCELLED, CLOSED, RESOLVED
-from escalation.services.defaults import calendar_spec, sla_policy_for
+from escalation.services.defaults import CalendarSpecs, calendar_spec, sla_policy_for
 from incidents.models import HoldReason, Incident, PriorityLevel
 from tenancy.actors import Actor
 from tenancy.models import Tenant
@@ -131,11 +131,9 @@ def clocks_for_incident(
         .prefetch_related("pauses")
     )
     views = []
-    specs: dict[int, CalendarSpec] = {}  # both clocks share a calendar: read its days off once
+    specs = CalendarSpecs()
     for clock in sorted(clocks, key=lambda c: c.metric != Metric.RESPONSE):  # response first
-        if clock.calendar_id not in specs:
-            specs[clock.calendar_id] = calendar_spec(clock.calendar)
-        spec = specs[clock.calendar_id]
+        spec = specs.of(clock.calendar)
         spent, target = clock_spent(clock, now, spec), timedelta(seconds=clock.target_seconds)
         views.append(
             ClockView(

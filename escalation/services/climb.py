@@ -24,7 +24,7 @@ from escalation.models import (
     RunState,
     SlaAlert,
 )
-from escalation.services.defaults import calendar_spec
+from escalation.services.defaults import CalendarSpecs, calendar_spec
 from incidents.models import Incident
 from tenancy.actors import Actor
 
@@ -153,16 +153,17 @@ def run_advance(
     policy: EscalationPolicy | None,
     levels: list[EscalationLevel],
     now: datetime,
+    specs: CalendarSpecs,
 ) -> Step:
-    """Fire every level due by `now`, in order, and say what comes next."""
+    """Fire every level due by `now`, in order, and say what comes next (`specs`: the
+    calendars the caller's batch has read)."""
     alerts: list[SlaAlert] = []
     level, repeat, due = run.level, run.repeat, run.next_check_at
     positions = [lvl.position for lvl in levels]
     if policy is None:
         return Step(alerts, level, repeat, None, RunState.FINISHED)
     firing = due is not None and due <= now
-    # Read the calendar's days off once for the run, not once per level it fires.
-    spec = calendar_spec(policy.calendar) if policy.calendar and firing else None
+    spec = specs.of(policy.calendar) if policy.calendar and firing else None
     while due is not None and due <= now and level in positions:
         current = levels[positions.index(level)]
         alerts.append(_level_alert(run, current, repeat, due))

@@ -35,7 +35,7 @@ from escalation.models import (
     SlaPause,
     SlaPolicy,
 )
-from escalation.services.defaults import calendar_spec, sla_policy_for
+from escalation.services.defaults import CalendarSpecs, calendar_spec, sla_policy_for
 from incidents.models import EventKind, Incident
 from tenancy.actors import Actor
 
@@ -206,16 +206,9 @@ def _locked_clocks(incident: Incident) -> list[SlaClock]:
 # --- the hooks --------------------------------------------------------------------------------
 
 
-def clocks_start(
-    *, incident: Incident, policy: SlaPolicy | None = None, spec: CalendarSpec | None = None
-) -> list[SlaClock]:
-    """Both clocks, running from the moment the incident was reported.
-
-    A report passes the policy of the incident's level and its calendar's spec when it has
-    them at hand (incidents.services.tenant_config); otherwise they are read here."""
-    if policy is None or spec is None:
-        policy = sla_policy_for(incident.priority)
-        spec = calendar_spec(policy.calendar)
+def clocks_start(*, incident: Incident, policy: SlaPolicy, spec: CalendarSpec) -> list[SlaClock]:
+    """Both clocks, running from the moment the incident was reported, on the policy of its
+    level and that policy's calendar (the report reads them: incidents.services.tenant_config)."""
     clocks = []
     for metric in (Metric.RESPONSE, Metric.RESOLUTION):
         clock = SlaClock(
@@ -241,13 +234,10 @@ def clocks_follow_transition(*, incident: Incident, transition: str, actor: Acto
     from escalation.services import climb
 
     now = timezone.now()
-    specs: dict[int, CalendarSpec] = {}
+    specs = CalendarSpecs()
     # Escalating moves no clock: it skips the lock and the writes (every routed report does it).
     for clock in _locked_clocks(incident) if transition in CLOCK_TRANSITIONS else []:
-        if clock.calendar_id not in specs:  # one days-off query per calendar, not per clock
-            specs[clock.calendar_id] = calendar_spec(clock.calendar)
-        spec = specs[clock.calendar_id]
-        _apply_transition(clock, spec, incident, transition, now)
+        _apply_transition(clock, specs.of(clock.calendar), incident, transition, now)
         _save(clock)
     if transition == "escalate":
         climb.escalation_on_escalate(incident=incident, actor=actor)

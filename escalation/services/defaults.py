@@ -112,3 +112,14 @@ def calendar_spec(calendar: BusinessCalendar) -> CalendarSpec:
         holiday=holiday_lookup(calendar.holiday_country, calendar.holiday_subdivision, own),
         name=calendar.name,
     )
+
+
+class CalendarSpecs(dict[int, CalendarSpec]):
+    """Calendars read once each within one piece of work (a sweep batch, a transition, a
+    page, an import run): both clocks of an incident, or many runs, often share one."""
+
+    def of(self, calendar: BusinessCalendar) -> CalendarSpec:
+        spec = self.get(calendar.pk)
+        if spec is None:
+            spec = self[calendar.pk] = calendar_spec(calendar)
+        return spec

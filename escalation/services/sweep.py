@@ -35,6 +35,7 @@ from escalation.models import (
 )
 from escalation.services.climb import run_advance
 from escalation.services.clocks import BREACH, alert_for, split_due
+from escalation.services.defaults import CalendarSpecs
 
 log = logging.getLogger(__name__)
 
@@ -194,9 +195,10 @@ def sweep_run_batch(*, now: datetime, limit: int) -> SweepResult:
             .order_by("next_check_at")[:limit]
         )
         alerts: list[SlaAlert] = []
+        specs = CalendarSpecs()  # one days-off read per calendar for the batch
         for run in runs:
             levels = list(run.policy.levels.all()) if run.policy else []
-            step = run_advance(run, run.policy, levels, now)
+            step = run_advance(run, run.policy, levels, now, specs)
             alerts += step.alerts
             run.level, run.repeat, run.state = step.level, step.repeat, step.state
             run.next_check_at = step.next_check_at

@@ -30,7 +30,7 @@ from escalation.calendars import (
 )
 from escalation.models import ClockState, Metric, SlaClock, SlaPause, SlaPolicy
 from escalation.services.clocks import BREACH, CANCELLED, CLOSED, RESOLVED
-from escalation.services.defaults import calendar_spec, sla_policy_for
+from escalation.services.defaults import CalendarSpecs, sla_policy_for
 from incidents.models import EventKind, Incident, IncidentEvent, PriorityLevel
 from incidents.models.incident import OPEN_STATES
 
@@ -158,16 +158,13 @@ class ClockWriter:
 
     def __init__(self) -> None:
         self.policies: dict[int, SlaPolicy] = {}
-        self.specs: dict[int, CalendarSpec] = {}
+        self.specs = CalendarSpecs()
 
     def _policy(self, level: PriorityLevel) -> tuple[SlaPolicy, CalendarSpec]:
         policy = self.policies.get(level.pk)
         if policy is None:
             policy = self.policies[level.pk] = sla_policy_for(level)
-        spec = self.specs.get(policy.calendar_id)
-        if spec is None:
-            spec = self.specs[policy.calendar_id] = calendar_spec(policy.calendar)
-        return policy, spec
+        return policy, self.specs.of(policy.calendar)
 
     def write(self, tenant_id: int, incidents: list[Incident]) -> None:
         """Both clocks of each incident, from its whole stored timeline (an incident given new

@@ -8,9 +8,12 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from escalation.models import (
     AlertKind,
+    BusinessCalendar,
     EscalationPolicy,
     EscalationRun,
     RunState,
@@ -247,3 +250,16 @@ def test_a_warning_rings_the_bell_and_reaches_a_subscribed_webhook_once(people, 
     hooks = Notification.objects.filter(incident=incident, channel="webhook")
     assert list(hooks.values_list("kind", flat=True)) == ["sla.warning"]
     assert '"threshold": 50' in hooks.get().body
+
+
+def test_a_batch_of_climbs_on_one_calendar_reads_its_days_off_once(people, travel):
+    policy = _policy(people, (60, "group_lead", None), (120, "manager", None))
+    policy.calendar = BusinessCalendar.objects.get(tenant=people.acme, is_default=True)
+    policy.save()
+    incidents = [report_high(people) for _ in range(3)]
+    travel(seconds=200)  # Monday 10:03, in working hours: both levels due for each
+    with CaptureQueriesContext(connection) as queries:
+        sweep_due()
+    assert [_levels(incident) for incident in incidents] == [[(1, 0), (2, 0)]] * 3
+    days_off = [q["sql"] for q in queries if "escalation_calendarholiday" in q["sql"]]
+    assert len(days_off) == 1, days_off
