@@ -18,18 +18,13 @@ def _check_joiner(actor: Actor, user: User) -> None:
 
 
 @transaction.atomic
-def incident_join(
-    *, incident: Incident, actor: Actor, user: User, via: Incident | None = None
-) -> bool:
-    """Add `user` as affected; returns False when they already follow it (reporter included).
-
-    `via` is the duplicate whose people move here when it is cancelled.
-    """
+def incident_join(*, incident: Incident, actor: Actor, user: User) -> bool:
+    """Add `user` as affected; returns False when they already follow it (reporter included)."""
     _check_joiner(actor, user)
     locked = lock_incident(incident, actor=actor, expected_version=None)
-    if not locked.is_open and via is None:
+    if not locked.is_open:
         raise InvalidInput(f"{locked.reference} is no longer open; report a new incident.")
-    joined = _join(locked, actor, [user], via)
+    joined = _join(locked, actor, [user], None)
     incident.refresh_from_db(fields=["affected_count", "version", "updated_at"])
     return joined == 1
 

@@ -6,9 +6,9 @@ impact and urgency, the SLA policy and calendar of its level, the escalation pol
 and the webhook subscriptions. They change only when someone changes the configuration, and
 that renews the tenant's stamp (tenancy/config_stamp.py). A report reads the stamp once it
 holds its shared lock on the tenant's configuration, and reuses what an earlier report read
-under the same stamp, once that report has committed. Only what was found is kept: an SLA
-policy that is missing is created on first use, never remembered as missing. Without a stamp
-(SQLite) a report reads everything afresh.
+under the same stamp, once that report has committed. An SLA policy missing for a level is
+created on first use; like everything read, it is kept only once its report commits. Without
+a stamp (SQLite) a report reads everything afresh.
 """
 
 from __future__ import annotations
@@ -65,11 +65,9 @@ class ReportConfig:
         )
 
     def sla(self, level: PriorityLevel) -> tuple[SlaPolicy, CalendarSpec]:
-        found = self._get(("sla", level.pk), lambda: _stored_sla(self.tenant, level))
-        if found is None:  # a level added since install: created now, read afresh next time
-            policy = sla_policy_for(level)
-            return policy, calendar_spec(policy.calendar)
-        return found
+        """The level's policy (created on first use for a level added since install) and its
+        calendar."""
+        return self._get(("sla", level.pk), lambda: _with_spec(sla_policy_for(level)))
 
     def climb(self, group_id: int | None) -> ClimbStart | None:
         found = self._get(("climb", group_id), lambda: (climb_start_for(self.tenant.pk, group_id),))
@@ -86,10 +84,8 @@ def _active_category(tenant: Tenant, slug: str) -> Category | None:
     return categories.filter(slug=slug, is_active=True).first()
 
 
-def _stored_sla(tenant: Tenant, level: PriorityLevel) -> tuple[SlaPolicy, CalendarSpec] | None:
-    policies = SlaPolicy.objects.for_tenant(tenant).select_related("calendar", "priority")
-    policy = policies.filter(priority=level).first()
-    return (policy, calendar_spec(policy.calendar)) if policy else None
+def _with_spec(policy: SlaPolicy) -> tuple[SlaPolicy, CalendarSpec]:
+    return policy, calendar_spec(policy.calendar)
 
 
 def report_config(tenant: Tenant) -> ReportConfig:
