@@ -70,7 +70,6 @@ def main() -> None:
     args = parser.parse_args()
     env = bench_env()
     key = prepare(env)
-    os.environ["DATABASE_URL"] = env["DATABASE_URL"]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
     sys.path.insert(0, str(ROOT))  # this checkout's code, as the server runs it
     import django

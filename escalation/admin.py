@@ -54,22 +54,19 @@ class EscalationPolicyAdmin(ViewOnlyAdmin):
 
 
 @admin.register(SlaClock)
-class SlaClockAdmin(admin.ModelAdmin):
+class SlaClockAdmin(ViewOnlyAdmin):
     list_display = ["incident", "metric", "tenant", "state", "due_at", "next_check_at"]
     list_filter = ["tenant", "state", "metric"]
     raw_id_fields = ["incident"]
-    readonly_fields = [f.name for f in SlaClock._meta.fields]
 
 
 @admin.register(EscalationRun)
-class EscalationRunAdmin(admin.ModelAdmin):
+class EscalationRunAdmin(ViewOnlyAdmin):
     list_display = ["incident", "tenant", "state", "level", "repeat", "next_check_at"]
     list_filter = ["tenant", "state"]
-    readonly_fields = [f.name for f in EscalationRun._meta.fields]
 
 
 @admin.register(SlaAlert)
-class SlaAlertAdmin(admin.ModelAdmin):
+class SlaAlertAdmin(ViewOnlyAdmin):
     list_display = ["kind", "incident_id", "tenant", "threshold", "level", "due_at", "notified_at"]
     list_filter = ["tenant", "kind"]
-    readonly_fields = [f.name for f in SlaAlert._meta.fields]

@@ -6,11 +6,14 @@ from django.contrib import admin
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
-    """A tenant's configuration (groups, categories, priority levels, resolution codes,
-    calendars, SLA and escalation policies): operators read it here; tenants change it on
-    their settings pages or through the API. Both go through the services, which check a
-    change, keep each tenant's matrix whole, and take the configuration lock that reports
-    rely on (tenancy/config_stamp.py); a save here would do none of it."""
+    """Rows only the services write, which operators read here.
+
+    A tenant's configuration (groups, categories, priority levels, resolution codes,
+    calendars, SLA and escalation policies) is changed on the settings pages or through the
+    API: both go through the services, which check a change, keep each tenant's matrix whole,
+    and take the configuration lock that reports rely on (tenancy/config_stamp.py). SLA
+    clocks, escalation runs and alerts move only with their incident. A save or delete here
+    would do none of it."""
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -86,30 +86,27 @@ def _post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str
 def _connect_to(addresses: list[str]):
     """http.client's socket factory, made to try only the checked addresses, in order.
 
-    The timeout is the connection's budget, not each address's. As Go's dialer spreads it, each
-    attempt gets an equal share of what is left, but at least MIN_ATTEMPT_SECONDS (or all that
-    is left): a host with many unreachable addresses holds the worker for one timeout, not one
-    per address, and no attempt is cut so short that one lost packet skips a live address. A
-    connected socket gets the whole timeout back for each read."""
+    The timeout (WEBHOOK_TIMEOUT_SECONDS, always given) is the connection's budget, not each
+    address's. As Go's dialer spreads it, each attempt gets an equal share of what is left, but
+    at least MIN_ATTEMPT_SECONDS (or all that is left): a host with many unreachable addresses
+    holds the worker for one timeout, not one per address, and no attempt is cut so short that
+    one lost packet skips a live address. A connected socket gets the whole timeout back for
+    each read."""
 
-    def create(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, **kwargs):
-        budget = timeout if isinstance(timeout, int | float) else None
-        deadline = None if budget is None else time.monotonic() + budget
+    def create(address, timeout: float, source_address=None):
+        deadline = time.monotonic() + timeout
         error: OSError | None = None
         for tried, ip in enumerate(addresses):
-            share = timeout  # no budget given: the socket default for every attempt
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                share = max(left / (len(addresses) - tried), min(MIN_ATTEMPT_SECONDS, left))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            share = max(left / (len(addresses) - tried), min(MIN_ATTEMPT_SECONDS, left))
             try:
                 sock = socket.create_connection((ip, address[1]), share, source_address)
             except OSError as exc:
                 error = exc
                 continue
-            if budget is not None:
-                sock.settimeout(budget)
+            sock.settimeout(timeout)
             return sock
         raise error or OSError("no address to connect to")
 

@@ -32,7 +32,7 @@ from escalation.models import ClockState, Metric, SlaClock, SlaPause, SlaPolicy
 from escalation.services.clocks import BREACH, CANCELLED, CLOSED, RESOLVED
 from escalation.services.defaults import CalendarSpecs, sla_policy_for
 from incidents.models import EventKind, Incident, IncidentEvent, PriorityLevel
-from incidents.models.incident import OPEN_STATES
+from incidents.models.incident import FINAL_STATES, OPEN_STATES
 
 Move = tuple[datetime, str, str, str, str]  # at, transition, from state, to state, hold reason
 
@@ -71,7 +71,7 @@ class Walk:
         """The source took a close or a cancellation back: the clock counts again, the time
         in between not. A clock that work or a resolution stopped (the response clock) stays
         stopped, as a live reopen leaves it."""
-        if self.stopped_by not in ("closed", "cancelled"):
+        if self.stopped_by not in FINAL_STATES:
             return
         self.pauses.append([self.stopped_at, at, CANCELLED if self.cancelled else CLOSED])
         self.stopped_at, self.stopped_by = None, ""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.models import PriorityLevel, PriorityMatrixCell, ResolutionCode
+from incidents.models import IncidentEvent, PriorityLevel, PriorityMatrixCell, ResolutionCode
+from incidents.services import incident_report
 from tenancy.models import Membership, Tenant, TenantCounter
 
 
@@ -91,11 +92,12 @@ def test_a_person_who_is_not_staff_cannot_use_the_admin(login, people):
     "path",
     ["incidents/category", "incidents/assignmentgroup", "incidents/prioritylevel",
      "incidents/resolutioncode", "escalation/slapolicy", "escalation/businesscalendar",
-     "escalation/escalationpolicy"],
+     "escalation/escalationpolicy", "escalation/slaclock", "escalation/escalationrun",
+     "escalation/slaalert", "incidents/incident", "incidents/incidentevent"],
 )  # fmt: skip
-def test_an_operator_reads_a_tenants_configuration_and_cannot_change_it(operator, people, path):
-    """Changes go through the settings pages and the API: their services check them and take
-    the lock that reports rely on; an admin save would bypass both."""
+def test_an_operator_reads_service_owned_rows_and_cannot_change_them(operator, people, path):
+    """Changes go through the settings pages, the desk and the API: their services check them
+    and take the locks that reports rely on; an admin save would bypass both."""
     listing = operator.get(f"/admin/{path}/")
     assert listing.status_code == 200
     assert operator.get(f"/admin/{path}/add/").status_code == 403
@@ -111,3 +113,12 @@ def test_an_operator_cannot_post_a_change_to_a_category(operator, people):
     category.refresh_from_db()
     assert category.name == "Network"
     assert operator.post(f"/admin/incidents/category/{category.pk}/delete/").status_code == 403
+
+
+def test_an_operator_cannot_delete_an_incident_or_its_history(operator, people):
+    incident = incident_report(actor=people.actor(people.rita), title="Printer jammed")
+    event = IncidentEvent.objects.get(incident=incident)
+    assert operator.get(f"/admin/incidents/incident/{incident.pk}/change/").status_code == 200
+    for path in (f"incidents/incident/{incident.pk}", f"incidents/incidentevent/{event.pk}"):
+        assert operator.post(f"/admin/{path}/delete/", {"post": "yes"}).status_code == 403
+    assert IncidentEvent.objects.filter(pk=event.pk).exists()
