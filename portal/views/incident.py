@@ -29,11 +29,18 @@ def _page(request: TenantRequest, incident: Incident, **forms: Any) -> HttpRespo
     }
     bound = [f for f in (forms.get("comment"), *answer_forms.values()) if f is not None]
     is_reporter = incident.reporter_id == request.user.pk
+    # Which forms the page offers: the template draws them, _unsent gives back the rest.
+    offered = {
+        "fixed": incident.state == IncidentState.RESOLVED and is_reporter,
+        "broken": incident.state == IncidentState.RESOLVED and is_reporter,
+        "comment": not incident.is_final,
+    }
     context = {
         "incident": incident,
         # Refusals that name no field (wrong state, not the reporter) show above everything.
         "refusals": [e for f in bound for e in f.non_field_errors()],
-        "unsent": _unsent(incident, is_reporter, forms),
+        "unsent": _unsent(offered, forms),
+        "offered": offered,
         "state_words": state_in_words(incident),
         "timeline": public_timeline(incident=incident, viewer=request.user),
         "is_reporter": is_reporter,
@@ -45,19 +52,17 @@ def _page(request: TenantRequest, incident: Incident, **forms: Any) -> HttpRespo
     return render(request, "portal/incident_detail.html", context)
 
 
-# The text field of each form the page may refuse, and when the page still shows that form.
+# The text field of each form the page may refuse.
 _TEXT_FIELDS = (("fixed", "comment"), ("broken", "reason"), ("comment", "body"))
 
 
-def _unsent(incident: Incident, is_reporter: bool, forms: dict[str, Any]) -> list[str]:
-    """What the person typed into a refused form that the page no longer shows (the incident
+def _unsent(offered: dict[str, bool], forms: dict[str, Any]) -> list[str]:
+    """What the person typed into a refused form that the page no longer offers (the incident
     moved on meanwhile): shown as it was, to copy, rather than lost."""
-    answering = incident.state == IncidentState.RESOLVED and is_reporter
-    shown = {"fixed": answering, "broken": answering, "comment": not incident.is_final}
     texts = []
     for action, field in _TEXT_FIELDS:
         form = forms.get(action)
-        if form is not None and form.is_bound and not shown[action]:
+        if form is not None and form.is_bound and not offered[action]:
             text = (form.data.get(form.add_prefix(field)) or "").strip()
             if text:
                 texts.append(text)
