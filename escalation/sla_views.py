@@ -4,7 +4,6 @@ or from the signed link of its email."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -17,6 +16,7 @@ from incidents.models import Incident
 from tenancy.actors import Actor
 from tenancy.decorators import staff_required, tenant_public
 from tenancy.http import TenantRequest
+from tenancy.links import NOT_A_LINK
 from tenancy.models import STAFF_ROLES, Membership
 
 
@@ -59,29 +59,30 @@ def alert_ack(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse
     return redirect("escalation-incident-sla", tenant_slug=tenant_slug, number=number)
 
 
-def _link_target(tenant_slug: str, token: str) -> tuple[SlaAlert, Membership]:
-    """The alert and the member a signed link was made for; 404 for anything else."""
-    try:
-        alert_id, user_id = ack_token_read(token)
-    except signing.BadSignature:
-        raise Http404("This link is not valid or has expired.") from None
+def _link_target(tenant_slug: str, token: str) -> tuple[SlaAlert, Membership, bool]:
+    """The alert and the member a genuine link was made for, and whether it expired; 404 for
+    anything else."""
+    alert_id, user_id, expired = ack_token_read(token)
     membership = (
         Membership.objects.select_related("tenant", "user")
         .filter(tenant__slug=tenant_slug, user_id=user_id, is_active=True, user__is_active=True)
         .first()
     )
     if membership is None or membership.role not in STAFF_ROLES:
-        raise Http404("This link is not valid or has expired.")
+        raise Http404(NOT_A_LINK)
     alert = get_object_or_404(SlaAlert.objects.for_tenant(membership.tenant), pk=alert_id)
-    return alert, membership
+    return alert, membership, expired
 
 
 @tenant_public
 def alert_ack_link(request: TenantRequest, tenant_slug: str, token: str) -> HttpResponse:
     """GET asks (mail scanners follow links), POST acknowledges as the person it was sent to."""
-    alert, membership = _link_target(tenant_slug, token)
+    alert, membership, expired = _link_target(tenant_slug, token)
     incident = Incident.objects.for_tenant(membership.tenant).get(pk=alert.incident_id)
     context = {"alert": alert, "incident": incident, "member": membership, "done": False}
+    if expired:
+        context["error"] = "This link has expired. Acknowledge the alert from the desk instead."
+        return render(request, "escalation/ack_link.html", context, status=410)
     if request.method == "POST":
         try:
             alert_acknowledge(alert=alert, actor=Actor.member(membership), via="email link")

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import EventKind, Incident, IncidentEvent, IncidentState
+from tenancy.links import NOT_A_LINK, link_read, link_tenant
 
 ANSWER_SALT = "portal.answer-link"
 UNSUBSCRIBE_SALT = "portal.unsubscribe-link"
@@ -58,34 +60,37 @@ class AnswerLink:
         return not self.problem
 
 
-def _refused(problem: str, message: str, payload: dict | None = None) -> AnswerLink:
-    payload = payload or {}
+def _refused(problem: str, message: str, payload: dict) -> AnswerLink:
     return AnswerLink(
         action=payload.get("a", ""), version=payload.get("v", 0), problem=problem, message=message
     )
 
 
-def answer_link_check(token: str, incident: Incident) -> AnswerLink:
-    """Read an answer link for `incident` (already fetched inside the URL's tenant)."""
-    ref = incident.reference
-    try:
-        payload = signing.loads(token, salt=ANSWER_SALT, max_age=settings.ANSWER_LINK_MAX_AGE)
-    except signing.SignatureExpired:
-        return _refused(
-            "expired",
-            f"This link has expired. Log in and answer on the page of {ref} instead.",
-        )
-    except signing.BadSignature:
-        return _refused(
-            "tampered",
-            "This link is damaged or was not made by this service desk. Copy the whole link "
-            "from the email, or log in and open the incident from My incidents.",
-        )
-    if payload.get("t") != incident.tenant_id or payload.get("i") != incident.pk:
-        return _refused("wrong_incident", f"This link belongs to another incident, not {ref}.")
-    if payload.get("a") not in ANSWERS:
-        return _refused("tampered", "This link does not ask anything we understand.")
-    return _state_check(incident, payload)
+def _linked_incident(tenant_slug: str, number: int, payload: dict) -> Incident:
+    """The incident a genuine link names, if it is the URL's; Http404 for anything else."""
+    tenant = link_tenant(tenant_slug, payload.get("t"))
+    incident = (
+        Incident.objects.for_tenant(tenant)
+        .select_related("tenant", "priority", "resolution_code", "reporter")
+        .filter(pk=payload.get("i"), number=number)
+        .first()
+    )
+    if incident is None:
+        raise Http404(NOT_A_LINK)
+    return incident
+
+
+def answer_link_read(token: str, *, tenant_slug: str, number: int) -> tuple[Incident, AnswerLink]:
+    """The incident of a genuine answer link and what the link allows now; Http404 for a link
+    that is damaged, of another kind, or made for another incident or tenant."""
+    link = link_read(token, salt=ANSWER_SALT, max_age=settings.ANSWER_LINK_MAX_AGE)
+    if link.data.get("a") not in ANSWERS or not isinstance(link.data.get("v"), int):
+        raise Http404(NOT_A_LINK)
+    incident = _linked_incident(tenant_slug, number, link.data)
+    if link.expired:
+        message = f"This link has expired. Log in and answer on the page of {incident.reference}."
+        return incident, _refused("expired", message, link.data)
+    return incident, _state_check(incident, link.data)
 
 
 def _state_check(incident: Incident, payload: dict) -> AnswerLink:
@@ -131,12 +136,11 @@ def _answer_after(incident: Incident, version: int) -> IncidentEvent | None:
     )
 
 
-def unsubscribe_address(token: str, incident: Incident) -> str | None:
-    """The address an unsubscribe link was made for, or None if it is not for this incident."""
-    try:
-        payload = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        return None
-    if payload.get("t") != incident.tenant_id or payload.get("i") != incident.pk:
-        return None
-    return payload.get("e") or None
+def unsubscribe_link_read(token: str, *, tenant_slug: str, number: int) -> tuple[Incident, str]:
+    """The incident and address of a genuine unsubscribe link (they never expire: stopping
+    mail must always work); Http404 for any other link."""
+    link = link_read(token, salt=UNSUBSCRIBE_SALT, max_age=None)
+    address = link.data.get("e")
+    if not address or not isinstance(address, str):
+        raise Http404(NOT_A_LINK)
+    return _linked_incident(tenant_slug, number, link.data), address

@@ -66,10 +66,22 @@ def api_key_revoke(*, tenant: Tenant, key_id: int) -> ApiKey:
     return key
 
 
+def _parts(raw: str) -> list[str] | None:
+    parts = raw.split("_", 2)
+    return parts if len(parts) == 3 and parts[0] == KEY_PREFIX else None
+
+
+def api_key_prefix(raw: str) -> str:
+    """The public part of a presented key, which names it (failures are counted under it);
+    '?' for something not shaped like a key at all."""
+    parts = _parts(raw)
+    return parts[1][:10] if parts else "?"
+
+
 def api_key_authenticate(raw: str) -> ApiKey | None:
     """The active key for a presented secret, or None. Records when it was last used."""
-    parts = raw.split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+    parts = _parts(raw)
+    if parts is None:
         return None
     key = (
         ApiKey.objects.select_related("tenant")

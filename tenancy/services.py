@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import zoneinfo
 
@@ -16,6 +17,9 @@ from tenancy.actors import Actor
 from tenancy.errors import InvalidInput, LinkRefused, NotAllowed
 from tenancy.links import SignupClaim, invitation_url, signup_check_unused, signup_url
 from tenancy.models import Invitation, Membership, Role, Tenant, TenantCounter, User
+from tenancy.throttle import lockout_lift
+
+logger = logging.getLogger(__name__)
 
 
 def counter_next(*, tenant: Tenant, name: str, count: int = 1) -> int:
@@ -178,6 +182,22 @@ def membership_reactivate(*, actor: Actor, membership: Membership) -> Membership
     membership.deactivated_at = None
     membership.save(update_fields=["is_active", "deactivated_at"])
     return membership
+
+
+@transaction.atomic
+def membership_lockout_lift(*, actor: Actor, membership: Membership) -> int:
+    """Let a member whose log-ins are paused after failed attempts try again now (the failures
+    recorded from their addresses stay: those may be an attacker's). Returns rows forgotten."""
+    _require_admin(actor)
+    membership = _lock_member(actor, membership.pk)
+    lifted = lockout_lift(membership.user.email)
+    logger.warning(
+        "login lockout of %s lifted by %s in %s",
+        membership.user.email,
+        actor.name,
+        actor.tenant.slug,
+    )
+    return lifted
 
 
 # --- Invitations ------------------------------------------------------------------------------

@@ -19,6 +19,12 @@ urlpatterns = [
         name="settings-member-reactivate",
     ),
     path(
+        "members/<int:pk>/unlock/",
+        settings_views.member_status,
+        {"change": "unlock"},
+        name="settings-member-unlock",
+    ),
+    path(
         "invitations/<int:pk>/revoke/",
         settings_views.invitation_revoke,
         name="settings-invitation-revoke",

@@ -20,6 +20,7 @@ from tenancy.forms import InviteForm
 from tenancy.http import TenantRequest
 from tenancy.models import Invitation, Membership, Role
 from tenancy.selectors import invitations_pending, members_for_tenant
+from tenancy.throttle import lockouts_for
 
 # Sections of the settings home. Other areas add their pages in parallel, so a section whose
 # URL name does not resolve (yet) is left out rather than breaking the page.
@@ -67,10 +68,15 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             messages.success(request, f"Invitation sent to {invitation.user.email}.{again}")
             return redirect("settings-members", tenant_slug=tenant_slug)
     search = query_text(request.GET.get("q", ""))
-    page = Paginator(members_for_tenant(tenant=request.tenant, search=search), MEMBERS_PER_PAGE)
+    members = members_for_tenant(tenant=request.tenant, search=search)
+    page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    locked = lockouts_for([m.user.email for m in page.object_list])
+    for m in page.object_list:
+        m.locked_until = locked.get(m.user.email.lower())
     context = {
         "form": form,
-        "page": page.get_page(request.GET.get("page")),
+        "page": page,
         "search": search,
         "invitations": invitations_pending(tenant=request.tenant),
         "roles": Role.choices,
@@ -136,10 +142,16 @@ def _reactivate(actor, membership: Membership) -> str:
     return f"{membership.user.display_name} is active again."
 
 
+def _unlock(actor, membership: Membership) -> str:
+    services.membership_lockout_lift(actor=actor, membership=membership)
+    return f"{membership.user.display_name} can log in again now."
+
+
 # What the status buttons do; each returns what the admin is told afterwards.
 STATUS_CHANGES: dict[str, Callable[..., str]] = {
     "deactivate": _deactivate,
     "reactivate": _reactivate,
+    "unlock": _unlock,
 }
 
 

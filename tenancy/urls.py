@@ -1,13 +1,9 @@
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from tenancy import auth_views as reset_views
 from tenancy import views
 from tenancy.forms import LoginForm
-
-# Password reset is a platform mail (Django's own views and mail), not a tenant notification.
-# The link is built from SITE_URL, never from the request's Host header.
-reset_context = {"site_url": settings.SITE_URL}
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,7 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(extra_email_context=reset_context),
+        reset_views.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(
@@ -31,7 +27,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        reset_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -43,8 +43,9 @@ def _public(request: TenantRequest, slug: str) -> Tenant:
 
 
 def _refused(request: TenantRequest, exc: IncidentError, title: str) -> HttpResponse:
+    """A genuine link that no longer works (expired, used, withdrawn): 410 Gone, and why."""
     context = {"title": title, "message": exc.message}
-    return render(request, "tenancy/link_refused.html", context, status=400)
+    return render(request, "tenancy/link_refused.html", context, status=410)
 
 
 def _welcome(request: TenantRequest, membership: Membership, *, log_in: bool) -> HttpResponse:
@@ -90,11 +91,11 @@ def _join_page(
 
 @tenant_public
 def invitation_accept(request: TenantRequest, tenant_slug: str, token: str) -> HttpResponse:
-    tenant = _public(request, tenant_slug)
     try:
-        invitation = invitation_from_token(tenant=tenant, token=token)
+        invitation = invitation_from_token(tenant_slug=tenant_slug, token=token)
     except IncidentError as exc:
         return _refused(request, exc, "Invitation")
+    request.tenant = invitation.tenant  # for the page's title; no membership is implied
     return _join_page(
         request,
         person=invitation.user,
@@ -130,11 +131,11 @@ def signup_sent(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 @tenant_public
 def signup_confirm(request: TenantRequest, tenant_slug: str, token: str) -> HttpResponse:
-    tenant = _public(request, tenant_slug)
     try:
-        claim = signup_from_token(tenant=tenant, token=token)
+        claim = signup_from_token(tenant_slug=tenant_slug, token=token)
     except IncidentError as exc:
         return _refused(request, exc, "Sign-up")
+    request.tenant = claim.tenant
     person = User.objects.filter(email__iexact=claim.email).first()
     if person is None:
         person = User(email=claim.email, full_name=claim.full_name)

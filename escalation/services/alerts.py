@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +31,7 @@ from escalation.services.outbox import notification_enqueue
 from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import EventKind, GroupMember, Incident, IncidentEvent
 from tenancy.actors import Actor
+from tenancy.links import NOT_A_LINK, link_read
 from tenancy.models import Membership, Role, User
 
 log = logging.getLogger(__name__)
@@ -137,11 +139,13 @@ def ack_token(alert: SlaAlert, user: User) -> str:
     return signing.dumps({"a": alert.pk, "u": user.pk}, salt=ACK_SALT, compress=True)
 
 
-def ack_token_read(token: str, *, max_age: int | None = None) -> tuple[int, int]:
-    """(alert id, user id) from a signed link; raises signing.BadSignature when forged/old."""
-    max_age = max_age or settings.SLA_ACK_LINK_MAX_AGE
-    data = signing.loads(token, salt=ACK_SALT, max_age=max_age)
-    return int(data["a"]), int(data["u"])
+def ack_token_read(token: str) -> tuple[int, int, bool]:
+    """(alert id, user id, expired) of a genuine link; Http404 for any other token."""
+    link = link_read(token, salt=ACK_SALT, max_age=settings.SLA_ACK_LINK_MAX_AGE)
+    alert_id, user_id = link.data.get("a"), link.data.get("u")
+    if not isinstance(alert_id, int) or not isinstance(user_id, int):
+        raise Http404(NOT_A_LINK)
+    return alert_id, user_id, link.expired
 
 
 def _body(alert: SlaAlert, url: str, recipient: User | None) -> str:

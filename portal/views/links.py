@@ -1,7 +1,9 @@
 """Pages behind the signed links in emails; they need no password.
 
 Opening one (GET) only shows a page: mail scanners follow links, so only the button (POST)
-acts. The link is checked again on POST, and the service checks the incident's version.
+acts. The link is checked again on POST, and the service checks the incident's version. The
+token is verified before anything is read (portal/links.py), so a link that is not genuine, or
+names another incident or tenant, is the plain 404 of a page that does not exist.
 """
 
 from __future__ import annotations
@@ -10,40 +12,21 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from incidents.errors import IncidentError
 from incidents.models import Incident
 from portal.forms import BrokenForm, FixedForm
-from portal.links import AnswerLink, answer_link_check, unsubscribe_address
+from portal.links import AnswerLink, answer_link_read, unsubscribe_link_read
 from portal.services import incident_answer, incident_emails_set
 from portal.views.common import show_refusal
 from tenancy.actors import Actor
 from tenancy.decorators import tenant_public
-from tenancy.models import Membership, Tenant
+from tenancy.models import Membership
 
-# A link that cannot work: damaged or misdirected ones are bad requests, stale ones are gone.
-PROBLEM_STATUS = {
-    "tampered": 400,
-    "wrong_incident": 400,
-    "expired": 410,
-    "used": 410,
-    "not_resolved": 410,
-    "changed": 410,
-}
-
-
-def _linked_incident(tenant_slug: str, number: int) -> Incident:
-    tenant = get_object_or_404(Tenant, slug=tenant_slug, is_active=True)
-    timezone.activate(tenant.time_zone)  # no membership here, so the middleware did not
-    return get_object_or_404(
-        Incident.objects.for_tenant(tenant).select_related(
-            "tenant", "priority", "resolution_code", "reporter"
-        ),
-        number=number,
-    )
+# A genuine link that no longer works is gone; any other link is a plain 404 before this.
+GONE = 410
 
 
 def _answer_form(link: AnswerLink, data=None) -> forms.Form:
@@ -65,13 +48,10 @@ def _reporter_actor(incident: Incident) -> Actor | None:
 @tenant_public
 @require_http_methods(["GET", "POST"])
 def answer_link(request: HttpRequest, tenant_slug: str, number: int, token: str) -> HttpResponse:
-    incident = _linked_incident(tenant_slug, number)
-    link = answer_link_check(token, incident)
+    incident, link = answer_link_read(token, tenant_slug=tenant_slug, number=number)
     context: dict[str, Any] = {"incident": incident, "link": link, "link_tenant": incident.tenant}
     if not link.usable:
-        return render(
-            request, "portal/answer_link.html", context, status=PROBLEM_STATUS[link.problem]
-        )
+        return render(request, "portal/answer_link.html", context, status=GONE)
     form = _answer_form(link, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         actor = _reporter_actor(incident)
@@ -99,15 +79,12 @@ def answer_link(request: HttpRequest, tenant_slug: str, number: int, token: str)
 def unsubscribe_link(
     request: HttpRequest, tenant_slug: str, number: int, token: str
 ) -> HttpResponse:
-    incident = _linked_incident(tenant_slug, number)
-    address = unsubscribe_address(token, incident)
+    incident, address = unsubscribe_link_read(token, tenant_slug=tenant_slug, number=number)
     context: dict[str, Any] = {
         "incident": incident,
         "address": address,
         "link_tenant": incident.tenant,
     }
-    if address is None:
-        return render(request, "portal/unsubscribe.html", context, status=400)
     if request.method == "POST":
         muted = request.POST.get("muted") == "1"
         incident_emails_set(incident=incident, address=address, muted=muted)

@@ -10,8 +10,16 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 import servicedesk.api.schema  # noqa: F401  (registers the schema extension)
 from tenancy.actors import Actor
-from tenancy.apikeys import api_key_authenticate
+from tenancy.apikeys import api_key_authenticate, api_key_prefix
 from tenancy.models import ApiKey, Membership, Role
+from tenancy.throttle import (
+    API_KEY,
+    attempt_allowed,
+    attempt_record,
+    locked_until,
+    retry_after,
+    until_text,
+)
 
 
 class IntegrationUser:
@@ -38,10 +46,25 @@ class ApiKeyAuthentication(BaseAuthentication):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer":
             return None
-        key = api_key_authenticate(token.strip())
-        if key is None:
-            raise exceptions.AuthenticationFailed("The API key is unknown or has been revoked.")
-        return IntegrationUser(key), key
+        token = token.strip()
+        key = api_key_authenticate(token)
+        if key is not None:
+            # A right key is never held up: nobody guesses 256 bits, and an integration that
+            # shares an address with a misconfigured one keeps working.
+            return IntegrationUser(key), key
+        # A wrong key is counted like a failed log-in, per key and per address; past the limit
+        # it is answered 429 until the cool-off ends (docs/security.md).
+        name = API_KEY + api_key_prefix(token)
+        raw = request._request
+        if not attempt_allowed(raw, name):
+            until = locked_until(raw, {"username": name})
+            raise exceptions.Throttled(
+                wait=retry_after(until),
+                detail="Too many failed API key attempts from this key or address. Try again "
+                f"after {until_text(until)}.",
+            )
+        attempt_record(raw, name)
+        raise exceptions.AuthenticationFailed("The API key is unknown or has been revoked.")
 
     def authenticate_header(self, request: HttpRequest) -> str:
         return 'Bearer realm="api"'

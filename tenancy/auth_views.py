@@ -1,0 +1,57 @@
+"""Password reset (Django's views and mail), throttled, with a damaged link answered as 404."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.http import Http404, HttpResponse
+
+from tenancy.links import NOT_A_LINK
+from tenancy.throttle import (
+    PASSWORD_RESET,
+    attempt_allowed,
+    attempt_record,
+    locked_until,
+    lockout_lift,
+    retry_after,
+    until_text,
+)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Reset requests are counted per email and per address (tenancy/throttle.py): each one
+    sends a mail, so an unthrottled form lets anyone flood an inbox. The answer is the same
+    whether or not the email has an account."""
+
+    # A platform mail, not a tenant notification: built from SITE_URL, never the Host header.
+    extra_email_context = {"site_url": settings.SITE_URL}
+
+    def form_valid(self, form) -> HttpResponse:
+        name = PASSWORD_RESET + form.cleaned_data["email"].strip().lower()
+        if attempt_allowed(self.request, name):
+            attempt_record(self.request, name)
+            return super().form_valid(form)
+        until = locked_until(self.request, {"username": name})
+        form.add_error(
+            "email",
+            "Too many reset requests for this address or from your network. Check your inbox "
+            f"(and spam folder) for the mail we sent, or try again after {until_text(until)}.",
+        )
+        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        response["Retry-After"] = str(retry_after(until))
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A reset link that does not verify is the plain 404 of every other link page; a
+    completed reset lifts the account's log-in lock (its owner proved the mailbox is theirs)."""
+
+    def render_to_response(self, context, **kwargs) -> HttpResponse:
+        if not context.get("validlink"):
+            raise Http404(NOT_A_LINK)
+        return super().render_to_response(context, **kwargs)
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        lockout_lift(form.user.get_username())
+        return response
