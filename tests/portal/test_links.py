@@ -168,3 +168,14 @@ def test_affected_users_get_the_resolved_email_without_links(people, desk, paul)
     assert len(to_paul) == 1
     assert "/answer/" not in to_paul[0].body
     assert "/answer/" in [m for m in mails_to("rita@acme.test") if "Resolved:" in m.subject][0].body
+
+
+def test_a_damaged_link_shows_no_title_and_answers_as_for_a_missing_incident(client, resolved):
+    """The security review's probe: without logging in, `answer/x/` printed the incident's number
+    and title (400), and answered 404 only for numbers that did not exist."""
+    base = "/t/acme/portal/incidents"
+    for kind in ("answer", "unsubscribe"):
+        for number in (resolved.number, 999):
+            for method in (client.get, client.post):
+                response = method(f"{base}/{number}/{kind}/x/")
+                assert_plain_404(client, response, resolved.reference, resolved.title)
