@@ -65,7 +65,13 @@ def _link_target(tenant_slug: str, token: str) -> tuple[SlaAlert, Membership, bo
     alert_id, user_id, expired = ack_token_read(token)
     membership = (
         Membership.objects.select_related("tenant", "user")
-        .filter(tenant__slug=tenant_slug, user_id=user_id, is_active=True, user__is_active=True)
+        .filter(
+            tenant__slug=tenant_slug,
+            tenant__is_active=True,
+            user_id=user_id,
+            is_active=True,
+            user__is_active=True,
+        )
         .first()
     )
     if membership is None or membership.role not in STAFF_ROLES:

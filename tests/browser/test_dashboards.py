@@ -9,20 +9,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.layout import assert_fits
+from tests.browser.session import log_in
 from tests.dashboards.scenario import viewed
-from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHARTS = 9
 PERIOD = "period=custom&date_from=2026-11-30&date_to=2026-12-06"
-
-
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def watch_console(page: Page) -> list[str]:

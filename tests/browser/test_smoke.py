@@ -5,24 +5,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tenancy.models import Membership, Role
+from tests.browser.session import log_in
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page: Page, base_url: str, email: str, password: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-
-
 def test_a_member_of_two_organisations_picks_one_and_sees_its_home(people, live_server, page):
     Membership.objects.create(tenant=people.globex, user=people.alice, role=Role.REQUESTER)
-    _log_in(page, live_server.url, "alice@acme.test", PASSWORD)
+    log_in(page, live_server.url, "alice@acme.test", PASSWORD)
     expect(page.get_by_role("heading", name="Choose an organisation")).to_be_visible()
     expect(page.get_by_role("link", name="Acme Corporation")).to_be_visible()
     page.get_by_role("link", name="Globex Inc.").click()
@@ -32,7 +26,7 @@ def test_a_member_of_two_organisations_picks_one_and_sees_its_home(people, live_
 
 
 def test_a_wrong_password_says_so_and_keeps_the_email(people, live_server, page):
-    _log_in(page, live_server.url, "alice@acme.test", "not-her-password")
+    log_in(page, live_server.url, "alice@acme.test", "not-her-password")
     expect(page.get_by_role("alert")).to_contain_text(
         "That email and password do not match an account"
     )
