@@ -5,8 +5,8 @@ from django.db import connection
 from django.urls import path
 from rest_framework.response import Response
 
-from servicedesk.api.views import TenantAPIView
 from servicedesk.urls import urlpatterns as desk_urlpatterns
+from tenancy.api.views import TenantAPIView
 
 
 class BareInsertView(TenantAPIView):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dashboards.rollup import local_midnight
 from incidents.models import AssignmentGroup, Category, PriorityLevel
-from servicedesk.inputs import DayField
+from tenancy.inputs import DayField
 
 PERIODS = (
     ("7", "Last 7 days"),

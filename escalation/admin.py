@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from escalation.models import Notification, NotificationStatus
 from escalation.services import notification_retry
-from servicedesk.view_only_admin import ViewOnlyAdmin
+from tenancy.view_only_admin import ViewOnlyAdmin
 
 
 @admin.register(Notification)

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from escalation import serializers as s
 from escalation import webhooks
 from escalation.models import Notification, WebhookEndpoint
-from servicedesk.api.views import TenantAPIView
+from tenancy.api.views import TenantAPIView
 
 
 class WebhookAPIView(TenantAPIView):

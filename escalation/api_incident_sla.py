@@ -15,7 +15,7 @@ from escalation.selectors import alerts_for_incident, clocks_for_incident
 from escalation.services.alerts import AlreadyAcknowledged, alert_acknowledge
 from incidents.api import get_incident
 from incidents.models import EventKind, Incident, IncidentEvent
-from servicedesk.api.views import TenantAPIView
+from tenancy.api.views import TenantAPIView
 
 
 class IncidentSlaAPIView(TenantAPIView):

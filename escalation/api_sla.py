@@ -20,13 +20,12 @@ from escalation import serializers as s
 from escalation.models import BusinessCalendar, EscalationLevel, EscalationPolicy, SlaPolicy
 from escalation.selectors import sla_policies_for_tenant
 from escalation.services import config
-from escalation.services.config import InUse, LevelInput
+from escalation.services.config import LevelInput
 from escalation.services.defaults import sla_policy_for
-from incidents.errors import InvalidInput
 from incidents.models import AssignmentGroup, PriorityLevel
 from incidents.settings.selectors import staff_users
-from servicedesk.api.errors import Conflict
-from servicedesk.api.views import TenantAPIView
+from tenancy.api.views import TenantAPIView
+from tenancy.errors import InvalidInput
 
 CALENDAR_FIELDS = (
     "name", "time_zone", "always_open", "weekly_hours", "holiday_country", "holiday_subdivision",
@@ -70,14 +69,13 @@ def _valid(serializer_class, request, *, partial: bool = False) -> dict:
 
 @contextmanager
 def _refusals() -> Iterator[None]:
-    """A service's refusal as the API says it: 400 with the field, 409 for what is in use."""
+    """A service's refusal as the API says it: 400 with the serializer's field name (a refusal
+    that is in use answers 409 by itself)."""
     try:
         yield
     except InvalidInput as exc:
         field = SERVICE_FIELDS.get(exc.field or "", exc.field or "non_field_errors")
         raise exceptions.ValidationError({field: [exc.message]}) from None
-    except InUse as exc:
-        raise Conflict(exc.message) from None
 
 
 class SlaConfigView(TenantAPIView):

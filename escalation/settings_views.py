@@ -17,12 +17,12 @@ from escalation.services.config import (
     sla_policy_save,
 )
 from escalation.sla_forms import CalendarForm, EscalationPolicyForm, LevelFormSet, SlaPolicyForm
-from incidents.errors import IncidentError, InvalidInput
 from tenancy.decorators import admin_required
+from tenancy.errors import InvalidInput, Refusal
 from tenancy.http import TenantRequest
 
 
-def _refused(form, exc: IncidentError) -> None:
+def _refused(form, exc: Refusal) -> None:
     field = getattr(exc, "field", None)
     form.add_error(field if field in form.fields else None, exc.message)
 
@@ -53,7 +53,7 @@ def calendar_edit(request: TenantRequest, tenant_slug: str, pk: int | None = Non
             )
             messages.success(request, "Calendar saved.")
             return redirect("escalation-calendar-list", tenant_slug=tenant_slug)
-        except IncidentError as exc:
+        except Refusal as exc:
             _refused(form, exc)
     days = [form[f"day_{d}"] for d in range(7)]
     return render(
@@ -87,7 +87,7 @@ def sla_policy_edit(request: TenantRequest, tenant_slug: str, pk: int) -> HttpRe
             sla_policy_save(actor=request.actor, policy=policy, values=form.cleaned_data)
             messages.success(request, f"Targets of {policy.priority.label} saved.")
             return redirect("escalation-policy-list", tenant_slug=tenant_slug)
-        except IncidentError as exc:
+        except Refusal as exc:
             _refused(form, exc)
     return render(request, "escalation/settings/policy_form.html", {"form": form, "policy": policy})
 

@@ -15,8 +15,8 @@ from escalation.webhooks import (
     webhook_endpoint_set_active,
     webhook_endpoint_update,
 )
-from incidents.errors import IncidentError
 from tenancy.decorators import admin_required
+from tenancy.errors import Refusal
 from tenancy.http import TenantRequest
 
 
@@ -36,7 +36,7 @@ def webhook_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             endpoint = webhook_endpoint_create(actor=request.actor, **form.cleaned_data)
-        except IncidentError as exc:
+        except Refusal as exc:
             form.add_error(getattr(exc, "field", None), exc.message)
         else:
             messages.success(request, "Endpoint added. Give its signing secret to the receiver.")
@@ -53,7 +53,7 @@ def webhook_detail(request: TenantRequest, tenant_slug: str, pk: int) -> HttpRes
     if request.method == "POST" and form.is_valid():
         try:
             webhook_endpoint_update(actor=request.actor, endpoint=endpoint, **form.cleaned_data)
-        except IncidentError as exc:
+        except Refusal as exc:
             form.add_error(getattr(exc, "field", None), exc.message)
         else:
             messages.success(request, "Endpoint saved.")
@@ -82,7 +82,7 @@ def webhook_toggle(request: TenantRequest, tenant_slug: str, pk: int) -> HttpRes
 def webhook_ping(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     try:
         webhook_endpoint_ping(actor=request.actor, endpoint=_endpoint(request, pk))
-    except IncidentError as exc:
+    except Refusal as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Test ping queued: its result appears in the log below.")

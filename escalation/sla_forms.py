@@ -13,10 +13,10 @@ from django import forms
 from escalation.calendars import WEEKDAYS, format_hhmm, parse_hhmm
 from escalation.models import BusinessCalendar, NotifyKind
 from escalation.services.config import check_holidays, check_time_zone
-from incidents.errors import InvalidInput
 from incidents.models import AssignmentGroup, HoldReason
 from incidents.settings.selectors import staff_users
-from servicedesk.inputs import whole_number
+from tenancy.errors import InvalidInput
+from tenancy.inputs import whole_number
 from tenancy.models import Tenant, User
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}

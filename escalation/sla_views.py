@@ -11,10 +11,10 @@ from django.views.decorators.http import require_POST
 from escalation.models import SlaAlert
 from escalation.selectors import alerts_for_incident, climbing_run, clocks_for_incident
 from escalation.services.alerts import ack_token_read, alert_acknowledge
-from incidents.errors import IncidentError
 from incidents.models import Incident
 from tenancy.actors import Actor
 from tenancy.decorators import staff_required, tenant_public
+from tenancy.errors import Refusal
 from tenancy.http import TenantRequest
 from tenancy.links import NOT_A_LINK
 from tenancy.models import STAFF_ROLES, Membership
@@ -53,7 +53,7 @@ def alert_ack(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse
     try:
         alert_acknowledge(alert=alert, actor=request.actor, via="desk")
         messages.success(request, "Alert acknowledged; the escalation stops here.")
-    except IncidentError as exc:
+    except Refusal as exc:
         messages.error(request, exc.message)
     number = Incident.objects.for_tenant(request.tenant).get(pk=alert.incident_id).number
     return redirect("escalation-incident-sla", tenant_slug=tenant_slug, number=number)
@@ -93,6 +93,6 @@ def alert_ack_link(request: TenantRequest, tenant_slug: str, token: str) -> Http
         try:
             alert_acknowledge(alert=alert, actor=Actor.member(membership), via="email link")
             context["done"] = True
-        except IncidentError as exc:
+        except Refusal as exc:
             context["error"] = exc.message
     return render(request, "escalation/ack_link.html", context)

@@ -15,9 +15,9 @@ from escalation.inbox import (
 )
 from escalation.models import Notification, NotificationStatus
 from escalation.services import notification_retry
-from servicedesk.inputs import whole_number
 from tenancy.decorators import admin_required, staff_required
 from tenancy.http import TenantRequest
+from tenancy.inputs import whole_number
 
 PAGE_SIZE = 30
 

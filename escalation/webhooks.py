@@ -27,10 +27,10 @@ from escalation.models import (
     new_webhook_secret,
 )
 from escalation.services import notification_enqueue, notification_retry
-from incidents.errors import InvalidInput
 from incidents.numbering import when_numbered
 from incidents.rules import check_admin
 from tenancy.config_stamp import config_write
+from tenancy.errors import InvalidInput
 
 if TYPE_CHECKING:
     from incidents.models import Incident

@@ -8,7 +8,7 @@ from incidents.models import (
     PriorityLevel,
     ResolutionCode,
 )
-from servicedesk.view_only_admin import ViewOnlyAdmin
+from tenancy.view_only_admin import ViewOnlyAdmin
 
 
 @admin.register(Incident)

@@ -16,13 +16,13 @@ from incidents import serializers as s
 from incidents import services
 from incidents.api_filters import IncidentFilter
 from incidents.models import AssignmentGroup, Category, Incident, IncidentEvent
+from incidents.pagination import IncidentCursorPagination
 from incidents.rules import allowed_transitions
 from incidents.selectors import incidents_reported_or_joined
-from servicedesk.api.errors import PreconditionFailed
-from servicedesk.api.pagination import IncidentCursorPagination
-from servicedesk.api.views import TenantAPIView
-from servicedesk.inputs import whole_number
 from tenancy.actors import Actor
+from tenancy.api.errors import PreconditionFailed
+from tenancy.api.views import TenantAPIView
+from tenancy.inputs import whole_number
 from tenancy.models import Membership, User
 
 INCIDENT_RELATED = ("priority", "category", "group", "assignee", "reporter", "resolution_code")

@@ -5,7 +5,7 @@ from incidents.api import _by_slug, _valid, incident_response
 from incidents.models import Category
 from incidents.serializers import AlertSerializer, IncidentSerializer
 from incidents.services.alerts import alert_resolve, alert_trigger
-from servicedesk.api.views import TenantAPIView
+from tenancy.api.views import TenantAPIView
 
 
 class AlertIntakeView(TenantAPIView):

@@ -23,7 +23,7 @@ from incidents.api import _by_slug, _member_by_email, _valid, members_by_email
 from incidents.models import AssignmentGroup, Category, PriorityLevel, ResolutionCode
 from incidents.services import config, matrix_set
 from incidents.services.priority import matrix_for
-from servicedesk.api.views import TenantAPIView
+from tenancy.api.views import TenantAPIView
 
 
 class ConfigView(TenantAPIView):

@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from incidents.errors import IncidentError, InvalidInput
 from incidents.models import HoldReason, Incident, IncidentState, Level
 from incidents.models.incident import format_reference
 from incidents.selectors import DEFAULT_QUEUE, QUEUES, REFERENCE, DeskChoices, QueueFilters
-from servicedesk.inputs import DayField, whole_number
+from tenancy.errors import InvalidInput, Refusal
+from tenancy.inputs import DayField, whole_number
 
 BLANK = ("", "—")
 
@@ -100,7 +100,7 @@ class DeskForm(forms.Form):
             raise ValidationError(f"There is no incident {text} here.")
         return found
 
-    def add_service_error(self, error: IncidentError) -> None:
+    def add_service_error(self, error: Refusal) -> None:
         field = getattr(error, "field", None) if isinstance(error, InvalidInput) else None
         self.add_error(field if field in self.fields else None, error.message)
 

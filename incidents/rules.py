@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from django_fsm import can_proceed
 
-from incidents.errors import InvalidTransition, NotAllowed
+from incidents.errors import InvalidTransition
 from incidents.models import GroupMember, Incident
 from tenancy.actors import Actor
+from tenancy.errors import NotAllowed
 
 TRANSITIONS = ("escalate", "accept", "hold", "resume", "resolve", "reopen", "close", "cancel")
 SYSTEM_TRANSITIONS = {"escalate", "hold", "resume", "resolve", "close"}

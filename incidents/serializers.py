@@ -18,7 +18,7 @@ from incidents.models import (
     Level,
     ResolutionCode,
 )
-from servicedesk.inputs import whole_number
+from tenancy.inputs import whole_number
 
 
 def parse_number(value: str) -> int | None:

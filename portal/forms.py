@@ -7,10 +7,10 @@ from typing import Any, cast
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
-from incidents.errors import InvalidInput
 from incidents.models import Category, Level
 from incidents.services.comments import COMMENT_MAX, check_attachment
 from incidents.services.report import DESCRIPTION_MAX, TITLE_MAX
+from tenancy.errors import InvalidInput
 from tenancy.models import Tenant
 
 IMPACT_CHOICES: list[tuple[str, str]] = [

@@ -7,11 +7,11 @@ import uuid
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Category, Incident, IncidentMute
 from incidents.services import attachment_add, incident_close, incident_reopen, incident_report
 from portal.models import ReportSubmission
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput, NotAllowed
 
 
 class AlreadySubmitted(InvalidInput):

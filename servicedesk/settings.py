@@ -258,9 +258,9 @@ if envbool("FAST_PASSWORD_HASHER", False):
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "servicedesk.api.errors.problem_exception_handler",
+    "EXCEPTION_HANDLER": "tenancy.api.errors.problem_exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "servicedesk.api.auth.ApiKeyAuthentication",
+        "tenancy.api.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -286,7 +286,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "servicedesk.api.schema.add_problem_responses",
+        "tenancy.api.schema.add_problem_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "incidents.models.config.Level",

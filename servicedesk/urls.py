@@ -19,7 +19,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("servicedesk.api.urls")),
+    path("api/v1/", include("servicedesk.api_urls")),
     path("", include("tenancy.urls")),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
 ]

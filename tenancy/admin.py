@@ -8,7 +8,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from incidents.errors import InvalidInput
+from tenancy.errors import InvalidInput
 from tenancy.models import Invitation, Membership, Tenant, User
 from tenancy.services import check_time_zone, tenant_provision
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from incidents.errors import InvalidInput
+from tenancy.errors import InvalidInput
 from tenancy.models import ApiKey, ApiKeyScope, Tenant, User
 
 KEY_PREFIX = "sdk"

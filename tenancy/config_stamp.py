@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import OperationalError, connection, migrations, transaction
 
-from incidents.errors import IncidentError
+from tenancy.errors import Refusal
 
 Service = TypeVar("Service", bound=Callable[..., Any])
 
@@ -98,10 +98,16 @@ def report_lock(tenant_id: int) -> str | None:
         return cursor.fetchone()[0]
 
 
-class ConfigBusy(IncidentError):
-    """A change gave up waiting for the reports in flight (CONFIG_LOCK_WAIT_MS)."""
+class ConfigBusy(Refusal):
+    """A change gave up waiting for the reports in flight (CONFIG_LOCK_WAIT_MS): nothing was
+    saved, and a moment later it will go through."""
 
     code = "busy"
+    status = 503
+    problem_type = "busy"
+
+    def problem_headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
 
 
 def config_lock(tenant_id: int) -> None:

@@ -8,9 +8,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from incidents.errors import InvalidInput
 from tenancy.apikeys import api_key_create, api_key_revoke
 from tenancy.decorators import admin_required
+from tenancy.errors import InvalidInput
 from tenancy.models import ApiKey, ApiKeyScope
 
 

@@ -11,13 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from incidents.errors import IncidentError
 from incidents.services.leavers import member_leave
-from servicedesk.inputs import query_text
 from tenancy import services
 from tenancy.decorators import admin_required
+from tenancy.errors import Refusal
 from tenancy.forms import InviteForm
 from tenancy.http import TenantRequest
+from tenancy.inputs import query_text
 from tenancy.models import Invitation, Membership, Role
 from tenancy.selectors import invitations_pending, members_for_tenant
 from tenancy.throttle import lockouts_for
@@ -61,7 +61,7 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             invitation = services.membership_invite(actor=request.actor, **form.cleaned_data)
-        except IncidentError as exc:
+        except Refusal as exc:
             form.add_error(getattr(exc, "field", None) or None, exc.message)
         else:
             again = " A new link replaces the earlier one." if invitation.send_count > 1 else ""
@@ -93,7 +93,7 @@ def _member_action(
     )
     try:
         messages.success(request, act(membership))
-    except IncidentError as exc:
+    except Refusal as exc:
         messages.error(request, exc.message)
     if pk == request.membership.pk:
         own = Membership.objects.for_tenant(request.tenant).get(pk=pk)

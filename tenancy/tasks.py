@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from servicedesk.api.idempotency import idempotency_purge
+from tenancy.api.idempotency import idempotency_purge
 
 
 @shared_task(name="tenancy.purge_idempotency")

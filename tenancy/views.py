@@ -13,9 +13,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from incidents.errors import IncidentError
 from tenancy import services
 from tenancy.decorators import tenant_public
+from tenancy.errors import Refusal
 from tenancy.forms import AccountPasswordForm, SignupForm
 from tenancy.http import TenantRequest
 from tenancy.links import invitation_from_token, signup_from_token
@@ -42,7 +42,7 @@ def _public(request: TenantRequest, slug: str) -> Tenant:
     return request.tenant
 
 
-def _refused(request: TenantRequest, exc: IncidentError, title: str) -> HttpResponse:
+def _refused(request: TenantRequest, exc: Refusal, title: str) -> HttpResponse:
     """A genuine link that no longer works (expired, used, withdrawn): 410 Gone, and why."""
     context = {"title": title, "message": exc.message}
     return render(request, "tenancy/link_refused.html", context, status=410)
@@ -83,7 +83,7 @@ def _join_page(
             membership = join(
                 password=data.get("new_password1", ""), full_name=data.get("full_name", "")
             )
-        except IncidentError as exc:
+        except Refusal as exc:
             return _refused(request, exc, title)
         return _welcome(request, membership, log_in=new_account)
     return render(request, template, {**context, "form": form})
@@ -93,7 +93,7 @@ def _join_page(
 def invitation_accept(request: TenantRequest, tenant_slug: str, token: str) -> HttpResponse:
     try:
         invitation = invitation_from_token(tenant_slug=tenant_slug, token=token)
-    except IncidentError as exc:
+    except Refusal as exc:
         return _refused(request, exc, "Invitation")
     request.tenant = invitation.tenant  # for the page's title; no membership is implied
     return _join_page(
@@ -113,7 +113,7 @@ def signup(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.signup_request(tenant=tenant, **form.cleaned_data)
-        except IncidentError as exc:
+        except Refusal as exc:
             form.add_error(getattr(exc, "field", None) or None, exc.message)
         else:
             email = form.cleaned_data["email"]
@@ -133,7 +133,7 @@ def signup_sent(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 def signup_confirm(request: TenantRequest, tenant_slug: str, token: str) -> HttpResponse:
     try:
         claim = signup_from_token(tenant_slug=tenant_slug, token=token)
-    except IncidentError as exc:
+    except Refusal as exc:
         return _refused(request, exc, "Sign-up")
     request.tenant = claim.tenant
     person = User.objects.filter(email__iexact=claim.email).first()

@@ -28,9 +28,9 @@ from django.utils import timezone
 
 from escalation.models import AlertKind, NotifyKind, RunState, SlaAlert
 from escalation.services.outbox import notification_enqueue
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import EventKind, GroupMember, Incident, IncidentEvent
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput, NotAllowed
 from tenancy.links import NOT_A_LINK, link_read
 from tenancy.models import Membership, Role, User
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from escalation.calendars import CalendarError, add_business_days
 from escalation.services.defaults import calendar_spec, default_calendar
-from incidents.errors import IncidentError
 from incidents.models import Incident, IncidentState
 from tenancy.actors import Actor
+from tenancy.errors import Refusal
 from tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,6 @@ def incidents_auto_close(*, now: datetime | None = None, limit: int = 200) -> in
                     comment=f"No answer within {tenant.confirmation_window_days} business days.",
                 )
                 closed += 1
-            except IncidentError as exc:  # reopened or closed meanwhile: nothing to do
+            except Refusal as exc:  # reopened or closed meanwhile: nothing to do
                 log.info("auto-close of %s skipped: %s", incident.reference, exc.message)
     return closed

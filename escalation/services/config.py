@@ -27,12 +27,12 @@ from escalation.models import (
     SlaPolicy,
 )
 from escalation.services.defaults import calendar_spec
-from incidents.errors import IncidentError, InvalidInput
 from incidents.models import AssignmentGroup, HoldReason
 from incidents.rules import check_admin
 from incidents.settings.selectors import staff_users
 from tenancy.actors import Actor
 from tenancy.config_stamp import config_write
+from tenancy.errors import Conflict, InvalidInput
 
 # A target or wait longer than a year is a typing mistake, and would make every clock on it
 # walk the calendar for centuries.
@@ -43,10 +43,8 @@ MAX_REPEATS = 20
 NOT_STAFF = "Not an active agent, manager or admin of this desk."
 
 
-class InUse(IncidentError):
+class InUse(Conflict):
     """The object is still referred to and cannot go (the API answers 409)."""
-
-    code = "conflict"
 
 
 # --- calendars ----------------------------------------------------------------------------------

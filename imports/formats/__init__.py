@@ -6,14 +6,13 @@ from __future__ import annotations
 from types import ModuleType
 
 from imports.formats import servicenow
+from tenancy.errors import InvalidInput
 
 FORMATS: dict[str, ModuleType] = {servicenow.NAME: servicenow}
 FORMAT_CHOICES = [(name, module.LABEL) for name, module in FORMATS.items()]
 
 
 def format_for(name: str) -> ModuleType:
-    from incidents.errors import InvalidInput
-
     try:
         return FORMATS[name]
     except KeyError:

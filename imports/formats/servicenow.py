@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from django.utils.text import slugify
 
-from servicedesk.inputs import whole_number
+from tenancy.inputs import whole_number
 
 NAME = "servicenow-eventlog"
 LABEL = "ServiceNow incident event log (CSV)"

@@ -13,10 +13,10 @@ from types import ModuleType
 
 from imports.formats.servicenow import Priority
 from imports.services.reading import FileRefused
-from incidents.errors import InvalidInput
 from incidents.models import PriorityLevel, PriorityMatrixCell
 from incidents.services.priority import LEVELS, matrix_set
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput
 from tenancy.models import Tenant
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import IO
 
-from incidents.errors import InvalidInput
+from tenancy.errors import InvalidInput
 
 # A source row may carry long text; the csv module's default cap (128 KiB) is an error here.
 csv.field_size_limit(16 * 1024 * 1024)

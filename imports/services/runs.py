@@ -30,9 +30,9 @@ from imports.services.reading import Scan, check_header, incidents, scan, text_s
 from imports.services.references import References
 from imports.services.replay import Context
 from imports.services.writer import BatchOutcome, write_batch
-from incidents.errors import IncidentError, InvalidInput, NotAllowed
 from incidents.services.priority import matrix_for
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput, NotAllowed, Refusal
 from tenancy.services import check_time_zone
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ def import_run_execute(
                 if more and budget is not None and time.monotonic() - started > budget:
                     return _hand_over(run)
         return _finish(run)
-    except IncidentError as exc:
+    except Refusal as exc:
         return _fail(run, exc.message)
     except OperationalError:
         _let_go(run)  # the database went away: the task retries, or the relay triggers it again

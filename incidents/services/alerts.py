@@ -6,12 +6,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from incidents.errors import InvalidInput
 from incidents.models import AlertSource, Category, EventKind, Incident
 from incidents.services.common import record_event
 from incidents.services.report import incident_report
 from incidents.services.transitions import incident_resolve
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput
 
 DEFAULT_RESOLUTION_CODE = "solved-permanently"
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from incidents.errors import IncidentError
 from incidents.models import AssignmentGroup, Incident, IncidentState
 from incidents.models.incident import format_reference
 from incidents.services.edit import incident_reassign
 from incidents.services.transitions import incident_cancel, incident_escalate
 from tenancy.actors import Actor
+from tenancy.errors import Refusal
 from tenancy.models import User
 
 
@@ -41,7 +41,7 @@ def incidents_bulk_apply(
             continue
         try:
             action(incident, version)  # each service is its own transaction
-        except IncidentError as exc:
+        except Refusal as exc:
             result.failed.append((reference, exc.message))
         else:
             result.applied.append(reference)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
 from escalation.webhooks import webhook_incident_event_emit
-from incidents.errors import FileTooLarge, FileTypeRefused, InvalidInput, NotAllowed
+from incidents.errors import FileTooLarge, FileTypeRefused
 from incidents.models import (
     Attachment,
     Comment,
@@ -26,6 +26,7 @@ from incidents.notifications import notify_incident_people
 from incidents.rules import is_reporter
 from incidents.services.common import lock_incident, record_event, save_incident
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput, NotAllowed
 
 COMMENT_MAX = 20_000
 

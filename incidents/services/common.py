@@ -7,9 +7,10 @@ from typing import Any
 from django.db import transaction
 from django_fsm import ConcurrentTransition
 
-from incidents.errors import InvalidInput, StaleIncident
+from incidents.errors import StaleIncident
 from incidents.models import EventKind, Incident, IncidentEvent, IncidentState
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput
 from tenancy.models import Membership, User
 
 

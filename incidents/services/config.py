@@ -13,11 +13,11 @@ from typing import cast
 from django.db import IntegrityError, models, transaction
 from django.utils.text import slugify
 
-from incidents.errors import InvalidInput
 from incidents.models import AssignmentGroup, Category, GroupMember, ResolutionCode
 from incidents.rules import check_admin
 from tenancy.actors import Actor
 from tenancy.config_stamp import config_write
+from tenancy.errors import InvalidInput
 from tenancy.models import STAFF_ROLES, Membership, User
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

@@ -9,13 +9,13 @@ from typing import Any
 from django.db import transaction
 
 from escalation.services import clocks as sla_clocks
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import AssignmentGroup, Category, EventKind, Incident, IncidentState
 from incidents.rules import check_staff, is_group_agent, is_reporter
 from incidents.services.common import lock_incident, record_event, save_incident
 from incidents.services.priority import check_level, priority_derive
 from incidents.services.report import _check_category, _clean_text
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput, NotAllowed
 from tenancy.models import User
 
 DETAIL_FIELDS = ("title", "description", "category", "impact", "urgency")

@@ -25,11 +25,11 @@ from typing import Any
 from django.db import transaction
 from django_fsm import can_proceed
 
-from incidents.errors import InvalidInput
 from incidents.models import EventKind, HoldReason, Incident, IncidentEvent, IncidentState
 from incidents.rules import check_staff
 from incidents.services.common import lock_incident, record_event, save_incident
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput
 
 S = IncidentState
 PARENT_ACTOR_PREFIX = "Parent "

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import EventKind, Incident, IncidentEvent, Participant
 from incidents.services.common import check_member, event_row, lock_incident, save_incident
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput, NotAllowed
 from tenancy.models import User
 
 

@@ -9,7 +9,6 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
-from incidents.errors import InvalidInput
 from incidents.models import (
     EventKind,
     Incident,
@@ -23,6 +22,7 @@ from incidents.rules import check_admin
 from incidents.services.config import SLUG_RE, field_max_length
 from tenancy.actors import Actor
 from tenancy.config_stamp import config_write
+from tenancy.errors import InvalidInput
 from tenancy.models import Tenant
 
 LEVELS = [c.value for c in Level]

@@ -12,7 +12,6 @@ from django.utils import timezone
 from escalation.services import clocks as sla_clocks
 from escalation.services.climb import assigned_alert, climb_begin
 from escalation.webhooks import webhook_incident_event_emit
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import AssignmentGroup, Category, EventKind, Incident, IncidentEvent
 from incidents.notifications import notify_incident_people
 from incidents.numbering import numbering_later
@@ -26,6 +25,7 @@ from incidents.services.transitions import (
     transition_webhook,
 )
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput, NotAllowed
 from tenancy.models import Tenant, User
 from tenancy.services import counter_next
 

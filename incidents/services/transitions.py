@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from escalation.services import clocks as sla_clocks
 from escalation.webhooks import webhook_incident_event_emit
-from incidents.errors import InvalidInput, InvalidTransition, NotAllowed
+from incidents.errors import InvalidTransition
 from incidents.models import (
     AssignmentGroup,
     EventKind,
@@ -26,6 +26,7 @@ from incidents.rules import check_transition, may_take, state_transitions
 from incidents.services.common import lock_in_order, lock_incident, record_event, save_incident
 from incidents.services.parent import propagates_to_children
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput, NotAllowed
 from tenancy.models import STAFF_ROLES, Membership, User
 
 # Functional: to the team with the skills; hierarchical: up the line (a lead or a manager).

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from incidents.errors import IncidentError
 from incidents.services.defaults import PRESETS
 from incidents.services.priority import matrix_changes_count, matrix_set
 from incidents.settings import selectors
@@ -20,6 +19,7 @@ from incidents.settings.forms import (
     proposal_token,
 )
 from tenancy.decorators import admin_required
+from tenancy.errors import Refusal
 from tenancy.http import TenantRequest
 
 PRESET_NAMES = {"default": "default", "itil": "ITIL"}
@@ -58,7 +58,7 @@ def matrix_edit(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         if changing and request.POST.get("confirm") != token:
             return _page(request, form, confirm={"count": changing, "token": token})
         changed = matrix_set(actor=request.actor, scale=scale, matrix=matrix)
-    except IncidentError as exc:
+    except Refusal as exc:
         form.add_error(None, exc.message)
         form.mark_holes()
         return _page(request, form)

@@ -15,7 +15,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from incidents.errors import IncidentError
 from incidents.models import AssignmentGroup, Category, ResolutionCode
 from incidents.services import config
 from incidents.settings import selectors
@@ -27,6 +26,7 @@ from incidents.settings.forms import (
     add_service_error,
 )
 from tenancy.decorators import admin_required
+from tenancy.errors import Refusal
 from tenancy.http import TenantRequest
 
 T = "incidents/settings/"
@@ -45,7 +45,7 @@ def _form_page(
     if request.method == "POST" and form.is_valid():
         try:
             obj = save(form.cleaned_data)
-        except IncidentError as exc:
+        except Refusal as exc:
             add_service_error(form, exc)
         else:
             messages.success(request, f"Saved {obj}.")
@@ -58,7 +58,7 @@ def _toggle(
 ) -> HttpResponse:
     try:
         obj = service(actor=request.actor, **kw)
-    except IncidentError as exc:
+    except Refusal as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, message.format(obj))

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from escalation.selectors import clocks_for_incident
-from incidents.errors import IncidentError, StaleIncident
+from incidents.errors import StaleIncident
 from incidents.forms import ActionForm
 from incidents.models import Attachment, Incident, Level
 from incidents.selectors import (
@@ -22,6 +22,7 @@ from incidents.selectors import (
 from incidents.services.priority import priority_derive
 from incidents.views.actions import ACTIONS, available_actions
 from tenancy.decorators import staff_required
+from tenancy.errors import Refusal
 from tenancy.http import TenantRequest
 
 
@@ -104,7 +105,7 @@ def act(request: TenantRequest, tenant_slug: str, number: int, action: str) -> H
         return render_incident(
             request, fresh, bound=(action, form), conflict=exc.message, status=409
         )
-    except IncidentError as exc:
+    except Refusal as exc:
         form.add_service_error(exc)
         return render_incident(
             request, _incident(request, number), bound=(action, form), status=400

@@ -28,10 +28,10 @@ from incidents.services.bulk import (
     escalate_action,
     incidents_bulk_apply,
 )
-from servicedesk.inputs import whole_number
 from tenancy.actors import Actor
 from tenancy.decorators import staff_required
 from tenancy.http import TenantRequest
+from tenancy.inputs import whole_number
 
 PAGING = ("after", "before", "partial", "since")
 

@@ -7,9 +7,9 @@ import uuid
 from django import forms
 from django.http import Http404, QueryDict
 
-from incidents.errors import IncidentError
 from incidents.models import Incident
 from portal.selectors import incident_for_requester
+from tenancy.errors import Refusal
 from tenancy.http import TenantRequest
 
 
@@ -21,7 +21,7 @@ def requester_incident(request: TenantRequest, number: int) -> Incident:
     return incident
 
 
-def show_refusal(form: forms.Form, exc: IncidentError) -> None:
+def show_refusal(form: forms.Form, exc: Refusal) -> None:
     """Put a service's refusal next to the field it names, or above the form."""
     field = getattr(exc, "field", None)
     form.add_error(field if field in form.fields else None, exc.message)

@@ -10,13 +10,13 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.errors import IncidentError
 from incidents.models import Attachment, Incident, IncidentState
 from incidents.services import comment_add
 from portal.forms import IMPACT_CHOICES, URGENCY_CHOICES, BrokenForm, CommentForm, FixedForm
 from portal.selectors import public_timeline, state_in_words
 from portal.services import incident_answer, incident_emails_set
 from portal.views.common import TenantRequest, replace_value, requester_incident, show_refusal
+from tenancy.errors import Refusal
 
 ANSWER_FORMS = {"fixed": FixedForm, "broken": BrokenForm}
 
@@ -105,7 +105,7 @@ def incident_comment(request: TenantRequest, tenant_slug: str, number: int) -> H
                 body=form.cleaned_data["body"],
                 files=form.cleaned_data["attachments"],
             )
-        except IncidentError as exc:
+        except Refusal as exc:
             show_refusal(form, exc)
         else:
             messages.success(request, "Your message was added.")
@@ -129,7 +129,7 @@ def _answer(request: TenantRequest, number: int, action: str) -> HttpResponse:
                 comment=data.get("comment", ""),
                 reason=data.get("reason", ""),
             )
-        except IncidentError as exc:
+        except Refusal as exc:
             show_refusal(form, exc)
             incident = requester_incident(request, number)  # the page shows it as it is now
             replace_value(form, "version", incident.version)

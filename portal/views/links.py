@@ -15,7 +15,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from incidents.errors import IncidentError
 from incidents.models import Incident
 from portal.forms import BrokenForm, FixedForm
 from portal.links import AnswerLink, answer_link_read, unsubscribe_link_read
@@ -23,6 +22,7 @@ from portal.services import incident_answer, incident_emails_set
 from portal.views.common import show_refusal
 from tenancy.actors import Actor
 from tenancy.decorators import tenant_public
+from tenancy.errors import Refusal
 from tenancy.models import Membership
 
 # A genuine link that no longer works is gone; any other link is a plain 404 before this.
@@ -57,7 +57,7 @@ def answer_link(request: HttpRequest, tenant_slug: str, number: int, token: str)
         actor = _reporter_actor(incident)
         try:
             if actor is None:
-                raise IncidentError("Your account here is no longer active; ask the desk.")
+                raise Refusal("Your account here is no longer active; ask the desk.")
             incident = incident_answer(
                 incident=incident,
                 actor=actor,
@@ -67,7 +67,7 @@ def answer_link(request: HttpRequest, tenant_slug: str, number: int, token: str)
                 comment=form.cleaned_data.get("comment", ""),
                 reason=form.cleaned_data.get("reason", ""),
             )
-        except IncidentError as exc:
+        except Refusal as exc:
             show_refusal(form, exc)
         else:
             return render(request, "portal/answer_link.html", {**context, "done": incident})

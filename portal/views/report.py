@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents.errors import IncidentError
 from incidents.models import Incident
 from incidents.services import incident_join as join_service
 from portal.forms import ReportForm
@@ -17,7 +16,8 @@ from portal.selectors import my_incidents as my_incidents_query
 from portal.selectors import similar_open_incidents, visible_incidents
 from portal.services import AlreadySubmitted, portal_report
 from portal.views.common import TenantRequest, new_token, replace_value, show_refusal
-from servicedesk.inputs import query_text
+from tenancy.errors import Refusal
+from tenancy.inputs import query_text
 
 SHOWS = {"open": "Open", "closed": "Closed", "all": "All"}
 PAGE_SIZE = 25
@@ -48,7 +48,7 @@ def report(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         except AlreadySubmitted as exc:
             replace_value(form, "form_token", new_token())
             show_refusal(form, exc)
-        except IncidentError as exc:
+        except Refusal as exc:
             show_refusal(form, exc)
         else:
             # A resubmitted form lands here too, on the first submit's confirmation.
@@ -75,7 +75,7 @@ def incident_join(request: TenantRequest, tenant_slug: str, number: int) -> Http
     incident = get_object_or_404(Incident.objects.for_tenant(request.tenant), number=number)
     try:
         joined = join_service(incident=incident, actor=request.actor, user=request.user)
-    except IncidentError as exc:
+    except Refusal as exc:
         messages.error(request, exc.message)
         return redirect("portal-report", tenant_slug)
     if joined:

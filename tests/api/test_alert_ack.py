@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 from escalation.models import AlertKind, EscalationRun, SlaAlert
 from escalation.services.alerts import alert_acknowledge
 from escalation.services.sweep import sweep_due
-from incidents.errors import InvalidInput
 from incidents.models import IncidentEvent
+from tenancy.errors import InvalidInput
 from tests.api.helpers import problem
 from tests.concurrency import run_together
 from tests.escalation.sla_helpers import fast_escalation, report_high

@@ -183,7 +183,7 @@ def test_acknowledging_an_alert_stops_the_climb_and_silences_the_steps_not_yet_s
 
 
 def test_a_requester_cannot_acknowledge_an_alert(people, travel):
-    from incidents.errors import NotAllowed
+    from tenancy.errors import NotAllowed
 
     incident = report_high(people)
     alert = SlaAlert.objects.get(incident_id=incident.pk, kind=AlertKind.ASSIGNED)

@@ -14,7 +14,7 @@ from escalation import services
 from escalation.models import Notification, WebhookEndpoint
 from escalation.webhooks import webhook_endpoint_create, webhook_endpoint_update
 from incidents import services as incidents
-from incidents.errors import InvalidInput
+from tenancy.errors import InvalidInput
 from tests.faults.sink import WebhookSink
 
 PRIVATE_URLS = [

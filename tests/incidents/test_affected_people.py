@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from incidents import services
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Incident, IncidentEvent, Participant
+from tenancy.errors import InvalidInput, NotAllowed
 from tests.incidents.build import incident_in, report, requester, snapshot
 
 

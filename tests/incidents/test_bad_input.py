@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from incidents import services
-from incidents.errors import InvalidInput, InvalidTransition, NotAllowed
+from incidents.errors import InvalidTransition
 from incidents.models import Incident, IncidentEvent
+from tenancy.errors import InvalidInput, NotAllowed
 from tests.factories import CategoryFactory
 from tests.incidents.build import incident_in, report, snapshot
 

@@ -6,9 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from incidents import services
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Attachment, Comment, Incident, IncidentEvent
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput, NotAllowed
 from tests.incidents.build import incident_in, requester, snapshot
 
 

@@ -11,8 +11,9 @@ import pytest
 from django.db import transaction
 
 from incidents import services
-from incidents.errors import IncidentError, InvalidInput, InvalidTransition, StaleIncident
+from incidents.errors import InvalidTransition, StaleIncident
 from incidents.models import Incident, IncidentEvent
+from tenancy.errors import InvalidInput, Refusal
 from tenancy.models import TenantCounter
 from tests.concurrency import run_together
 from tests.incidents.build import (
@@ -36,7 +37,7 @@ def one_winner(outcomes: list[tuple[str, Any]], *conflicts: type[Exception]) -> 
     for i, (kind, value) in enumerate(outcomes):
         if i != winners[0]:
             assert kind == "error" and isinstance(value, conflicts), outcomes
-            assert isinstance(value, IncidentError) and value.message
+            assert isinstance(value, Refusal) and value.message
     return winners[0]
 
 

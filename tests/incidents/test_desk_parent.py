@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from incidents import services
-from incidents.errors import InvalidInput, NotAllowed, StaleIncident
+from incidents.errors import StaleIncident
 from incidents.models import EventKind, IncidentEvent
 from incidents.services.parent import (
     incident_link_children,
     incident_link_parent,
     incident_unlink_parent,
 )
+from tenancy.errors import InvalidInput, NotAllowed
 from tests.incidents.desk_support import fresh, report, routed
 
 

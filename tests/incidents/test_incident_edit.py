@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from incidents import services
-from incidents.errors import InvalidInput, NotAllowed, StaleIncident
+from incidents.errors import StaleIncident
 from incidents.models import Incident, IncidentEvent
+from tenancy.errors import InvalidInput, NotAllowed
 from tenancy.models import Role
 from tests.factories import GroupFactory, add_to_group
 from tests.incidents.build import incident_in, member, requester, snapshot

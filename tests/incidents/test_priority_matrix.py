@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from incidents import services
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Incident, IncidentEvent, PriorityLevel, PriorityMatrixCell
+from tenancy.errors import InvalidInput, NotAllowed
 from tests.incidents.build import ITIL_MATRIX, ITIL_SCALE, incident_in, report
 
 # DESIGN.md's default matrix, cell by cell: (impact, urgency, level, rank).

@@ -28,10 +28,10 @@ from escalation.models import (
 from escalation.services.config import sla_policy_save
 from escalation.webhooks import webhook_endpoint_rotate_secret
 from incidents import services
-from incidents.errors import InvalidInput
 from incidents.models import AssignmentGroup, Category, Incident, PriorityLevel
 from incidents.services.config import category_deactivate
 from tenancy.config_stamp import ConfigBusy
+from tenancy.errors import InvalidInput
 from tests.concurrency import report_in_flight
 from tests.factories import CategoryFactory, GroupFactory
 from tests.incidents.build import ITIL_MATRIX, ITIL_SCALE

@@ -2,9 +2,9 @@
 
 import pytest
 
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Category
 from incidents.services import config
+from tenancy.errors import InvalidInput, NotAllowed
 from tests.factories import CategoryFactory, GroupFactory
 from tests.incidents.settings_support import input_value, page_text, report, url
 

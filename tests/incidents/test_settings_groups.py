@@ -2,9 +2,9 @@
 
 import pytest
 
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import AssignmentGroup, Category, GroupMember
 from incidents.services import config
+from tenancy.errors import InvalidInput, NotAllowed
 from tenancy.models import Membership, Role
 from tests.factories import GroupFactory, UserFactory, add_to_group
 from tests.incidents.settings_support import checked_values, input_value, page_text, report, url

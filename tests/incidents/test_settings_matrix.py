@@ -5,11 +5,11 @@ import re
 import pytest
 
 from incidents import services
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Category, EventKind, Incident, IncidentEvent, PriorityLevel
 from incidents.services.defaults import DEFAULT_MATRIX, ITIL_MATRIX, ITIL_SCALE
 from incidents.services.priority import matrix_changes_count, matrix_set
 from incidents.settings.forms import preset_data, proposal_token
+from tenancy.errors import InvalidInput, NotAllowed
 from tests.incidents.settings_support import cells_of, input_value, page_text, report, url
 
 LEVELS = ["high", "medium", "low"]

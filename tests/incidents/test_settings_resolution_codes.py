@@ -3,10 +3,10 @@
 import pytest
 
 from incidents import services
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Category, ResolutionCode
 from incidents.services import config
 from incidents.services.defaults import DEFAULT_RESOLUTION_CODES
+from tenancy.errors import InvalidInput, NotAllowed
 from tests.incidents.settings_support import input_value, page_text, report, url
 
 

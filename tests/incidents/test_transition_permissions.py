@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from incidents import services
-from incidents.errors import InvalidInput, NotAllowed
 from incidents.models import Incident, IncidentEvent
 from tenancy.actors import Actor
+from tenancy.errors import InvalidInput, NotAllowed
 from tenancy.models import Role
 from tests.incidents.build import incident_in, member, report, requester, resolve, snapshot
 

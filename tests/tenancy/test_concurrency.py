@@ -9,8 +9,8 @@ import pytest
 from django.db import connection, transaction
 
 from incidents import services as incident_services
-from incidents.errors import IncidentError
 from tenancy import services
+from tenancy.errors import Refusal
 from tenancy.models import Membership, Role
 
 
@@ -36,7 +36,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(transactional_db
                     holding.set()
                     release.wait(10)
             results[name] = "demoted"
-        except IncidentError as exc:
+        except Refusal as exc:
             results[name] = exc.message
         finally:
             connection.close()
@@ -74,7 +74,7 @@ def test_an_invitation_accepted_twice_at_once_makes_one_membership(
                 invitation=invitation, password="quiet-harbour-lantern-81", full_name="Nina"
             )
             results.append("joined")
-        except IncidentError as exc:
+        except Refusal as exc:
             results.append(exc.message)
         finally:
             connection.close()

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from escalation.models import SlaAlert
 from incidents import services as incident_services
-from incidents.errors import NotAllowed
 from incidents.models import IncidentEvent
 from tenancy import services
+from tenancy.errors import NotAllowed
 from tenancy.models import Membership, Role
 from tests.factories import PASSWORD, UserFactory
 from tests.incidents.build import incident_in

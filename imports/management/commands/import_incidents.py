@@ -11,8 +11,8 @@ from imports.formats import FORMATS
 from imports.models import ImportRun, RunState
 from imports.report import report_lines
 from imports.services.runs import import_file_check, import_run_create, import_run_execute
-from incidents.errors import IncidentError
 from tenancy.actors import Actor
+from tenancy.errors import Refusal
 from tenancy.models import Tenant
 from tenancy.services import tenant_create
 
@@ -48,7 +48,7 @@ class Command(BaseCommand):
             # run refuses a contradicting matrix itself, before its first incident).
             whole = options["adopt_source_matrix"] and options["create_tenant"]
             import_file_check(format=options["format"], path=path, whole=whole)
-        except IncidentError as exc:
+        except Refusal as exc:
             raise CommandError(exc.message) from None
         tenant = self._tenant(options["tenant"], options["create_tenant"])
         try:
@@ -60,7 +60,7 @@ class Command(BaseCommand):
                 adopt_matrix=options["adopt_source_matrix"],
                 enqueue=False,
             )
-        except IncidentError as exc:
+        except Refusal as exc:
             raise CommandError(exc.message) from None
         run = import_run_execute(run_id=run.pk, on_progress=self._progress) or run
         self.stderr.write("")

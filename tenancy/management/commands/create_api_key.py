@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.errors import InvalidInput
 from tenancy.apikeys import api_key_create
+from tenancy.errors import InvalidInput
 from tenancy.models import Tenant
 
 

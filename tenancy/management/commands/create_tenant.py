@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_slug
 
-from incidents.errors import IncidentError
+from tenancy.errors import Refusal
 from tenancy.models import Tenant
 from tenancy.services import tenant_create
 
@@ -28,6 +28,6 @@ class Command(BaseCommand):
             raise CommandError(f"A tenant with slug {slug!r} already exists.")
         try:
             tenant = tenant_create(slug=slug, name=name.strip(), time_zone=time_zone)
-        except IncidentError as exc:
+        except Refusal as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"Created tenant {tenant.slug} ({tenant.name}) at /t/{tenant.slug}/.")

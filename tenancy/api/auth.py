@@ -8,7 +8,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-import servicedesk.api.schema  # noqa: F401  (registers the schema extension)
+import tenancy.api.schema  # noqa: F401  (registers the schema extension)
 from tenancy.actors import Actor
 from tenancy.apikeys import api_key_authenticate, api_key_prefix
 from tenancy.models import ApiKey, Membership, Role

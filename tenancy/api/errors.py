@@ -9,16 +9,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from incidents.errors import (
-    FileTooLarge,
-    FileTypeRefused,
-    IncidentError,
-    InvalidInput,
-    InvalidTransition,
-    NotAllowed,
-    StaleIncident,
-)
-from tenancy.config_stamp import ConfigBusy
+from tenancy.errors import Refusal
+from tenancy.models import IdempotencyRecord
 
 PROBLEM_BASE = "https://servicedesk.invalid/problems/"
 TITLES = {
@@ -51,11 +43,6 @@ class ProblemResponse(Response):
         super().__init__(body, status=status_code, content_type="application/problem+json")
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict."
-
-
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = "The resource changed since the version named in If-Match."
@@ -64,10 +51,6 @@ class PreconditionFailed(exceptions.APIException):
 class Unprocessable(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "Unprocessable request."
-
-
-# The services refuse attachments; the API says which way with the status HTTP has for it.
-FILE_STATUS = {FileTooLarge: 413, FileTypeRefused: 415}
 
 
 def _field_map(data) -> dict[str, list[str]]:
@@ -79,25 +62,23 @@ def _field_map(data) -> dict[str, list[str]]:
     return {"non_field_errors": [str(m) for m in (data if isinstance(data, list) else [data])]}
 
 
-def _domain_problem(exc: IncidentError, context) -> ProblemResponse:
-    if isinstance(exc, InvalidTransition):
-        return ProblemResponse(409, exc.message, type_="invalid-transition", allowed=exc.allowed)
-    if isinstance(exc, StaleIncident):
-        request = context.get("request")
-        if request is not None and request.headers.get("If-Match"):
-            return ProblemResponse(412, exc.message, type_="stale")
-        return ProblemResponse(409, exc.message, type_="stale")
-    if isinstance(exc, NotAllowed):
-        return ProblemResponse(403, exc.message, type_="forbidden")
-    if isinstance(exc, ConfigBusy):  # reports in flight held the change up; nothing was saved
-        busy = ProblemResponse(503, exc.message, type_="busy")
-        busy["Retry-After"] = "1"
-        return busy
-    if isinstance(exc, InvalidInput):
-        errors = {exc.field or "non_field_errors": [exc.message]}
-        code = FILE_STATUS.get(type(exc), 400)
-        return ProblemResponse(code, exc.message, type_="validation", errors=errors)
-    return ProblemResponse(400, exc.message)
+def _refusal_problem(exc: Refusal, context) -> ProblemResponse:
+    """A service's refusal, as the refusal itself says: status, type, extra members, headers."""
+    status_code = exc.problem_status(context.get("request"))
+    problem = ProblemResponse(
+        status_code, exc.message, type_=exc.problem_type, **exc.problem_extra()
+    )
+    for header, value in exc.problem_headers().items():
+        problem[header] = value
+    return problem
+
+
+class Replay(exceptions.APIException):
+    """Carries the stored first answer of an Idempotency-Key back out through the handler."""
+
+    def __init__(self, record: IdempotencyRecord) -> None:
+        super().__init__()
+        self.record = record
 
 
 def _replay(exc) -> Response:
@@ -112,12 +93,10 @@ def _replay(exc) -> Response:
 
 
 def problem_exception_handler(exc, context):
-    from servicedesk.api.idempotency import Replay
-
     if isinstance(exc, Replay):
         return _replay(exc)
-    if isinstance(exc, IncidentError):
-        return _domain_problem(exc, context)
+    if isinstance(exc, Refusal):
+        return _refusal_problem(exc, context)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, PermissionDenied):

@@ -16,19 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import exceptions
 
-from servicedesk.api.errors import Conflict, Unprocessable
 from tenancy.actors import Actor
+from tenancy.api.errors import Replay, Unprocessable
+from tenancy.errors import Conflict
 from tenancy.models import IdempotencyRecord
 
 KEPT_HEADERS = ("Location", "ETag")
-
-
-class Replay(exceptions.APIException):
-    """Carries the stored first answer back out through the exception handler."""
-
-    def __init__(self, record: IdempotencyRecord) -> None:
-        super().__init__()
-        self.record = record
 
 
 def _principal(actor: Actor) -> str:

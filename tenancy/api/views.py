@@ -8,9 +8,9 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 
-from servicedesk.api.auth import ApiAccess, ApiKeyAuthentication, resolve_actor
-from servicedesk.api.idempotency import idempotency_begin, idempotency_forget, idempotency_store
-from servicedesk.api.throttling import KeyRateThrottle
+from tenancy.api.auth import ApiAccess, ApiKeyAuthentication, resolve_actor
+from tenancy.api.idempotency import idempotency_begin, idempotency_forget, idempotency_store
+from tenancy.api.throttling import KeyRateThrottle
 
 
 class TenantAPIView(GenericAPIView):
