@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class EscalationConfig(AppConfig):
     name = "escalation"
+
+    def ready(self) -> None:
+        from escalation import receivers  # models are ready only now
+
+        receivers.connect()

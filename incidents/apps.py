@@ -1,5 +1,15 @@
 from django.apps import AppConfig
 
+from tenancy.hooks import member_left, tenant_provisioned
+
 
 class IncidentsConfig(AppConfig):
     name = "incidents"
+
+    def ready(self) -> None:
+        # The services import models, ready only now.
+        from incidents.services.defaults import tenant_defaults_install
+        from incidents.services.leavers import member_left as hand_back
+
+        tenant_provisioned.connect(tenant_defaults_install)
+        member_left.connect(hand_back)

@@ -2,7 +2,8 @@
 
 Each kind has a template pair templates/incidents/email/<kind>_subject.txt and <kind>.txt:
 acknowledgement, escalated, work_started, reply, awaiting_you, resolved, closed. Called inside
-the service's transaction, so the rows commit (or vanish) with the change. Every email carries
+the service's transaction, and queued through tenancy.hooks.mail_queued (the outbox is
+escalation's), so the rows commit (or vanish) with the change. Every email carries
 a signed link that stops emails about its incident for its recipient (IncidentMute).
 """
 
@@ -14,9 +15,10 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from escalation.services import notification_enqueue
+from incidents.links import answer_url, unsubscribe_url
 from incidents.models import Incident, IncidentMute, Participant
 from incidents.numbering import when_numbered
+from tenancy.hooks import mail_queued
 from tenancy.models import User
 
 
@@ -62,8 +64,6 @@ def people_to_notify(incident: Incident, *, new: bool = False) -> list[tuple[Use
 def _context(
     incident: Incident, user: User | None, address: str, answer_links: bool
 ) -> dict[str, Any]:
-    from portal.links import answer_url, unsubscribe_url
-
     context: dict[str, Any] = {
         "incident": incident,
         "tenant": incident.tenant,
@@ -108,7 +108,7 @@ def notify_incident_people(
         context = {**_context(incident, user, address, answer_links), **(extra or {})}
         subject = render_to_string(f"incidents/email/{kind}_subject.txt", context).strip()
         body = render_to_string(f"incidents/email/{kind}.txt", context)
-        notification_enqueue(
+        mail_queued.send(
             tenant=incident.tenant,
             incident=incident,
             recipient=user,

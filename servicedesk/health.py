@@ -3,6 +3,7 @@
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
+from escalation.models import AuditStatus
 from servicedesk.celery import app as celery_app
 
 
@@ -33,8 +34,6 @@ def _sla_audit() -> str:
     """The SLA auditor's flag. Shown, not failing readiness: a late sweep is the workers'
     trouble, and taking the web nodes out of the load balancer would not mend it."""
     try:
-        from escalation.models import AuditStatus
-
         status = AuditStatus.objects.filter(pk=1).first()
     except Exception as exc:
         return f"error: {exc.__class__.__name__}"

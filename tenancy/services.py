@@ -12,9 +12,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from escalation.services import notification_enqueue
 from tenancy.actors import Actor
 from tenancy.errors import InvalidInput, LinkRefused, NotAllowed
+from tenancy.hooks import mail_queued, member_left, tenant_provisioned
 from tenancy.links import SignupClaim, invitation_url, signup_check_unused, signup_url
 from tenancy.models import Invitation, Membership, Role, Tenant, TenantCounter, User
 from tenancy.throttle import lockout_lift
@@ -73,13 +73,10 @@ def tenant_create(*, slug: str, name: str, time_zone: str = "UTC") -> Tenant:
 
 @transaction.atomic
 def tenant_provision(*, tenant: Tenant) -> None:
-    """What every new tenant starts with: its incident counter, priority matrix and codes."""
-    from escalation.services.defaults import sla_defaults_install
-    from incidents.services.defaults import tenant_defaults_install
-
+    """What every new tenant starts with: its incident counter, and each app's defaults (the
+    priority matrix and codes, SLA calendars, targets and escalation policy)."""
     TenantCounter.objects.create(tenant=tenant, name="incident", value=0)
-    tenant_defaults_install(tenant=tenant)
-    sla_defaults_install(tenant=tenant)  # SLA calendars, targets, escalation policy
+    tenant_provisioned.send(tenant=tenant)
 
 
 def membership_add(*, tenant: Tenant, user: User, role: str = Role.REQUESTER) -> Membership:
@@ -170,6 +167,17 @@ def membership_deactivate(*, actor: Actor, membership: Membership) -> Membership
     membership.deactivated_at = timezone.now()
     membership.save(update_fields=["is_active", "deactivated_at"])
     return membership
+
+
+@transaction.atomic
+def member_leave(*, actor: Actor, membership: Membership) -> list[str]:
+    """Deactivate the member, and let each app hand back what they held (incidents go back to
+    their groups' queues). Returns what the admin is told of it."""
+    was_active = membership.is_active
+    membership = membership_deactivate(actor=actor, membership=membership)
+    if not was_active:
+        return []
+    return [said for said in member_left.send(actor=actor, membership=membership) if said]
 
 
 @transaction.atomic
@@ -289,7 +297,7 @@ def _mail(
 ) -> None:
     """A tenant's mail to one person, through the outbox, from tenancy/email/<template>*.txt."""
     subject = render_to_string(f"tenancy/email/{template}_subject.txt", context)
-    notification_enqueue(
+    mail_queued.send(
         tenant=tenant,
         kind=kind,
         address=address,

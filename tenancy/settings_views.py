@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from incidents.services.leavers import member_leave
 from tenancy import services
 from tenancy.decorators import admin_required
 from tenancy.errors import Refusal
@@ -118,23 +117,9 @@ def member_role(request: TenantRequest, tenant_slug: str, pk: int) -> HttpRespon
 
 def _deactivate(actor, membership: Membership) -> str:
     name = membership.user.display_name
-    handed = member_leave(actor=actor, membership=membership)
-    said = [f"{name} is deactivated."]
-    if handed.returned:
-        said.append(f"{_incidents(handed.returned)} they held went back to their groups' queues.")
-    if handed.kept:
-        said.append(
-            f"{_incidents(handed.kept)} with no active group "
-            f"{'stays' if handed.kept == 1 else 'stay'} assigned to them: reassign "
-            f"{'it' if handed.kept == 1 else 'them'} from the desk."
-        )
-    said.append("Their history stays." if handed.returned or handed.kept else
-                "Their incidents and history stay.")  # fmt: skip
-    return " ".join(said)
-
-
-def _incidents(count: int) -> str:
-    return "1 open incident" if count == 1 else f"{count} open incidents"
+    handed = services.member_leave(actor=actor, membership=membership)
+    history = "Their history stays." if handed else "Their incidents and history stay."
+    return " ".join([f"{name} is deactivated.", *handed, history])
 
 
 def _reactivate(actor, membership: Membership) -> str:

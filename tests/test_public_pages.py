@@ -25,8 +25,8 @@ from django.utils.http import urlsafe_base64_encode
 
 from escalation.models import AlertKind, SlaAlert
 from escalation.services.alerts import ack_token
+from incidents.links import answer_url, unsubscribe_url
 from incidents.models import Incident
-from portal.links import answer_url, unsubscribe_url
 from tenancy import services as tenancy_services
 from tenancy.links import SignupClaim, invitation_url, signup_url
 from tenancy.models import Invitation

@@ -27,8 +27,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from escalation.models import AlertKind, NotifyKind, RunState, SlaAlert
+from escalation.services.climb import escalation_stop
 from escalation.services.outbox import notification_enqueue
+from escalation.webhooks import incident_payload, webhook_event_emit
 from incidents.models import EventKind, GroupMember, Incident, IncidentEvent
+from incidents.services.common import record_event
 from tenancy.actors import Actor
 from tenancy.errors import InvalidInput, NotAllowed
 from tenancy.links import NOT_A_LINK, link_read
@@ -209,7 +212,6 @@ WEBHOOK_EVENTS = {AlertKind.WARNING: "sla.warning", AlertKind.BREACH: "sla.breac
 
 def _webhook_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
     """The tenant's endpoints subscribed to SLA events (one row per endpoint, not per person)."""
-    from escalation.webhooks import incident_payload, webhook_event_emit
 
     event = WEBHOOK_EVENTS.get(alert.kind)
     if event is None:
@@ -314,8 +316,6 @@ class AlreadyAcknowledged(InvalidInput):
 @transaction.atomic
 def alert_acknowledge(*, alert: SlaAlert, actor: Actor, via: str = "desk") -> SlaAlert:
     """Someone has it: the alert is acknowledged and the incident's climb stops."""
-    from escalation.services.climb import escalation_stop
-    from incidents.services.common import record_event
 
     if not actor.is_agent_or_above or alert.tenant_id != actor.tenant.pk:
         raise NotAllowed("Only the desk's agents can acknowledge alerts.")

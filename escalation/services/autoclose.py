@@ -11,6 +11,7 @@ from django.utils import timezone
 from escalation.calendars import CalendarError, add_business_days
 from escalation.services.defaults import calendar_spec, default_calendar
 from incidents.models import Incident, IncidentState
+from incidents.services import incident_close
 from tenancy.actors import Actor
 from tenancy.errors import Refusal
 from tenancy.models import Tenant
@@ -37,7 +38,6 @@ def _due_in_tenant(tenant: Tenant, now: datetime, limit: int) -> list[Incident]:
 
 def incidents_auto_close(*, now: datetime | None = None, limit: int = 200) -> int:
     """Close what is due, each by the system in its own transaction; returns how many."""
-    from incidents.services import incident_close
 
     now = now or timezone.now()
     closed = 0

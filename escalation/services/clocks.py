@@ -35,8 +35,10 @@ from escalation.models import (
     SlaPause,
     SlaPolicy,
 )
+from escalation.services import climb
 from escalation.services.defaults import CalendarSpecs, calendar_spec, sla_policy_for
 from incidents.models import EventKind, Incident
+from incidents.services.common import record_event
 from tenancy.actors import Actor
 
 RESOLVED = "resolved"  # the pause reason of a resolution clock while its incident is resolved
@@ -231,7 +233,6 @@ def clocks_start(*, incident: Incident, policy: SlaPolicy, spec: CalendarSpec) -
 
 def clocks_follow_transition(*, incident: Incident, transition: str, actor: Actor) -> None:
     """Move the clocks (and the escalation climb) after a lifecycle transition."""
-    from escalation.services import climb
 
     now = timezone.now()
     specs = CalendarSpecs()
@@ -275,7 +276,6 @@ def _apply_transition(
 
 def clocks_acknowledge(*, incident: Incident) -> None:
     """The first public reply of an agent: the response clock ends and the climb stops."""
-    from escalation.services import climb
 
     at = incident.acknowledged_at or timezone.now()
     for clock in _locked_clocks(incident):
@@ -289,7 +289,6 @@ def clocks_acknowledge(*, incident: Incident) -> None:
 def clocks_retarget(*, incident: Incident, actor: Actor, reason: str = "") -> list[SlaClock]:
     """The priority changed: live clocks take the new level's targets and calendar, counted
     again from the original start over the recorded pauses. One event says what changed."""
-    from incidents.services.common import record_event
 
     policy = sla_policy_for(incident.priority)
     spec = calendar_spec(policy.calendar)
@@ -356,7 +355,6 @@ def _fire_passed(clock: SlaClock, spec: CalendarSpec, stretches: list) -> None:
 
 def clocks_reassigned(*, incident: Incident, actor: Actor) -> None:
     """A reassignment outside the lifecycle alerts the new holder like an escalation does."""
-    from escalation.services import climb
 
     if incident.is_open:
         climb.escalation_on_escalate(incident=incident, actor=actor)

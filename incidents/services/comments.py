@@ -10,9 +10,8 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from escalation.services import clocks as sla_clocks
-from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import FileTooLarge, FileTypeRefused
+from incidents.hooks import incident_acknowledged, incident_event
 from incidents.models import (
     Attachment,
     Comment,
@@ -123,12 +122,13 @@ def _after_comment(incident: Incident, actor: Actor, comment: Comment) -> None:
         public=comment.public,
     )
     if "acknowledged_at" in changes:
-        sla_clocks.clocks_acknowledge(incident=incident)  # SLA: the response clock ends
-    webhook_incident_event_emit(
+        incident_acknowledged.send(incident=incident)  # SLA: the response clock ends
+    incident_event.send(
         incident=incident,
         event="incident.commented",
         actor=actor,
         data={"public": comment.public, "comment": {"id": comment.pk, "body": comment.body}},
+        config=None,
     )
     if comment.public and actor.is_agent_or_above and not actor.is_system:
         notify_incident_people(incident, "reply", extra={"comment": comment})

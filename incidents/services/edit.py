@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from escalation.services import clocks as sla_clocks
+from incidents.hooks import incident_reassigned, incident_retargeted
 from incidents.models import AssignmentGroup, Category, EventKind, Incident, IncidentState
 from incidents.rules import check_staff, is_group_agent, is_reporter
 from incidents.services.common import lock_incident, record_event, save_incident
@@ -81,7 +81,7 @@ def incident_update(
     old_priority_id = locked.priority_id
     updated = _save_changes(locked, actor, changes, kind=EventKind.FIELD_CHANGED, reason=reason)
     if updated.priority_id != old_priority_id:  # SLA: re-target the live clocks
-        sla_clocks.clocks_retarget(incident=updated, actor=actor, reason=reason)
+        incident_retargeted.send(incident=updated, actor=actor, reason=reason)
     return updated
 
 
@@ -144,7 +144,7 @@ def incident_reassign(
     before = (locked.group_id, locked.assignee_id)
     updated = _save_changes(locked, actor, changes, kind=EventKind.ASSIGNED, reason=reason)
     if (updated.group_id, updated.assignee_id) != before:  # SLA: alert the new holder
-        sla_clocks.clocks_reassigned(incident=updated, actor=actor)
+        incident_reassigned.send(incident=updated, actor=actor)
     return updated
 
 

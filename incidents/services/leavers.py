@@ -16,7 +16,6 @@ from incidents.models.incident import OPEN_STATES
 from incidents.services.edit import incident_reassign
 from tenancy.actors import Actor
 from tenancy.models import Membership
-from tenancy.services import membership_deactivate
 
 
 @dataclass(frozen=True)
@@ -24,14 +23,32 @@ class HandedBack:
     returned: int  # back in their group's queue
     kept: int  # no active group to go back to: still theirs, for a manager to reassign
 
+    def __str__(self) -> str:
+        """What the admin who deactivated the member is told."""
+        said = []
+        if self.returned:
+            said.append(f"{_incidents(self.returned)} they held went back to their groups' queues.")
+        if self.kept:
+            one = self.kept == 1
+            said.append(
+                f"{_incidents(self.kept)} with no active group {'stays' if one else 'stay'} "
+                f"assigned to them: reassign {'it' if one else 'them'} from the desk."
+            )
+        return " ".join(said)
+
+
+def _incidents(count: int) -> str:
+    return "1 open incident" if count == 1 else f"{count} open incidents"
+
+
+def member_left(*, actor: Actor, membership: Membership) -> str:
+    """tenancy.hooks.member_left: what the member held goes back; what the admin is told."""
+    return str(incidents_hand_back(actor=actor, membership=membership))
+
 
 @transaction.atomic
-def member_leave(*, actor: Actor, membership: Membership) -> HandedBack:
-    """Deactivate the member and hand their open incidents back to their groups."""
-    was_active = membership.is_active
-    membership = membership_deactivate(actor=actor, membership=membership)
-    if not was_active:
-        return HandedBack(0, 0)
+def incidents_hand_back(*, actor: Actor, membership: Membership) -> HandedBack:
+    """Hand the (just deactivated) member's open incidents back to their groups."""
     # Locked, all of them, in id order (as every multi-incident change does) before any is
     # read for its group: a manager reassigning one meanwhile either goes first, and it is
     # no longer theirs, or waits until they are handed back.

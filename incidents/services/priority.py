@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, F
 from django.utils import timezone
 
-from escalation.services import clocks as sla_clocks
+from incidents.hooks import incidents_retargeted
 from incidents.models import (
     EventKind,
     Incident,
@@ -197,7 +197,7 @@ def _rederive_open(actor: Actor, levels: dict[str, PriorityLevel], matrix: Matri
             priority=level, priority_rank=level.rank
         ).update(priority=level, priority_rank=level.rank, version=F("version") + 1, updated_at=now)
     IncidentEvent.objects.bulk_create(events, batch_size=500)
-    sla_clocks.clocks_retarget_many(actor=actor, incident_ids=[e.incident_id for e in events])
+    incidents_retargeted.send(actor=actor, incident_ids=[e.incident_id for e in events])
     return len(events)
 
 

@@ -9,9 +9,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
-from escalation.services import clocks as sla_clocks
-from escalation.services.climb import assigned_alert, climb_begin
-from escalation.webhooks import webhook_incident_event_emit
+from incidents.hooks import incident_event, incident_reported
 from incidents.models import AssignmentGroup, Category, EventKind, Incident, IncidentEvent
 from incidents.notifications import notify_incident_people
 from incidents.numbering import numbering_later
@@ -140,9 +138,8 @@ def incident_report(
                 incident, actor=actor, kind=EventKind.REPORTED, to_state=incident.state, data=data
             )
         ]
-        created = config.webhooks("incident.created")
-        webhook_incident_event_emit(
-            incident=incident, event="incident.created", actor=actor, endpoints=created
+        incident_event.send(
+            incident=incident, event="incident.created", actor=actor, data=None, config=config
         )
         if route is not None:
             events.append(_escalate_new(incident, route, config))
@@ -152,13 +149,12 @@ def incident_report(
         incident.pk = _next_incident_id()
         IncidentEvent.objects.bulk_create(events)
         notify_incident_people(incident, "acknowledgement", new=True)
-        policy, spec = config.sla(level)
-        sla_clocks.clocks_start(incident=incident, policy=policy, spec=spec)
-        if route is not None:
-            assigned_alert(incident=incident, actor=route.actor, now=incident.escalated_at)
-            climb_begin(
-                incident=incident, start=config.climb(route.group.pk), now=incident.escalated_at
-            )
+        incident_reported.send(  # SLA clocks; a routed one's alert and climb
+            incident=incident,
+            config=config,
+            route_actor=route.actor if route else None,
+            group_id=route.group.pk if route else None,
+        )
         incident.number = counter_next(tenant=tenant, name="incident")
         incident.save(force_insert=True)
         give_number(incident.number)
@@ -204,7 +200,7 @@ def _escalate_new(incident: Incident, route: Route, config: ReportConfig) -> Inc
         from_state=from_state,
         actor=route.actor,
         reason=route.reason,
-        endpoints=config.webhooks("incident.transitioned"),
+        config=config,
     )
     return event_row(
         incident,

@@ -1,14 +1,15 @@
-"""What a report reads of its tenant's configuration, kept in the process from one report to
-the next.
+"""What a report reads of its tenant's configuration, kept in the process from one report to the
+next.
 
 Every report reads the same rows: its category and the category's group, the matrix cell of its
-impact and urgency, the SLA policy and calendar of its level, the escalation policy of its group
-and the webhook subscriptions. They change only when someone changes the configuration, and
-that renews the tenant's stamp (tenancy/config_stamp.py). A report reads the stamp once it
-holds its shared lock on the tenant's configuration, and reuses what an earlier report read
-under the same stamp, once that report has committed. An SLA policy missing for a level is
-created on first use; like everything read, it is kept only once its report commits. Without
-a stamp (SQLite) a report reads everything afresh.
+impact and urgency, and what the receivers of its hooks read into the same memo (escalation: the
+SLA policy and calendar of its level, the escalation policy of its group and the webhook
+subscriptions; escalation/receivers.py). They change only when someone changes the
+configuration, and that renews the tenant's stamp (tenancy/config_stamp.py). A report reads the
+stamp once it holds its shared lock on the tenant's configuration, and reuses what an earlier
+report read under the same stamp, once that report has committed. An SLA policy missing for a
+level is created on first use; like everything read, it is kept only once its report commits.
+Without a stamp (SQLite) a report reads everything afresh.
 """
 
 from __future__ import annotations
@@ -20,11 +21,6 @@ from typing import Any
 
 from django.db import transaction
 
-from escalation.calendars import CalendarSpec
-from escalation.models import SlaPolicy, WebhookEndpoint
-from escalation.services.climb import ClimbStart, climb_start_for
-from escalation.services.defaults import calendar_spec, sla_policy_for
-from escalation.webhooks import subscribed_endpoints
 from incidents.models import Category, PriorityLevel
 from incidents.services.priority import priority_derive
 from tenancy.config_stamp import report_lock
@@ -43,7 +39,9 @@ class ReportConfig:
         self.tenant = tenant
         self._memo = memo
 
-    def _get(self, key: Any, load: Callable[[], Any]) -> Any:
+    def memo(self, key: Any, load: Callable[[], Any]) -> Any:
+        """What `load` reads, kept under `key` for the next reports of the same stamp (a value
+        of None is read again each time: wrap a finding of nothing in a tuple to keep it)."""
         try:
             return self._memo[key]
         except KeyError:
@@ -56,36 +54,18 @@ class ReportConfig:
 
     def category(self, slug: str) -> Category | None:
         """The active category of that slug, with its group; None if there is none."""
-        return self._get(("category", slug), lambda: _active_category(self.tenant, slug))
+        return self.memo(("category", slug), lambda: _active_category(self.tenant, slug))
 
     def level(self, impact: str, urgency: str) -> PriorityLevel:
-        return self._get(
+        return self.memo(
             ("level", impact, urgency),
             lambda: priority_derive(tenant=self.tenant, impact=impact, urgency=urgency),
-        )
-
-    def sla(self, level: PriorityLevel) -> tuple[SlaPolicy, CalendarSpec]:
-        """The level's policy (created on first use for a level added since install) and its
-        calendar."""
-        return self._get(("sla", level.pk), lambda: _with_spec(sla_policy_for(level)))
-
-    def climb(self, group_id: int | None) -> ClimbStart | None:
-        found = self._get(("climb", group_id), lambda: (climb_start_for(self.tenant.pk, group_id),))
-        return found[0]  # in a tuple: no policy is a finding worth keeping too
-
-    def webhooks(self, event: str) -> list[WebhookEndpoint]:
-        return self._get(
-            ("webhooks", event), lambda: subscribed_endpoints(tenant=self.tenant, event=event)
         )
 
 
 def _active_category(tenant: Tenant, slug: str) -> Category | None:
     categories = Category.objects.for_tenant(tenant).select_related("group")
     return categories.filter(slug=slug, is_active=True).first()
-
-
-def _with_spec(policy: SlaPolicy) -> tuple[SlaPolicy, CalendarSpec]:
-    return policy, calendar_spec(policy.calendar)
 
 
 def report_config(tenant: Tenant) -> ReportConfig:

@@ -8,9 +8,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from escalation.services import clocks as sla_clocks
-from escalation.webhooks import webhook_incident_event_emit
 from incidents.errors import InvalidTransition
+from incidents.hooks import incident_event, incident_transitioned
 from incidents.models import (
     AssignmentGroup,
     EventKind,
@@ -70,7 +69,7 @@ def _apply(
         reason=reason,
         data=data,
     )
-    sla_clocks.clocks_follow_transition(incident=locked, transition=name, actor=actor)  # SLA
+    incident_transitioned.send(incident=locked, transition=name, actor=actor)  # SLA clocks
     transition_webhook(locked, name, from_state=from_state, actor=actor, reason=reason)
     return locked
 
@@ -82,10 +81,10 @@ def transition_webhook(
     from_state: str,
     actor: Actor,
     reason: str,
-    endpoints: list | None = None,
+    config: Any = None,
 ) -> None:
-    """Tell the webhook subscribers of `incident.transitioned` (`endpoints`, if already read)."""
-    webhook_incident_event_emit(
+    """Tell the webhook subscribers of `incident.transitioned` (`config`: a report's)."""
+    incident_event.send(
         incident=incident,
         event="incident.transitioned",
         actor=actor,
@@ -95,7 +94,7 @@ def transition_webhook(
             "to_state": incident.state,
             "reason": reason,
         },
-        endpoints=endpoints,
+        config=config,
     )
 
 

@@ -2,7 +2,7 @@
 
 Opening one (GET) only shows a page: mail scanners follow links, so only the button (POST)
 acts. The link is checked again on POST, and the service checks the incident's version. The
-token is verified before anything is read (portal/links.py), so a link that is not genuine, or
+token is verified before anything is read (incidents/links.py), so a link that is not genuine, or
 names another incident or tenant, is the plain 404 of a page that does not exist.
 """
 
@@ -15,9 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from incidents.links import AnswerLink, answer_link_read, unsubscribe_link_read
 from incidents.models import Incident
 from portal.forms import BrokenForm, FixedForm
-from portal.links import AnswerLink, answer_link_read, unsubscribe_link_read
 from portal.services import incident_answer, incident_emails_set
 from portal.views.common import show_refusal
 from tenancy.actors import Actor

@@ -1,4 +1,5 @@
-"""Signed links in the portal's emails: answer a resolved incident, and stop the emails.
+"""Signed links in the emails about an incident, to the portal's pages: answer a resolved
+incident, and stop the emails. Made here, where the emails are written; read by the portal.
 
 They work without a password, so they carry everything they apply to and nothing more. An
 answer link names the tenant, the incident, the action and the incident's version when the mail
@@ -20,6 +21,7 @@ from django.utils import timezone
 from incidents.models import EventKind, Incident, IncidentEvent, IncidentState
 from tenancy.links import NOT_A_LINK, link_read, link_tenant
 
+# The salts keep their first names: links already in people's mailboxes must keep working.
 ANSWER_SALT = "portal.answer-link"
 UNSUBSCRIBE_SALT = "portal.unsubscribe-link"
 ANSWERS = ("fixed", "broken")
