@@ -39,6 +39,12 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from desk.selectors import (  # noqa: E402
+    QUEUES,
+    QueueFilters,
+    agent_group_ids,
+    queue_queryset,
+)
 from incidents.models import (  # noqa: E402
     AssignmentGroup,
     Category,
@@ -47,12 +53,6 @@ from incidents.models import (  # noqa: E402
     Incident,
     IncidentEvent,
     ResolutionCode,
-)
-from incidents.selectors import (  # noqa: E402
-    QUEUES,
-    QueueFilters,
-    agent_group_ids,
-    queue_queryset,
 )
 from incidents.services.priority import matrix_for  # noqa: E402
 from tenancy.models import Membership, Role, Tenant, TenantCounter, User  # noqa: E402

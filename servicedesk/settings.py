@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "incidents",
     "escalation",
     "portal",
+    "desk",
     "dashboards",
     "imports",
 ]

@@ -9,7 +9,7 @@ tenant_patterns = [
     *tenant_urlpatterns,
     path("settings/", include("tenancy.settings_urls")),
     path("portal/", include("portal.urls")),
-    path("desk/", include("incidents.urls")),
+    path("desk/", include("desk.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("notifications/", include("escalation.urls")),
     path("sla/", include("escalation.sla_urls")),

@@ -12,7 +12,7 @@ from django.core import mail
 
 from escalation.models import BusinessCalendar, SlaPolicy
 from incidents import services
-from tests.incidents.desk_support import report
+from tests.desk.desk_support import report
 
 pytestmark = pytest.mark.django_db
 

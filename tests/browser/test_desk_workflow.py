@@ -11,7 +11,7 @@ from django.test import Client
 from playwright.sync_api import BrowserContext, Page, expect
 
 from incidents import services
-from tests.incidents.desk_support import report, routed
+from tests.desk.desk_support import report, routed
 
 pytestmark = pytest.mark.browser
 

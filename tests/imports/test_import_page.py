@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from imports.models import ImportRun, RunState
 from incidents.models import Incident
+from tests.desk.desk_support import row_numbers
 from tests.imports.conftest import histories, running_run, source_row, without_line, write_csv
-from tests.incidents.desk_support import row_numbers
 
 
 def page(slug: str = "acme") -> str:

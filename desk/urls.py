@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents.views import incident, queue
+from desk.views import incident, queue
 
 urlpatterns = [
     path("", queue.queue, name="desk-queue"),

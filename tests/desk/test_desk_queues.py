@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from incidents import selectors, services
+from desk import selectors
+from incidents import services
 from incidents.models import Incident, PriorityLevel
-from tests.factories import GroupFactory, add_to_group
-from tests.incidents.desk_support import (
+from tests.desk.desk_support import (
     age,
     bulk_incidents,
     queue_url,
@@ -20,6 +20,7 @@ from tests.incidents.desk_support import (
     routed,
     row_numbers,
 )
+from tests.factories import GroupFactory, add_to_group
 
 
 def _counts(html: str) -> dict[str, str]:

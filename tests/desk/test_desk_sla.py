@@ -12,8 +12,8 @@ from django.urls import reverse
 from escalation.models import ClockState, SlaClock
 from incidents import services
 from incidents.models import Incident
-from tests.incidents.desk_support import detail_url, queue_url, report, routed, row_numbers
-from tests.incidents.test_desk_queries import INCIDENT_QUERIES, QUEUE_QUERIES
+from tests.desk.desk_support import detail_url, queue_url, report, routed, row_numbers
+from tests.desk.test_desk_queries import INCIDENT_QUERIES, QUEUE_QUERIES
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # inside the default working hours
 

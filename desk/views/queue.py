@@ -13,15 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from escalation.selectors import clock_badge
-from incidents.forms import BULK_ACTIONS, BulkForm, QueueFilterForm
-from incidents.selectors import (
+from desk.forms import BULK_ACTIONS, BulkForm, QueueFilterForm
+from desk.selectors import (
     QUEUES,
     DeskChoices,
     agent_group_ids,
     incident_queue,
     queue_counts,
 )
+from escalation.selectors import clock_badge
 from incidents.services.bulk import (
     assign_action,
     cancel_duplicate_action,
@@ -125,7 +125,7 @@ def render_queue(
         "poll_seconds": getattr(settings, "DESK_POLL_SECONDS", 15),
     }
     partial = request.headers.get("HX-Request") == "true" and params.get("partial") == "rows"
-    template = "incidents/_queue_rows.html" if partial else "incidents/queue.html"
+    template = "desk/_queue_rows.html" if partial else "desk/queue.html"
     return render(request, template, context, status=status)
 
 

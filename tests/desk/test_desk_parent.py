@@ -13,7 +13,7 @@ from incidents.services.parent import (
     incident_unlink_parent,
 )
 from tenancy.errors import InvalidInput, NotAllowed
-from tests.incidents.desk_support import fresh, report, routed
+from tests.desk.desk_support import fresh, report, routed
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from desk.selectors import DEFAULT_QUEUE, QUEUES, DeskChoices, QueueFilters
 from incidents.models import HoldReason, Incident, IncidentState, Level
 from incidents.models.incident import format_reference
-from incidents.selectors import DEFAULT_QUEUE, QUEUES, REFERENCE, DeskChoices, QueueFilters
+from incidents.selectors import REFERENCE
 from tenancy.errors import InvalidInput, Refusal
 from tenancy.inputs import DayField, whole_number
 

@@ -13,8 +13,8 @@ from incidents import services
 from incidents.models import EventKind, IncidentEvent, Participant
 from incidents.services.parent import incident_link_parent
 from tenancy.models import Membership, Role
+from tests.desk.desk_support import action_url, detail_url, fresh, report, routed
 from tests.factories import UserFactory
-from tests.incidents.desk_support import action_url, detail_url, fresh, report, routed
 
 
 def _page(client, incident) -> str:

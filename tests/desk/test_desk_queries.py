@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from incidents import services
-from tests.incidents.desk_support import detail_url, fresh, queue_url, report, routed
+from tests.desk.desk_support import detail_url, fresh, queue_url, report, routed
 
 # Middleware (session, user, membership) 3; queue: my groups 1, page 1, the page's resolution
 # clocks 1, counts 6; filter and bulk choices: levels, groups, agents, categories 4; the

@@ -9,18 +9,18 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from escalation.selectors import clocks_for_incident
-from incidents.errors import StaleIncident
-from incidents.forms import ActionForm
-from incidents.models import Attachment, Incident, Level
-from incidents.selectors import (
+from desk.forms import ActionForm
+from desk.selectors import (
     DeskChoices,
     incident_for_desk,
     incident_relations,
     incident_timeline,
 )
+from desk.views.actions import ACTIONS, available_actions
+from escalation.selectors import clocks_for_incident
+from incidents.errors import StaleIncident
+from incidents.models import Attachment, Incident, Level
 from incidents.services.priority import priority_derive
-from incidents.views.actions import ACTIONS, available_actions
 from tenancy.decorators import staff_required
 from tenancy.errors import Refusal
 from tenancy.http import TenantRequest
@@ -72,7 +72,7 @@ def render_incident(
         "actions": actions,
         "conflict": conflict,
     }
-    return render(request, "incidents/incident_detail.html", context, status=status)
+    return render(request, "desk/incident_detail.html", context, status=status)
 
 
 @require_GET
@@ -126,7 +126,7 @@ def priority_preview(request: TenantRequest, tenant_slug: str, number: int) -> H
         context["level"] = priority_derive(tenant=request.tenant, impact=impact, urgency=urgency)
         context["impact_label"] = Level(impact).label
         context["urgency_label"] = Level(urgency).label
-    return render(request, "incidents/_priority_preview.html", context)
+    return render(request, "desk/_priority_preview.html", context)
 
 
 @require_GET

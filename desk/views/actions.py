@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from incidents import forms as f
+from desk import forms as f
 from incidents.models import Incident, IncidentState
 from incidents.rules import allowed_transitions
 from incidents.services import (

@@ -7,10 +7,11 @@ import re
 
 import pytest
 
+from desk import selectors
 from escalation.models import SlaClock
-from incidents import selectors, services
+from incidents import services
 from incidents.models import Incident
-from tests.incidents.desk_support import age, queue_url, report, row_numbers
+from tests.desk.desk_support import age, queue_url, report, row_numbers
 
 
 @pytest.fixture(autouse=True)

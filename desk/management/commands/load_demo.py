@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tenancy.demo import DEMO_PASSWORD, demo_load
+from desk.demo import DEMO_PASSWORD, demo_load
 
 
 class Command(BaseCommand):

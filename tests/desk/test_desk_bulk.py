@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from incidents import services
 from incidents.models import Participant
+from tests.desk.desk_support import fresh, report, routed, row_numbers
 from tests.factories import GroupFactory, add_to_group
-from tests.incidents.desk_support import fresh, report, routed, row_numbers
 
 BULK = reverse("desk-queue-bulk", kwargs={"tenant_slug": "acme"})
 
