@@ -13,7 +13,7 @@ from escalation.services import clocks
 from escalation.services.climb import ClimbStart, assigned_alert, climb_begin, climb_start_for
 from escalation.services.defaults import calendar_spec, sla_defaults_install, sla_policy_for
 from escalation.services.outbox import notification_enqueue
-from escalation.webhooks import subscribed_endpoints, webhook_incident_event_emit
+from escalation.services.webhooks import subscribed_endpoints, webhook_incident_event_emit
 from incidents import hooks as incident_hooks
 from incidents.models import Incident, PriorityLevel
 from incidents.services.tenant_config import ReportConfig

@@ -4,7 +4,10 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from escalation import services
+from escalation.services import outbox
+from escalation.services.alerts import alerts_notify_pending
+from escalation.services.autoclose import incidents_auto_close
+from escalation.services.sweep import clocks_audit, sweep_due
 
 
 @shared_task(
@@ -15,15 +18,15 @@ from escalation import services
     max_retries=5,
 )
 def deliver_notification(notification_id: int) -> str:
-    return services.notification_deliver(notification_id=notification_id)
+    return outbox.notification_deliver(notification_id=notification_id)
 
 
 @shared_task(
     name="escalation.relay_notifications", autoretry_for=(OperationalError,), max_retries=3
 )
 def relay_notifications() -> int:
-    services.notifications_bury_abandoned()
-    ids = services.notifications_due()
+    outbox.notifications_bury_abandoned()
+    ids = outbox.notifications_due()
     # While workers are down every relay run triggers the same rows again; a trigger older than
     # two runs is dropped unread, as a newer one for the same row is already queued.
     expires = 2 * settings.NOTIFICATION_RELAY_INTERVAL_SECONDS
@@ -38,7 +41,6 @@ DB_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_re
 
 @shared_task(name="escalation.sweep_clocks", **DB_RETRY)
 def sweep_clocks() -> int:
-    from escalation.services.sweep import sweep_due
 
     result = sweep_due()
     if result.alerts:
@@ -48,7 +50,6 @@ def sweep_clocks() -> int:
 
 @shared_task(name="escalation.notify_alerts", **DB_RETRY)
 def notify_alerts() -> int:
-    from escalation.services.alerts import alerts_notify_pending
 
     handled, batch = 0, 100
     for _ in range(50):  # bounded; beat runs it again as a relay
@@ -61,13 +62,11 @@ def notify_alerts() -> int:
 
 @shared_task(name="escalation.audit_clocks", **DB_RETRY)
 def audit_clocks() -> int:
-    from escalation.services.sweep import clocks_audit
 
     return clocks_audit().overdue
 
 
 @shared_task(name="escalation.auto_close", **DB_RETRY)
 def auto_close() -> int:
-    from escalation.services.autoclose import incidents_auto_close
 
     return incidents_auto_close()

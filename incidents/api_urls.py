@@ -1,6 +1,5 @@
 from django.urls import path
 
-from escalation import api_incident_sla
 from incidents import api, api_alerts, api_config
 from incidents.serializers import TRANSITION_SERIALIZERS
 
@@ -25,19 +24,6 @@ urlpatterns = [
         f"incidents/{N}/attachments/<int:attachment_id>/download/",
         api.AttachmentDownloadView.as_view(),
         name="api-incident-attachment-download",
-    ),
-    path(
-        f"incidents/{N}/sla/", api_incident_sla.IncidentSlaView.as_view(), name="api-incident-sla"
-    ),
-    path(
-        f"incidents/{N}/alerts/",
-        api_incident_sla.IncidentAlertListView.as_view(),
-        name="api-incident-alerts",
-    ),
-    path(
-        f"incidents/{N}/alerts/<int:alert_id>/acknowledge/",
-        api_incident_sla.IncidentAlertAcknowledgeView.as_view(),
-        name="api-incident-alert-acknowledge",
     ),
     *[
         path(

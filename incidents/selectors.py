@@ -1,15 +1,19 @@
-"""Reads of incidents every layer above may ask: search, and what a requester may see."""
+"""Reads of incidents every layer above may ask: one incident as an actor may see it, its files,
+search, and what a requester may see."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import BigIntegerField, Q, QuerySet, Value
 from django.db.models.functions import Cast
+from django.http import Http404
 
-from incidents.models import Incident, Participant
+from incidents.models import Attachment, Incident, Participant
+from tenancy.actors import Actor
 from tenancy.models import Tenant, User
 
 SEARCH_CONFIG = "english"  # must match migration 0004_incident_search
@@ -63,3 +67,43 @@ def incidents_reported_or_joined(*, tenant: Tenant | int, user: User | int) -> Q
     and the API both ask this; everything else is a 404 to them."""
     joined = Participant.objects.for_tenant(tenant).filter(user=user).values("incident_id")
     return Incident.objects.for_tenant(tenant).filter(Q(reporter=user) | Q(pk__in=joined))
+
+
+# --- One incident, as the actor may see it -------------------------------------------------
+INCIDENT_RELATED = ("priority", "category", "group", "assignee", "reporter", "resolution_code")
+
+
+def incidents_for_actor(*, actor: Actor) -> QuerySet[Incident]:
+    """What the actor may see of its tenant: a requester the incidents they reported or joined,
+    the desk (staff, integrations) all of them."""
+    if actor.is_requester:
+        return incidents_reported_or_joined(tenant=actor.tenant, user=actor.user_id)
+    return Incident.objects.for_tenant(actor.tenant)
+
+
+def incident_for_actor(
+    *,
+    actor: Actor,
+    number: int | None,
+    related: tuple[str, ...] = (),
+    annotate: dict[str, Any] | None = None,
+) -> Incident:
+    """The incident of that number, if the actor may see it; Http404 otherwise. A missing
+    number, another tenant's incident and one a requester may not see get the same answer, so
+    none of them tells that it exists. Every page and the API find their incident here."""
+    incident = None
+    if number is not None:
+        found = incidents_for_actor(actor=actor).select_related(*INCIDENT_RELATED, *related)
+        incident = found.annotate(**(annotate or {})).filter(number=number).first()
+    if incident is None:
+        raise Http404("No such incident here.")
+    return incident
+
+
+def attachments_visible_to(*, actor: Actor, incident: Incident) -> QuerySet[Attachment]:
+    """The incident's files the actor may open: the desk all of them; a requester the public
+    ones, never a file of an internal note (even one marked public by mistake)."""
+    files = Attachment.objects.for_tenant(actor.tenant).filter(incident=incident)
+    if actor.is_requester:
+        files = files.filter(Q(comment__isnull=True) | Q(comment__public=True), public=True)
+    return files

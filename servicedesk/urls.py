@@ -1,6 +1,13 @@
+"""The site's URLs: each app's pages, settings and API included once, here.
+
+Under /t/<tenant-slug>/ each app adds its pages (urls.py) and its tenant settings
+(settings_urls.py, under settings/); under /api/v1/ its REST API (api_urls.py).
+"""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from servicedesk import health
 from tenancy.urls import tenant_urlpatterns
@@ -8,18 +15,28 @@ from tenancy.urls import tenant_urlpatterns
 tenant_patterns = [
     *tenant_urlpatterns,
     path("settings/", include("tenancy.settings_urls")),
+    path("settings/", include("incidents.settings_urls")),
+    path("settings/", include("escalation.settings_urls")),
+    path("settings/", include("imports.settings_urls")),
     path("portal/", include("portal.urls")),
     path("desk/", include("desk.urls")),
     path("dashboards/", include("dashboards.urls")),
-    path("notifications/", include("escalation.urls")),
-    path("sla/", include("escalation.sla_urls")),
+    path("", include("escalation.urls")),
+]
+
+api_patterns = [
+    path("", include("incidents.api_urls")),
+    path("", include("escalation.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("servicedesk.api_urls")),
+    path("api/v1/", include(api_patterns)),
     path("", include("tenancy.urls")),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
 ]

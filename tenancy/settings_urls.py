@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from tenancy import settings_apikeys, settings_views
 
@@ -29,14 +29,10 @@ urlpatterns = [
         settings_views.invitation_revoke,
         name="settings-invitation-revoke",
     ),
-    path("sla/", include("escalation.settings_urls")),
-    path("", include("incidents.settings_urls")),
-    path("", include("imports.settings_urls")),
     path("api-keys/", settings_apikeys.api_keys, name="settings-api-keys"),
     path(
         "api-keys/<int:pk>/revoke/",
         settings_apikeys.api_key_revoke_view,
         name="settings-api-key-revoke",
     ),
-    path("", include("escalation.settings_delivery_urls")),
 ]

@@ -7,7 +7,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from dashboards.presentation import Cell, Table
+from dashboards.views.presentation import Cell, Table
 
 register = template.Library()
 

@@ -17,7 +17,7 @@ from desk.selectors import (
     incident_timeline,
 )
 from desk.views.actions import ACTIONS, available_actions
-from escalation.selectors import clocks_for_incident
+from escalation.selectors.sla import clocks_for_incident
 from incidents.errors import StaleIncident
 from incidents.models import Attachment, Incident, Level
 from incidents.services.priority import priority_derive

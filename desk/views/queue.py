@@ -21,7 +21,7 @@ from desk.selectors import (
     incident_queue,
     queue_counts,
 )
-from escalation.selectors import clock_badge
+from escalation.selectors.sla import clock_badge
 from incidents.services.bulk import (
     assign_action,
     cancel_duplicate_action,

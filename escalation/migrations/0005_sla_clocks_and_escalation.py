@@ -3,7 +3,7 @@
 import datetime
 import django.db.models.deletion
 import django.utils.timezone
-import escalation.models_sla
+import escalation.models.sla
 from django.conf import settings
 from django.db import migrations, models
 
@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "weekly_hours",
-                    models.JSONField(default=escalation.models_sla.default_weekly_hours),
+                    models.JSONField(default=escalation.models.sla.default_weekly_hours),
                 ),
                 (
                     "holiday_country",
@@ -308,9 +308,9 @@ class Migration(migrations.Migration):
                 ("target_seconds", models.PositiveIntegerField()),
                 (
                     "warn_percents",
-                    models.JSONField(default=escalation.models_sla.default_warn_percents),
+                    models.JSONField(default=escalation.models.sla.default_warn_percents),
                 ),
-                ("pause_on", models.JSONField(default=escalation.models_sla.default_pause_on)),
+                ("pause_on", models.JSONField(default=escalation.models.sla.default_pause_on)),
                 (
                     "state",
                     models.CharField(
@@ -506,9 +506,9 @@ class Migration(migrations.Migration):
                 ("resolution_seconds", models.PositiveIntegerField()),
                 (
                     "warn_percents",
-                    models.JSONField(default=escalation.models_sla.default_warn_percents),
+                    models.JSONField(default=escalation.models.sla.default_warn_percents),
                 ),
-                ("pause_on", models.JSONField(default=escalation.models_sla.default_pause_on)),
+                ("pause_on", models.JSONField(default=escalation.models.sla.default_pause_on)),
                 (
                     "calendar",
                     models.ForeignKey(

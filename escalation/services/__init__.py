@@ -1,13 +1,19 @@
-"""Escalation services. The outbox lives in outbox.py; every name it exports is re-exported here
-so `from escalation.services import notification_enqueue` keeps working. The SLA clock hooks
-(clocks.py), the escalation climb (climb.py), alerts (alerts.py) and the sweep (sweep.py) are
-imported by their module path, never from here, so incidents.services can import them without
-a cycle through this package."""
+"""escalation's writes: the notifications outbox and its delivery (outbox.py), webhooks
+(webhooks.py), in-app reading (inbox.py), SLA clocks (clocks.py), the escalation climb
+(climb.py), alerts (alerts.py), the sweep (sweep.py), auto-close (autoclose.py), the SLA
+configuration (config.py) and a new tenant's defaults (defaults.py). The outbox's entry points
+are named here; the rest are imported by their module."""
 
-from escalation.services.outbox import *  # noqa: F403
-from escalation.services.outbox import (  # noqa: F401  (named for readers and type checkers)
+from escalation.services.outbox import (
     notification_deliver,
     notification_enqueue,
     notification_retry,
     notifications_due,
 )
+
+__all__ = [
+    "notification_deliver",
+    "notification_enqueue",
+    "notification_retry",
+    "notifications_due",
+]

@@ -29,7 +29,7 @@ from django.utils import timezone
 from escalation.models import AlertKind, NotifyKind, RunState, SlaAlert
 from escalation.services.climb import escalation_stop
 from escalation.services.outbox import notification_enqueue
-from escalation.webhooks import incident_payload, webhook_event_emit
+from escalation.services.webhooks import incident_payload, webhook_event_emit
 from incidents.models import EventKind, GroupMember, Incident, IncidentEvent
 from incidents.services.common import record_event
 from tenancy.actors import Actor

@@ -1,6 +1,6 @@
 from django import template
 
-from escalation.inbox import inbox_unread_count
+from escalation.selectors.notifications import inbox_unread_count
 
 register = template.Library()
 

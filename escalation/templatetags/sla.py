@@ -4,7 +4,7 @@ Requesters get an empty panel: SLA internals are the desk's."""
 
 from django import template
 
-from escalation.selectors import clocks_for_incident
+from escalation.selectors.sla import clocks_for_incident
 
 register = template.Library()
 
@@ -24,6 +24,6 @@ def seconds_words(value: int | None) -> str:
     """3600 -> '1 h': durations on the settings pages."""
     from datetime import timedelta
 
-    from escalation.selectors import duration_words
+    from escalation.selectors.sla import duration_words
 
     return duration_words(timedelta(seconds=value or 0))

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from dashboards.forms import Scope
 from dashboards.models import IncidentFact
 from dashboards.selectors import dashboard_data, tenant_choices
+from dashboards.selectors.scope import Scope
 from dashboards.services import rollups_refresh
 from escalation.models import BusinessCalendar
 from escalation.services.config import calendar_save

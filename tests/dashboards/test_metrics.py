@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboards.forms import Scope
 from dashboards.selectors import dashboard_data, tenant_choices
+from dashboards.selectors.scope import Scope
 from incidents.models import PriorityLevel
 from tests.dashboards.scenario import HOUR, MIN, PERIOD, viewed
 

@@ -16,10 +16,10 @@ import pytest
 import time_machine
 from django.db import connection
 
-from dashboards.forms import Scope
 from dashboards.models import FiguresCache, IncidentFact, RollupState
-from dashboards.period import period_compute, period_durations, period_figures
-from dashboards.quantiles import Durations
+from dashboards.selectors.period import period_compute, period_durations, period_figures
+from dashboards.selectors.quantiles import Durations
+from dashboards.selectors.scope import Scope
 from dashboards.services import rollups_rebuild
 from incidents.models import AssignmentGroup, Incident, PriorityLevel
 from tenancy.models import TenantCounter
@@ -117,7 +117,7 @@ def expected(history: History, scope: Scope) -> Durations:
         return day is not None and scope.date_from <= day <= scope.date_to
 
     def spread(values: list[float]):
-        from dashboards.sql import Spread
+        from dashboards.selectors.sql import Spread
 
         if not values:
             return {"wall": Spread(), "business": Spread()}

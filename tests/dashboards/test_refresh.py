@@ -14,10 +14,10 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from dashboards.forms import Scope
-from dashboards.histograms import SERIES
 from dashboards.models import COUNTERS, CumulativeCounts, DailyRollup, IncidentFact, RollupState
 from dashboards.selectors import dashboard_data, tenant_choices
+from dashboards.selectors.histograms import SERIES
+from dashboards.selectors.scope import Scope
 from dashboards.services import rollups_rebuild, rollups_refresh
 from dashboards.tasks import refresh_rollups, refresh_tenant_rollups
 from escalation.services.sweep import sweep_due

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from escalation.models import ClockState, SlaAlert
-from escalation.selectors import clocks_for_incident
+from escalation.selectors.sla import clocks_for_incident
 from incidents import services
 from incidents.models import EventKind, IncidentEvent
 from tests.escalation.sla_helpers import MONDAY_10, report_high, resolution, response

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from escalation import services
 from escalation.models import Notification, WebhookEndpoint
-from escalation.webhooks import webhook_endpoint_create, webhook_endpoint_update
+from escalation.services import outbox as services
+from escalation.services.webhooks import webhook_endpoint_create, webhook_endpoint_update
 from incidents import services as incidents
 from tenancy.errors import InvalidInput
 from tests.faults.sink import WebhookSink

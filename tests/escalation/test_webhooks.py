@@ -12,10 +12,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from escalation import services
 from escalation.models import Notification, WebhookEndpoint
+from escalation.services import outbox as services
+from escalation.services.webhooks import EVENT_TYPES, webhook_endpoint_create, webhook_event_emit
 from escalation.tasks import relay_notifications
-from escalation.webhooks import EVENT_TYPES, webhook_endpoint_create, webhook_event_emit
 from incidents import services as incidents
 from tenancy.models import Membership, Role
 from tests.factories import UserFactory
@@ -58,7 +58,7 @@ def _webhook_rows(tenant):
 
 
 def _ping(people, endpoint: WebhookEndpoint) -> Notification:
-    from escalation.webhooks import webhook_endpoint_ping
+    from escalation.services.webhooks import webhook_endpoint_ping
 
     return webhook_endpoint_ping(actor=people.actor(people.ada), endpoint=endpoint)
 

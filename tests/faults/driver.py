@@ -17,7 +17,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
 def setup(args: argparse.Namespace) -> dict:
     """A tenant with an admin and one webhook endpoint subscribed to `--events` (default:
     every event)."""
-    from escalation.webhooks import EVENT_TYPES, webhook_endpoint_create
+    from escalation.services.webhooks import EVENT_TYPES, webhook_endpoint_create
     from tenancy.actors import Actor
     from tenancy.models import Membership, Role, User
     from tenancy.services import tenant_create

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboards.forms import Scope
+from dashboards.selectors.scope import Scope
 from dashboards.selectors import dashboard_data, tenant_choices
 from dashboards.services import rollups_refresh
 from tenancy.models import Tenant

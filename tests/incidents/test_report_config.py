@@ -26,7 +26,7 @@ from escalation.models import (
     WebhookEndpoint,
 )
 from escalation.services.config import sla_policy_save
-from escalation.webhooks import webhook_endpoint_rotate_secret
+from escalation.services.webhooks import webhook_endpoint_rotate_secret
 from incidents import services
 from incidents.models import AssignmentGroup, Category, Incident, PriorityLevel
 from incidents.services.config import category_deactivate

@@ -1,0 +1,56 @@
+"""escalation's models: the notifications outbox and webhooks (notifications.py), and the SLA
+half, calendars, policies, clocks, alerts and the escalation climb (sla.py)."""
+
+from escalation.models.notifications import (
+    PING_EVENT,
+    Channel,
+    Notification,
+    NotificationStatus,
+    WebhookEndpoint,
+    WebhookEvent,
+    new_webhook_secret,
+)
+from escalation.models.sla import (
+    LIVE_CLOCK_STATES,
+    AlertKind,
+    AuditStatus,
+    BusinessCalendar,
+    CalendarHoliday,
+    ClockState,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationRun,
+    Metric,
+    NotifyKind,
+    RunState,
+    SlaAlert,
+    SlaClock,
+    SlaPause,
+    SlaPolicy,
+)
+
+__all__ = [
+    "LIVE_CLOCK_STATES",
+    "PING_EVENT",
+    "AlertKind",
+    "AuditStatus",
+    "BusinessCalendar",
+    "CalendarHoliday",
+    "Channel",
+    "ClockState",
+    "EscalationLevel",
+    "EscalationPolicy",
+    "EscalationRun",
+    "Metric",
+    "Notification",
+    "NotificationStatus",
+    "NotifyKind",
+    "RunState",
+    "SlaAlert",
+    "SlaClock",
+    "SlaPause",
+    "SlaPolicy",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "new_webhook_secret",
+]
