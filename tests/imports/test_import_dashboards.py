@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboards.selectors.scope import Scope
 from dashboards.selectors import dashboard_data, tenant_choices
+from dashboards.selectors.scope import Scope
 from dashboards.services import rollups_refresh
 from tenancy.models import Tenant
 from tests.imports.conftest import write_csv
