@@ -54,7 +54,9 @@ from incidents.models import (  # noqa: E402
     IncidentEvent,
     ResolutionCode,
 )
+from incidents.services.common import event_row  # noqa: E402
 from incidents.services.priority import matrix_for  # noqa: E402
+from tenancy.actors import Actor  # noqa: E402
 from tenancy.models import Membership, Role, Tenant, TenantCounter, User  # noqa: E402
 from tenancy.services import tenant_create  # noqa: E402
 
@@ -157,30 +159,31 @@ def _incident(tenant, number, rng, ctx, open_share, now) -> Incident:
     )
 
 
-def _events(incidents: list[Incident]) -> list[IncidentEvent]:
+def _events(tenant: Tenant, incidents: list[Incident]) -> list[IncidentEvent]:
+    bench, routing = Actor.system(tenant, "Bench"), Actor.system(tenant, "Routing")
     events = []
     for i in incidents:
-        common = {"tenant_id": i.tenant_id, "incident_id": i.pk, "actor_kind": "system"}
         events.append(
-            IncidentEvent(
-                **common,
+            event_row(
+                actor=bench,
+                incident_id=i.pk,
+                version=1,
+                at=i.reported_at,
                 kind="reported",
                 to_state="reported",
-                actor_name="Bench",
-                created_at=i.reported_at,
             )
         )
         if i.state != "reported":
             events.append(
-                IncidentEvent(
-                    **common,
+                event_row(
+                    actor=routing,
+                    incident_id=i.pk,
+                    version=2,
+                    at=i.reported_at + timedelta(seconds=1),
                     kind="transition",
                     transition="escalate",
                     from_state="reported",
                     to_state="escalated",
-                    actor_name="Routing",
-                    incident_version=2,
-                    created_at=i.reported_at + timedelta(seconds=1),
                 )
             )
     return events
@@ -200,7 +203,7 @@ def fill(tenant: Tenant, n: int, *, open_share: float, events: bool, seed: int) 
         with transaction.atomic():
             made = Incident.objects.bulk_create(batch)
             if events:
-                IncidentEvent.objects.bulk_create(_events(made), batch_size=BATCH)
+                IncidentEvent.objects.bulk_create(_events(tenant, made), batch_size=BATCH)
         print(f"  {tenant.slug}: {start + len(batch):,} / {n:,}", end="\r", flush=True)
     TenantCounter.objects.for_tenant(tenant).filter(name="incident").update(value=n)
     print()

@@ -18,7 +18,6 @@ from desk.selectors import DEFAULT_QUEUE, QUEUES, DeskChoices, QueueFilters
 from incidents.models import HoldReason, Incident, IncidentState, Level
 from incidents.models.incident import format_reference
 from incidents.selectors import REFERENCE
-from tenancy.errors import InvalidInput, Refusal
 from tenancy.inputs import DayField, whole_number
 
 BLANK = ("", "—")
@@ -100,10 +99,6 @@ class DeskForm(forms.Form):
         if found is None:
             raise ValidationError(f"There is no incident {text} here.")
         return found
-
-    def add_service_error(self, error: Refusal) -> None:
-        field = getattr(error, "field", None) if isinstance(error, InvalidInput) else None
-        self.add_error(field if field in self.fields else None, error.message)
 
 
 # --- the queue ------------------------------------------------------------------------------

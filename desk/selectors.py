@@ -389,24 +389,6 @@ class DeskChoices:
 
 
 # --- the incident page ----------------------------------------------------------------------
-def incident_for_desk(*, tenant: Tenant, number: int) -> Incident | None:
-    return (
-        Incident.objects.for_tenant(tenant)
-        .select_related(
-            "priority",
-            "group",
-            "assignee",
-            "category",
-            "reporter",
-            "resolution_code",
-            "parent",
-            "duplicate_of",
-        )
-        .filter(number=number)
-        .first()
-    )
-
-
 @dataclass
 class IncidentRelations:
     participants: list[Participant]

@@ -54,9 +54,10 @@ def on_reported(
     policy, spec = report_sla(config, incident.priority)
     clocks.clocks_start(incident=incident, policy=policy, spec=spec)
     if route_actor is not None:
-        assigned_alert(incident=incident, actor=route_actor, now=incident.escalated_at)
-        start = report_climb(config, group_id)
-        climb_begin(incident=incident, start=start, now=incident.escalated_at)
+        escalated_at = incident.escalated_at
+        assert escalated_at is not None  # a routed report is written escalated
+        assigned_alert(incident=incident, actor=route_actor, now=escalated_at)
+        climb_begin(incident=incident, start=report_climb(config, group_id), now=escalated_at)
 
 
 def on_event(

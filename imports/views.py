@@ -12,9 +12,9 @@ from imports.forms import ImportForm
 from imports.models import ImportRun
 from imports.report import filled_text
 from imports.services.runs import import_run_create
-from incidents.settings.forms import add_service_error
 from tenancy.decorators import admin_required
 from tenancy.errors import Refusal
+from tenancy.forms import show_refusal
 from tenancy.http import TenantRequest
 
 RECENT_RUNS = 20
@@ -30,7 +30,7 @@ def imports(request: TenantRequest, tenant_slug: str) -> HttpResponse:
                 actor=request.actor, upload=form.cleaned_data["file"], **_options(form)
             )
         except Refusal as exc:
-            add_service_error(form, exc)
+            show_refusal(form, exc)
         else:
             return redirect("settings-import-detail", tenant_slug, run.pk)
     runs = ImportRun.objects.for_tenant(request.tenant).select_related("created_by")

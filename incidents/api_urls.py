@@ -1,7 +1,9 @@
 from django.urls import path
 
-from incidents import api, api_alerts, api_config
-from incidents.serializers import TRANSITION_SERIALIZERS
+from incidents.api import alerts as api_alerts
+from incidents.api import config as api_config
+from incidents.api import views as api
+from incidents.api.serializers import TRANSITION_SERIALIZERS
 
 N = "<str:number>"
 

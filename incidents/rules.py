@@ -1,4 +1,4 @@
-"""Who may do what to an incident: the table of DESIGN.md, in one place.
+"""Who may do what to an incident: the table of docs/design.md, in one place.
 
 Views ask `allowed_transitions` to show buttons; services call `check_transition` before acting,
 so a refused button and a refused API call say the same thing.

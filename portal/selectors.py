@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from incidents.models import (
     Attachment,
@@ -16,7 +16,6 @@ from incidents.models import (
     HoldReason,
     Incident,
     IncidentEvent,
-    IncidentMute,
     IncidentState,
 )
 from incidents.models.incident import FINAL_STATES, OPEN_STATES
@@ -40,32 +39,14 @@ COMMON_WORDS = (
 STOP_WORDS = frozenset(COMMON_WORDS.split())
 
 
-def visible_incidents(*, tenant: Tenant, user: User) -> QuerySet[Incident]:
-    """Incidents `user` reported or joined in `tenant`: everything else is a 404 in the portal."""
-    return incidents_reported_or_joined(tenant=tenant, user=user)
-
-
 def my_incidents(*, tenant: Tenant, user: User, show: str) -> QuerySet[Incident]:
     """Newest activity first; `show` is open (anything not final), closed, or all."""
-    incidents = visible_incidents(tenant=tenant, user=user).select_related("priority")
+    incidents = incidents_reported_or_joined(tenant=tenant, user=user).select_related("priority")
     if show == "open":
         incidents = incidents.exclude(state__in=FINAL_STATES)
     elif show == "closed":
         incidents = incidents.filter(state__in=FINAL_STATES)
     return incidents.order_by("-updated_at", "-id")
-
-
-def incident_for_requester(*, tenant: Tenant, user: User, number: int) -> Incident | None:
-    muted = IncidentMute.objects.filter(
-        tenant=tenant, incident=OuterRef("pk"), address=user.email.lower()
-    )
-    return (
-        visible_incidents(tenant=tenant, user=user)
-        .select_related("priority", "group", "assignee", "resolution_code", "reporter")
-        .annotate(emails_muted=Exists(muted))
-        .filter(number=number)
-        .first()
-    )
 
 
 def similar_open_incidents(*, tenant: Tenant, text: str) -> list[Incident]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 
+from tenancy.errors import Refusal
 from tenancy.models import Role, User
 from tenancy.selectors import memberships_for_user
 
@@ -25,6 +26,13 @@ class LoginForm(AuthenticationForm):
         # works always held a membership (invitation or sign-up), or is a platform operator.
         if not user.is_staff and not memberships_for_user(user).exists():
             raise forms.ValidationError(self.error_messages["no_membership"], code="no_membership")
+
+
+def show_refusal(form: forms.Form, exc: Refusal) -> None:
+    """Put a service's refusal next to the field it names, or above the form when it names
+    none the form has: every page shows refusals this one way."""
+    field = getattr(exc, "field", None)
+    form.add_error(field if field in form.fields else None, exc.message)
 
 
 class PlainLabels:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import zoneinfo
@@ -53,14 +54,26 @@ def _counter_bump(tenant: Tenant, name: str, count: int) -> int | None:
     return row[0] if row else None
 
 
-def check_time_zone(time_zone: str) -> None:
-    try:
-        zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+# Debian links the host's own zone into the zoneinfo directory as "localtime"; it is no IANA
+# name, and a desk set to it would follow whatever the server is set to.
+NOT_ZONES = frozenset({"localtime"})
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    # available_timezones() reads every file under the zoneinfo directory: once per process.
+    return frozenset(zoneinfo.available_timezones()) - NOT_ZONES
+
+
+def check_time_zone(time_zone: str, *, field: str = "time_zone") -> None:
+    """Accept an IANA zone name (Europe/London, UTC). ZoneInfo alone also opens any other TZif
+    file under the zoneinfo directory ("posix/Europe/London", "right/UTC", "posixrules"),
+    which are not zone names."""
+    if time_zone not in _zone_names():
         raise InvalidInput(
             f"{time_zone!r} is not a time zone. Use a name such as Europe/London or UTC.",
-            field="time_zone",
-        ) from exc
+            field=field,
+        )
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from tenancy import services
 from tenancy.decorators import admin_required
 from tenancy.errors import Refusal
-from tenancy.forms import InviteForm
+from tenancy.forms import InviteForm, show_refusal
 from tenancy.http import TenantRequest
 from tenancy.inputs import query_text
 from tenancy.models import Invitation, Membership, Role
@@ -29,6 +29,7 @@ SECTIONS = [
     ("Categories", "settings-categories", "Categories and the group each one routes to."),
     ("Resolution codes", "settings-resolution-codes", "How agents classify a resolution."),
     ("Priority matrix", "settings-matrix", "Impact x urgency, and the priority scale."),
+    ("SLA", "escalation-policy-list", "Response and resolution targets, calendars, escalation."),
     ("API keys", "settings-api-keys", "Keys for integrations calling the REST API."),
     ("Webhooks", "settings-webhooks", "Signed JSON posts to your tools when incidents change."),
     ("Failed notifications", "settings-notifications-dead", "Deliveries that failed; retry them."),
@@ -61,7 +62,7 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         try:
             invitation = services.membership_invite(actor=request.actor, **form.cleaned_data)
         except Refusal as exc:
-            form.add_error(getattr(exc, "field", None) or None, exc.message)
+            show_refusal(form, exc)
         else:
             again = " A new link replaces the earlier one." if invitation.send_count > 1 else ""
             messages.success(request, f"Invitation sent to {invitation.user.email}.{again}")

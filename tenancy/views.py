@@ -16,7 +16,7 @@ from django.urls import reverse
 from tenancy import services
 from tenancy.decorators import tenant_public
 from tenancy.errors import Refusal
-from tenancy.forms import AccountPasswordForm, SignupForm
+from tenancy.forms import AccountPasswordForm, SignupForm, show_refusal
 from tenancy.http import TenantRequest
 from tenancy.links import invitation_from_token, signup_from_token
 from tenancy.models import Membership, Tenant, User
@@ -114,7 +114,7 @@ def signup(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         try:
             services.signup_request(tenant=tenant, **form.cleaned_data)
         except Refusal as exc:
-            form.add_error(getattr(exc, "field", None) or None, exc.message)
+            show_refusal(form, exc)
         else:
             email = form.cleaned_data["email"]
             messages.success(request, f"We sent a confirmation link to {email}.")

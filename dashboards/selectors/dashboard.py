@@ -1,6 +1,6 @@
 """Every figure of the manager dashboard, as SQL aggregates (no loop over incidents).
 
-Where each comes from (docs/ARCHITECTURE.md, "Dashboards"):
+Where each comes from (docs/dashboards.md):
 - everything over the period comes from the daily rollups, through dashboards.selectors.period
   (and its cache): counts, exact medians and p90 of the durations the rollup rows keep, and who
   resolved how many;

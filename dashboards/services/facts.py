@@ -4,7 +4,7 @@ One INSERT ... SELECT ... ON CONFLICT DO UPDATE statement per batch of incidents
 whole tenant): the durations are SQL expressions over the incident's timestamps and the clocks'
 counted business time, so no incident passes through Python.
 
-Where the numbers come from (docs/ARCHITECTURE.md, "Dashboards"):
+Where the numbers come from (docs/dashboards.md):
 - wall time to acknowledge / resolve: acknowledged_at or resolved_at minus reported_at;
 - business time: the SLA clock's `spent` (working seconds of the priority's calendar, holds
   that pause the clock left out); for a breached clock, whose `spent` stops at the target, plus

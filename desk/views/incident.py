@@ -6,31 +6,31 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from desk.forms import ActionForm
 from desk.selectors import (
     DeskChoices,
-    incident_for_desk,
     incident_relations,
     incident_timeline,
 )
 from desk.views.actions import ACTIONS, available_actions
 from escalation.selectors.sla import clocks_for_incident
 from incidents.errors import StaleIncident
-from incidents.models import Attachment, Incident, Level
+from incidents.models import Incident, Level
+from incidents.selectors import attachments_visible_to, incident_for_actor
 from incidents.services.priority import priority_derive
 from tenancy.decorators import staff_required
 from tenancy.errors import Refusal
+from tenancy.forms import show_refusal
 from tenancy.http import TenantRequest
 
 
 def _incident(request: TenantRequest, number: int) -> Incident:
-    incident = incident_for_desk(tenant=request.tenant, number=number)
-    if incident is None:
-        raise Http404("No such incident here.")
-    return incident
+    return incident_for_actor(
+        actor=request.actor, number=number, related=("parent", "duplicate_of")
+    )
 
 
 def _form(name: str, incident: Incident, desk: DeskChoices) -> ActionForm:
@@ -106,7 +106,7 @@ def act(request: TenantRequest, tenant_slug: str, number: int, action: str) -> H
             request, fresh, bound=(action, form), conflict=exc.message, status=409
         )
     except Refusal as exc:
-        form.add_service_error(exc)
+        show_refusal(form, exc)
         return render_incident(
             request, _incident(request, number), bound=(action, form), status=400
         )
@@ -134,13 +134,9 @@ def priority_preview(request: TenantRequest, tenant_slug: str, number: int) -> H
 def attachment_download(
     request: TenantRequest, tenant_slug: str, number: int, attachment_id: int
 ) -> FileResponse:
-    attachment = (
-        Attachment.objects.for_tenant(request.tenant)
-        .filter(pk=attachment_id, incident__number=number)
-        .first()
-    )
-    if attachment is None:
-        raise Http404("No such file here.")
+    incident = incident_for_actor(actor=request.actor, number=number)
+    files = attachments_visible_to(actor=request.actor, incident=incident)
+    attachment = get_object_or_404(files, pk=attachment_id)
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=not attachment.content_type.startswith("image/"),

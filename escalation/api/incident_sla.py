@@ -13,16 +13,16 @@ from escalation.api import incident_sla_serializers as s
 from escalation.models import EscalationRun, SlaAlert
 from escalation.selectors.sla import alerts_for_incident, clocks_for_incident
 from escalation.services.alerts import AlreadyAcknowledged, alert_acknowledge
-from incidents.api import get_incident
+from incidents.api.base import IncidentAPIView
 from incidents.models import EventKind, Incident, IncidentEvent
-from tenancy.api.views import TenantAPIView
 
 
-class IncidentSlaAPIView(TenantAPIView):
-    def incident(self, number: str) -> Incident:
+# The desk's view of an incident's SLA: requesters get the 404 of a missing page.
+class IncidentSlaAPIView(IncidentAPIView):
+    def incident_named(self, number: str) -> Incident:
         if not self.actor.is_agent_or_above:
             raise Http404("Not found.")
-        return get_incident(self.actor, number)
+        return super().incident_named(number)
 
 
 def _reached(incident: Incident) -> dict[tuple[int, int], object]:
@@ -49,7 +49,7 @@ class IncidentSlaView(IncidentSlaAPIView):
 
     @extend_schema(operation_id="incidents_sla")
     def get(self, request, number: str) -> Response:
-        incident = self.incident(number)
+        incident = self.incident
         now = timezone.now()
         views = clocks_for_incident(incident, actor=self.actor, explain=True, now=now)
         context = {"now": now, "reached": _reached(incident)}
@@ -85,7 +85,7 @@ class IncidentAlertListView(IncidentSlaAPIView):
 
     @extend_schema(operation_id="incidents_alerts_list", responses=s.SlaAlertSerializer(many=True))
     def get(self, request, number: str) -> Response:
-        incident = self.incident(number)
+        incident = self.incident
         return Response(_alert_data(incident, list(alerts_for_incident(incident)), many=True))
 
 
@@ -98,7 +98,7 @@ class IncidentAlertAcknowledgeView(IncidentSlaAPIView):
         responses=s.AlertAcknowledgedSerializer,
     )
     def post(self, request, number: str, alert_id: int) -> Response:
-        incident = self.incident(number)
+        incident = self.incident
         alerts = alerts_for_incident(incident)
         alert = alerts.filter(pk=alert_id).first()
         if alert is None:

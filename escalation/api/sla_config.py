@@ -23,7 +23,7 @@ from escalation.services import config
 from escalation.services.config import LevelInput
 from escalation.services.defaults import sla_policy_for
 from incidents.models import AssignmentGroup, PriorityLevel
-from incidents.settings.selectors import staff_users
+from incidents.selectors.config import staff_users
 from tenancy.api.views import TenantAPIView
 from tenancy.errors import InvalidInput
 

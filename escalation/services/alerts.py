@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property, partial
 from urllib.parse import urlsplit
 
@@ -31,7 +32,7 @@ from escalation.services.climb import escalation_stop
 from escalation.services.outbox import notification_enqueue
 from escalation.services.webhooks import incident_payload, webhook_event_emit
 from incidents.models import EventKind, GroupMember, Incident, IncidentEvent
-from incidents.services.common import record_event
+from incidents.services.common import event_row, record_event
 from tenancy.actors import Actor
 from tenancy.errors import InvalidInput, NotAllowed
 from tenancy.links import NOT_A_LINK, link_read
@@ -258,20 +259,18 @@ def _audience(alert: SlaAlert) -> tuple:
             incident.group_id, incident.assignee_id)  # fmt: skip
 
 
-def _alert_event(alert: SlaAlert, sent: int, now) -> IncidentEvent:
+def _alert_event(alert: SlaAlert, sent: int, now: datetime) -> IncidentEvent:
     """The internal timeline entry of a notified alert (written in bulk with its batch)."""
     incident = alert.incident
-    return IncidentEvent(
-        tenant_id=incident.tenant_id,
+    return event_row(
+        actor=Actor.system(incident.tenant, "SLA"),
         incident=incident,
+        at=now,
         kind=EventKind.SLA,
         reason=_headline(alert).capitalize(),
         data={"alert": alert.pk, "kind": alert.kind, "threshold": alert.threshold,
               "level": alert.level, "recipients": alert.recipients, "sent": sent},
         public=False,
-        incident_version=incident.version,
-        created_at=now,
-        **Actor.system(incident.tenant, "SLA").event_fields(),
     )  # fmt: skip
 
 

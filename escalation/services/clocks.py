@@ -7,7 +7,9 @@ into outbox messages after commit.
 Rules (DESIGN.md): both clocks start at report; a hold whose kind the policy names pauses the
 running clocks; acknowledgement (accept or first public agent reply) ends the response clock;
 the resolution clock pauses while resolved and carries on after a reopen; close and cancel stop
-everything; a priority change re-targets the live clocks from the original start.
+everything; a priority change re-targets the live clocks from the original start. The rules
+themselves are escalation/clock_rules.py, which the importer applies to history too; here they
+move the rows.
 """
 
 from __future__ import annotations
@@ -17,13 +19,18 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from escalation.calendars import (
-    ZERO,
-    CalendarSpec,
-    add_business_time,
-    business_time_between,
-    instant_reaching,
-    running_stretches,
+from escalation.calendars import CalendarSpec, running_stretches
+from escalation.clock_rules import (
+    BREACH,
+    CANCELLED,  # noqa: F401 (escalation.selectors reads the pause reasons here)
+    CLOSED,  # noqa: F401
+    PAUSE,
+    RESOLVED,  # noqa: F401
+    RESUME,
+    STOP,
+    ClockRule,
+    Move,
+    split_due,
 )
 from escalation.models import (
     LIVE_CLOCK_STATES,
@@ -37,28 +44,9 @@ from escalation.models import (
 )
 from escalation.services import climb
 from escalation.services.defaults import CalendarSpecs, calendar_spec, sla_policy_for
-from incidents.models import EventKind, Incident
+from incidents.models import EventKind, Incident, IncidentState
 from incidents.services.common import record_event
 from tenancy.actors import Actor
-
-RESOLVED = "resolved"  # the pause reason of a resolution clock while its incident is resolved
-CANCELLED = "cancelled"  # the pause reason of an imported cancellation its source took back
-CLOSED = "closed"  # the pause reason of an imported close its source took back (a reopen)
-BREACH = 100
-
-
-def _amount(clock: SlaClock, percent: int) -> timedelta:
-    return timedelta(microseconds=clock.target_seconds * 1_000_000 * percent // 100)
-
-
-def _percents(clock: SlaClock) -> list[int]:
-    return sorted({int(p) for p in clock.warn_percents if 0 < int(p) < BREACH} | {BREACH})
-
-
-def split_due(checkpoints: list, now: datetime) -> tuple[list, list]:
-    """(fired, remaining) checkpoints at `now`; the sweep uses the same rule."""
-    fired = [cp for cp in checkpoints if datetime.fromisoformat(cp[1]) <= now]
-    return fired, checkpoints[len(fired) :]
 
 
 def alert_for(clock: SlaClock | tuple, percent: int, at: datetime) -> SlaAlert:
@@ -87,13 +75,7 @@ def _since(clock: SlaClock) -> datetime:
 
 def _schedule(clock: SlaClock, spec: CalendarSpec) -> None:
     """A running clock's due time and the checkpoints still ahead of what it has spent."""
-    ahead: list[list] = []
-    since = _since(clock)
-    for percent in _percents(clock):
-        amount = _amount(clock, percent)
-        if amount > clock.spent:
-            at = add_business_time(spec, since, amount - clock.spent)
-            ahead.append([percent, at.isoformat()])
+    ahead = ClockRule.of(clock, spec).checkpoints_ahead(clock.spent, _since(clock))
     clock.checkpoints = ahead
     clock.due_at = datetime.fromisoformat(str(ahead[-1][1])) if ahead else clock.due_at
     clock.next_check_at = datetime.fromisoformat(str(ahead[0][1])) if ahead else None
@@ -132,7 +114,7 @@ def _pause(clock: SlaClock, spec: CalendarSpec, at: datetime, reason: str) -> No
     _settle(clock, at)
     if clock.state != ClockState.RUNNING:
         return
-    clock.spent += business_time_between(spec, _since(clock), at)
+    clock.spent = ClockRule.of(clock, spec).counted_at(clock.spent, _since(clock), at)
     clock.running_since = clock.due_at = clock.next_check_at = None
     clock.checkpoints = []
     clock.state = ClockState.PAUSED
@@ -155,18 +137,14 @@ def _resume(clock: SlaClock, spec: CalendarSpec, at: datetime) -> None:
 
 def _stop(clock: SlaClock, spec: CalendarSpec, at: datetime, *, cancelled: bool = False) -> None:
     if clock.state in LIVE_CLOCK_STATES:
-        if clock.state == ClockState.RUNNING:
-            clock.spent += business_time_between(spec, _since(clock), at)
+        rule = ClockRule.of(clock, spec)
+        since = clock.running_since if clock.state == ClockState.RUNNING else None
+        clock.spent = rule.counted_at(clock.spent, since, at)
         _end_pause(clock, at)
-        target = timedelta(seconds=clock.target_seconds)
-        if cancelled:
-            clock.state = ClockState.STOPPED
-        elif clock.spent < target:
-            clock.state = ClockState.MET
-        else:
-            clock.state = ClockState.BREACHED
+        clock.state = rule.ended_state(clock.spent, cancelled=cancelled)
+        if clock.state == ClockState.BREACHED:
             clock.breached_at = clock.due_at or at
-            clock.spent = target
+            clock.spent = rule.target
         clock.running_since = clock.next_check_at = None
         clock.checkpoints = []
     if clock.stopped_at is None:
@@ -254,24 +232,22 @@ CLOCK_TRANSITIONS = frozenset({"hold", "resume", "accept", "resolve", "reopen", 
 def _apply_transition(
     clock: SlaClock, spec: CalendarSpec, incident: Incident, transition: str, now: datetime
 ) -> None:
-    response = clock.metric == Metric.RESPONSE
-    if transition == "hold" and incident.hold_reason in clock.pause_on:
-        _pause(clock, spec, now, incident.hold_reason)
-    elif transition == "resume":
-        _resume(clock, spec, now)
-    elif transition == "accept" and response:
-        _stop(clock, spec, incident.acknowledged_at or now)
-    elif transition == "resolve":
-        # Resolving answers the caller too; the resolution clock waits for close or reopen.
-        if response:
-            _stop(clock, spec, now)
-        else:
-            _resume(clock, spec, now)  # a clock paused by the hold ends that pause first
-            _pause(clock, spec, now, RESOLVED)
-    elif transition == "reopen" and not response:
-        _resume(clock, spec, now)
-    elif transition in ("close", "cancel"):
-        _stop(clock, spec, now, cancelled=transition == "cancel")
+    # An acceptance is dated by the acknowledgement it records (stamped before this hook runs).
+    at = (incident.acknowledged_at or now) if transition == "accept" else now
+    move = Move(
+        at=at,
+        target=incident.state,
+        hold_reason=incident.hold_reason or "",
+        acknowledged=incident.acknowledged_at is not None,
+    )
+    for step, detail in ClockRule.of(clock, spec).steps(move):
+        if step == STOP:
+            _stop(clock, spec, at, cancelled=detail == IncidentState.CANCELLED)
+        elif step == RESUME:
+            _resume(clock, spec, at)
+        elif step == PAUSE:
+            _pause(clock, spec, at, detail)
+        # REOPEN asks nothing of a live clock: the desk's close and cancel are final.
 
 
 def clocks_acknowledge(*, incident: Incident) -> None:
@@ -329,7 +305,7 @@ def _retarget(clock: SlaClock, policy, spec: CalendarSpec, now: datetime) -> Non
     clock.warn_percents, clock.pause_on = list(policy.warn_percents), list(policy.pause_on)
     pauses = list(clock.pauses.values_list("started_at", "ended_at"))
     stretches = running_stretches(clock.started_at, now, pauses)
-    clock.spent = sum((business_time_between(spec, a, b) for a, b in stretches), ZERO)
+    clock.spent = ClockRule.of(clock, spec).counted(stretches)
     running = clock.state == ClockState.RUNNING
     clock.running_since = now if running else None
     _fire_passed(clock, spec, stretches)
@@ -340,15 +316,16 @@ def _retarget(clock: SlaClock, policy, spec: CalendarSpec, now: datetime) -> Non
 def _fire_passed(clock: SlaClock, spec: CalendarSpec, stretches: list) -> None:
     """Thresholds the new target puts behind the clock fire now, dated when they were reached."""
     done = set(clock.alerts.values_list("threshold", flat=True))
-    passed: list[tuple[int, str]] = []
-    for percent in _percents(clock):
-        if _amount(clock, percent) <= clock.spent and percent not in done:
-            at = instant_reaching(spec, stretches, _amount(clock, percent))
-            passed.append((percent, (at or timezone.now()).astimezone(UTC).isoformat()))
-    if any(p >= BREACH for p, _ in passed) or _amount(clock, BREACH) <= clock.spent:
-        at = instant_reaching(spec, stretches, _amount(clock, BREACH)) or timezone.now()
+    reached = ClockRule.of(clock, spec).reached(stretches, clock.spent)
+    passed = [
+        (percent, (at or timezone.now()).astimezone(UTC).isoformat())
+        for percent, at in reached.items()
+        if percent < BREACH and percent not in done
+    ]
+    if BREACH in reached:  # fired again if it was already: the breach marks the clock too
+        at = reached[BREACH] or timezone.now()
         _end_pause(clock, timezone.now())
-        passed = [cp for cp in passed if cp[0] < BREACH] + [(BREACH, at.isoformat())]
+        passed.append((BREACH, at.isoformat()))
     if passed:
         _fire(clock, passed)
 

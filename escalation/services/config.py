@@ -7,7 +7,6 @@ level): a running clock keeps the deadline it was given.
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -29,10 +28,11 @@ from escalation.models import (
 from escalation.services.defaults import calendar_spec
 from incidents.models import AssignmentGroup, HoldReason
 from incidents.rules import check_admin
-from incidents.settings.selectors import staff_users
+from incidents.selectors.config import staff_users
 from tenancy.actors import Actor
 from tenancy.config_stamp import config_write
 from tenancy.errors import Conflict, InvalidInput
+from tenancy.services import check_time_zone
 
 # A target or wait longer than a year is a typing mistake, and would make every clock on it
 # walk the calendar for centuries.
@@ -48,13 +48,6 @@ class InUse(Conflict):
 
 
 # --- calendars ----------------------------------------------------------------------------------
-
-
-def check_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise InvalidInput(
-            "Choose a time zone such as Europe/Paris or America/New_York.", field="time_zone"
-        )
 
 
 def check_holidays(country: str, subdivision: str) -> None:
@@ -97,7 +90,7 @@ def _check_hours(weekly: dict[str, list[list[str]]]) -> None:
 def _check_calendar(calendar: BusinessCalendar, days_off: list[tuple[date, str]]) -> None:
     if not calendar.name.strip():
         raise InvalidInput("Give the calendar a name.", field="name")
-    check_time_zone(calendar.time_zone)
+    check_time_zone(calendar.time_zone, field="time_zone")
     check_holidays(calendar.holiday_country, calendar.holiday_subdivision)
     if set(calendar.weekly_hours) - {str(d) for d in range(len(WEEKDAYS))}:
         raise InvalidInput("Weekly hours are keyed by weekday, 0 (Monday) to 6.", field="day_0")

@@ -17,13 +17,14 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from escalation.clock_rules import BREACH, split_due
 from escalation.models import (
     AuditStatus,
     ClockState,
@@ -34,7 +35,7 @@ from escalation.models import (
     SlaClock,
 )
 from escalation.services.climb import run_advance
-from escalation.services.clocks import BREACH, alert_for, split_due
+from escalation.services.clocks import alert_for
 from escalation.services.defaults import CalendarSpecs
 
 log = logging.getLogger(__name__)
@@ -70,11 +71,13 @@ def _plan(rows: list[tuple], now: datetime) -> tuple[list[SlaAlert], list[tuple]
         fired, remaining = split_due(checkpoints, now)
         breached_at = None
         for percent, at in fired:
-            alerts.append(
-                alert_for(
-                    (clock_id, tenant_id, incident_id), int(percent), datetime.fromisoformat(at)
-                )
+            alert = alert_for(
+                (clock_id, tenant_id, incident_id), int(percent), datetime.fromisoformat(at)
             )
+            # Stamped with the sweep's instant, as the SQL batch does, not with the moment this
+            # batch ran (later, by the batches before it in the same sweep).
+            alert.created_at = now
+            alerts.append(alert)
             if int(percent) >= BREACH:
                 breached_at = at
         if breached_at:
@@ -90,30 +93,39 @@ UPDATE escalation_slaclock SET
   next_check_at = %s,
   state = CASE WHEN %s IS NULL THEN state ELSE 'breached' END,
   breached_at = COALESCE(%s, breached_at),
-  spent = CASE WHEN %s IS NULL THEN spent ELSE target_seconds * 1000000 END,
+  spent = CASE WHEN %s IS NULL THEN spent ELSE {spent_at_target} END,
   running_since = CASE WHEN %s IS NULL THEN running_since END
 WHERE id = %s
 """
 
 
+def _spent_at_target() -> str:
+    # SQLite keeps a DurationField as integer microseconds, PostgreSQL as an interval; the
+    # portable batch runs on both (on PostgreSQL only to be compared with the SQL batch).
+    if connection.vendor == "postgresql":
+        return "make_interval(secs => target_seconds)"
+    return "target_seconds * 1000000"
+
+
 def _write_clocks(updates: list[tuple]) -> None:
     params = []
     for clock_id, cp, nxt, br in updates:
-        nxt, br = _sqlite_time(nxt), _sqlite_time(br)
+        nxt, br = _db_time(nxt), _db_time(br)
         params.append((cp, nxt, br, br, br, br, clock_id))
     with connection.cursor() as cursor:
-        cursor.executemany(_GENERIC_UPDATE, params)
+        cursor.executemany(_GENERIC_UPDATE.format(spent_at_target=_spent_at_target()), params)
 
 
-def _sqlite_time(value: str | None) -> str | None:
-    # Django stores aware datetimes on SQLite as naive UTC text.
+def _db_time(value: str | None) -> str | datetime | None:
+    # A raw statement bypasses the field: SQLite wants naive UTC text, PostgreSQL an aware value.
     if value is None:
         return None
-    return datetime.fromisoformat(value).astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    return connection.ops.adapt_datetimefield_value(datetime.fromisoformat(value))
 
 
-def _portable_clock_batch(now: datetime, limit: int) -> SweepResult:
-    """The same rule as _PG_CLOCK_BATCH, in Python, for databases without data-modifying CTEs."""
+def portable_clock_batch(*, now: datetime, limit: int) -> SweepResult:
+    """The same rule as _PG_CLOCK_BATCH, in Python, for databases without data-modifying CTEs
+    (SQLite in production; on PostgreSQL too, where a test holds it to the SQL batch)."""
     with transaction.atomic():
         rows = _claim_clocks(now, limit)
         if not rows:
@@ -171,13 +183,17 @@ SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM fired), (SELECT count
 """
 
 
-def sweep_clock_batch(*, now: datetime, limit: int) -> SweepResult:
-    if connection.vendor != "postgresql":
-        return _portable_clock_batch(now, limit)
+def postgres_clock_batch(*, now: datetime, limit: int) -> SweepResult:
     with connection.cursor() as cursor:
         cursor.execute(_PG_CLOCK_BATCH, {"now": now, "limit": limit})
         claimed, fired, _inserted = cursor.fetchone()
     return SweepResult(claimed, fired)
+
+
+def sweep_clock_batch(*, now: datetime, limit: int) -> SweepResult:
+    if connection.vendor != "postgresql":
+        return portable_clock_batch(now=now, limit=limit)
+    return postgres_clock_batch(now=now, limit=limit)
 
 
 # --- escalation runs --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from escalation.services.webhooks import (
 from escalation.views.webhook_forms import WebhookEndpointEditForm, WebhookEndpointForm
 from tenancy.decorators import admin_required
 from tenancy.errors import Refusal
+from tenancy.forms import show_refusal
 from tenancy.http import TenantRequest
 
 
@@ -37,7 +38,7 @@ def webhook_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         try:
             endpoint = webhook_endpoint_create(actor=request.actor, **form.cleaned_data)
         except Refusal as exc:
-            form.add_error(getattr(exc, "field", None), exc.message)
+            show_refusal(form, exc)
         else:
             messages.success(request, "Endpoint added. Give its signing secret to the receiver.")
             return redirect("settings-webhooks-detail", tenant_slug=tenant_slug, pk=endpoint.pk)
@@ -54,7 +55,7 @@ def webhook_detail(request: TenantRequest, tenant_slug: str, pk: int) -> HttpRes
         try:
             webhook_endpoint_update(actor=request.actor, endpoint=endpoint, **form.cleaned_data)
         except Refusal as exc:
-            form.add_error(getattr(exc, "field", None), exc.message)
+            show_refusal(form, exc)
         else:
             messages.success(request, "Endpoint saved.")
             return redirect("settings-webhooks-detail", tenant_slug=tenant_slug, pk=pk)

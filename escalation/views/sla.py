@@ -12,6 +12,7 @@ from escalation.models import SlaAlert
 from escalation.selectors.sla import alerts_for_incident, climbing_run, clocks_for_incident
 from escalation.services.alerts import ack_token_read, alert_acknowledge
 from incidents.models import Incident
+from incidents.selectors import incident_for_actor
 from tenancy.actors import Actor
 from tenancy.decorators import staff_required, tenant_public
 from tenancy.errors import Refusal
@@ -21,7 +22,7 @@ from tenancy.models import STAFF_ROLES, Membership
 
 
 def _incident(request: TenantRequest, number: int) -> Incident:
-    return get_object_or_404(Incident.objects.for_tenant(request.tenant), number=number)
+    return incident_for_actor(actor=request.actor, number=number)
 
 
 @staff_required

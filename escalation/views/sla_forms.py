@@ -12,12 +12,13 @@ from django import forms
 
 from escalation.calendars import WEEKDAYS, format_hhmm, parse_hhmm
 from escalation.models import BusinessCalendar, NotifyKind
-from escalation.services.config import check_holidays, check_time_zone
+from escalation.services.config import check_holidays
 from incidents.models import AssignmentGroup, HoldReason
-from incidents.settings.selectors import staff_users
+from incidents.selectors.config import staff_users
 from tenancy.errors import InvalidInput
 from tenancy.inputs import whole_number
 from tenancy.models import Tenant, User
+from tenancy.services import check_time_zone
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
 _PART = re.compile(r"([0-9]{1,9})\s*(d|h|min|m|s)")  # nine digits: beyond any target

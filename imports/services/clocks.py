@@ -1,7 +1,7 @@
 """SLA clocks of imported incidents, computed from their real timeline with the tenant's
 calendars, so the dashboards show time to resolve and compliance for the imported period.
 
-The rules are the live ones (escalation/services/clocks.py) applied to past instants: both
+The rules are the live ones (escalation/clock_rules.py) applied to past instants: both
 clocks start at the report; a hold whose kind the policy pauses on pauses them; the response
 clock ends when work starts (the first move to diagnosing, the incident's acknowledged_at) or
 at resolution; the resolution clock waits while resolved and carries on after a reopen; close
@@ -16,25 +16,26 @@ never alerts. Only thresholds after the import remain for the sweep.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.utils import timezone
 
-from escalation.calendars import (
-    ZERO,
-    CalendarSpec,
-    add_business_time,
-    business_time_between,
-    instant_reaching,
-    running_stretches,
+from escalation.calendars import CalendarSpec, running_stretches
+from escalation.clock_rules import (
+    CANCELLED,
+    CLOSED,
+    PAUSE,
+    REOPEN,
+    RESUME,
+    STOP,
+    ClockRule,
+    Move,
+    split_due,
 )
 from escalation.models import ClockState, Metric, SlaClock, SlaPause, SlaPolicy
-from escalation.services.clocks import BREACH, CANCELLED, CLOSED, RESOLVED
 from escalation.services.defaults import CalendarSpecs, sla_policy_for
-from incidents.models import EventKind, Incident, IncidentEvent, PriorityLevel
-from incidents.models.incident import FINAL_STATES, OPEN_STATES
-
-Move = tuple[datetime, str, str, str, str]  # at, transition, from state, to state, hold reason
+from incidents.models import EventKind, Incident, IncidentEvent, IncidentState, PriorityLevel
+from incidents.models.incident import FINAL_STATES
 
 
 @dataclass
@@ -76,23 +77,23 @@ class Walk:
         self.pauses.append([self.stopped_at, at, CANCELLED if self.cancelled else CLOSED])
         self.stopped_at, self.stopped_by = None, ""
 
+    def take(self, step: str, at: datetime, detail: str) -> None:
+        if step == REOPEN:
+            self.reopen(at)
+        elif step == STOP:
+            self.stop(at, by=detail)
+        elif step == RESUME:
+            self.resume(at)
+        elif step == PAUSE:
+            self.pause(at, detail)
 
-def walk(metric: str, pause_on: list[str], moves: list[Move]) -> Walk:
-    """Apply the live clock rules to the incident's moves, in the order they happened."""
+
+def walk(rule: ClockRule, moves: list[Move]) -> Walk:
+    """Apply the live clock rule to the incident's moves, in the order they happened."""
     w = Walk()
-    response = metric == Metric.RESPONSE
-    for at, _name, source, target, hold_reason in moves:
-        if target in OPEN_STATES:
-            w.reopen(at)
-        if target in ("closed", "cancelled") or (response and target in ("diagnosing", "resolved")):
-            w.stop(at, by=target)
-            continue
-        if source in ("on_hold", "resolved") or target == "on_hold":
-            w.resume(at)  # a hold or a resolution ends (a reopen), or the hold changes kind
-        if target == "on_hold" and hold_reason in pause_on:
-            w.pause(at, hold_reason)
-        elif target == "resolved":
-            w.pause(at, RESOLVED)
+    for move in moves:
+        for step, detail in rule.steps(move):
+            w.take(step, move.at, detail)
     return w
 
 
@@ -101,55 +102,44 @@ def _stretches(start: datetime, w: Walk, end: datetime) -> list[tuple[datetime, 
     return running_stretches(start, end, pauses)
 
 
-def clock_from_history(
-    clock: SlaClock, spec: CalendarSpec, w: Walk, now: datetime
-) -> list[SlaPause]:
+def clock_from_history(clock: SlaClock, rule: ClockRule, w: Walk, now: datetime) -> list[SlaPause]:
     """Fill the clock's state from the walk; return its pause rows (unsaved)."""
-    target = timedelta(seconds=clock.target_seconds)
     end = w.stopped_at or now
     stretches = _stretches(clock.started_at, w, end)
-    spent = sum((business_time_between(spec, a, b) for a, b in stretches), ZERO)
-    reached = instant_reaching(spec, list(stretches), target) if spent >= target else None
-    clock.spent = min(spent, target)
+    spent = rule.counted(stretches)
+    # A target passed in history is a breach at that instant, whatever ended the clock later.
+    reached = rule.breach_instant(stretches, spent)
+    clock.spent = min(spent, rule.target)
     clock.checkpoints, clock.next_check_at, clock.running_since = [], None, None
     if reached is not None:
         clock.state, clock.breached_at, clock.due_at = ClockState.BREACHED, reached, reached
     elif w.stopped_at is not None:
-        clock.state = ClockState.STOPPED if w.cancelled else ClockState.MET
+        clock.state = rule.ended_state(spent, cancelled=w.cancelled)
     elif w.paused:
         clock.state = ClockState.PAUSED
     else:
-        _running(clock, spec, stretches, now)
+        _running(clock, rule, stretches, now)
     if w.stopped_at is not None:
         clock.stopped_at = w.stopped_at
         if clock.due_at is None and stretches:
             # The deadline the clock was running towards when it last ran.
-            clock.due_at = instant_reaching(spec, [*stretches[:-1], (stretches[-1][0], None)],
-                                            target)  # fmt: skip
+            clock.due_at = rule.deadline(rule.counted(stretches[:-1]), stretches[-1][0])
     return [
         SlaPause(tenant_id=clock.tenant_id, clock=clock, started_at=a, ended_at=b, reason=why)
         for a, b, why in w.pauses
     ]
 
 
-def _running(clock: SlaClock, spec: CalendarSpec, stretches: list, now: datetime) -> None:
-    """Still open and counting: the thresholds ahead of the import, and none behind it."""
+def _running(clock: SlaClock, rule: ClockRule, stretches: list, now: datetime) -> None:
+    """Still open and counting: the thresholds ahead of the import, and none behind it (the
+    target is ahead: a clock past it is breached)."""
     clock.state = ClockState.RUNNING
-    counted_before = sum((business_time_between(spec, a, b) for a, b in stretches[:-1]), ZERO)
     clock.running_since = stretches[-1][0] if stretches else now
-    clock.spent = counted_before
-    ahead = []
-    for percent in sorted({int(p) for p in clock.warn_percents if 0 < int(p) < BREACH}):
-        amount = timedelta(seconds=clock.target_seconds * percent / 100)
-        if amount > counted_before:
-            at = add_business_time(spec, clock.running_since, amount - counted_before)
-            if at > now:
-                ahead.append([percent, at.isoformat()])
-    due = add_business_time(
-        spec, clock.running_since, timedelta(seconds=clock.target_seconds) - counted_before
+    clock.spent = rule.counted(stretches[:-1])
+    _history, clock.checkpoints = split_due(
+        rule.checkpoints_ahead(clock.spent, clock.running_since), now
     )
-    clock.due_at = due
-    clock.checkpoints = [*ahead, [BREACH, due.isoformat()]]
+    clock.due_at = datetime.fromisoformat(clock.checkpoints[-1][1])
     clock.next_check_at = datetime.fromisoformat(clock.checkpoints[0][1])
 
 
@@ -185,8 +175,10 @@ class ClockWriter:
                     tenant_id=tenant_id, incident=incident, metric=metric
                 )
                 _target(clock, incident, policy, metric)
-                w = walk(metric, clock.pause_on, moves.get(incident.pk, []))
-                pauses += clock_from_history(clock, spec, w, now)
+                rule = ClockRule.of(clock, spec)
+                pauses += clock_from_history(
+                    clock, rule, walk(rule, moves.get(incident.pk, [])), now
+                )
                 clocks.append(clock)
         _save(tenant_id, clocks, pauses, [c for c in clocks if c.pk])
 
@@ -203,18 +195,21 @@ def _target(clock: SlaClock, incident: Incident, policy: SlaPolicy, metric: str)
 def _moves(tenant_id: int, incident_ids: list[int]) -> dict[int, list[Move]]:
     """Each incident's state changes in the order they were recorded; a source time earlier
     than the one before it (the export has a few) counts as the one before, so no stretch of
-    a clock runs backwards."""
+    a clock runs backwards. The first move to diagnosing acknowledges the incident, as the
+    import stamps its acknowledged_at."""
     rows = (
         IncidentEvent.objects.for_tenant(tenant_id)
         .filter(incident_id__in=incident_ids, kind=EventKind.TRANSITION)
         .order_by("incident_id", "id")
-        .values_list("incident_id", "created_at", "transition", "from_state", "to_state", "data")
+        .values_list("incident_id", "created_at", "to_state", "data")
     )
     moves: dict[int, list[Move]] = {}
-    for incident_id, at, name, source, target, data in rows:
+    for incident_id, at, target, data in rows:
         found = moves.setdefault(incident_id, [])
-        at = max(at, found[-1][0]) if found else at
-        found.append((at, name, source, target, (data or {}).get("hold_reason") or ""))
+        before = found[-1] if found else Move(at=at, target="")
+        acknowledged = before.acknowledged or target == IncidentState.DIAGNOSING
+        hold_reason = (data or {}).get("hold_reason") or ""
+        found.append(Move(max(at, before.at), target, hold_reason, acknowledged))
     return moves
 
 

@@ -23,6 +23,8 @@ from imports.services.clocks import ClockWriter
 from imports.services.references import References
 from incidents.models import EventKind, Incident, IncidentEvent, PriorityLevel
 from incidents.models.incident import OPEN_STATES
+from incidents.services.common import event_row
+from tenancy.actors import Actor
 from tenancy.models import Tenant
 
 OPENED_KEY = "opened"
@@ -141,15 +143,15 @@ class Replay:
             "priority": str(row.priority),
         }
         by = row.updated_by if key != OPENED_KEY else row.opened_by
+        # The source's user, by name: they need not be (or match) a member here.
+        actor = Actor.system(self.ctx.tenant, f"{by or 'Someone'} ({self.ctx.fmt.SOURCE})"[:150])
         self.events.append(
-            IncidentEvent(
-                tenant_id=self.ctx.tenant_id,
+            event_row(
+                actor=actor,
+                version=self.draft.version,
+                at=at,
                 kind=kind,
                 data=data,
-                incident_version=self.draft.version,
-                actor_kind="system",
-                actor_name=f"{by or 'Someone'} ({self.ctx.fmt.SOURCE})"[:150],
-                created_at=at,
                 source_key=key,
                 **fields,
             )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
 from incidents.errors import StaleIncident
@@ -85,27 +87,42 @@ def save_incident(incident: Incident, fields: list[str]) -> None:
 def record_event(incident: Incident, **fields: Any) -> IncidentEvent:
     """Write the event (the fields of `event_row`) with its change, in the same transaction."""
     assert transaction.get_connection().in_atomic_block, "events are written with their change"
-    event = event_row(incident, **fields)
+    event = event_row(incident=incident, **fields)
     event.save(force_insert=True)
     return event
 
 
 def event_row(
-    incident: Incident,
     *,
     actor: Actor,
     kind: str,
+    incident: Incident | None = None,
+    incident_id: int | None = None,
+    version: int | None = None,
+    at: datetime | None = None,
     transition: str = "",
     from_state: str = "",
     to_state: str = "",
     reason: str = "",
     data: dict[str, Any] | None = None,
     public: bool = True,
+    source_key: str = "",
 ) -> IncidentEvent:
-    """The event of the incident as it is now, not yet written (a report writes its two at once)."""
+    """An event, not yet written. Every IncidentEvent is built here, whether a service writes
+    it at once (record_event) or a bulk path collects many for one bulk_create.
+
+    Given the `incident`, the event carries its current version and is dated now. A bulk UPDATE
+    that read only values gives `incident_id` and the `version` it makes; an import's replay
+    gives no incident (it is attached once written) and dates events at the source's time."""
+    if version is None:
+        assert incident is not None, "an event without its incident says its version"
+        version = incident.version
+    # The tenant comes from the actor; an incident of another tenant here is a bug upstream.
+    assert incident is None or incident.tenant_id == actor.tenant.pk, "one tenant per event"
+    owner = {"incident": incident} if incident is not None else {"incident_id": incident_id}
     return IncidentEvent(
-        tenant_id=incident.tenant_id,
-        incident=incident,
+        tenant_id=actor.tenant.pk,
+        **owner,
         kind=kind,
         transition=transition,
         from_state=from_state,
@@ -113,6 +130,8 @@ def event_row(
         reason=reason,
         data=data or {},
         public=public,
-        incident_version=incident.version,
+        incident_version=version,
+        created_at=at or timezone.now(),
+        source_key=source_key,
         **actor.event_fields(),
     )

@@ -57,8 +57,8 @@ def _join(locked: Incident, actor: Actor, users: list[User], via: Incident | Non
     save_incident(locked, ["affected_count"])  # moves the version like any write
     IncidentEvent.objects.bulk_create(
         event_row(
-            locked,
             actor=actor,
+            incident=locked,
             kind=EventKind.JOINED,
             data={"user": user.email, "via": via.reference if via else None},
             reason=f"{user.display_name} is affected too",

@@ -19,6 +19,7 @@ from incidents.models import (
 )
 from incidents.models.incident import OPEN_STATES
 from incidents.rules import check_admin
+from incidents.services.common import event_row
 from incidents.services.config import SLUG_RE, field_max_length
 from tenancy.actors import Actor
 from tenancy.config_stamp import config_write
@@ -190,7 +191,17 @@ def _rederive_open(actor: Actor, levels: dict[str, PriorityLevel], matrix: Matri
         changes: dict[str, Any] = {"priority": [old_slug, level.slug]}
         if old_rank != level.rank:
             changes["priority_rank"] = [old_rank, level.rank]
-        events.append(_event(actor, pk, version + 1, changes, now))
+        events.append(
+            event_row(
+                actor=actor,
+                incident_id=pk,
+                version=version + 1,  # as the UPDATE below makes it
+                at=now,
+                kind=EventKind.FIELD_CHANGED,
+                reason="The tenant's priority matrix changed.",
+                data={"changes": changes},
+            )
+        )
     for impact, urgency in moved_cells:
         level = levels[matrix[impact][urgency]]
         open_incidents.filter(impact=impact, urgency=urgency).exclude(
@@ -199,16 +210,3 @@ def _rederive_open(actor: Actor, levels: dict[str, PriorityLevel], matrix: Matri
     IncidentEvent.objects.bulk_create(events, batch_size=500)
     incidents_retargeted.send(actor=actor, incident_ids=[e.incident_id for e in events])
     return len(events)
-
-
-def _event(actor: Actor, incident_id: int, version: int, changes: dict, now: Any) -> IncidentEvent:
-    return IncidentEvent(
-        tenant=actor.tenant,
-        incident_id=incident_id,
-        kind=EventKind.FIELD_CHANGED,
-        reason="The tenant's priority matrix changed.",
-        data={"changes": changes},
-        incident_version=version,
-        created_at=now,
-        **actor.event_fields(),
-    )

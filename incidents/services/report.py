@@ -135,7 +135,11 @@ def incident_report(
         data = {"impact": impact, "urgency": urgency, "priority": level.slug}
         events = [
             event_row(
-                incident, actor=actor, kind=EventKind.REPORTED, to_state=incident.state, data=data
+                actor=actor,
+                incident=incident,
+                kind=EventKind.REPORTED,
+                to_state=incident.state,
+                data=data,
             )
         ]
         incident_event.send(
@@ -203,8 +207,8 @@ def _escalate_new(incident: Incident, route: Route, config: ReportConfig) -> Inc
         config=config,
     )
     return event_row(
-        incident,
         actor=route.actor,
+        incident=incident,
         kind=EventKind.TRANSITION,
         transition="escalate",
         from_state=from_state,

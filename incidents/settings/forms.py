@@ -10,19 +10,12 @@ from typing import Any
 from django import forms
 
 from incidents.models import AssignmentGroup, Category, Level
+from incidents.selectors.config import priority_scale, staff_users
 from incidents.services.defaults import PRESETS
 from incidents.services.priority import MAX_LEVELS, Matrix, Scale, matrix_for
-from incidents.settings.selectors import priority_scale, staff_users
-from tenancy.errors import Refusal
 from tenancy.models import Tenant, User
 
 SLUG_HELP = "Lowercase letters, digits and hyphens; made from the name when left blank."
-
-
-def add_service_error(form: forms.Form, exc: Refusal) -> None:
-    """Show a service's refusal on the field it names, or above the form."""
-    field = getattr(exc, "field", None)
-    form.add_error(field if field in form.fields else None, exc.message)
 
 
 class StaffChoiceField(forms.ModelChoiceField):

@@ -8,9 +8,9 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from incidents.selectors import config as selectors
 from incidents.services.defaults import PRESETS
 from incidents.services.priority import matrix_changes_count, matrix_set
-from incidents.settings import selectors
 from incidents.settings.forms import (
     MatrixForm,
     current_data,

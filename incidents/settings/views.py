@@ -16,17 +16,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from incidents.models import AssignmentGroup, Category, ResolutionCode
+from incidents.selectors import config as selectors
 from incidents.services import config
-from incidents.settings import selectors
 from incidents.settings.forms import (
     CategoryForm,
     GroupForm,
     ResolutionCodeForm,
     ResolutionCodeRenameForm,
-    add_service_error,
 )
 from tenancy.decorators import admin_required
 from tenancy.errors import Refusal
+from tenancy.forms import show_refusal
 from tenancy.http import TenantRequest
 
 T = "incidents/settings/"
@@ -46,7 +46,7 @@ def _form_page(
         try:
             obj = save(form.cleaned_data)
         except Refusal as exc:
-            add_service_error(form, exc)
+            show_refusal(form, exc)
         else:
             messages.success(request, f"Saved {obj}.")
             return redirect(done, request.tenant.slug)

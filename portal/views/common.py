@@ -5,26 +5,23 @@ from __future__ import annotations
 import uuid
 
 from django import forms
-from django.http import Http404, QueryDict
+from django.db.models import Exists, OuterRef
+from django.http import QueryDict
 
-from incidents.models import Incident
-from portal.selectors import incident_for_requester
-from tenancy.errors import Refusal
+from incidents.models import Incident, IncidentMute
+from incidents.selectors import incident_for_actor
 from tenancy.http import TenantRequest
 
 
 def requester_incident(request: TenantRequest, number: int) -> Incident:
-    """An incident the user reported or joined, in the URL's tenant; anything else is a 404."""
-    incident = incident_for_requester(tenant=request.tenant, user=request.user, number=number)
-    if incident is None:
-        raise Http404("No such incident among yours.")
-    return incident
-
-
-def show_refusal(form: forms.Form, exc: Refusal) -> None:
-    """Put a service's refusal next to the field it names, or above the form."""
-    field = getattr(exc, "field", None)
-    form.add_error(field if field in form.fields else None, exc.message)
+    """An incident the user reported or joined, in the URL's tenant; anything else is a 404.
+    Whether they stopped its emails comes along (the page offers to start or stop them)."""
+    muted = IncidentMute.objects.filter(
+        tenant=request.tenant, incident=OuterRef("pk"), address=request.user.email.lower()
+    )
+    return incident_for_actor(
+        actor=request.actor, number=number, own=True, annotate={"emails_muted": Exists(muted)}
+    )
 
 
 def replace_value(form: forms.Form, name: str, value: object) -> None:

@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.models import Attachment, Incident, IncidentState
+from incidents.models import Incident, IncidentState
+from incidents.selectors import attachments_visible_to
 from incidents.services import comment_add
 from portal.forms import IMPACT_CHOICES, URGENCY_CHOICES, BrokenForm, CommentForm, FixedForm
 from portal.selectors import public_timeline, state_in_words
 from portal.services import incident_answer, incident_emails_set
-from portal.views.common import TenantRequest, replace_value, requester_incident, show_refusal
+from portal.views.common import TenantRequest, replace_value, requester_incident
 from tenancy.errors import Refusal
+from tenancy.forms import show_refusal
 
 ANSWER_FORMS = {"fixed": FixedForm, "broken": BrokenForm}
 
@@ -173,12 +174,9 @@ def attachment_download(
 ) -> FileResponse:
     """Only public files of a visible incident; an internal one is a 404 like a missing one."""
     incident = requester_incident(request, number)
-    attachment = get_object_or_404(
-        Attachment.objects.for_tenant(request.tenant).filter(
-            Q(comment__isnull=True) | Q(comment__public=True), incident=incident, public=True
-        ),
-        pk=attachment_id,
-    )
+    # As a requester sees files, whatever the role: the portal is the reporter's view.
+    files = attachments_visible_to(actor=request.actor, incident=incident, public_only=True)
+    attachment = get_object_or_404(files, pk=attachment_id)
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

@@ -19,10 +19,10 @@ from incidents.links import AnswerLink, answer_link_read, unsubscribe_link_read
 from incidents.models import Incident
 from portal.forms import BrokenForm, FixedForm
 from portal.services import incident_answer, incident_emails_set
-from portal.views.common import show_refusal
 from tenancy.actors import Actor
 from tenancy.decorators import tenant_public
 from tenancy.errors import Refusal
+from tenancy.forms import show_refusal
 from tenancy.models import Membership
 
 # A genuine link that no longer works is gone; any other link is a plain 404 before this.

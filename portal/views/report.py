@@ -10,13 +10,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.models import Incident
+from incidents.selectors import incidents_reported_or_joined
 from incidents.services import incident_join as join_service
 from portal.forms import ReportForm
 from portal.selectors import my_incidents as my_incidents_query
-from portal.selectors import similar_open_incidents, visible_incidents
+from portal.selectors import similar_open_incidents
 from portal.services import AlreadySubmitted, portal_report
-from portal.views.common import TenantRequest, new_token, replace_value, show_refusal
+from portal.views.common import TenantRequest, new_token, replace_value
 from tenancy.errors import Refusal
+from tenancy.forms import show_refusal
 from tenancy.inputs import query_text
 
 SHOWS = {"open": "Open", "closed": "Closed", "all": "All"}
@@ -63,7 +65,7 @@ def similar(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         tenant=request.tenant, text=query_text(request.GET.get("title", ""))
     )
     followed = set(
-        visible_incidents(tenant=request.tenant, user=request.user)
+        incidents_reported_or_joined(tenant=request.tenant, user=request.user)
         .filter(pk__in=[i.pk for i in incidents])
         .values_list("pk", flat=True)
     )

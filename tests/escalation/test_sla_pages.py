@@ -48,7 +48,7 @@ def test_bad_calendar_input_is_explained_and_what_was_typed_is_kept(people, logi
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Choose a time zone such as" in page
+    assert "is not a time zone. Use a name such as Europe/London" in page
     assert "Each span ends after it starts" in page
     assert 'value="Mars/Olympus"' in page and "Paris office" in page
     assert not BusinessCalendar.objects.filter(name="Paris office").exists()

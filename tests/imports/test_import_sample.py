@@ -83,7 +83,7 @@ def test_no_incident_disagrees_with_its_source_priority(imported, db):
     assert ours == final
 
 
-# DESIGN.md's default matrix, which a new tenant starts with.
+# docs/design.md's default matrix, which a new tenant starts with.
 DEFAULT = {
     ("high", "high"): "high", ("high", "medium"): "high", ("high", "low"): "medium",
     ("medium", "high"): "high", ("medium", "medium"): "medium", ("medium", "low"): "low",

@@ -13,7 +13,7 @@ from tests.factories import UserFactory
 STATES = ("reported", "escalated", "diagnosing", "on_hold", "resolved", "closed", "cancelled")
 TRANSITIONS = ("escalate", "accept", "hold", "resume", "resolve", "reopen", "close", "cancel")
 
-# DESIGN.md's table, written out again here so the tests do not read it from the code.
+# docs/design.md's table, written out again here so the tests do not read it from the code.
 ALLOWED_FROM = {
     "escalate": {"reported", "escalated", "diagnosing"},
     "accept": {"escalated"},

@@ -1,4 +1,4 @@
-"""Every state x transition pair of DESIGN.md's table, plus resolution at first contact."""
+"""Every state x transition pair of docs/design.md's table, plus resolution at first contact."""
 
 from __future__ import annotations
 

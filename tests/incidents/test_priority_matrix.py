@@ -10,7 +10,7 @@ from incidents.models import Incident, IncidentEvent, PriorityLevel, PriorityMat
 from tenancy.errors import InvalidInput, NotAllowed
 from tests.incidents.build import ITIL_MATRIX, ITIL_SCALE, incident_in, report
 
-# DESIGN.md's default matrix, cell by cell: (impact, urgency, level, rank).
+# docs/design.md's default matrix, cell by cell: (impact, urgency, level, rank).
 DEFAULT_CELLS = [
     ("high", "high", "high", 1),
     ("high", "medium", "high", 1),

@@ -87,6 +87,7 @@ def test_a_page_that_does_not_exist_gets_the_friendly_404(client, people):
 def test_the_settings_home_links_the_sections_that_exist(login, people):
     body = login(people.ada).get("/t/acme/settings/").content.decode()
     assert 'href="/t/acme/settings/members/"' in body
+    assert 'href="/t/acme/settings/sla/policies/"' in body  # SLA targets, calendars, escalation
     for label, url_name, _ in settings_views.SECTIONS:
         try:
             url = reverse(url_name, kwargs={"tenant_slug": "acme"})

@@ -47,6 +47,20 @@ def test_an_unknown_time_zone_is_refused(db):
     assert not Tenant.objects.exists()
 
 
+@pytest.mark.parametrize("path", ["posix/Europe/London", "right/UTC", "posixrules", "localtime"])
+def test_a_zoneinfo_file_that_is_not_a_zone_name_is_refused(db, path):
+    """ZoneInfo opens these where the system's zoneinfo has them; the desk wants IANA names."""
+    with pytest.raises(CommandError, match=f"'{path}' is not a time zone"):
+        create("initech", "--name", "Initech", "--time-zone", path)
+    assert not Tenant.objects.exists()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Argentina/Buenos_Aires", "Etc/GMT+5"])
+def test_any_iana_zone_name_is_accepted(db, zone):
+    create("initech", "--name", "Initech", "--time-zone", zone)
+    assert Tenant.objects.get(slug="initech").time_zone == zone
+
+
 def test_a_name_is_required(db):
     with pytest.raises(CommandError, match="--name must not be empty"):
         create("initech", "--name", "  ")

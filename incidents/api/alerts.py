@@ -1,9 +1,9 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from incidents.api import _by_slug, _valid, incident_response
+from incidents.api.base import by_slug, incident_response, valid
+from incidents.api.serializers import AlertSerializer, IncidentSerializer
 from incidents.models import Category
-from incidents.serializers import AlertSerializer, IncidentSerializer
 from incidents.services.alerts import alert_resolve, alert_trigger
 from tenancy.api.views import TenantAPIView
 
@@ -18,7 +18,7 @@ class AlertIntakeView(TenantAPIView):
         request=AlertSerializer, responses={200: IncidentSerializer, 201: IncidentSerializer}
     )
     def post(self, request) -> Response:
-        data = _valid(AlertSerializer, request)
+        data = valid(AlertSerializer, request)
         if data["action"] == "resolve":
             incident = alert_resolve(
                 actor=self.actor, dedup_key=data["dedup_key"], summary=data.get("summary", "")
@@ -35,6 +35,6 @@ class AlertIntakeView(TenantAPIView):
             details=data.get("details", ""),
             impact=data["impact"],
             urgency=data["urgency"],
-            category=_by_slug(Category, self.actor, data.get("category"), "category"),
+            category=by_slug(Category, self.actor, data.get("category"), "category"),
         )
         return incident_response(incident, request, 201 if created else 200)

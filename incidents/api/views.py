@@ -4,7 +4,6 @@ and answer; every write goes through incidents.services like the browser's."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.db.models.functions import Lower
 from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -12,102 +11,23 @@ from rest_framework import exceptions, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from incidents import serializers as s
 from incidents import services
-from incidents.api_filters import IncidentFilter
+from incidents.api import serializers as s
+from incidents.api.base import (
+    IncidentAPIView,
+    by_slug,
+    if_match_version,
+    incident_response,
+    member_by_email,
+    valid,
+)
+from incidents.api.filters import IncidentFilter
+from incidents.api.pagination import IncidentCursorPagination
 from incidents.models import AssignmentGroup, Category, Incident, IncidentEvent
-from incidents.pagination import IncidentCursorPagination
 from incidents.rules import allowed_transitions
-from incidents.selectors import incidents_reported_or_joined
-from tenancy.actors import Actor
-from tenancy.api.errors import PreconditionFailed
+from incidents.selectors import INCIDENT_RELATED, attachments_visible_to, incidents_for_actor
 from tenancy.api.views import TenantAPIView
-from tenancy.inputs import whole_number
 from tenancy.models import Membership, User
-
-INCIDENT_RELATED = ("priority", "category", "group", "assignee", "reporter", "resolution_code")
-
-
-def visible_incidents(actor: Actor) -> QuerySet[Incident]:
-    """Requesters see what they reported or joined; the desk sees the whole tenant."""
-    if actor.is_requester:
-        qs = incidents_reported_or_joined(tenant=actor.tenant, user=actor.user_id)
-    else:
-        qs = Incident.objects.for_tenant(actor.tenant)
-    return qs.select_related(*INCIDENT_RELATED)
-
-
-def get_incident(actor: Actor, number: str) -> Incident:
-    value = s.parse_number(number)
-    incident = visible_incidents(actor).filter(number=value).first() if value else None
-    if incident is None:
-        raise Http404(f"No incident {number} here.")
-    return incident
-
-
-def if_match_version(request, incident: Incident) -> int | None:
-    """The version named in If-Match; a mismatch is answered 412 before anything runs."""
-    raw = request.headers.get("If-Match")
-    if not raw:
-        return None
-    text = raw.strip().removeprefix("W/").strip('"')
-    if whole_number(text) != incident.version:
-        raise PreconditionFailed(
-            f"{incident.reference} is at version {incident.version}; your If-Match was {raw}."
-        )
-    return incident.version
-
-
-def incident_response(
-    incident: Incident, request, code: int = 200, *, fresh: bool = False
-) -> Response:
-    """The incident as the caller may see it; `fresh` when the service just wrote all of it
-    (a report), so it need not be read back."""
-    if not fresh:
-        incident = visible_incidents(request.actor).get(pk=incident.pk)
-    data = s.incident_data(incident)
-    response = Response(data, status=code)
-    response["ETag"] = f'"{incident.version}"'
-    if code == 201:
-        response["Location"] = data["links"]["self"]
-    return response
-
-
-def _by_slug(model, actor: Actor, slug: str | None, field: str, *, active_only: bool = True):
-    if not slug:
-        return None
-    rows = model.objects.for_tenant(actor.tenant).filter(slug=slug)
-    if model is Category:  # a report routes by the category's group
-        rows = rows.select_related("group")
-    found = rows.filter(is_active=True).first() if active_only else rows.first()
-    if found is None:
-        what = f"active {field}" if active_only else field
-        raise exceptions.ValidationError({field: [f"No {what} {slug!r} here."]})
-    return found
-
-
-def members_by_email(actor: Actor, emails: list[str], field: str) -> list[User]:
-    """The users of these addresses among the tenant's active members (any role), in the
-    order given; an address that is not one is a field error naming it."""
-    wanted = list(dict.fromkeys(e.lower() for e in emails))
-    rows = (
-        Membership.objects.for_tenant(actor.tenant)
-        .select_related("user")
-        .annotate(address=Lower("user__email"))
-        .filter(address__in=wanted, is_active=True)
-    )
-    found = {m.address: m.user for m in rows}
-    missing = [e for e in wanted if e not in found]
-    if len(missing) == 1:
-        raise exceptions.ValidationError({field: [f"{missing[0]} is not a member of this desk."]})
-    if missing:
-        listed = ", ".join(missing)
-        raise exceptions.ValidationError({field: [f"{listed} are not members of this desk."]})
-    return [found[e] for e in wanted]
-
-
-def _member_by_email(actor: Actor, email: str | None, field: str) -> User | None:
-    return members_by_email(actor, [email], field)[0] if email else None
 
 
 class IncidentListView(TenantAPIView):
@@ -118,7 +38,7 @@ class IncidentListView(TenantAPIView):
     ordering_fields = ["updated_at", "reported_at", "priority_rank", "number"]
 
     def get_queryset(self) -> QuerySet[Incident]:
-        return visible_incidents(self.actor)
+        return incidents_for_actor(actor=self.actor).select_related(*INCIDENT_RELATED)
 
     @extend_schema(operation_id="incidents_list", responses=s.IncidentPageSerializer)
     def get(self, request, *args, **kwargs) -> Response:
@@ -131,7 +51,7 @@ class IncidentListView(TenantAPIView):
         operation_id="incidents_create",
     )
     def post(self, request, *args, **kwargs) -> Response:
-        data = _valid(s.IncidentCreateSerializer, request)
+        data = valid(s.IncidentCreateSerializer, request)
         actor = self.actor
         reporter, contact = self._reporter(data.get("reporter"))
         incident = services.incident_report(
@@ -160,43 +80,37 @@ class IncidentListView(TenantAPIView):
         return (member.user, {}) if member else (None, person)
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class IncidentDetailView(TenantAPIView):
+class IncidentDetailView(IncidentAPIView):
     serializer_class = s.IncidentSerializer
 
     def get(self, request, number: str) -> Response:
-        return incident_response(get_incident(self.actor, number), request)
+        return incident_response(self.incident, request)
 
     @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentSerializer)
     def patch(self, request, number: str) -> Response:
-        incident = get_incident(self.actor, number)
+        incident = self.incident
         expected = if_match_version(request, incident)
-        data = dict(_valid(s.IncidentUpdateSerializer, request))
+        data = dict(valid(s.IncidentUpdateSerializer, request))
         reason = data.pop("reason", "")
         if "category" in data:
-            data["category"] = _by_slug(Category, self.actor, data["category"], "category")
+            data["category"] = by_slug(Category, self.actor, data["category"], "category")
         incident = services.incident_update(
             incident=incident, actor=self.actor, expected_version=expected, reason=reason, **data
         )
         return incident_response(incident, request)
 
 
-class TransitionListView(TenantAPIView):
+class TransitionListView(IncidentAPIView):
     serializer_class = s.TransitionsSerializer
 
     def get(self, request, number: str) -> Response:
-        incident = get_incident(self.actor, number)
+        incident = self.incident
         return Response(
             {"state": incident.state, "allowed": allowed_transitions(self.actor, incident)}
         )
 
 
-class TransitionView(TenantAPIView):
+class TransitionView(IncidentAPIView):
     """POST /incidents/{number}/{action}/ for the eight lifecycle transitions."""
 
     serializer_class = s.IncidentSerializer
@@ -205,9 +119,9 @@ class TransitionView(TenantAPIView):
 
     def post(self, request, number: str) -> Response:
         action = self.action_name
-        incident = get_incident(self.actor, number)
+        incident = self.incident
         expected = if_match_version(request, incident)
-        data = _valid(s.TRANSITION_SERIALIZERS[action], request)
+        data = valid(s.TRANSITION_SERIALIZERS[action], request)
         run = getattr(self, f"_{action}")
         incident = run(incident, data, expected)
         return incident_response(incident, request)
@@ -217,8 +131,8 @@ class TransitionView(TenantAPIView):
             incident=incident,
             actor=self.actor,
             expected_version=expected,
-            group=_by_slug(AssignmentGroup, self.actor, data.get("group"), "group"),
-            assignee=_member_by_email(self.actor, data.get("assignee"), "assignee"),
+            group=by_slug(AssignmentGroup, self.actor, data.get("group"), "group"),
+            assignee=member_by_email(self.actor, data.get("assignee"), "assignee"),
             reason=data.get("reason", ""),
         )
 
@@ -227,7 +141,7 @@ class TransitionView(TenantAPIView):
             incident=incident,
             actor=self.actor,
             expected_version=expected,
-            assignee=_member_by_email(self.actor, data.get("assignee"), "assignee"),
+            assignee=member_by_email(self.actor, data.get("assignee"), "assignee"),
         )
 
     def _hold(self, incident, data, expected):
@@ -275,7 +189,7 @@ class TransitionView(TenantAPIView):
         original = None
         if data.get("duplicate_of"):
             try:
-                original = get_incident(self.actor, data["duplicate_of"])
+                original = self.incident_named(data["duplicate_of"])
             except Http404:
                 raise exceptions.ValidationError(
                     {"duplicate_of": [f"No incident {data['duplicate_of']} here."]}
@@ -302,24 +216,24 @@ def transition_view(action: str):
     )(view)
 
 
-class EventListView(TenantAPIView):
+class EventListView(IncidentAPIView):
     serializer_class = s.EventSerializer
 
     @extend_schema(responses=s.EventSerializer(many=True))
     def get(self, request, number: str) -> Response:
-        incident = get_incident(self.actor, number)
+        incident = self.incident
         events = IncidentEvent.objects.for_tenant(self.tenant).filter(incident=incident)
         if self.actor.is_requester:
             events = events.filter(public=True)
         return Response(s.EventSerializer(events.order_by("created_at", "id"), many=True).data)
 
 
-class CommentListView(TenantAPIView):
+class CommentListView(IncidentAPIView):
     serializer_class = s.CommentSerializer
 
     @extend_schema(responses=s.CommentSerializer(many=True))
     def get(self, request, number: str) -> Response:
-        incident = get_incident(self.actor, number)
+        incident = self.incident
         comments = incident.comments.filter(tenant=self.tenant)
         if self.actor.is_requester:
             comments = comments.filter(public=True)
@@ -327,23 +241,22 @@ class CommentListView(TenantAPIView):
 
     @extend_schema(request=s.CommentCreateSerializer, responses={201: s.CommentSerializer})
     def post(self, request, number: str) -> Response:
-        incident = get_incident(self.actor, number)
-        data = _valid(s.CommentCreateSerializer, request)
+        incident = self.incident
+        data = valid(s.CommentCreateSerializer, request)
         comment = services.comment_add(
             incident=incident, actor=self.actor, body=data["body"], public=data["public"]
         )
         return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
-class AttachmentListView(TenantAPIView):
+class AttachmentListView(IncidentAPIView):
     serializer_class = s.AttachmentSerializer
 
     @extend_schema(responses=s.AttachmentSerializer(many=True))
     def get(self, request, number: str) -> Response:
-        incident = get_incident(self.actor, number)
-        files = incident.attachments.filter(tenant=self.tenant).select_related("incident")
-        if self.actor.is_requester:
-            files = files.filter(public=True)
+        incident = self.incident
+        files = attachments_visible_to(actor=self.actor, incident=incident)
+        files = files.select_related("incident")
         return Response(s.AttachmentSerializer(files, many=True).data)
 
     @extend_schema(
@@ -351,21 +264,19 @@ class AttachmentListView(TenantAPIView):
         responses={201: s.AttachmentSerializer},
     )
     def post(self, request, number: str) -> Response:
-        incident = get_incident(self.actor, number)
-        data = _valid(s.AttachmentUploadSerializer, request)
+        incident = self.incident
+        data = valid(s.AttachmentUploadSerializer, request)
         attachment = services.attachment_add(
             incident=incident, actor=self.actor, upload=data["file"], public=data["public"]
         )
         return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
 
-class AttachmentDownloadView(TenantAPIView):
+class AttachmentDownloadView(IncidentAPIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request, number: str, attachment_id: int):
-        incident = get_incident(self.actor, number)
-        files = incident.attachments.filter(tenant=self.tenant)
-        if self.actor.is_requester:
-            files = files.filter(public=True)
+        incident = self.incident
+        files = attachments_visible_to(actor=self.actor, incident=incident)
         attachment = files.filter(pk=attachment_id).first()
         if attachment is None:
             raise Http404("No such attachment.")

@@ -73,10 +73,11 @@ def incidents_reported_or_joined(*, tenant: Tenant | int, user: User | int) -> Q
 INCIDENT_RELATED = ("priority", "category", "group", "assignee", "reporter", "resolution_code")
 
 
-def incidents_for_actor(*, actor: Actor) -> QuerySet[Incident]:
+def incidents_for_actor(*, actor: Actor, own: bool = False) -> QuerySet[Incident]:
     """What the actor may see of its tenant: a requester the incidents they reported or joined,
-    the desk (staff, integrations) all of them."""
-    if actor.is_requester:
+    the desk (staff, integrations) all of them. `own`: only those they reported or joined,
+    whatever their role (the portal is everyone's own view)."""
+    if actor.is_requester or own:
         return incidents_reported_or_joined(tenant=actor.tenant, user=actor.user_id)
     return Incident.objects.for_tenant(actor.tenant)
 
@@ -85,6 +86,7 @@ def incident_for_actor(
     *,
     actor: Actor,
     number: int | None,
+    own: bool = False,
     related: tuple[str, ...] = (),
     annotate: dict[str, Any] | None = None,
 ) -> Incident:
@@ -93,17 +95,21 @@ def incident_for_actor(
     none of them tells that it exists. Every page and the API find their incident here."""
     incident = None
     if number is not None:
-        found = incidents_for_actor(actor=actor).select_related(*INCIDENT_RELATED, *related)
+        found = incidents_for_actor(actor=actor, own=own)
+        found = found.select_related(*INCIDENT_RELATED, *related)
         incident = found.annotate(**(annotate or {})).filter(number=number).first()
     if incident is None:
         raise Http404("No such incident here.")
     return incident
 
 
-def attachments_visible_to(*, actor: Actor, incident: Incident) -> QuerySet[Attachment]:
-    """The incident's files the actor may open: the desk all of them; a requester the public
-    ones, never a file of an internal note (even one marked public by mistake)."""
+def attachments_visible_to(
+    *, actor: Actor, incident: Incident, public_only: bool = False
+) -> QuerySet[Attachment]:
+    """The incident's files the actor may open: the desk all of them; a requester (or any page
+    that shows what a requester sees: `public_only`) the public ones, never a file of an
+    internal note."""
     files = Attachment.objects.for_tenant(actor.tenant).filter(incident=incident)
-    if actor.is_requester:
+    if actor.is_requester or public_only:
         files = files.filter(Q(comment__isnull=True) | Q(comment__public=True), public=True)
     return files

@@ -18,8 +18,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from incidents import serializers as s
-from incidents.api import _by_slug, _member_by_email, _valid, members_by_email
+from incidents.api import serializers as s
+from incidents.api.base import by_slug, member_by_email, members_by_email, valid
 from incidents.models import AssignmentGroup, Category, PriorityLevel, ResolutionCode
 from incidents.services import config, matrix_set
 from incidents.services.priority import matrix_for
@@ -75,7 +75,7 @@ class ConfigListView(ConfigView):
         return Response(self.serializer_class(self.rows(), many=True).data)
 
     def post(self, request) -> Response:
-        data = _valid(self.write_serializer, request)
+        data = valid(self.write_serializer, request)
         with transaction.atomic():  # created and, when asked, deactivated: both or neither
             obj = self.create(data)
         return self.answer(obj, status.HTTP_201_CREATED)
@@ -87,7 +87,7 @@ class ConfigDetailView(ConfigView):
 
     def patch(self, request, slug: str) -> Response:
         obj = self.item(slug)
-        data = _valid(self.patch_serializer, request)
+        data = valid(self.patch_serializer, request)
         with transaction.atomic():
             obj = self.update(obj, data)
         return self.answer(obj)
@@ -127,7 +127,7 @@ class CategoryView(ConfigView):
     def _group(self, data: dict, current: AssignmentGroup | None) -> AssignmentGroup | None:
         if "group" not in data:
             return current
-        return _by_slug(AssignmentGroup, self.actor, data["group"], "group", active_only=False)
+        return by_slug(AssignmentGroup, self.actor, data["group"], "group", active_only=False)
 
     def create(self, data: dict) -> Category:
         category = config.category_create(
@@ -186,7 +186,7 @@ class GroupView(ConfigView):
         """The body with its addresses turned into members of the desk."""
         data = dict(data)
         if "lead" in data:
-            data["lead"] = _member_by_email(self.actor, data["lead"], "lead")
+            data["lead"] = member_by_email(self.actor, data["lead"], "lead")
         if "members" in data:
             data["members"] = members_by_email(self.actor, data["members"], "members")
         return data

@@ -1,9 +1,9 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from incidents.api.serializers import parse_number
 from incidents.models import Incident, IncidentState
 from incidents.selectors import apply_search
-from incidents.serializers import parse_number
 
 
 class IncidentFilter(django_filters.FilterSet):
