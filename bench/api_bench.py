@@ -185,12 +185,12 @@ def main() -> None:
         load(port, key, "/api/v1/incidents/", 3, args.concurrency)
         # Taken in turns, so that a change in the machine's speed during the run (a shared
         # machine's neighbours) weighs on both endpoints alike.
-        bare, create = [], []
+        bare_turns, create_turns = [], []
         for _ in range(args.rounds):
             part = args.seconds / args.rounds
-            bare.append(load(port, key, "/bench/bare/", part, args.concurrency))
-            create.append(load(port, key, "/api/v1/incidents/", part, args.concurrency))
-        bare, create = summary(bare), summary(create)
+            bare_turns.append(load(port, key, "/bench/bare/", part, args.concurrency))
+            create_turns.append(load(port, key, "/api/v1/incidents/", part, args.concurrency))
+        bare, create = summary(bare_turns), summary(create_turns)
     print(
         f"gunicorn {args.workers} sync workers, concurrency {args.concurrency}, "
         f"{args.seconds}s each in {args.rounds} turns, PostgreSQL"

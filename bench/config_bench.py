@@ -25,7 +25,7 @@ from api_bench import ROOT, bench_env, load, prepare, serving, summary
 
 
 def save_times(save, count: int, gap: float, until: float | None = None) -> list[float]:
-    times = []
+    times: list[float] = []
     while len(times) < count and (until is None or time.monotonic() < until):
         start = time.perf_counter()
         save()

@@ -26,7 +26,9 @@ import os
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,6 +37,9 @@ from dbsetup import one as _one  # noqa: E402
 from dbsetup import recreate as _recreate  # noqa: E402
 from dbsetup import setup_django  # noqa: E402
 from dbsetup import sql as _sql  # noqa: E402
+
+if TYPE_CHECKING:  # the apps are imported only once Django is set up
+    from dashboards.services import RefreshResult
 
 
 def _setup_django(url: str) -> None:
@@ -260,7 +265,7 @@ def fill(tenant, count: int) -> dict[str, int]:
         "tenant": tenant.pk,
         "count": count,
         "now": now,
-        "start": now - timezone.timedelta(days=365),
+        "start": now - timedelta(days=365),
         "code": ResolutionCode.objects.for_tenant(tenant).values_list("id", flat=True).first(),
     }
     with transaction.atomic():
@@ -336,7 +341,7 @@ def plain_times(tenant, runs: int = 5) -> dict[str, float]:
     return out
 
 
-def refresh_after_activity(tenant, changed: int = 500) -> tuple[float, object]:
+def refresh_after_activity(tenant, changed: int = 500) -> tuple[float, RefreshResult]:
     """About five minutes of a busy desk: `changed` recent incidents written to, then a refresh."""
     from dashboards.services import rollups_refresh
 
@@ -362,6 +367,7 @@ def _views(tenant) -> dict[str, str]:
     from incidents.models import AssignmentGroup
 
     first = AssignmentGroup.objects.for_tenant(tenant).order_by("id").first()
+    assert first is not None, "make_tenant gives every bench tenant its groups"
     return {k: (v if v is not None else f"?group={first.pk}") for k, v in VIEWS.items()}
 
 

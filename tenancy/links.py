@@ -87,9 +87,12 @@ def invitation_from_token(*, tenant_slug: str, token: str) -> Invitation:
     """The pending invitation a genuine link names in the URL's tenant (else Http404), or a
     LinkRefused that says why this genuine link no longer works."""
     link = link_read(token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE)
+    invitation_id = link.data.get("i")
+    if not isinstance(invitation_id, int):
+        raise Http404(NOT_A_LINK)
     invitation = (
         Invitation.objects.select_related("user", "tenant", "invited_by")
-        .filter(pk=link.data.get("i"), tenant__slug=tenant_slug, tenant__is_active=True)
+        .filter(pk=invitation_id, tenant__slug=tenant_slug, tenant__is_active=True)
         .first()
     )
     if invitation is None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 
+from incidents.models import AssignmentGroup, Category
 from tenancy.actors import Actor
 from tenancy.models import Membership, Role, Tenant, User
 from tests.factories import (
@@ -69,8 +70,8 @@ class People:
     max: User
     ada: User
     charlie: User
-    group: object
-    network: object
+    group: AssignmentGroup
+    network: Category
 
     def actor(self, user: User, tenant: Tenant | None = None) -> Actor:
         membership = Membership.objects.select_related("tenant", "user").get(
@@ -80,7 +81,7 @@ class People:
 
 
 def _member(tenant: Tenant, email: str, name: str, role: str) -> User:
-    user = UserFactory(email=email, full_name=name)
+    user = UserFactory.create(email=email, full_name=name)
     Membership.objects.create(tenant=tenant, user=user, role=role)
     return user
 
@@ -95,9 +96,9 @@ def people(db) -> People:
     max_ = _member(acme, "max@acme.test", "Max Manager", Role.MANAGER)
     ada = _member(acme, "ada@acme.test", "Ada Admin", Role.ADMIN)
     charlie = _member(globex, "charlie@globex.test", "Charlie Other", Role.AGENT)
-    group = GroupFactory(tenant=acme, name="Service Desk", slug="service-desk")
+    group = GroupFactory.create(tenant=acme, name="Service Desk", slug="service-desk")
     add_to_group(group, alice, bob)
-    network = CategoryFactory(tenant=acme, name="Network", slug="network", group=group)
+    network = CategoryFactory.create(tenant=acme, name="Network", slug="network", group=group)
     return People(acme, globex, alice, bob, rita, max_, ada, charlie, group, network)
 
 

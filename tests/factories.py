@@ -1,15 +1,17 @@
 """Factories for the tests. Tenants are made through tenant_create so they get their defaults."""
 
+from typing import Any
+
 import factory
 
 from incidents.models import AssignmentGroup, Category, GroupMember
-from tenancy.models import Membership, Role, User
+from tenancy.models import Membership, Role, Tenant, User
 from tenancy.services import tenant_create
 
 PASSWORD = "a-long-test-password-42"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ["email"]
@@ -19,7 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-def make_tenant(slug: str, name: str | None = None, **fields):
+def make_tenant(slug: str, name: str | None = None, **fields: Any) -> Tenant:
     tenant = tenant_create(slug=slug, name=name or slug.title())
     for key, value in fields.items():
         setattr(tenant, key, value)
@@ -28,7 +30,7 @@ def make_tenant(slug: str, name: str | None = None, **fields):
     return tenant
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 
@@ -36,7 +38,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.AGENT
 
 
-class GroupFactory(factory.django.DjangoModelFactory):
+class GroupFactory(factory.django.DjangoModelFactory[AssignmentGroup]):
     class Meta:
         model = AssignmentGroup
 
@@ -44,7 +46,7 @@ class GroupFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"group-{n}")
 
 
-class CategoryFactory(factory.django.DjangoModelFactory):
+class CategoryFactory(factory.django.DjangoModelFactory[Category]):
     class Meta:
         model = Category
 

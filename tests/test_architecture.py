@@ -25,11 +25,12 @@ def function_level_imports_of_other_apps(root: Path = ROOT) -> list[str]:
                 if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
                     continue
                 for node in ast.walk(function):
-                    names = []
                     if isinstance(node, ast.ImportFrom) and node.module and not node.level:
                         names = [node.module]
                     elif isinstance(node, ast.Import):
                         names = [alias.name for alias in node.names]
+                    else:
+                        continue
                     for name in names:
                         top = name.split(".")[0]
                         if top in PACKAGES and top != package:

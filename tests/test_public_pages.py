@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -34,6 +35,9 @@ from tests.escalation.sla_helpers import report_high
 from tests.links import page_text
 from tests.portal.conftest import Desk
 
+if TYPE_CHECKING:
+    from tests.conftest import People
+
 SECRET_TITLE = "Payroll export shows every salary"
 SECRET_WORDS = [SECRET_TITLE, "nina@acme.test", "sam@acme.test", "rita@acme.test"]
 MISSING_NUMBER = 987654
@@ -50,7 +54,7 @@ class World:
     incident: Incident
     alert: SlaAlert
     invitation: Invitation
-    people: object
+    people: People
 
     def genuine(self, url_name: str) -> dict[str, str]:
         """The path parameters of a genuine acme link of this kind, from the desk's own maker."""
@@ -217,7 +221,9 @@ def other_object(params: dict[str, str], world: World) -> dict[str, str]:
     if "number" not in params:
         return {}
     other = Incident.objects.filter(tenant=world.people.acme).exclude(pk=world.incident.pk)
-    return {"number": str(other.order_by("number").first().number)}
+    first = other.order_by("number").first()
+    assert first is not None, "the world fixture reports a second acme incident"
+    return {"number": str(first.number)}
 
 
 # --- Comparing answers ----------------------------------------------------------------------

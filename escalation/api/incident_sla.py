@@ -35,7 +35,7 @@ def _reached(incident: Incident) -> dict[tuple[int, int], object]:
     return {(clock_id, threshold): due_at for clock_id, threshold, due_at in rows}
 
 
-def _run(incident: Incident) -> EscalationRun | None:
+def _climb(incident: Incident) -> EscalationRun | None:
     return (
         EscalationRun.objects.for_tenant(incident.tenant_id)
         .filter(incident=incident)
@@ -53,12 +53,12 @@ class IncidentSlaView(IncidentSlaAPIView):
         now = timezone.now()
         views = clocks_for_incident(incident, actor=self.actor, explain=True, now=now)
         context = {"now": now, "reached": _reached(incident)}
-        run = _run(incident)
+        climb = _climb(incident)
         return Response(
             {
                 "incident": incident.reference,
                 "clocks": s.ClockSerializer(views, many=True, context=context).data,
-                "escalation": s.EscalationRunSerializer(run).data if run else None,
+                "escalation": s.EscalationRunSerializer(climb).data if climb else None,
             }
         )
 
@@ -108,11 +108,11 @@ class IncidentAlertAcknowledgeView(IncidentSlaAPIView):
             already = False
         except AlreadyAcknowledged:  # acknowledging twice is fine, and says so
             already = True
-        run = _run(incident)
+        climb = _climb(incident)
         return Response(
             {
                 "alert": _alert_data(incident, alerts.get(pk=alert_id)),
                 "already_acknowledged": already,
-                "escalation": s.EscalationRunSerializer(run).data if run else None,
+                "escalation": s.EscalationRunSerializer(climb).data if climb else None,
             }
         )

@@ -274,7 +274,9 @@ class RunState(models.TextChoices):
 
 class EscalationRun(TenantOwned):
     """The climb of one incident up its escalation policy, from its first escalation until
-    someone acknowledges. `level` and `repeat` name the next step to fire."""
+    someone acknowledges. `level` and `repeat` name the next step to fire. The desk's word is
+    "climb" (escalation/services/climb.py); this row keeps the name "run" that its table, the
+    API's `EscalationRun` and RunState were given first, and nothing else uses it."""
 
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.CASCADE, related_name="escalation_runs"

@@ -159,7 +159,7 @@ def alerts_for_incident(incident: Incident) -> QuerySet[SlaAlert]:
     )
 
 
-def climbing_run(incident: Incident) -> EscalationRun | None:
+def climb_for_incident(incident: Incident) -> EscalationRun | None:
     return (
         EscalationRun.objects.for_tenant(incident.tenant_id)
         .filter(incident=incident, state=RunState.CLIMBING)

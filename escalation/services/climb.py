@@ -3,7 +3,7 @@ acknowledges, notify each level of the policy in turn (and the whole chain again
 times). Acknowledging (accepting, a first public agent reply, or acknowledging an alert) stops it.
 
 Level waits count from the level before (the first from the escalation), in wall-clock time or
-in the working time of the policy's calendar. The schedule depends only on the run's row, so a
+in the working time of the policy's calendar. The schedule depends only on the climb's row, so a
 sweep that comes late fires every level it missed, each once (unique incident+level+repeat).
 """
 
@@ -113,19 +113,20 @@ def escalation_stop(
     via: str = "incident",
 ) -> bool:
     """End the climb; returns whether it was still climbing."""
-    run = (
+    climb = (
         EscalationRun.objects.for_tenant(incident.tenant_id)
         .select_for_update()
         .filter(incident=incident, state=RunState.CLIMBING)
         .first()
     )
-    if run is None:
+    if climb is None:
         return False
-    run.state = RunState.ACKNOWLEDGED if acknowledged else RunState.STOPPED
-    run.next_check_at = None
+    climb.state = RunState.ACKNOWLEDGED if acknowledged else RunState.STOPPED
+    climb.next_check_at = None
     if acknowledged:
-        run.acknowledged_at, run.acknowledged_by, run.acknowledged_via = timezone.now(), user, via
-    run.save(
+        climb.acknowledged_at = timezone.now()
+        climb.acknowledged_by, climb.acknowledged_via = user, via
+    climb.save(
         update_fields=[
             "state",
             "next_check_at",
@@ -139,7 +140,7 @@ def escalation_stop(
 
 @dataclass
 class Step:
-    """Where a run stands after the sweep fired what was due."""
+    """Where a climb stands after the sweep fired what was due."""
 
     alerts: list[SlaAlert]
     level: int
@@ -148,8 +149,8 @@ class Step:
     state: str
 
 
-def run_advance(
-    run: EscalationRun,
+def climb_advance(
+    climb: EscalationRun,
     policy: EscalationPolicy | None,
     levels: list[EscalationLevel],
     now: datetime,
@@ -158,7 +159,7 @@ def run_advance(
     """Fire every level due by `now`, in order, and say what comes next (`specs`: the
     calendars the caller's batch has read)."""
     alerts: list[SlaAlert] = []
-    level, repeat, due = run.level, run.repeat, run.next_check_at
+    level, repeat, due = climb.level, climb.repeat, climb.next_check_at
     positions = [lvl.position for lvl in levels]
     if policy is None:
         return Step(alerts, level, repeat, None, RunState.FINISHED)
@@ -166,7 +167,7 @@ def run_advance(
     spec = specs.of(policy.calendar) if policy.calendar and firing else None
     while due is not None and due <= now and level in positions:
         current = levels[positions.index(level)]
-        alerts.append(_level_alert(run, current, repeat, due))
+        alerts.append(_level_alert(climb, current, repeat, due))
         following = [p for p in positions if p > level]
         if following:
             level = following[0]
@@ -180,11 +181,13 @@ def run_advance(
     return Step(alerts, level, repeat, due, RunState.CLIMBING)
 
 
-def _level_alert(run: EscalationRun, level: EscalationLevel, repeat: int, at: datetime) -> SlaAlert:
+def _level_alert(
+    climb: EscalationRun, level: EscalationLevel, repeat: int, at: datetime
+) -> SlaAlert:
     return SlaAlert(
-        tenant_id=run.tenant_id,
-        incident_id=run.incident_id,
-        run_id=run.pk,
+        tenant_id=climb.tenant_id,
+        incident_id=climb.incident_id,
+        run_id=climb.pk,
         kind=AlertKind.ESCALATION,
         level=level.position,
         repeat=repeat,

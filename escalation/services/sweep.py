@@ -1,4 +1,4 @@
-"""The sweep: fire the checkpoints of running clocks and the levels of climbing runs that have
+"""The sweep: fire the checkpoints of running clocks and the levels of climbing climbs that have
 come due, in batches claimed with SELECT ... FOR UPDATE SKIP LOCKED.
 
 Two sweepers never take the same row (the second skips what the first holds), a crashed one
@@ -34,7 +34,7 @@ from escalation.models import (
     SlaAlert,
     SlaClock,
 )
-from escalation.services.climb import run_advance
+from escalation.services.climb import climb_advance
 from escalation.services.clocks import alert_for
 from escalation.services.defaults import CalendarSpecs
 
@@ -101,7 +101,7 @@ WHERE id = %s
 
 def _spent_at_target() -> str:
     # SQLite keeps a DurationField as integer microseconds, PostgreSQL as an interval; the
-    # portable batch runs on both (on PostgreSQL only to be compared with the SQL batch).
+    # portable batch climbs on both (on PostgreSQL only to be compared with the SQL batch).
     if connection.vendor == "postgresql":
         return "make_interval(secs => target_seconds)"
     return "target_seconds * 1000000"
@@ -196,12 +196,12 @@ def sweep_clock_batch(*, now: datetime, limit: int) -> SweepResult:
     return postgres_clock_batch(now=now, limit=limit)
 
 
-# --- escalation runs --------------------------------------------------------------------------
+# --- escalation climbs --------------------------------------------------------------------------
 
 
-def sweep_run_batch(*, now: datetime, limit: int) -> SweepResult:
+def sweep_climb_batch(*, now: datetime, limit: int) -> SweepResult:
     with transaction.atomic():
-        runs = list(
+        climbs = list(
             EscalationRun.objects.filter(state=RunState.CLIMBING, next_check_at__lte=now)
             .select_related("policy__calendar")
             .prefetch_related(
@@ -212,15 +212,15 @@ def sweep_run_batch(*, now: datetime, limit: int) -> SweepResult:
         )
         alerts: list[SlaAlert] = []
         specs = CalendarSpecs()  # one days-off read per calendar for the batch
-        for run in runs:
-            levels = list(run.policy.levels.all()) if run.policy else []
-            step = run_advance(run, run.policy, levels, now, specs)
+        for climb in climbs:
+            levels = list(climb.policy.levels.all()) if climb.policy else []
+            step = climb_advance(climb, climb.policy, levels, now, specs)
             alerts += step.alerts
-            run.level, run.repeat, run.state = step.level, step.repeat, step.state
-            run.next_check_at = step.next_check_at
-            run.save(update_fields=["level", "repeat", "state", "next_check_at"])
+            climb.level, climb.repeat, climb.state = step.level, step.repeat, step.state
+            climb.next_check_at = step.next_check_at
+            climb.save(update_fields=["level", "repeat", "state", "next_check_at"])
         SlaAlert.objects.bulk_create(alerts, ignore_conflicts=True)
-    return SweepResult(len(runs), len(alerts))
+    return SweepResult(len(climbs), len(alerts))
 
 
 # --- the task body ----------------------------------------------------------------------------
@@ -236,8 +236,8 @@ def _anything_due(now: datetime) -> tuple[bool, bool]:
             "WHERE state = 'climbing' AND next_check_at <= %s)",
             [connection.ops.adapt_datetimefield_value(now)] * 2,
         )
-        clocks, runs = cursor.fetchone()
-    return bool(clocks), bool(runs)
+        clocks, climbs = cursor.fetchone()
+    return bool(clocks), bool(climbs)
 
 
 def sweep_due(
@@ -248,9 +248,9 @@ def sweep_due(
     batch_size = batch_size or settings.SLA_SWEEP_BATCH_SIZE
     deadline = time.monotonic() + (max_seconds or settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.5)
     total = SweepResult()
-    clocks_due, runs_due = _anything_due(now)
+    clocks_due, climbs_due = _anything_due(now)
     batches = [
-        b for b, due in ((sweep_clock_batch, clocks_due), (sweep_run_batch, runs_due)) if due
+        b for b, due in ((sweep_clock_batch, clocks_due), (sweep_climb_batch, climbs_due)) if due
     ]
     for batch in batches:
         while time.monotonic() < deadline:
@@ -272,11 +272,11 @@ def clocks_audit(*, now: datetime | None = None) -> AuditStatus:
         seconds=settings.SLA_SWEEP_INTERVAL_SECONDS + settings.SLA_AUDIT_GRACE_SECONDS
     )
     clocks = SlaClock.objects.filter(state=ClockState.RUNNING, next_check_at__lt=late)
-    runs = EscalationRun.objects.filter(state=RunState.CLIMBING, next_check_at__lt=late)
+    climbs = EscalationRun.objects.filter(state=RunState.CLIMBING, next_check_at__lt=late)
     unnotified = SlaAlert.objects.filter(notified_at=None, created_at__lt=late)
     counts = {
         "clocks": clocks.count(),
-        "escalations": runs.count(),
+        "escalations": climbs.count(),
         "unnotified": unnotified.count(),
     }
     overdue = sum(counts.values())

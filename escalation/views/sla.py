@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from escalation.models import SlaAlert
-from escalation.selectors.sla import alerts_for_incident, climbing_run, clocks_for_incident
+from escalation.selectors.sla import alerts_for_incident, climb_for_incident, clocks_for_incident
 from escalation.services.alerts import ack_token_read, alert_acknowledge
 from incidents.models import Incident
 from incidents.selectors import incident_for_actor
@@ -32,7 +32,7 @@ def incident_sla(request: TenantRequest, tenant_slug: str, number: int) -> HttpR
         "incident": incident,
         "sla_clocks": clocks_for_incident(incident, actor=request.actor, explain=True),
         "alerts": alerts_for_incident(incident),
-        "run": climbing_run(incident),
+        "climb": climb_for_incident(incident),
     }
     return render(request, "escalation/incident_sla.html", context)
 

@@ -53,8 +53,8 @@ def apply_search(
         # cast the index returns every tenant's matches for a filter to drop. (Not also as an
         # integer: PostgreSQL would keep that one of the two equal conditions.)
         tenant = Cast(Value(tenant_id), BigIntegerField())
-        matching = Incident.objects.filter(tenant_id=tenant).alias(document=search_vector())
-        matching = matching.filter(document=query).values("pk")
+        documents = Incident.objects.filter(tenant_id=tenant).alias(document=search_vector())
+        matching = documents.filter(document=query).values("pk")
         return qs.filter(Q(pk__in=matching) | by_number)
     by_text = Q()
     for word in words:
@@ -78,6 +78,8 @@ def incidents_for_actor(*, actor: Actor, own: bool = False) -> QuerySet[Incident
     the desk (staff, integrations) all of them. `own`: only those they reported or joined,
     whatever their role (the portal is everyone's own view)."""
     if actor.is_requester or own:
+        if actor.user_id is None:  # no person (an integration or the system): nothing is theirs
+            return Incident.objects.none()
         return incidents_reported_or_joined(tenant=actor.tenant, user=actor.user_id)
     return Incident.objects.for_tenant(actor.tenant)
 

@@ -35,9 +35,9 @@ def _ack_url(incident, alert) -> str:
     return f"/api/v1/incidents/{incident.reference}/alerts/{alert.pk}/acknowledge/"
 
 
-def _levels(incident) -> list[int]:
+def _levels(incident) -> list[int | None]:
     alerts = SlaAlert.objects.filter(incident_id=incident.pk, kind=AlertKind.ESCALATION)
-    return sorted(alerts.values_list("level", flat=True))
+    return list(alerts.order_by("level").values_list("level", flat=True))
 
 
 def test_the_desk_lists_an_incidents_alerts(api, people, climbing):

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from incidents import services
 from incidents.models import Incident
@@ -54,7 +54,7 @@ def report_through_the_form(page: Page, title: str) -> str:
     page.get_by_label("My team or department").check()
     page.get_by_label("I cannot work at all").check()
     page.get_by_label("Attachments").set_input_files(
-        [{"name": "error.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n"}]
+        [FilePayload(name="error.png", mimeType="image/png", buffer=b"\x89PNG\r\n\x1a\n")]
     )
     page.get_by_role("button", name="Send report").click()
     expect(page.get_by_role("heading", name="Thank you: we have your report")).to_be_visible()
@@ -129,7 +129,9 @@ def test_a_requester_reopens_from_the_email_link(
     incident = Incident.objects.get(tenant=people.acme, number=int(number[4:]))
     resolve_as_alice(people, incident)
     resolved_mail = next(m for m in mail.outbox if m.subject.startswith(f"[{number}] Resolved"))
-    link = re.search(r"No, still broken:\s+(\S+)", resolved_mail.body).group(1)
+    found = re.search(r"No, still broken:\s+(\S+)", str(resolved_mail.body))
+    assert found is not None, resolved_mail.body
+    link = found.group(1)
 
     page.context.clear_cookies()  # the link needs no password
     page.goto(link)

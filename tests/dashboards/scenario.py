@@ -36,16 +36,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import time_machine
 
 from dashboards.services import rollups_refresh
 from escalation.services.sweep import sweep_due
 from incidents import services
-from incidents.models import Incident
-from tenancy.models import Membership, Role
+from incidents.models import AssignmentGroup, Category, Incident
+from tenancy.models import Membership, Role, User
 from tenancy.services import membership_deactivate
 from tests.factories import CategoryFactory, GroupFactory, UserFactory, add_to_group
+
+if TYPE_CHECKING:
+    from tests.conftest import People
 
 PERIOD = (date(2026, 11, 30), date(2026, 12, 6))
 VIEWED_AT = datetime(2026, 12, 11, 12, 0, tzinfo=UTC)
@@ -66,11 +70,11 @@ def tue(hour: int, minute: int = 0) -> datetime:
 
 @dataclass
 class Scenario:
-    people: object
-    messaging: object = None
-    email: object = None
-    dan: object = None
-    ivan: object = None
+    people: People
+    messaging: AssignmentGroup
+    email: Category
+    dan: User
+    ivan: User
     incidents: dict[str, Incident] = field(default_factory=dict)
 
 
@@ -129,8 +133,8 @@ class Desk:
         )
 
 
-def _agent(people, email: str, name: str):
-    user = UserFactory(email=email, full_name=name)
+def _agent(people: People, email: str, name: str) -> User:
+    user = UserFactory.create(email=email, full_name=name)
     Membership.objects.create(tenant=people.acme, user=user, role=Role.AGENT)
     add_to_group(people.group, user)
     return user
@@ -211,14 +215,14 @@ def _globex(desk: Desk, s: Scenario) -> None:
     desk.report(at(10, 9), category=None, by=charlie, tenant=s.people.globex)
 
 
-def build(people) -> Scenario:
+def build(people: People) -> Scenario:
     """The whole history; returns with time stopped at VIEWED_AT (the caller's traveller)."""
-    s = Scenario(people)
-    s.messaging = GroupFactory(tenant=people.acme, name="Messaging", slug="messaging")
-    add_to_group(s.messaging, people.bob)
-    s.email = CategoryFactory(tenant=people.acme, name="Email", slug="email", group=s.messaging)
-    s.dan = _agent(people, "dan@acme.test", "Dan Departed")
-    s.ivan = _agent(people, "ivan@acme.test", "Ivan Imported")
+    messaging = GroupFactory.create(tenant=people.acme, name="Messaging", slug="messaging")
+    add_to_group(messaging, people.bob)
+    email = CategoryFactory.create(tenant=people.acme, name="Email", slug="email", group=messaging)
+    dan = _agent(people, "dan@acme.test", "Dan Departed")
+    ivan = _agent(people, "ivan@acme.test", "Ivan Imported")
+    s = Scenario(people, messaging=messaging, email=email, dan=dan, ivan=ivan)
     with time_machine.travel(mon(8), tick=False) as traveller:
         desk = Desk(people, traveller)
         _history(desk, s)
@@ -232,7 +236,7 @@ def build(people) -> Scenario:
 
 
 @contextmanager
-def viewed(people) -> Iterator[Scenario]:
+def viewed(people: People) -> Iterator[Scenario]:
     """The history, its dashboard tables refreshed, with the clock stopped at VIEWED_AT."""
     scenario = build(people)
     with time_machine.travel(VIEWED_AT, tick=False):

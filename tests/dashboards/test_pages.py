@@ -64,7 +64,9 @@ def _query(href: str) -> dict[str, str]:
 
 def _tile(html: str, key: str) -> str:
     block = html[html.index(f'data-tile="{key}"') :]
-    return re.search(r'class="tile-value">([^<]*)<', block).group(1)
+    match = re.search(r'class="tile-value">([^<]*)<', block)
+    assert match is not None, f"tile {key} has no value"
+    return match.group(1)
 
 
 def _links(html: str, marker: str) -> list[str]:
@@ -210,9 +212,9 @@ def _more_data(people) -> None:
     """More incidents, groups, categories and agents: none of it may cost a query more."""
     with time_machine.travel(at(1, 9), tick=False) as traveller:
         for n in range(3):
-            group = GroupFactory(tenant=people.acme)
+            group = GroupFactory.create(tenant=people.acme)
             add_to_group(group, people.alice, people.bob)
-            category = CategoryFactory(tenant=people.acme, group=group)
+            category = CategoryFactory.create(tenant=people.acme, group=group)
             for hour in (10, 11):
                 traveller.move_to(at(1 + n, hour))
                 incident = services.incident_report(

@@ -61,7 +61,7 @@ def _incidents(people, count: int = 400) -> History:
     """Incidents reported over 60 days, acknowledged and most resolved after random durations."""
     rng = random.Random(7)
     levels = list(PriorityLevel.objects.filter(tenant=people.acme))
-    other = GroupFactory(tenant=people.acme, name="Messaging", slug="messaging")
+    other = GroupFactory.create(tenant=people.acme, name="Messaging", slug="messaging")
     made = []
     for n in range(count):
         reported = datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=UTC) + timedelta(

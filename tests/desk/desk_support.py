@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
 
+from escalation.models import SlaClock
 from incidents import services
 from incidents.models import Incident
 
@@ -29,6 +30,19 @@ def age(incident: Incident, minutes: int) -> Incident:
     Incident.objects.filter(pk=incident.pk).update(reported_at=when)
     incident.refresh_from_db()
     return incident
+
+
+def number_of(incident: Incident) -> int:
+    """The number of a reported incident (only the report's own copy is unnumbered, and only
+    until its insert)."""
+    assert incident.number is not None, "a reported incident has its number"
+    return incident.number
+
+
+def due_of(clock: SlaClock) -> datetime:
+    """The due time of a clock that is counting (only a paused or stopped clock has none)."""
+    assert clock.due_at is not None, f"the {clock.metric} clock is not counting"
+    return clock.due_at
 
 
 def queue_url(people, **params) -> str:

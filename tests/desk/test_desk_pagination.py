@@ -11,7 +11,7 @@ from desk import selectors
 from escalation.models import SlaClock
 from incidents import services
 from incidents.models import Incident
-from tests.desk.desk_support import age, queue_url, report, row_numbers
+from tests.desk.desk_support import age, due_of, number_of, queue_url, report, row_numbers
 
 
 @pytest.fixture(autouse=True)
@@ -33,10 +33,10 @@ def _backlog(people, count: int) -> list[int]:
         incident = age(report(people, f"Incident {n}", impact=level, urgency=level), 100 - n)
         made.append(incident)
     made.sort(key=lambda i: (i.priority_rank, i.reported_at, i.pk))
-    return [i.number for i in made]
+    return [number_of(i) for i in made]
 
 
-def _walk(client, url: str) -> list[list[int]]:
+def _walk(client, url: str | None) -> list[list[int]]:
     pages = []
     while url:
         html = client.get(url).content.decode()
@@ -93,7 +93,7 @@ def test_pages_of_breaching_soon_follow_the_due_time(people, login):
 
 
 def _soonest_due(incident: Incident):
-    return min(c.due_at for c in SlaClock.objects.filter(incident=incident, stopped_at=None))
+    return min(due_of(c) for c in SlaClock.objects.filter(incident=incident, stopped_at=None))
 
 
 def test_a_malformed_cursor_shows_the_first_page(people, login):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from escalation.models import ClockState, SlaClock
 from incidents import services
 from incidents.models import Incident
-from tests.desk.desk_support import detail_url, queue_url, report, routed, row_numbers
+from tests.desk.desk_support import detail_url, due_of, queue_url, report, routed, row_numbers
 from tests.desk.test_desk_queries import INCIDENT_QUERIES, QUEUE_QUERIES
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # inside the default working hours
@@ -36,7 +36,7 @@ def _soonest_due(incident: Incident) -> datetime:
     clocks = SlaClock.objects.filter(
         incident=incident, state__in=(ClockState.RUNNING, ClockState.BREACHED)
     )
-    return min(c.due_at for c in clocks)
+    return min(due_of(c) for c in clocks)
 
 
 def test_the_incident_page_shows_a_breached_clock_in_the_breached_colour(people, login):

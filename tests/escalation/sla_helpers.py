@@ -8,6 +8,7 @@ from escalation.models import EscalationLevel, EscalationPolicy, Metric, SlaCloc
 from escalation.services.defaults import around_the_clock_calendar, sla_policy_for
 from incidents import services
 from incidents.models import Incident, PriorityLevel
+from tenancy.models import User
 
 MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # acme's calendar is UTC, Mon-Fri 9-17
 
@@ -50,7 +51,9 @@ def report_high(people, **kwargs) -> Incident:
     )
 
 
-def fast_escalation(tenant, *levels: tuple[int, str, object], repeat: int = 0) -> EscalationPolicy:
+def fast_escalation(
+    tenant, *levels: tuple[int, str, User | None], repeat: int = 0
+) -> EscalationPolicy:
     """The tenant's only escalation policy: levels of (after seconds, notify, user)."""
     EscalationPolicy.objects.filter(tenant=tenant).delete()
     policy = EscalationPolicy.objects.create(tenant=tenant, name="Fast", repeat_count=repeat)

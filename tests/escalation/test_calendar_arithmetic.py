@@ -164,8 +164,8 @@ OFFICE = CalendarSpec(
 )
 
 
-def london(*args) -> datetime:
-    return datetime(*args, tzinfo=LONDON)
+def london(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
 
 
 def test_a_friday_evening_target_falls_due_on_monday():

@@ -21,8 +21,9 @@ def _log_in(page: Page, live_server, user) -> None:
     client = Client()
     assert client.login(email=user.email, password=PASSWORD)
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}
-    page.context.add_cookies([cookie])
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
 
 
 def test_an_admin_adds_a_calendar_with_its_hours(page: Page, live_server, people, transactional_db):

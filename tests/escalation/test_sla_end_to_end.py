@@ -1,5 +1,6 @@
 """End to end with a real Celery worker and beat in another process (the shared
-`celery_worker_process` fixture) on PostgreSQL, mail at a local SMTP sink:
+`celery_worker_process` fixture), mail at a local SMTP sink; on PostgreSQL and Redis, and in
+CI's second leg on the embedded default `make run` serves (SQLite, the file-system broker):
 an incident with short targets gets its warnings and breach, the escalation climbs level by
 level, and acknowledging an alert stops the climb."""
 
@@ -7,8 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-
-import pytest
 
 from escalation.models import (
     AlertKind,
@@ -18,8 +17,6 @@ from escalation.models import (
 )
 from escalation.services.alerts import alert_acknowledge
 from tests.escalation.sla_helpers import fast_escalation, report_high, short_targets
-
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 def wait_for(what: str, check: Callable[[], object], timeout: float = 60) -> object:

@@ -41,7 +41,7 @@ def travel(people):
         yield lambda **delta: traveller.move_to(MONDAY_10 + timedelta(**delta))
 
 
-def _thresholds(incident) -> list[tuple[str, int]]:
+def _thresholds(incident) -> list[tuple[str, int | None]]:
     alerts = SlaAlert.objects.filter(incident_id=incident.pk, clock__isnull=False)
     return sorted(alerts.values_list("clock__metric", "threshold"))
 
@@ -125,7 +125,7 @@ def _policy(people, *levels, repeat=0) -> EscalationPolicy:
     return fast_escalation(people.acme, *levels, repeat=repeat)
 
 
-def _levels(incident) -> list[tuple[int, int]]:
+def _levels(incident) -> list[tuple[int | None, int | None]]:
     alerts = SlaAlert.objects.filter(incident_id=incident.pk, kind=AlertKind.ESCALATION)
     return list(alerts.order_by("repeat", "level").values_list("level", "repeat"))
 

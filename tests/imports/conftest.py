@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tests.escalation.conftest import celery_worker_process  # noqa: E402,F401
 from tests.incidents.test_settings_browser import (  # noqa: E402,F401
     admin_page,
     browser_context_args,
+    settings_url,
 )
 
 SAMPLE = Path(__file__).parent / "data" / "incident_event_log_sample.csv"
@@ -76,7 +78,7 @@ def source_row(number: str, state: str, mod: int, updated: str, **fields: str) -
     return row
 
 
-def write_csv(path: Path, rows: list[dict | list], header: list[str] | None = None) -> Path:
+def write_csv(path: Path, rows: Sequence[dict | list], header: list[str] | None = None) -> Path:
     """Rows as dicts (in the sample's columns) or as raw lists of fields."""
     header = header or HEADER
     with path.open("w", newline="") as f:

@@ -12,13 +12,15 @@ from tests.imports.conftest import histories, running_run, without_line, write_c
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_admin_uploads_an_export_and_reads_the_report(people, admin_page: Page, tmp_path):
+def test_an_admin_uploads_an_export_and_reads_the_report(
+    people, admin_page: Page, settings_url: str, tmp_path
+):
     numbers = ("INC0000045", "INC0000130", "INC0000715")
     path = write_csv(
         tmp_path / "servicenow.csv", [without_line(r) for n in numbers for r in histories()[n]]
     )
     page = admin_page
-    page.goto(page.base)
+    page.goto(settings_url)
     page.get_by_role("link", name="Imports").click()
     expect(page.get_by_role("heading", name="Imports", exact=True)).to_be_visible()
     assert_fits(page)
@@ -33,10 +35,10 @@ def test_an_admin_uploads_an_export_and_reads_the_report(people, admin_page: Pag
     assert_fits(page)
 
 
-def test_the_progress_bar_moves_without_a_reload(people, admin_page: Page):
+def test_the_progress_bar_moves_without_a_reload(people, admin_page: Page, settings_url: str):
     run = running_run(people.acme, rows=(300, 1000), incidents=(30, 100))
     page = admin_page
-    page.goto(page.base + f"imports/{run.pk}/")
+    page.goto(settings_url + f"imports/{run.pk}/")
     expect(page.get_by_test_id("import-percent")).to_have_text("30")
     ImportRun.objects.filter(pk=run.pk).update(rows_done=700, incidents_done=70)
     expect(page.get_by_test_id("import-percent")).to_have_text("70")

@@ -54,7 +54,7 @@ def allowed_in(state: str) -> list[str]:
 
 
 def member(people, email: str, role: str, name: str = "") -> User:
-    user = UserFactory(email=email, full_name=name or email.split("@")[0].title())
+    user = UserFactory.create(email=email, full_name=name or email.split("@")[0].title())
     Membership.objects.create(tenant=people.acme, user=user, role=role)
     return user
 

@@ -159,6 +159,18 @@ def _priority_slug(incident: Incident) -> str:
     return incident.priority.slug
 
 
+def _first_level_after(incident: Incident) -> float:
+    run = run_of(incident)
+    assert run.next_check_at is not None, "a climbing run waits for its next level"
+    return (run.next_check_at - run.started_at).total_seconds()
+
+
+def _run_policy_name(incident: Incident) -> str:
+    policy = run_of(incident).policy
+    assert policy is not None, "the report started the climb of a policy"
+    return policy.name
+
+
 CHANGES = {
     # change: (how it is made, what the report shows of it, what it shows after the change)
     "matrix": (_matrix, _priority_slug, None),
@@ -168,10 +180,10 @@ CHANGES = {
     "days off": (_days_off, lambda i: response_clock(i).due_at, None),
     "escalation level": (
         _first_level_later,
-        lambda i: (run_of(i).next_check_at - run_of(i).started_at).total_seconds(),
+        _first_level_after,
         4321,
     ),
-    "group's escalation policy": (_group_policy, lambda i: run_of(i).policy.name, "Desk's own"),
+    "group's escalation policy": (_group_policy, _run_policy_name, "Desk's own"),
     "webhook": (
         _webhook,
         lambda i: Notification.objects.filter(incident=i, kind="incident.created").count(),

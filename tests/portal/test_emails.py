@@ -123,7 +123,9 @@ def test_every_email_says_how_to_stop_them(people, desk, followed):
 
 def _unsubscribe_path(address: str) -> str:
     body = mails_to(address)[-1].body
-    return urlparse(re.search(r"(\S+/unsubscribe/\S+)", body).group(1)).path
+    match = re.search(r"(\S+/unsubscribe/\S+)", body)
+    assert match is not None, body
+    return urlparse(match.group(1)).path
 
 
 def test_the_unsubscribe_link_stops_emails_for_that_person_only(client, people, desk, followed):
