@@ -33,9 +33,12 @@ run: demo
 test: install
 	$(PY) -m pytest -p xdist -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+# ruff (lint and format), mypy (types) and import-linter (the layers, pyproject.toml). CI runs it.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 bench: install
 	@echo "see bench/README.md"
