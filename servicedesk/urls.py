@@ -6,13 +6,13 @@ Under /t/<tenant-slug>/ each app adds its pages (urls.py) and its tenant setting
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from servicedesk import health
 from tenancy.urls import tenant_urlpatterns
 
-tenant_patterns = [
+tenant_patterns: list[URLPattern | URLResolver] = [
     *tenant_urlpatterns,
     path("settings/", include("tenancy.settings_urls")),
     path("settings/", include("incidents.settings_urls")),

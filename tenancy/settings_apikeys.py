@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from tenancy.apikeys import api_key_create, api_key_revoke
 from tenancy.decorators import admin_required
 from tenancy.errors import InvalidInput
+from tenancy.http import TenantRequest
 from tenancy.models import ApiKey, ApiKeyScope
 
 
@@ -27,7 +28,7 @@ class ApiKeyForm(forms.Form):
 
 
 @admin_required
-def api_keys(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def api_keys(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     secret = None
     if request.method == "POST" and form.is_valid():
@@ -53,7 +54,7 @@ def api_keys(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @admin_required
 @require_POST
-def api_key_revoke_view(request: HttpRequest, tenant_slug: str, pk: int) -> HttpResponse:
+def api_key_revoke_view(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     try:
         key = api_key_revoke(tenant=request.tenant, key_id=pk)
     except ApiKey.DoesNotExist:

@@ -72,11 +72,11 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     locked = lockouts_for([m.user.email for m in page.object_list])
-    for m in page.object_list:
-        m.locked_until = locked.get(m.user.email.lower())
     context = {
         "form": form,
         "page": page,
+        # Each member shown, with when their log-ins are paused until (None: they are not).
+        "member_rows": [(m, locked.get(m.user.email.lower())) for m in page.object_list],
         "search": search,
         "invitations": invitations_pending(tenant=request.tenant),
         "roles": Role.choices,

@@ -70,7 +70,8 @@ def _post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = cls(parts.hostname, parts.port, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
     # The Host header and TLS (SNI, certificate) still name the host; only the socket is pinned.
-    conn._create_connection = _connect_to(addresses)
+    # typeshed leaves out http.client's socket factory hook (set in HTTPConnection.__init__).
+    conn._create_connection = _connect_to(addresses)  # type: ignore[attr-defined]
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         conn.request("POST", target, body=body, headers=headers)

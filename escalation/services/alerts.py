@@ -208,7 +208,11 @@ def _inapp_channel(alert: SlaAlert, recipients: list[User], message: AlertMessag
     return _to_each(alert, recipients, message.subject, "inapp", body=body, link=link)
 
 
-WEBHOOK_EVENTS = {AlertKind.WARNING: "sla.warning", AlertKind.BREACH: "sla.breached"}
+# Keyed by the alert's kind as stored (AlertKind members are equal to their strings).
+WEBHOOK_EVENTS: dict[str, str] = {
+    AlertKind.WARNING: "sla.warning",
+    AlertKind.BREACH: "sla.breached",
+}
 
 
 def _webhook_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:

@@ -97,6 +97,7 @@ def _check_calendar(calendar: BusinessCalendar, days_off: list[tuple[date, str]]
     _check_hours(calendar.weekly_hours)
     seen: set[date] = set()
     longest = CalendarHoliday._meta.get_field("name").max_length
+    assert longest is not None  # the name is a CharField, which always has its max_length
     for day, name in days_off:
         if day in seen:
             raise InvalidInput(f"{day.isoformat()} is listed twice.", field="days_off")

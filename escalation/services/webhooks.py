@@ -308,9 +308,10 @@ def webhook_endpoint_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
 def webhook_delivery_redeliver(*, actor: Actor, delivery: Notification) -> Notification:
     """Send a delivery again with the same delivery id: a failed one, or one the receiver lost."""
     check_admin(actor, "manage webhooks")
-    if delivery.endpoint_id is None:
+    endpoint = delivery.endpoint
+    if endpoint is None:
         raise InvalidInput("The endpoint of this delivery was deleted; it cannot be sent again.")
-    if not delivery.endpoint.is_active:
+    if not endpoint.is_active:
         raise InvalidInput("Enable the endpoint before sending it deliveries again.")
     if delivery.status not in (NotificationStatus.SENT, NotificationStatus.DEAD):
         raise InvalidInput("This delivery is still being sent; wait for its outcome.")

@@ -48,7 +48,7 @@ def alert_trigger(
     for _ in range(3):
         source = _active_source(actor, dedup_key)
         if source is not None and source.incident is not None and source.incident.is_open:
-            return _retrigger(actor, source, summary, details), False
+            return _retrigger(actor, source, source.incident, summary, details), False
         if source is not None:
             source.active = False  # its incident was closed or cancelled: a new outage
             source.save(update_fields=["active"])
@@ -71,11 +71,13 @@ def alert_trigger(
     raise InvalidInput("Too many concurrent triggers for this dedup_key; retry.", field="dedup_key")
 
 
-def _retrigger(actor: Actor, source: AlertSource, summary: str, details: str) -> Incident:
+def _retrigger(
+    actor: Actor, source: AlertSource, incident: Incident, summary: str, details: str
+) -> Incident:
+    """Another trigger of the source's open incident (`incident`, the source's own)."""
     AlertSource.objects.for_tenant(actor.tenant).filter(pk=source.pk).update(
         trigger_count=F("trigger_count") + 1, last_seen_at=timezone.now()
     )
-    incident = source.incident
     record_event(
         incident,
         actor=actor,

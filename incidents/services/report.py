@@ -197,6 +197,8 @@ def _escalate_new(incident: Incident, route: Route, config: ReportConfig) -> Inc
     for field, value in escalation_changes(incident, route.group, route.assignee).items():
         setattr(incident, field, value)
     incident.version += 1
+    # escalation_changes stamps escalated_at on an incident's first escalation, as this one is.
+    assert incident.escalated_at is not None
     incident.updated_at = incident.escalated_at
     transition_webhook(
         incident,

@@ -3,10 +3,10 @@ it with the X-Tenant header (a slug the user is a member of)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
 
 import tenancy.api.schema  # noqa: F401  (registers the schema extension)
 from tenancy.actors import Actor
@@ -39,7 +39,7 @@ class IntegrationUser:
 
 
 class ApiKeyAuthentication(BaseAuthentication):
-    def authenticate(self, request: HttpRequest):
+    def authenticate(self, request: Request):
         header = get_authorization_header(request).decode("latin-1")
         if not header:
             return None
@@ -66,7 +66,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         attempt_record(raw, name)
         raise exceptions.AuthenticationFailed("The API key is unknown or has been revoked.")
 
-    def authenticate_header(self, request: HttpRequest) -> str:
+    def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
 

@@ -44,7 +44,8 @@ class TenantAPIView(GenericAPIView):
             atomic.__exit__(None, None, None)
         else:
             atomic.__exit__(RuntimeError, RuntimeError("request failed"), None)
-            idempotency_forget(self._idempotency)
+            if self._idempotency is not None:  # always: initial() opens the block only for one
+                idempotency_forget(self._idempotency)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
