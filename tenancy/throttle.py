@@ -16,6 +16,7 @@ trying many passwords.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from axes.backends import AxesStandaloneBackend
@@ -25,7 +26,7 @@ from axes.helpers import get_lockout_parameters
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
-from django.db.models import Max, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -68,6 +69,24 @@ def _limit_of(parameter: str | list[str]) -> int:
     return settings.LOGIN_FAILURES_PER_ACCOUNT
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where one lockout parameter (the name, or the address) stands within the cool-off."""
+
+    failures: int
+    limit: int
+    last: datetime | None  # the latest failure counted
+
+    @property
+    def locked(self) -> bool:
+        return self.failures >= self.limit
+
+
+def _standing(rows: QuerySet[AccessAttempt], limit: int) -> Standing:
+    found = rows.aggregate(n=Sum("failures_since_start"), last=Max("attempt_time"))
+    return Standing(found["n"] or 0, limit, found["last"])
+
+
 class DeskAxesHandler(AxesDatabaseHandler):
     """Axes' database handler with a limit per lockout parameter instead of one for all.
 
@@ -76,20 +95,26 @@ class DeskAxesHandler(AxesDatabaseHandler):
     LOGIN_FAILURES_PER_ADDRESS: floor(n * A / B) >= A holds exactly when n >= B.
     """
 
+    def standings(self, request, credentials: dict | None = None) -> list[Standing]:
+        parameters = get_lockout_parameters(request, credentials)
+        attempts = self.get_user_attempts(request, credentials)  # within the cool-off
+        return [
+            _standing(rows, _limit_of(parameter))
+            for parameter, rows in zip(parameters, attempts, strict=True)
+        ]
+
     def get_failures(self, request, credentials: dict | None = None) -> int:
         account_limit = settings.LOGIN_FAILURES_PER_ACCOUNT
-        parameters = get_lockout_parameters(request, credentials)
-        attempts = self.get_user_attempts(request, credentials)
-        scaled = [0]
-        for parameter, rows in zip(parameters, attempts, strict=True):
-            count = rows.aggregate(n=Sum("failures_since_start"))["n"] or 0
-            scaled.append(count * account_limit // _limit_of(parameter))
-        return max(scaled)
+        scaled = [
+            s.failures * account_limit // s.limit for s in self.standings(request, credentials)
+        ]
+        return max(scaled, default=0)
 
     def user_logged_in(self, sender, request, user, **kwargs) -> None:
         super().user_logged_in(sender, request, user, **kwargs)
-        # A success forgives the account's own earlier slips, never its address's: otherwise an
-        # attacker with one valid account could clear the address count between guesses.
+        # A success forgives the account's own earlier slips (its rows, from any address), never
+        # failures under other names from its address: otherwise an attacker with one valid
+        # account could clear the address count between guesses at others.
         AccessAttempt.objects.filter(username=user.get_username().lower()).delete()
 
 
@@ -105,15 +130,14 @@ class LoginThrottleBackend(AxesStandaloneBackend):
 
 
 def locked_until(request: HttpRequest, credentials: dict | None) -> datetime:
-    """When the lock on this request's name or address ends (the last recorded failure plus
-    the cool-off; failures during a lock are not recorded)."""
-    handler = AxesProxyHandler.get_implementation()
+    """When the lock on this request's name or address ends: its last counted failure plus the
+    cool-off (failures during a lock are not counted). Of a name and an address both locked,
+    the later end."""
     AxesProxyHandler.update_request(request)
-    last = [
-        rows.aggregate(last=Max("attempt_time"))["last"]
-        for rows in handler.get_user_attempts(request, credentials)
-    ]
-    return max([t for t in last if t is not None] or [timezone.now()]) + cool_off()
+    handler = AxesProxyHandler.get_implementation()
+    assert isinstance(handler, DeskAxesHandler)  # AXES_HANDLER
+    ends = [s.last for s in handler.standings(request, credentials) if s.locked and s.last]
+    return max(ends, default=timezone.now()) + cool_off()
 
 
 def retry_after(until: datetime) -> int:
@@ -170,17 +194,12 @@ def lockout_lift(email: str) -> int:
 
 
 def lockouts_for(emails: list[str]) -> dict[str, datetime]:
-    """Which of these accounts are locked now, and until when."""
-    since = timezone.now() - cool_off()
+    """Which of these accounts are locked now, and until when (the members page, one query)."""
+    recent = AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - cool_off())
     rows = (
-        AccessAttempt.objects.filter(
-            username__in=[e.lower() for e in emails], attempt_time__gte=since
-        )
+        recent.filter(username__in=[e.lower() for e in emails])
         .values("username")
         .annotate(n=Sum("failures_since_start"), last=Max("attempt_time"))
     )
-    return {
-        row["username"]: row["last"] + cool_off()
-        for row in rows
-        if row["n"] >= settings.LOGIN_FAILURES_PER_ACCOUNT
-    }
+    standings = {r["username"]: Standing(r["n"], _limit_of("username"), r["last"]) for r in rows}
+    return {name: s.last + cool_off() for name, s in standings.items() if s.locked and s.last}

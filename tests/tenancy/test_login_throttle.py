@@ -183,3 +183,16 @@ def test_the_address_behind_a_proxy_is_the_one_it_appended(settings):
     assert client_address(spoofed) == "6.6.6.6"
     settings.PROXY_COUNT = 3
     assert client_address(spoofed) == "10.0.0.2"
+
+
+def test_the_lock_ends_when_the_locked_account_says_not_when_its_address_last_failed(
+    client, people, clock
+):
+    for n in range(5):
+        log_in(client, "rita@acme.test", f"guess-{n}")
+    clock.shift(dt.timedelta(minutes=5))
+    log_in(client, "alice@acme.test", "a typo")  # the address fails again; it is not locked
+    clock.shift(dt.timedelta(minutes=1))
+    page = log_in(client, "rita@acme.test", PASSWORD)
+    assert page.status_code == 429 and "until 12:15 UTC" in page.content.decode()
+    assert page["Retry-After"] == str(9 * 60 + 1)
