@@ -201,6 +201,20 @@ def _clean(url: str, events: list[str]) -> tuple[str, list[str]]:
     return url, [e for e in EVENT_TYPES if e in events]
 
 
+def _fields(
+    url: str, events: list[str], description: str, slack_format: bool, is_active: bool
+) -> dict[str, Any]:
+    """An endpoint's fields as typed, checked and cleaned: one rule for creating and editing."""
+    url, events = _clean(url, events)
+    return {
+        "url": url,
+        "events": events,
+        "description": (description or "").strip()[:200],
+        "slack_format": slack_format,
+        "is_active": is_active,
+    }
+
+
 @config_write
 def webhook_endpoint_create(
     *,
@@ -212,15 +226,8 @@ def webhook_endpoint_create(
     is_active: bool = True,
 ) -> WebhookEndpoint:
     check_admin(actor, "manage webhooks")
-    url, events = _clean(url, events)
-    return WebhookEndpoint.objects.create(
-        tenant=actor.tenant,
-        url=url,
-        events=events,
-        description=(description or "").strip()[:200],
-        slack_format=slack_format,
-        is_active=is_active,
-    )
+    fields = _fields(url, events, description, slack_format, is_active)
+    return WebhookEndpoint.objects.create(tenant=actor.tenant, **fields)
 
 
 @config_write
@@ -235,16 +242,7 @@ def webhook_endpoint_update(
     is_active: bool = True,
 ) -> WebhookEndpoint:
     check_admin(actor, "manage webhooks")
-    url, events = _clean(url, events)
-    return _change(
-        actor,
-        endpoint,
-        url=url,
-        events=events,
-        description=(description or "").strip()[:200],
-        slack_format=slack_format,
-        is_active=is_active,
-    )
+    return _change(actor, endpoint, **_fields(url, events, description, slack_format, is_active))
 
 
 @config_write
