@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from tenancy.errors import LinkRefused
 from tenancy.models import Invitation, Membership, Tenant
+from tenancy.selectors import tenant_public
 
 INVITATION_SALT = "tenancy.invitation"
 SIGNUP_SALT = "tenancy.signup"
@@ -59,12 +60,15 @@ def link_read(token: str, *, salt: str, max_age: int | None) -> SignedLink:
 
 def link_tenant(slug: str, tenant_id: object) -> Tenant:
     """The active tenant a genuine link was made in, if it is the URL's; Http404 otherwise."""
-    if not isinstance(tenant_id, int):
+    tenant = tenant_public(slug)
+    if tenant.pk != tenant_id:
         raise Http404(NOT_A_LINK)
-    tenant = Tenant.objects.filter(slug=slug, pk=tenant_id, is_active=True).first()
-    if tenant is None:
-        raise Http404(NOT_A_LINK)
-    timezone.activate(tenant.time_zone)  # no membership on these pages, so no middleware did
+    return link_page_in(tenant)
+
+
+def link_page_in(tenant: Tenant) -> Tenant:
+    """Show the link's page in its tenant's time zone: no membership, so no middleware did."""
+    timezone.activate(tenant.time_zone)
     return tenant
 
 
@@ -97,7 +101,7 @@ def invitation_from_token(*, tenant_slug: str, token: str) -> Invitation:
     )
     if invitation is None:
         raise Http404(NOT_A_LINK)
-    tenant = link_tenant(tenant_slug, invitation.tenant_id)
+    tenant = link_page_in(invitation.tenant)
     renew = f"Ask the administrator of {tenant.name} to invite you again."
     if link.expired:
         raise link_expired("invitation", settings.INVITATION_MAX_AGE, renew)
