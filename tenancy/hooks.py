@@ -16,8 +16,8 @@ The contract of every hook:
 - A hook declared `required` must have a receiver once the apps are ready: the system check
   tenancy.E001 fails otherwise, so a desk without its SLA clocks or its mail never starts.
 
-Not Django signals: signals are for third parties, may have no receiver and swallow nothing
-loudly; these are the desk's own flow.
+Not Django signals: those are for third parties, and a signal without a receiver passes
+silently; these are the desk's own flow, and a missing receiver stops the start.
 """
 
 from __future__ import annotations

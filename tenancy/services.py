@@ -207,8 +207,9 @@ def membership_reactivate(*, actor: Actor, membership: Membership) -> Membership
 
 @transaction.atomic
 def membership_lockout_lift(*, actor: Actor, membership: Membership) -> int:
-    """Let a member whose log-ins are paused after failed attempts try again now (the failures
-    recorded from their addresses stay: those may be an attacker's). Returns rows forgotten."""
+    """Let a member whose log-ins are paused after failed attempts try again now. Their own
+    failures are forgotten; failures under other names from the same addresses stay (those may
+    be an attacker's). Returns the rows forgotten."""
     _require_admin(actor)
     membership = _lock_member(actor, membership.pk)
     lifted = lockout_lift(membership.user.email)

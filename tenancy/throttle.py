@@ -189,7 +189,8 @@ def attempt_record(request: HttpRequest, name: str) -> None:
 
 
 def lockout_lift(email: str) -> int:
-    """Forget the failures recorded for an account (its addresses keep theirs)."""
+    """Forget the failures recorded under an account's name, from any address (failures under
+    other names from those addresses still count toward the address)."""
     return AxesProxyHandler.reset_attempts(username=email.strip().lower())
 
 
