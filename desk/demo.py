@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from incidents.models import AssignmentGroup, Category, GroupMember
+from mail.models import IntakeAddress
+from mail.services.admin import intake_address_create
+from tenancy.actors import Actor
 from tenancy.models import Role, Tenant, User
 from tenancy.services import membership_add, tenant_create
 
@@ -32,6 +35,12 @@ def _user(email: str, name: str) -> User:
     if user is None:
         user = User.objects.create_user(email, DEMO_PASSWORD, full_name=name)
     return user
+
+
+def _intake(tenant: Tenant, address: str) -> None:
+    """Mail to this address (the SMTP intake of `make run`) becomes the tenant's incidents."""
+    if not IntakeAddress.objects.for_tenant(tenant).filter(address=address).exists():
+        intake_address_create(actor=Actor.system(tenant, "Demo data"), address=address)
 
 
 def _tenant(slug: str, name: str, time_zone: str) -> Tenant:
@@ -74,4 +83,6 @@ def demo_load() -> list[str]:
     globex = _tenant("globex", "Globex Inc.", "America/New_York")
     membership_add(tenant=globex, user=_user("agent@globex.test", "Gus Globex"), role=Role.AGENT)
     Category.objects.get_or_create(tenant=globex, slug="general", defaults={"name": "General"})
+    _intake(acme, "help@acme.test")
+    _intake(globex, "help@globex.test")
     return [email for email, _, _ in ACME_PEOPLE] + ["agent@globex.test"]

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "axes",
     "tenancy",
     "incidents",
+    "mail",
     "escalation",
     "portal",
     "desk",
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database or broker outage in a view is a 503 with Retry-After (servicedesk/outage.py).
+    "servicedesk.outage.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -88,8 +91,25 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = envstr("DATABASE_URL")
+# Behind PgBouncer in transaction pooling (docs/deployment.md) each transaction may run on
+# another server connection: no cursor may outlive its transaction.
+PGBOUNCER = envbool("PGBOUNCER", False)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            # Kept open across requests, and checked before a request's first query reuses it,
+            # so the first request after a database restart does not fail on a dead connection.
+            conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=True,
+            disable_server_side_cursors=PGBOUNCER,
+        )
+    }
+    # An unreachable server fails a request (503) or /readyz within seconds instead of hanging
+    # it; a connect_timeout in the URL's query wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", 3, minimum=1)
+    )
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Embedded default: WAL lets readers and the worker run beside the writer; IMMEDIATE takes
@@ -173,7 +193,7 @@ NOTIFICATION_RELAY_INTERVAL_SECONDS = envint("NOTIFICATION_RELAY_INTERVAL_SECOND
 NOTIFICATION_CLAIM_GRACE_SECONDS = envint("NOTIFICATION_CLAIM_GRACE_SECONDS", 30, minimum=0)
 # Per socket operation; the task time limit bounds a receiver that trickles its answer.
 WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
-# Off: webhooks go only to public addresses (escalation/channels/addresses.py says why).
+# Off: webhooks go only to public addresses (tenancy/addresses.py says why).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = envbool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
 # --- Files ----------------------------------------------------------------------------------
@@ -222,6 +242,9 @@ INVITATION_MAX_AGE = envint("INVITATION_MAX_AGE", 7 * 24 * 3600)
 SIGNUP_CONFIRMATION_MAX_AGE = envint("SIGNUP_CONFIRMATION_MAX_AGE", 2 * 24 * 3600)
 # The "Yes, it's fixed" / "No, still broken" links in the resolved email stop working after this.
 ANSWER_LINK_MAX_AGE = envint("ANSWER_LINK_MAX_AGE", 14 * 24 * 3600)
+# The "follow this incident" link in every email to a contact without an account; each email
+# brings a fresh one.
+FOLLOW_LINK_MAX_AGE = envint("FOLLOW_LINK_MAX_AGE", 30 * 24 * 3600, minimum=1)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -336,6 +359,31 @@ CELERY_BEAT_SCHEDULE |= {
     "sla-audit-clocks": _every("escalation.audit_clocks", SLA_AUDIT_INTERVAL_SECONDS),
     "sla-auto-close": _every("escalation.auto_close", SLA_AUTO_CLOSE_INTERVAL_SECONDS),
 }
+
+# --- Email in (mail/, docs/email.md) ---------------------------------------------------------
+# The SMTP intake (`manage.py mail_intake`, the Procfile's mail) listens here; 552 past the size.
+MAIL_INTAKE_HOST = envstr("MAIL_INTAKE_HOST", "127.0.0.1")
+MAIL_INTAKE_PORT = envint("MAIL_INTAKE_PORT", 2525, minimum=1)
+# Large enough for a 20 MB attachment in base64; the attachment itself meets ATTACHMENT_MAX_BYTES.
+MAIL_MAX_BYTES = envint("MAIL_MAX_BYTES", 35 * 1024 * 1024, minimum=1024)
+# A stored message still waiting this long had its trigger lost; the relay triggers it again.
+MAIL_RELAY_AFTER_SECONDS = envint("MAIL_RELAY_AFTER_SECONDS", 60, minimum=1)
+MAIL_RELAY_INTERVAL_SECONDS = envint("MAIL_RELAY_INTERVAL_SECONDS", 30, minimum=1)
+# At most one automatic answer of a kind (a refusal) per sender in this window.
+MAIL_AUTO_ANSWER_WINDOW_HOURS = envint("MAIL_AUTO_ANSWER_WINDOW_HOURS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE["mail-relay-inbound"] = _every(
+    "mail.relay_inbound", MAIL_RELAY_INTERVAL_SECONDS
+)
+# IMAP polling (mail/services/imap.py, docs/email.md): each mailbox this often, at most
+# this many messages a poll (the rest the next time), each command given this long to answer.
+MAIL_IMAP_POLL_SECONDS = envint("MAIL_IMAP_POLL_SECONDS", 60, minimum=5)
+MAIL_IMAP_MAX_PER_POLL = envint("MAIL_IMAP_MAX_PER_POLL", 200, minimum=1)
+MAIL_IMAP_TIMEOUT_SECONDS = envint("MAIL_IMAP_TIMEOUT_SECONDS", 30, minimum=1)
+# A PEM file of CA certificates trusted besides the system's (a mail server with a private CA).
+MAIL_IMAP_CA_FILE = envstr("MAIL_IMAP_CA_FILE", "")
+# Off: mailboxes are polled only on public addresses (tenancy/addresses.py says why).
+MAIL_IMAP_ALLOW_PRIVATE_ADDRESSES = envbool("MAIL_IMAP_ALLOW_PRIVATE_ADDRESSES", False)
+CELERY_BEAT_SCHEDULE["mail-poll-mailboxes"] = _every("mail.poll_mailboxes", MAIL_IMAP_POLL_SECONDS)
 
 # --- Imports of incident history (imports/) ----------------------------------------------------
 IMPORT_TASK_BUDGET_SECONDS = envint("IMPORT_TASK_BUDGET_SECONDS", 240)

@@ -16,6 +16,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     *tenant_urlpatterns,
     path("settings/", include("tenancy.settings_urls")),
     path("settings/", include("incidents.settings_urls")),
+    path("settings/", include("mail.settings_urls")),
     path("settings/", include("escalation.settings_urls")),
     path("settings/", include("imports.settings_urls")),
     path("portal/", include("portal.urls")),
@@ -26,6 +27,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
 
 api_patterns = [
     path("", include("incidents.api_urls")),
+    path("", include("mail.api_urls")),
     path("", include("escalation.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,6 +1,6 @@
 """Hooks: the one way a lower layer lets a higher one act (docs/ARCHITECTURE.md, "Hooks").
 
-The layers are one-way: tenancy < incidents < escalation < portal, desk, dashboards, imports.
+The layers are one-way: tenancy < incidents < mail < escalation < portal, desk, dashboards, imports.
 Yet an operation of a lower layer sometimes has consequences a higher layer owns: a transition
 starts and stops SLA clocks, an invitation is mailed through the notifications outbox. The lower
 layer declares a Hook where that happens and calls it; the higher layer connects a receiver in

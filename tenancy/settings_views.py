@@ -33,6 +33,7 @@ SECTIONS = [
     ("API keys", "settings-api-keys", "Keys for integrations calling the REST API."),
     ("Webhooks", "settings-webhooks", "Signed JSON posts to your tools when incidents change."),
     ("Failed notifications", "settings-notifications-dead", "Deliveries that failed; retry them."),
+    ("Email intake", "settings-mail", "Addresses that take mail, unknown senders, mail received."),
     ("Imports", "settings-imports", "Bring incident history from another tool (ServiceNow)."),
 ]
 MEMBERS_PER_PAGE = 50

@@ -53,6 +53,7 @@ def _test_settings(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # The tests' webhook receivers run on this machine; test_webhook_addresses turns it off.
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    settings.MAIL_IMAP_ALLOW_PRIVATE_ADDRESSES = True  # the tests' Dovecot listens here
     from servicedesk.celery import app
 
     app.conf.task_always_eager = True

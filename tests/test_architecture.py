@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.checks import run_checks
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("tenancy", "incidents", "escalation", "portal", "desk", "dashboards", "imports")
+APPS = ("tenancy", "incidents", "mail", "escalation", "portal", "desk", "dashboards", "imports")
 PACKAGES = (*APPS, "servicedesk")
 
 

@@ -7,15 +7,19 @@ import json
 import os
 import secrets
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
+from email.message import EmailMessage
 from pathlib import Path
 
 import yaml
 
+from mail.models import InboundMail, IntakeAddress
+from tenancy.models import Tenant
 from tests.escalation.worker import database_env, wait_until
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -152,3 +156,25 @@ def test_the_worker_and_beat_commands_run_the_relay_together(transactional_db, t
     finally:
         for process in (beat, worker):
             _stop(process)
+
+
+def test_the_mail_command_takes_mail_and_its_health_check_passes(transactional_db, tmp_path):
+    tenant = Tenant.objects.create(name="Acme", slug="acme")
+    IntakeAddress.objects.create(tenant=tenant, address="help@acme.test")
+    port = _free_port()
+    command = [arg.replace("2525", str(port)) for arg in SERVICES["mail"]["command"]]
+    assert command[:3] == ["python", "manage.py", "mail_intake"]
+    command[0] = sys.executable
+    mail, log = _start(command, _env(tmp_path), tmp_path, "mail")
+    try:
+        wait_until(lambda: "listening" in log.read_text(), timeout=30, what="the intake to listen")
+        check = SERVICES["mail"]["healthcheck"]["test"][-1].replace("2525", str(port))
+        assert subprocess.run([sys.executable, "-c", check], timeout=20).returncode == 0
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "x@example.com", "help@acme.test", "Hi"
+        message.set_content("The VPN is down.")
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.send_message(message)
+        assert InboundMail.objects.filter(tenant=tenant, subject="Hi").count() == 1
+    finally:
+        assert _stop(mail) == 0, log.read_text()

@@ -8,6 +8,7 @@ from django.core.mail import EmailMessage
 
 from escalation.channels.base import Transport, TransportError
 from escalation.models import Notification
+from mail.services.threads import subject_with_token, thread_headers
 
 
 def message_id(notification: Notification) -> str:
@@ -16,18 +17,32 @@ def message_id(notification: Notification) -> str:
     return f"<{notification.delivery_id}@{domain}>"
 
 
+def headers_for(notification: Notification) -> tuple[str, dict[str, str]]:
+    """The subject and headers: a mail about an incident joins its thread (mail.services.threads)
+    and answers to the intake address, so answering it is answering the desk."""
+    headers = {
+        "Message-ID": message_id(notification),
+        # Ask autoresponders (out-of-office) not to answer the desk's mail.
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    incident = notification.incident
+    if incident is None or incident.number is None:
+        return notification.subject, headers
+    headers |= thread_headers(
+        incident=incident, message_id=headers["Message-ID"], kind=notification.kind
+    )
+    return subject_with_token(notification.subject, incident), headers
+
+
 class EmailTransport(Transport):
     def notify(self, notification: Notification) -> None:
+        subject, headers = headers_for(notification)
         message = EmailMessage(
-            subject=notification.subject,
+            subject=subject,
             body=notification.body,
             to=[notification.address],
-            headers={
-                "Message-ID": message_id(notification),
-                # Ask autoresponders (out-of-office) not to answer the desk's mail.
-                "Auto-Submitted": "auto-generated",
-                "X-Auto-Response-Suppress": "All",
-            },
+            headers=headers,
         )
         try:
             message.send(fail_silently=False)

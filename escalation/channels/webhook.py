@@ -20,9 +20,9 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
-from escalation.channels.addresses import AddressRefused, deliverable_addresses
 from escalation.channels.base import Transport, TransportError
 from escalation.models import Notification
+from tenancy.addresses import AddressRefused, deliverable_addresses
 
 USER_AGENT = "ServiceDesk-Webhooks/1"
 RETRYABLE_4XX = frozenset({408, 429})

@@ -15,7 +15,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from escalation.channels.addresses import private_address_error
 from escalation.channels.webhook import render_body
 from escalation.models import (
     PING_EVENT,
@@ -29,6 +28,7 @@ from escalation.models import (
 from escalation.services import notification_enqueue, notification_retry
 from incidents.numbering import when_numbered
 from incidents.rules import check_admin
+from tenancy.addresses import private_address_error
 from tenancy.config_stamp import config_write
 from tenancy.errors import InvalidInput
 

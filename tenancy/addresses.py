@@ -1,11 +1,13 @@
-"""Webhooks go to the internet, not to the desk's own network.
+"""Hosts a tenant admin names (a webhook's URL, a mailbox's IMAP server) are on the internet,
+not on the desk's own network.
 
-A tenant admin chooses the URL and the desk's workers make the request, so without this check
+A tenant admin chooses the host and the desk's workers connect to it, so without this check
 one tenant could make the desk call its database, its cloud metadata service (169.254.169.254)
-or another internal service. Checked when an endpoint is saved and again before each delivery,
-as a name may resolve elsewhere later; the delivery then connects to the very addresses it
-checked, never resolving the name a second time. WEBHOOK_ALLOW_PRIVATE_ADDRESSES=1 lifts it for
-a desk whose receivers live on its own network (and for tests, whose receivers run here).
+or another internal service. Checked when the setting is saved and again before each
+connection, as a name may resolve elsewhere later; the connection then goes to the very
+addresses checked, never resolving the name a second time. WEBHOOK_ALLOW_PRIVATE_ADDRESSES=1
+(MAIL_IMAP_ALLOW_PRIVATE_ADDRESSES=1 for mailboxes) lifts it for a desk whose receivers or mail
+server live on its own network (and for tests, whose servers run here).
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ class AddressRefused(ValueError):
     """The host resolves to an address the desk does not send to."""
 
 
-def deliverable_addresses(hostname: str, port: int | None = None) -> list[str]:
+def deliverable_addresses(
+    hostname: str,
+    port: int | None = None,
+    *,
+    what: str = "Webhooks go only to public addresses",
+    allow_private: bool | None = None,
+) -> list[str]:
     """The addresses to connect to for `hostname`, every one of them checked.
 
     The delivery connects to these and no others: resolving the name again to connect could
@@ -38,22 +46,27 @@ def deliverable_addresses(hostname: str, port: int | None = None) -> list[str]:
     except (UnicodeError, ValueError) as exc:
         raise OSError(f"{hostname} is not a host name: {exc}") from exc
     addresses = list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in found))
-    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES if allow_private is None else allow_private:
         return addresses
     for address in addresses:
         if _refused(address):
             raise AddressRefused(
-                f"Webhooks go only to public addresses: {hostname} is a private, loopback or "
-                f"reserved address ({address})."
+                f"{what}: {hostname} is a private, loopback or reserved address ({address})."
             )
     return addresses
 
 
-def private_address_error(hostname: str, port: int | None = None) -> str | None:
-    """Why the desk will not send to this host, or None. A name that does not resolve now
-    passes: its delivery is checked again, and fails as unreachable until it resolves."""
+def private_address_error(
+    hostname: str,
+    port: int | None = None,
+    *,
+    what: str = "Webhooks go only to public addresses",
+    allow_private: bool | None = None,
+) -> str | None:
+    """Why the desk will not connect to this host, or None. A name that does not resolve now
+    passes: it is checked again before each connection, which fails until it resolves."""
     try:
-        deliverable_addresses(hostname, port)
+        deliverable_addresses(hostname, port, what=what, allow_private=allow_private)
     except AddressRefused as exc:
         return str(exc)
     except OSError:

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class MailConfig(AppConfig):
+    """Email in: intake addresses, the stored raw messages and their processing into incidents
+    and comments; the threading of the desk's own mails (used by escalation's email channel)."""
+
+    name = "mail"
+    default_auto_field = "django.db.models.BigAutoField"
