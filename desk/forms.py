@@ -390,6 +390,10 @@ class ReplyForm(ActionForm):
 
 class NoteForm(ActionForm):
     body = _text("Internal note (agents only)", required=False, rows=3)
+    body.help_text = (
+        "Mention a colleague to tell them: @ and their email address, or the part before the "
+        "@ when nobody else shares it (@alice)."
+    )
     # Named as comment_add's argument; a declared field, not BaseForm.files.
     files = MultipleFileField(required=False, label="Attach files")  # type: ignore[assignment]
 

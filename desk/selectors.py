@@ -8,6 +8,7 @@ the queue counts are capped, so each stops after COUNT_CAP index entries.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
@@ -33,6 +34,7 @@ from incidents.models import (
     EventKind,
     GroupMember,
     Incident,
+    IncidentContact,
     IncidentEvent,
     IncidentState,
     Participant,
@@ -392,6 +394,7 @@ class DeskChoices:
 @dataclass
 class IncidentRelations:
     participants: list[Participant]
+    contacts: list[IncidentContact]  # affected people without an account, by address
     children: list[Incident]
     duplicates: list[Incident]
 
@@ -414,9 +417,44 @@ def incident_relations(incident: Incident) -> IncidentRelations:
             .select_related("user")
             .order_by("joined_at")
         ),
+        contacts=list(
+            IncidentContact.objects.for_tenant(incident.tenant_id)
+            .filter(incident=incident)
+            .order_by("added_at")
+        ),
         children=list(scoped.filter(parent=incident).order_by("number")),
         duplicates=list(scoped.filter(duplicate_of=incident).order_by("number")),
     )
+
+
+@dataclass
+class NotificationFold:
+    """The notifications one event sent, told as one line ("Mailed 3 people")."""
+
+    notifications: list[Notification] = field(default_factory=list)
+
+    def _count(self, channel: str) -> int:
+        # People, not rows: one person mailed twice by one event is one person.
+        found = {(n.recipient_id or n.address.lower()) for n in self.notifications
+                 if n.channel == channel}  # fmt: skip
+        return len(found)
+
+    @property
+    def summary(self) -> str:
+        mailed, belled = self._count("email"), self._count("inapp")
+        hooks = sum(1 for n in self.notifications if n.channel == "webhook")
+        parts = []
+        if mailed:
+            parts.append(f"mailed {mailed} {'person' if mailed == 1 else 'people'}")
+        if belled:
+            parts.append(f"told {belled} in the bell")
+        if hooks:
+            parts.append(f"{hooks} webhook {'delivery' if hooks == 1 else 'deliveries'}")
+        return ", ".join(parts).capitalize()
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for n in self.notifications if n.status == "dead")
 
 
 @dataclass
@@ -425,16 +463,17 @@ class TimelineEntry:
     event: IncidentEvent | None = None
     comment: Comment | None = None
     attachments: list[Attachment] = field(default_factory=list)
-    notification: Notification | None = None
+    told: NotificationFold | None = None  # what this event sent, folded
 
     @property
     def internal(self) -> bool:
         return self.event is not None and not self.event.public
 
 
-def incident_timeline(incident: Incident) -> list[TimelineEntry]:
-    """Events (with the full text of replies and notes and their files) and the notifications
-    sent, oldest first: four queries whatever the number of entries."""
+def incident_timeline(incident: Incident, *, newest_first: bool = False) -> list[TimelineEntry]:
+    """Events (with the full text of replies and notes and their files), each with the
+    notifications it sent folded into one line; oldest first unless `newest_first`. Four
+    queries whatever the number of entries."""
     tenant_id = incident.tenant_id
     events = list(IncidentEvent.objects.for_tenant(tenant_id).filter(incident=incident))
     comments = {c.pk: c for c in Comment.objects.for_tenant(tenant_id).filter(incident=incident)}
@@ -458,6 +497,28 @@ def incident_timeline(incident: Incident) -> list[TimelineEntry]:
             entry.attachments = [found] if found else []
         entries.append(entry)
     notifications = Notification.objects.for_tenant(tenant_id).filter(incident=incident)
-    entries += [TimelineEntry(at=n.created_at, notification=n) for n in notifications]
-    entries.sort(key=lambda e: e.at)
-    return entries
+    entries = _fold_notifications(entries, list(notifications.order_by("created_at", "id")))
+    return entries[::-1] if newest_first else entries
+
+
+def _fold_notifications(
+    entries: list[TimelineEntry], notifications: list[Notification]
+) -> list[TimelineEntry]:
+    """Each notification goes with the event it followed: a service writes the event first and
+    the outbox rows after it, in the same transaction (the SLA notifier likewise). A row with no
+    event before it stands alone."""
+    times = [e.at for e in entries]
+    alone: list[TimelineEntry] = []
+    for notification in notifications:
+        index = bisect_right(times, notification.created_at) - 1
+        if index >= 0:
+            owner = entries[index]
+        elif alone and alone[-1].at == notification.created_at:
+            owner = alone[-1]
+        else:
+            owner = TimelineEntry(at=notification.created_at)
+            alone.append(owner)
+        if owner.told is None:
+            owner.told = NotificationFold()
+        owner.told.notifications.append(notification)
+    return sorted(alone + entries, key=lambda e: e.at)

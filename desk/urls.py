@@ -1,12 +1,13 @@
 from django.urls import path
 
-from desk.views import incident, queue
+from desk.views import follow, incident, queue
 
 urlpatterns = [
     path("", queue.queue, name="desk-queue"),
     path("bulk/", queue.bulk, name="desk-queue-bulk"),
     path("<int:number>/", incident.detail, name="desk-incident-detail"),
     path("<int:number>/do/<slug:action>/", incident.act, name="desk-incident-action"),
+    path("<int:number>/follow/", follow.follow, name="desk-incident-follow"),
     path("<int:number>/priority/", incident.priority_preview, name="desk-incident-priority"),
     path(
         "<int:number>/files/<int:attachment_id>/",

@@ -1,6 +1,7 @@
 """What escalation does at the moments the lower layers name (tenancy/hooks.py, incidents/hooks.py):
 the SLA clocks follow the incident, a routed report alerts its holder and starts the climb,
-subscribers hear of the incident's events, and mail goes through the outbox. Connected once,
+subscribers hear of the incident's events, the people who hold, follow or are mentioned on an
+incident are told (services/told.py), and mail goes through the outbox. Connected once,
 in EscalationConfig.ready()."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from escalation.services import clocks
 from escalation.services.climb import ClimbStart, assigned_alert, climb_begin, climb_start_for
 from escalation.services.defaults import calendar_spec, sla_defaults_install, sla_policy_for
 from escalation.services.outbox import notification_enqueue
+from escalation.services.told import incident_told
 from escalation.services.webhooks import subscribed_endpoints, webhook_incident_event_emit
 from incidents import hooks as incident_hooks
 from incidents.models import Incident, PriorityLevel
@@ -97,6 +99,7 @@ def on_acknowledged(*, incident: Incident) -> None:
 def connect() -> None:
     incident_hooks.incident_reported.connect(on_reported)
     incident_hooks.incident_event.connect(on_event)
+    incident_hooks.incident_event.connect(incident_told)  # the holder, followers, mentions
     incident_hooks.incident_transitioned.connect(on_transitioned)
     incident_hooks.incident_retargeted.connect(on_retargeted)
     incident_hooks.incidents_retargeted.connect(on_many_retargeted)

@@ -1,14 +1,15 @@
-"""escalation's pages under /t/<slug>/: a staff member's in-app notifications, an incident's
-SLA clocks and alerts, and the signed acknowledge link of an alert email."""
+"""escalation's pages under /t/<slug>/: a staff member's in-app notifications and mail choices,
+an incident's SLA clocks and alerts, and the signed acknowledge link of an alert email."""
 
 from django.urls import include, path
 
-from escalation.views import notifications, sla
+from escalation.views import notifications, preferences, sla
 
 notification_patterns = [
     path("", notifications.notification_list, name="notifications-list"),
     path("bell/", notifications.bell, name="notifications-bell"),
     path("read-all/", notifications.notification_read_all, name="notifications-read-all"),
+    path("mail/", preferences.mail_preferences, name="notifications-preferences"),
     path("<int:pk>/open/", notifications.notification_open, name="notifications-open"),
     path("<int:pk>/read/", notifications.notification_read, name="notifications-read"),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django_fsm import can_proceed
 
 from incidents.errors import InvalidTransition
-from incidents.models import GroupMember, Incident
+from incidents.models import GroupMember, Incident, IncidentContact, Participant
 from tenancy.actors import Actor
 from tenancy.errors import NotAllowed
 
@@ -22,7 +22,47 @@ REPORTER_TRANSITIONS = {"reopen", "close"}
 
 
 def is_reporter(actor: Actor, incident: Incident) -> bool:
+    """The member who reported it, or, for an incident reported for someone without an account,
+    that contact (by address)."""
+    if actor.kind == "contact":
+        contact = (incident.contact_email or "").lower()
+        return incident.reporter_id is None and bool(contact) and actor.email == contact
     return actor.user_id is not None and actor.user_id == incident.reporter_id
+
+
+def is_incident_contact(incident: Incident, address: str) -> bool:
+    """Whether this address follows the incident by mail without an account: the contact it was
+    reported for, or an affected contact (IncidentContact)."""
+    address = (address or "").strip().lower()
+    if not address:
+        return False
+    if (incident.contact_email or "").lower() == address:
+        return True
+    return (
+        IncidentContact.objects.for_tenant(incident.tenant_id)
+        .filter(incident=incident, email=address)
+        .exists()
+    )
+
+
+def takes_part(actor: Actor, incident: Incident) -> bool:
+    """Whether the actor may reply on the incident: the desk, its reporter, an affected member
+    (Participant) or an affected contact (IncidentContact)."""
+    if actor.is_agent_or_above or is_reporter(actor, incident):
+        return True
+    if actor.kind == "contact":
+        return (
+            IncidentContact.objects.for_tenant(incident.tenant_id)
+            .filter(incident=incident, email=actor.email)
+            .exists()
+        )
+    if actor.user_id is None:
+        return False
+    return (
+        Participant.objects.for_tenant(incident.tenant_id)
+        .filter(incident=incident, user_id=actor.user_id)
+        .exists()
+    )
 
 
 def may_take(incident: Incident, user_id: int | None) -> bool:

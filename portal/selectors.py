@@ -105,8 +105,12 @@ class Entry:
     files: list[Attachment] = field(default_factory=list)
 
 
-def public_timeline(*, incident: Incident, viewer: User) -> list[Entry]:
-    """The public story of an incident in four queries, however long it is."""
+def public_timeline(
+    *, incident: Incident, viewer: User | None, viewer_email: str = "", newest_first: bool = False
+) -> list[Entry]:
+    """The public story of an incident in four queries, however long it is, as `viewer` sees
+    it; a contact without an account (a follow link) is `viewer` None with their address.
+    Oldest first unless `newest_first` (the reader's choice, ?order=newest)."""
     events = list(
         IncidentEvent.objects.for_tenant(incident.tenant_id)
         .filter(incident=incident, public=True, kind__in=TIMELINE_KINDS)
@@ -126,19 +130,30 @@ def public_timeline(*, incident: Incident, viewer: User) -> list[Entry]:
     for f in files:
         if f.comment_id:
             by_comment.setdefault(f.comment_id, []).append(f)
-    entries = [_entry(e, incident, viewer, comments, by_id, by_comment) for e in events]
-    return [e for e in entries if e is not None]
+    me = Viewer(viewer.pk if viewer else None, (viewer.email if viewer else viewer_email).lower())
+    entries = [_entry(e, incident, me, comments, by_id, by_comment) for e in events]
+    found = [e for e in entries if e is not None]
+    return found[::-1] if newest_first else found
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads the timeline: a user, or a contact known only by their address."""
+
+    user_id: int | None
+    email: str
 
 
 def _entry(
     event: IncidentEvent,
     incident: Incident,
-    viewer: User,
+    viewer: Viewer,
     comments: dict[int, Comment],
     files: dict[int, Attachment],
     by_comment: dict[int, list[Attachment]],
 ) -> Entry | None:
-    actor = "You" if event.actor_user_id == viewer.pk else event.actor_name
+    mine = viewer.user_id is not None and event.actor_user_id == viewer.user_id
+    actor = "You" if mine else event.actor_name
     entry = Entry(when=event.created_at, kind=event.kind, actor=actor)
     if event.kind == EventKind.REPORTED:
         entry.text = "reported the incident"
@@ -154,7 +169,8 @@ def _entry(
             return None
         entry.text, entry.files = "attached a file", [attachment]
     elif event.kind == EventKind.JOINED:
-        mine = event.data.get("user") == viewer.email
+        who = event.data.get("user") or event.data.get("contact") or ""
+        mine = bool(viewer.email) and who.lower() == viewer.email
         entry.actor = "You" if mine else "Someone else"
         entry.text = "joined: this is your problem too" if mine else "has the same problem"
     else:

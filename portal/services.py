@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from incidents.models import Category, Incident, IncidentMute
+from incidents.rules import is_reporter
 from incidents.services import attachment_add, incident_close, incident_reopen, incident_report
 from portal.models import ReportSubmission
 from tenancy.actors import Actor
@@ -78,8 +79,10 @@ def incident_answer(
     comment: str = "",
     reason: str = "",
 ) -> Incident:
-    """The reporter answers a resolution: "fixed" closes it (rated), "broken" reopens it."""
-    if incident.reporter_id is None or actor.user_id != incident.reporter_id:
+    """The reporter answers a resolution: "fixed" closes it (rated), "broken" reopens it. The
+    reporter is the member who reported it or, by the link in their email, the contact without
+    an account it was reported for (Actor.contact)."""
+    if not is_reporter(actor, incident):
         raise NotAllowed("Only the person who reported the incident can confirm or reopen it.")
     if action == "fixed":
         return incident_close(

@@ -23,4 +23,10 @@ urlpatterns = [
     ),
     path(f"{incident}answer/<str:token>/", views.answer_link, name="portal-answer"),
     path(f"{incident}unsubscribe/<str:token>/", views.unsubscribe_link, name="portal-unsubscribe"),
+    path(f"{incident}follow/<str:token>/", views.follow_link, name="portal-follow"),
+    path(
+        f"{incident}follow/<str:token>/files/<int:attachment_id>/",
+        views.follow_link_file,
+        name="portal-follow-file",
+    ),
 ]

@@ -1,4 +1,6 @@
-"""Who did something: a member, an integration (API key) or the system."""
+"""Who did something: a member, an integration (API key), the system, or an external contact
+(someone without an account, known by their email address: a reporter recorded as a contact, or
+an affected person added by address)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Actor:
-    kind: str  # "member", "integration" or "system"
+    kind: str  # "member", "integration", "system" or "contact"
     tenant: Tenant
     role: str
     name: str
     membership: Membership | None = None
     api_key: Any = None
+    email: str = ""  # a contact's address, in lower case; a contact has no user
 
     @property
     def user(self) -> User | None:
@@ -61,6 +64,21 @@ class Actor:
     @classmethod
     def integration(cls, tenant: Tenant, api_key: Any, role: str) -> Actor:
         return cls(kind="integration", tenant=tenant, role=role, name=api_key.name, api_key=api_key)
+
+    @classmethod
+    def contact(cls, tenant: Tenant, *, name: str, email: str) -> Actor:
+        """Someone without an account, acting by a signed link or by mail. They act with the
+        requester's role, so they may do only what a requester may do, on their own incidents
+        (incidents/rules.py: is_reporter)."""
+        email = email.strip().lower()
+        # Events keep the name in 150 characters; an address alone may be longer.
+        return cls(
+            kind="contact",
+            tenant=tenant,
+            role=Role.REQUESTER,
+            name=((name or "").strip() or email)[:150],
+            email=email,
+        )
 
     def event_fields(self) -> dict[str, Any]:
         return {

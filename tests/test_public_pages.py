@@ -26,8 +26,9 @@ from django.utils.http import urlsafe_base64_encode
 
 from escalation.models import AlertKind, SlaAlert
 from escalation.services.alerts import ack_token
-from incidents.links import answer_url, unsubscribe_url
+from incidents.links import answer_url, follow_url, unsubscribe_url
 from incidents.models import Incident
+from incidents.services import incident_contact_add
 from tenancy import services as tenancy_services
 from tenancy.links import SignupClaim, invitation_url, signup_url
 from tenancy.models import Invitation
@@ -61,6 +62,9 @@ class World:
         makers: dict[str, Callable[[], str]] = {
             "portal-answer": lambda: answer_url(self.incident, "fixed"),
             "portal-unsubscribe": lambda: unsubscribe_url(self.incident, "rita@acme.test"),
+            # A contact without an account who follows the incident (added in `world`).
+            "portal-follow": lambda: follow_url(self.incident, "sam@acme.test"),
+            "portal-follow-file": lambda: follow_url(self.incident, "sam@acme.test"),
             "escalation-alert-ack-link": lambda: (
                 f"/t/acme/sla/ack/{ack_token(self.alert, self.people.bob)}/"
             ),
@@ -93,6 +97,7 @@ def world(people, django_capture_on_commit_callbacks) -> World:
     report_high(people)  # a second acme incident, so numbers and ids exist beside the one below
     high = report_high(people, description="The export is open to all staff.")
     Incident.objects.filter(pk=high.pk).update(title=SECRET_TITLE)
+    incident_contact_add(incident=high, actor=people.actor(people.alice), email="sam@acme.test")
     incident = desk.resolve(Incident.objects.get(pk=high.pk))
     alert = SlaAlert.objects.filter(incident_id=incident.pk, kind=AlertKind.ASSIGNED).first()
     assert alert is not None

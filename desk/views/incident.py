@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from desk.forms import ActionForm
@@ -16,6 +17,7 @@ from desk.selectors import (
     incident_timeline,
 )
 from desk.views.actions import ACTIONS, available_actions
+from desk.views.follow import follow_context, newest_first, order_query
 from escalation.selectors.sla import clocks_for_incident
 from incidents.errors import StaleIncident
 from incidents.models import Incident, Level
@@ -65,9 +67,10 @@ def render_incident(
         for name in names
     ]
     context = {
-        "incident": incident,
+        **follow_context(request, incident),
         "relations": relations,
-        "timeline": incident_timeline(incident),
+        "timeline": incident_timeline(incident, newest_first=newest_first(request)),
+        "newest_first": newest_first(request),
         "sla_clocks": clocks_for_incident(incident, actor=request.actor, explain=True),
         "actions": actions,
         "conflict": conflict,
@@ -111,7 +114,8 @@ def act(request: TenantRequest, tenant_slug: str, number: int, action: str) -> H
             request, _incident(request, number), bound=(action, form), status=400
         )
     messages.success(request, spec.done.format(ref=incident.reference))
-    return redirect("desk-incident-detail", tenant_slug=tenant_slug, number=number)
+    url = reverse("desk-incident-detail", kwargs={"tenant_slug": tenant_slug, "number": number})
+    return redirect(url + order_query(request))  # the reader's timeline order stays
 
 
 @require_GET

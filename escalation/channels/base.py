@@ -8,10 +8,14 @@ if TYPE_CHECKING:
 
 
 class TransportError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    """`permanent`: sending again cannot help. `slow`: the receiver held the worker until a
+    timeout or the delivery's deadline; its endpoint backs off (outbox.py)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, slow: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
+        self.slow = slow
 
 
 class Transport(ABC):

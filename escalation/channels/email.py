@@ -1,12 +1,17 @@
-"""Email through Django's mail backend (SMTP, or files under var/mail/ in the demo)."""
+"""Email through Django's mail backend (SMTP, or files under var/mail/ in the demo).
+
+Every attempt ends within EMAIL_DEADLINE_SECONDS, connecting, the conversation and the message
+together (deadline.py), whatever Celery's pool: a mail server that answers a byte at a time
+cannot hold the worker past it."""
 
 import smtplib
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 
 from escalation.channels.base import Transport, TransportError
+from escalation.channels.deadline import Deadline
 from escalation.models import Notification
 from mail.services.threads import subject_with_token, thread_headers
 
@@ -44,12 +49,26 @@ class EmailTransport(Transport):
             to=[notification.address],
             headers=headers,
         )
-        try:
-            message.send(fail_silently=False)
-        except smtplib.SMTPException as exc:
-            raise smtp_error(exc) from exc
-        except OSError as exc:  # refused connection, timeout, DNS
-            raise TransportError(f"mail server unreachable: {exc}") from exc
+        with Deadline(settings.EMAIL_DEADLINE_SECONDS) as deadline:
+            # Each step waits EMAIL_TIMEOUT at most, and never past the deadline.
+            backend = get_connection(timeout=deadline.timeout(settings.EMAIL_TIMEOUT))
+            message.connection = backend
+            # The SMTP backend's socket, once open (STARTTLS replaces it); other backends have none.
+            deadline.watch(lambda: getattr(getattr(backend, "connection", None), "sock", None))
+            try:
+                message.send(fail_silently=False)
+            except (smtplib.SMTPException, OSError) as exc:
+                if deadline.expired:
+                    raise TransportError(
+                        f"mail server did not finish within the deadline of {deadline.seconds:g}s",
+                        slow=True,
+                    ) from exc
+                if isinstance(exc, smtplib.SMTPException):
+                    raise smtp_error(exc) from exc
+                # refused connection, timeout, DNS
+                raise TransportError(
+                    f"mail server unreachable: {exc}", slow=isinstance(exc, TimeoutError)
+                ) from exc
 
 
 def smtp_error(exc: smtplib.SMTPException) -> TransportError:

@@ -1,5 +1,9 @@
 """Webhooks: a JSON POST signed with HMAC-SHA256 over "<timestamp>.<body>".
 
+Every attempt ends within WEBHOOK_DEADLINE_SECONDS, connecting, sending and reading together
+(deadline.py), whatever Celery's pool (the name's resolution counts against it, bounded by the
+system's resolver); a receiver that answered 2xx has the delivery, so its body is never read.
+
 Headers: X-Desk-Event; X-Desk-Delivery, the row's delivery id, the same on every retry so a
 receiver can drop a repeat; X-Desk-Signature "t=<unix seconds>,v1=<hex digest>", signed anew at
 each attempt so receivers can refuse old timestamps. 2xx is delivered; 408, 429, 5xx, timeouts
@@ -21,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 
 from escalation.channels.base import Transport, TransportError
+from escalation.channels.deadline import Deadline
 from escalation.models import Notification
 from tenancy.addresses import AddressRefused, deliverable_addresses
 
@@ -57,7 +62,9 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or ""), parts.port
 
 
-def _post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, str]:
+def _post_once(
+    url: str, body: bytes, headers: dict[str, str], deadline: Deadline
+) -> tuple[int, str, str]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TransportError(f"not an http(s) URL: {url}", permanent=True)
@@ -68,20 +75,39 @@ def _post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str
     except OSError as exc:
         raise TransportError(f"{parts.hostname} does not resolve: {exc}") from exc
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = cls(parts.hostname, parts.port, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    timeout = deadline.timeout(settings.WEBHOOK_TIMEOUT_SECONDS)
+    conn = cls(parts.hostname, parts.port, timeout=timeout)
     # The Host header and TLS (SNI, certificate) still name the host; only the socket is pinned.
     # typeshed leaves out http.client's socket factory hook (set in HTTPConnection.__init__).
     conn._create_connection = _connect_to(addresses)  # type: ignore[attr-defined]
+    deadline.watch(lambda: conn.sock)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         conn.request("POST", target, body=body, headers=headers)
         response = conn.getresponse()
-        detail = response.read(300).decode("utf-8", "replace")
-        return response.status, detail, response.getheader("Location") or ""
+        location = response.getheader("Location") or ""
+        if 200 <= response.status < 300:
+            return response.status, "", location  # taken in: a trickled body must not hold us
+        return response.status, _detail(response), location
     except (OSError, http.client.HTTPException) as exc:  # timeouts are OSErrors too
-        raise TransportError(f"{parts.hostname} did not answer: {exc!r}") from exc
+        if deadline.expired:
+            raise TransportError(
+                f"{parts.hostname} did not answer within the deadline of "
+                f"{deadline.seconds:g}s (connect, send and read together)",
+                slow=True,
+            ) from exc
+        slow = isinstance(exc, TimeoutError)
+        raise TransportError(f"{parts.hostname} did not answer: {exc!r}", slow=slow) from exc
     finally:
         conn.close()
+
+
+def _detail(response: http.client.HTTPResponse) -> str:
+    """The start of a refusal's body, for last_error: as much as arrives before the deadline."""
+    try:
+        return response.read(300).decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException):
+        return ""
 
 
 def _connect_to(addresses: list[str]):
@@ -114,10 +140,11 @@ def _connect_to(addresses: list[str]):
     return create
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-    """POST, following only 307/308 redirects that stay on the same scheme, host and port."""
+def post(url: str, body: bytes, headers: dict[str, str], deadline: Deadline) -> tuple[int, str]:
+    """POST, following only 307/308 redirects that stay on the same scheme, host and port, all
+    within the one deadline."""
     for _ in range(MAX_SAME_HOST_REDIRECTS + 1):
-        status, detail, location = _post_once(url, body, headers)
+        status, detail, location = _post_once(url, body, headers, deadline)
         if status not in (307, 308) or not location:
             return status, detail
         target = urljoin(url, location)
@@ -158,4 +185,6 @@ class WebhookTransport(Transport):
             "X-Desk-Delivery": str(notification.delivery_id),
             "X-Desk-Signature": sign(endpoint.secret, int(time.time()), body),
         }
-        check_status(*post(endpoint.url, body, headers))
+        with Deadline(settings.WEBHOOK_DEADLINE_SECONDS) as deadline:
+            answer = post(endpoint.url, body, headers, deadline)
+        check_status(*answer)

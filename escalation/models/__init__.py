@@ -1,9 +1,11 @@
 """escalation's models: the notifications outbox and webhooks (notifications.py), and the SLA
-half, calendars, policies, clocks, alerts and the escalation climb (sla.py)."""
+half, calendars, policies, clocks, alerts and the escalation climb (sla.py); who follows an
+incident and which mails each member wants (told.py)."""
 
 from escalation.models.notifications import (
     PING_EVENT,
     Channel,
+    EndpointHealth,
     Notification,
     NotificationStatus,
     WebhookEndpoint,
@@ -27,7 +29,9 @@ from escalation.models.sla import (
     SlaClock,
     SlaPause,
     SlaPolicy,
+    SweepStatus,
 )
+from escalation.models.told import IncidentWatcher, MailKind, MailPreferences
 
 __all__ = [
     "LIVE_CLOCK_STATES",
@@ -38,9 +42,13 @@ __all__ = [
     "CalendarHoliday",
     "Channel",
     "ClockState",
+    "EndpointHealth",
     "EscalationLevel",
     "EscalationPolicy",
     "EscalationRun",
+    "IncidentWatcher",
+    "MailKind",
+    "MailPreferences",
     "Metric",
     "Notification",
     "NotificationStatus",
@@ -50,6 +58,7 @@ __all__ = [
     "SlaClock",
     "SlaPause",
     "SlaPolicy",
+    "SweepStatus",
     "WebhookEndpoint",
     "WebhookEvent",
     "new_webhook_secret",

@@ -49,6 +49,10 @@ class Notification(TenantOwned):
     max_attempts = models.PositiveSmallIntegerField(default=8)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When the relay last sent this row a trigger that no worker has taken yet (a claim clears
+    # it): a row triggered recently is not triggered again, so the relay cannot feed itself.
+    # Null for the first trigger, sent on commit.
+    triggered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -77,6 +81,12 @@ class Notification(TenantOwned):
             ),
             models.Index(
                 fields=["tenant", "endpoint", "-created_at"], name="notification_endpoint"
+            ),
+            # The next row of an endpoint a worker may send (its in-flight limit, outbox.py).
+            models.Index(
+                fields=["endpoint", "next_attempt_at"],
+                name="notification_endpoint_due",
+                condition=Q(status="pending", channel="webhook"),
             ),
             # The dead letter page: few rows, so a partial index keeps it cheap.
             models.Index(
@@ -129,3 +139,20 @@ class WebhookEndpoint(TenantOwned):
 
     def wants(self, event: str) -> bool:
         return self.is_active and event in self.events
+
+
+class EndpointHealth(models.Model):
+    """How an endpoint's receiver has been answering: after an attempt that ran into the
+    deadline its rows wait until backoff_until, so a slow or dead receiver holds no worker
+    meanwhile. A table of its own: writing the endpoint's row would renew the tenant's
+    configuration stamp (tenancy/config_stamp.py). Its row is also the lock that counts an
+    endpoint's deliveries in flight (outbox.py)."""
+
+    endpoint = models.OneToOneField(
+        WebhookEndpoint, primary_key=True, on_delete=models.CASCADE, related_name="health"
+    )
+    backoff_until = models.DateTimeField(null=True, blank=True)
+    slow_failures = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"endpoint {self.endpoint_id}: {self.slow_failures} slow failures"

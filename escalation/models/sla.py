@@ -400,3 +400,15 @@ class AuditStatus(models.Model):
     @property
     def ok(self) -> bool:
         return self.overdue == 0
+
+
+class SweepStatus(models.Model):
+    """When the sweep last finished (one row): the dead-man check (escalation/selectors/
+    operations.py) raises the alarm when it is older than three intervals while clocks are due."""
+
+    completed_at = models.DateTimeField()
+    alerts = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return f"sweep completed {self.completed_at:%Y-%m-%d %H:%M:%S}"

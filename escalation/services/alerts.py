@@ -27,7 +27,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from escalation.models import AlertKind, NotifyKind, RunState, SlaAlert
+from escalation.models import AlertKind, MailKind, NotifyKind, RunState, SlaAlert
+from escalation.selectors.told import mail_takers
 from escalation.services.climb import escalation_stop
 from escalation.services.outbox import notification_enqueue
 from escalation.services.webhooks import incident_payload, webhook_event_emit
@@ -173,7 +174,8 @@ def alert_message(alert: SlaAlert, recipient: User | None = None) -> AlertMessag
         "escalation-incident-sla",
         kwargs={"tenant_slug": incident.tenant.slug, "number": incident.number},
     )
-    subject = f"[{incident.tenant.name}] {incident.reference}: {_headline(alert)}"
+    # The token first, in the form replies are matched by (mail/services/threads.py).
+    subject = f"[{incident.reference}] {incident.tenant.name}: {_headline(alert)}"
     return AlertMessage(subject, url, alert, recipient)
 
 
@@ -195,10 +197,23 @@ def _to_each(alert: SlaAlert, recipients: list[User], subject: str, channel: str
     return len(recipients)
 
 
+def mail_kind(alert: SlaAlert) -> str:
+    """Which of a member's mail choices (MailKind) an alert's email falls under: "escalated to
+    you" is news of one's own incidents or group queue; the rest are SLA alerts."""
+    if alert.kind != AlertKind.ASSIGNED:
+        return MailKind.SLA
+    return MailKind.MINE if alert.notify == NotifyKind.ASSIGNEE else MailKind.GROUP
+
+
 def _email_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
+    # Only to those who take this kind of mail (the bell shows it to everyone).
+    kind = mail_kind(alert)
+    takers = mail_takers(alert.tenant_id, {u.pk: [kind] for u in recipients})
     # Each email's acknowledgement link is signed for its reader.
     body = partial(_body, alert, message.url)
-    return _to_each(alert, recipients, message.subject, "email", body=body)
+    return _to_each(
+        alert, [u for u in recipients if u.pk in takers], message.subject, "email", body=body
+    )
 
 
 def _inapp_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:

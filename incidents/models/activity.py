@@ -135,3 +135,26 @@ class IncidentMute(TenantOwned):
                 fields=["tenant", "incident", "address"], name="incidentmute_unique"
             ),
         ]
+
+
+class IncidentContact(TenantOwned):
+    """Someone without an account affected by an incident, known by their address: they get its
+    emails, follow it through a signed link and may reply (the external counterpart of a
+    Participant). The reporter recorded as a contact (Incident.contact_email) is not one."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="contacts")
+    email = models.EmailField(max_length=254)  # lower case, as every address the desk compares
+    name = models.CharField(max_length=150, blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "incident", "email"], name="incidentcontact_unique"
+            ),
+        ]
+        # Which incidents an address is a party to (mail threading asks this per message).
+        indexes = [models.Index(fields=["tenant", "email"], name="incidentcontact_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} on {self.incident_id}"

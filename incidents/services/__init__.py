@@ -2,7 +2,7 @@
 
 from incidents.services.comments import attachment_add, comment_add
 from incidents.services.edit import incident_reassign, incident_record_diagnosis, incident_update
-from incidents.services.people import incident_join
+from incidents.services.people import incident_contact_add, incident_join
 from incidents.services.priority import matrix_set, priority_derive
 from incidents.services.report import incident_report
 from incidents.services.transitions import (
@@ -23,6 +23,7 @@ __all__ = [
     "incident_accept",
     "incident_cancel",
     "incident_close",
+    "incident_contact_add",
     "incident_escalate",
     "incident_hold",
     "incident_join",

@@ -19,10 +19,9 @@ from incidents.models import (
     HoldReason,
     Incident,
     IncidentState,
-    Participant,
 )
 from incidents.notifications import notify_incident_people
-from incidents.rules import is_reporter
+from incidents.rules import is_reporter, takes_part
 from incidents.services.common import lock_incident, record_event, save_incident
 from tenancy.actors import Actor
 from tenancy.errors import InvalidInput, NotAllowed
@@ -31,13 +30,9 @@ COMMENT_MAX = 20_000
 
 
 def _can_take_part(actor: Actor, incident: Incident) -> bool:
-    if actor.is_agent_or_above or is_reporter(actor, incident):
-        return True
-    return (
-        Participant.objects.for_tenant(incident.tenant_id)
-        .filter(incident=incident, user_id=actor.user_id)
-        .exists()
-    )
+    """The desk, the reporter (a member, or the contact it was reported for), an affected member
+    or an affected contact; a contact writes public replies only (notes are the desk's)."""
+    return takes_part(actor, incident)
 
 
 def check_attachment(upload: UploadedFile) -> str:

@@ -16,6 +16,7 @@ from incidents.models import (
     GroupMember,
     HoldReason,
     Incident,
+    IncidentContact,
     IncidentState,
     Participant,
     ResolutionCode,
@@ -433,7 +434,7 @@ def incident_cancel(
     duplicate_of: Incident | None = None,
     expected_version: int | None = None,
 ) -> Incident:
-    reason = (reason or "").strip()
+    reason = given_reason = (reason or "").strip()
     if not reason and duplicate_of is None:
         raise InvalidInput("Say why the incident is cancelled.", field="reason")
     if duplicate_of is not None:
@@ -460,6 +461,10 @@ def incident_cancel(
     )
     if duplicate_of is not None:
         _move_people_to(cancelled, duplicate_of, actor=actor)
+    # The reporter hears why; a duplicate's mail names the incident to follow instead.
+    notify_incident_people(
+        cancelled, "cancelled", reporter_only=True, extra={"reason": given_reason}
+    )
     return cancelled
 
 
@@ -482,7 +487,7 @@ def _check_original_open(original: Incident) -> None:
 
 
 def _move_people_to(duplicate: Incident, original: Incident, *, actor: Actor) -> None:
-    """The reporter and affected users of a duplicate join the original incident."""
+    """The reporter and affected people of a duplicate join the original incident."""
     from incidents.services.people import incident_join_all
 
     user_ids = list(
@@ -495,6 +500,19 @@ def _move_people_to(duplicate: Incident, original: Incident, *, actor: Actor) ->
     # People who left the tenant keep their history on the duplicate but join nothing new.
     members = Membership.objects.for_tenant(actor.tenant).filter(is_active=True)
     people = User.objects.filter(id__in=user_ids, is_active=True, memberships__in=members)
+    # Contacts without an account follow the original by mail and its link, as members do.
+    contacts = list(
+        IncidentContact.objects.for_tenant(actor.tenant)
+        .filter(incident=duplicate)
+        .order_by("id")
+        .values_list("email", "name")
+    )
+    if duplicate.reporter_id is None and duplicate.contact_email:
+        contacts.insert(0, (duplicate.contact_email.lower(), duplicate.contact_name))
     incident_join_all(
-        incident=original, actor=actor, users=list(people.order_by("id")), via=duplicate
+        incident=original,
+        actor=actor,
+        users=list(people.order_by("id")),
+        via=duplicate,
+        contacts=contacts,
     )

@@ -10,12 +10,14 @@ from portal.views.incident import (
     incident_reported,
     incident_timeline,
 )
-from portal.views.links import answer_link, unsubscribe_link
+from portal.views.links import answer_link, follow_link, follow_link_file, unsubscribe_link
 from portal.views.report import incident_join, my_incidents, report, similar
 
 __all__ = [
     "answer_link",
     "attachment_download",
+    "follow_link",
+    "follow_link_file",
     "incident_broken",
     "incident_comment",
     "incident_detail",

@@ -43,7 +43,10 @@ def _page(request: TenantRequest, incident: Incident, **forms: Any) -> HttpRespo
         "unsent": _unsent(offered, forms),
         "offered": offered,
         "state_words": state_in_words(incident),
-        "timeline": public_timeline(incident=incident, viewer=request.user),
+        "timeline": public_timeline(
+            incident=incident, viewer=request.user, newest_first=_newest_first(request)
+        ),
+        "newest_first": _newest_first(request),
         "is_reporter": is_reporter,
         "comment_form": forms.get("comment") or CommentForm(),
         "files_lost": forms.get("files_lost", False),
@@ -78,8 +81,15 @@ def incident_detail(request: TenantRequest, tenant_slug: str, number: int) -> Ht
 @require_GET
 def incident_timeline(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     incident = requester_incident(request, number)
-    timeline = public_timeline(incident=incident, viewer=request.user)
-    return render(request, "portal/_timeline.html", {"incident": incident, "timeline": timeline})
+    newest_first = _newest_first(request)
+    timeline = public_timeline(incident=incident, viewer=request.user, newest_first=newest_first)
+    context = {"incident": incident, "timeline": timeline, "newest_first": newest_first}
+    return render(request, "portal/_timeline.html", context)
+
+
+def _newest_first(request: TenantRequest) -> bool:
+    """The reader's choice of order, kept in the URL (?order=newest)."""
+    return request.GET.get("order") == "newest"
 
 
 @require_GET

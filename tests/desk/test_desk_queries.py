@@ -14,10 +14,10 @@ from tests.desk.desk_support import detail_url, fresh, queue_url, report, routed
 # clocks 1, counts 6; filter and bulk choices: levels, groups, agents, categories 4; the
 # header's unread-notifications bell 1.
 QUEUE_QUERIES = 17
-# Middleware 3; incident 1; participants, children, duplicates 3; timeline 4 (events,
+# Middleware 3; incident 1; participants, contacts, children, duplicates 4; timeline 4 (events,
 # comments, attachments, notifications); who may accept 1; form choices 3; the bell 1; the SLA
-# panel 3 (clocks with their calendar, their pauses, the calendar's days off).
-INCIDENT_QUERIES = 19
+# panel 3 (clocks with their calendar, their pauses, the calendar's days off); its followers 1.
+INCIDENT_QUERIES = 21
 
 
 def _count(client, url: str) -> int:

@@ -108,9 +108,9 @@ def test_the_notifier_mails_each_alert_once_and_writes_an_internal_event(
     subjects = sorted((m.to[0], m.subject) for m in mail.outbox)
     assert (
         "alice@acme.test",
-        "[Acme Corporation] INC-000001: 50% of the response target used",
+        "[INC-000001] Acme Corporation: 50% of the response target used",
     ) in subjects
-    assert ("bob@acme.test", "[Acme Corporation] INC-000001: escalated to your group") in subjects
+    assert ("bob@acme.test", "[INC-000001] Acme Corporation: escalated to your group") in subjects
     assert len(subjects) == 4
     warning = next(m for m in mail.outbox if "50%" in m.subject)
     assert "/sla/ack/" in warning.body  # the signed acknowledgement link
