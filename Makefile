@@ -23,10 +23,11 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo
 
-# honcho runs web, worker and beat from the Procfile; Ctrl-C stops all three.
+# honcho runs every process of the Procfile (web: gunicorn, as in production, whatever the
+# database; the Celery workers, beat and the mail intake); Ctrl-C stops them all.
 run: demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	@echo "Serving the desk at http://127.0.0.1:$(PORT)/ (Ctrl-C stops web, worker and beat)."
+	@echo "Serving the desk at http://127.0.0.1:$(PORT)/ (Ctrl-C stops every process)."
 	@echo "Log in as one of the demo users above, password demo-pass-2026. Mails go to var/mail/."
 	PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
 

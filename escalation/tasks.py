@@ -1,13 +1,30 @@
-"""Celery triggers of the outbox. The rows are the truth; a lost or repeated message is harmless."""
+"""Celery triggers of the outbox and the SLA timers. The rows are the truth; a lost or repeated
+message is harmless. Which queue each task waits in: escalation/services/queues.py."""
 
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import redis
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
+from escalation.selectors.operations import sweep_deadman
 from escalation.services import outbox
 from escalation.services.alerts import alerts_notify_pending
 from escalation.services.autoclose import incidents_auto_close
-from escalation.services.sweep import clocks_audit, sweep_due
+from escalation.services.queues import DELIVERY, queue_depth
+from escalation.services.sweep import clocks_audit, sweep_completed, sweep_due
+
+log = logging.getLogger(__name__)
+
+# A delivery task ends its own attempts (each within its deadline) and its endpoint's chain
+# (outbox._drain_endpoint, one deadline's worth); Celery's limits are only a backstop, and in
+# prefork only. They sit above what the code allows itself.
+_DELIVERY_SOFT_LIMIT = 2 * outbox.delivery_deadline() + settings.NOTIFICATION_MARK_SENT_SECONDS + 10
 
 
 @shared_task(
@@ -16,9 +33,18 @@ from escalation.services.sweep import clocks_audit, sweep_due
     retry_backoff=True,
     retry_backoff_max=60,
     max_retries=5,
+    soft_time_limit=_DELIVERY_SOFT_LIMIT,
+    time_limit=_DELIVERY_SOFT_LIMIT + 10,
 )
-def deliver_notification(notification_id: int) -> str:
-    return outbox.notification_deliver(notification_id=notification_id)
+def deliver_notification(notification_id: int, endpoint_id: int | None = None) -> str:
+    return outbox.notification_deliver(notification_id=notification_id, endpoint_id=endpoint_id)
+
+
+# A relay that found the delivery queue less than half full and filled it looks again after
+# this pause rather than a whole interval later, so a backlog of rows without a trigger (Redis
+# flushed, a worker killed) goes out at the workers' speed. One that found the queue fuller
+# stops, so follow-ups never pile up.
+RELAY_FOLLOW_UP_SECONDS = 2
 
 
 @shared_task(
@@ -26,43 +52,108 @@ def deliver_notification(notification_id: int) -> str:
 )
 def relay_notifications() -> int:
     outbox.notifications_bury_abandoned()
-    ids = outbox.notifications_due()
-    # While workers are down every relay run triggers the same rows again; a trigger older than
-    # two runs is dropped unread, as a newer one for the same row is already queued.
-    expires = 2 * settings.NOTIFICATION_RELAY_INTERVAL_SECONDS
+    cap = settings.NOTIFICATION_RELAY_MAX_QUEUED
+    waiting = queue_depth(DELIVERY) or 0
+    room = cap - waiting
+    ids = outbox.notifications_relay(limit=room)
+    # No expiry: each trigger either sends its row or finds it done, and the cap bounds them.
     for notification_id in ids:
-        deliver_notification.apply_async((notification_id,), expires=expires)
+        deliver_notification.delay(notification_id)
+    if ids and len(ids) == room and waiting < cap // 2:
+        relay_notifications.apply_async(countdown=RELAY_FOLLOW_UP_SECONDS)
+    if room <= 0:
+        log.info("relay: %s triggers wait in the delivery queue; none added", waiting)
     return len(ids)
 
 
 # --- SLA clocks and escalation: triggers only; the rows hold every deadline -------------------
 DB_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
+NOTIFY_BATCH = 100
+# Notifiers at once: one fewer than the timers worker's processes (the Procfile's three), so a
+# sweep always finds a process free however many notifier triggers a storm queues.
+NOTIFIERS = 2
+
+
+def _budget() -> float:
+    """Seconds a timer task works before handing the rest to a fresh task of its own: short,
+    so a timer waits for no other for long."""
+    return min(settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.5, 10.0)
+
+
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+
+
+@contextmanager
+def _notifier_slot() -> Iterator[bool]:
+    """One of NOTIFIERS slots, or False when all are taken (their holders drain everything):
+    a key in Redis that expires on its own if its worker dies (not a database session lock,
+    which PgBouncer's transaction pooling would lose). Without Redis, or with Redis away,
+    every notifier may run: better late sweeps than unsent alerts."""
+    client = _redis()
+    token, held = uuid.uuid4().hex, None
+    keys = [
+        f"servicedesk:{connection.settings_dict['NAME']}:notifier:{n}" for n in range(NOTIFIERS)
+    ]
+    try:
+        if client is not None:
+            ttl = int(_budget()) + 60
+            held = next((k for k in keys if client.set(k, token, nx=True, ex=ttl)), None)
+    except redis.RedisError:
+        client = None
+    try:
+        yield client is None or held is not None
+    finally:
+        if client is not None and held is not None:
+            with suppress(redis.RedisError):
+                client.eval(_RELEASE, 1, held, token)
+
+
+_client: redis.Redis | None = None
+
+
+def _redis() -> redis.Redis | None:
+    global _client
+    if _client is None and settings.REDIS_URL:
+        _client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+        )
+    return _client
 
 
 @shared_task(name="escalation.sweep_clocks", **DB_RETRY)
 def sweep_clocks() -> int:
-
-    result = sweep_due()
+    started = time.monotonic()
+    result = sweep_due(max_seconds=_budget())
+    sweep_completed(result, seconds=time.monotonic() - started)
     if result.alerts:
         notify_alerts.delay()
+    if result.unfinished:
+        # More was due than one budget could sweep: carry on at once, not at the next beat.
+        sweep_clocks.delay()
     return result.alerts
 
 
 @shared_task(name="escalation.notify_alerts", **DB_RETRY)
 def notify_alerts() -> int:
-
-    handled, batch = 0, 100
-    for _ in range(50):  # bounded; beat runs it again as a relay
-        done = alerts_notify_pending(limit=batch)
-        handled += done
-        if done < batch:
-            break
+    """Notify every alert waiting, however many: batch after batch until one comes back short,
+    handing over to a fresh task when the budget is spent. A trigger that finds NOTIFIERS
+    already at work ends at once: they drain everything."""
+    handled, stop_at = 0, time.monotonic() + _budget()
+    with _notifier_slot() as mine:
+        while mine:
+            done = alerts_notify_pending(limit=NOTIFY_BATCH)
+            handled += done
+            if done < NOTIFY_BATCH:
+                break
+            if time.monotonic() > stop_at:
+                notify_alerts.delay()
+                break
     return handled
 
 
 @shared_task(name="escalation.audit_clocks", **DB_RETRY)
 def audit_clocks() -> int:
-
+    sweep_deadman()  # logs at ERROR when the sweep has stalled
     return clocks_audit().overdue
 
 

@@ -1,9 +1,11 @@
-"""/healthz says the process is up; /readyz that the database and the broker answer."""
+"""/healthz says the process is up; /readyz that the database and the broker answer, naming the
+one that does not (`unavailable`)."""
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
 from escalation.models import AuditStatus
+from escalation.selectors.operations import sweep_deadman
 from servicedesk.celery import app as celery_app
 
 
@@ -42,14 +44,32 @@ def _sla_audit() -> str:
     return "ok" if status.ok else f"error: overdue without alert: {status.detail}"
 
 
+def _sla_sweep() -> str:
+    """The sweep's dead-man check (escalation/selectors/operations.py): "degraded" when no sweep
+    has finished for three intervals while clocks are due. Like the audit, shown, not failing
+    readiness; it also logs at ERROR."""
+    try:
+        stalled = sweep_deadman()
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+    return f"degraded: {stalled}" if stalled else "ok"
+
+
 def readyz(request: HttpRequest) -> JsonResponse:
+    """Answers within a few seconds whatever is down: the database's connect_timeout
+    (DATABASE_CONNECT_TIMEOUT) and the broker's 2 s bound each probe, and the SLA flag is not
+    read from a database that just failed its probe."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
-    ready = all(value == "ok" for value in checks.values())
+    down = [name for name, value in checks.items() if value != "ok"]
+    sla_audit = _sla_audit() if "database" not in down else "unknown: the database is down"
+    sla_sweep = _sla_sweep() if "database" not in down else "unknown: the database is down"
+    status = "unavailable" if down else "degraded" if sla_sweep.startswith("degraded") else "ok"
     return JsonResponse(
         {
-            "status": "ok" if ready else "unavailable",
+            "status": status,
             "checks": checks,
-            "flags": {"sla_audit": _sla_audit()},
+            "unavailable": down,
+            "flags": {"sla_audit": sla_audit, "sla_sweep": sla_sweep},
         },
-        status=200 if ready else 503,
+        status=503 if down else 200,
     )

@@ -161,11 +161,27 @@ CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_WORKER_CONCURRENCY = envint("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
+# The `worker` process's task processes (the Procfile's `timers` sets its own three).
+CELERY_WORKER_CONCURRENCY = envint("CELERY_WORKER_CONCURRENCY", 4, minimum=1)
 # Time limits stay well below the visibility timeout so a stuck task dies before Redis redelivers.
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_IGNORE_RESULT = True
+# Three queues, so the SLA timers never wait behind deliveries (escalation/services/queues.py,
+# docs/operations.md): the Procfile and docker-compose run a worker for `timers` and one for
+# `delivery` and `celery`. A worker started without -Q consumes all three.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES: dict[str, dict] = {"celery": {}, "delivery": {}, "timers": {}}
+CELERY_TASK_ROUTES = {
+    "escalation.sweep_clocks": {"queue": "timers"},
+    "escalation.notify_alerts": {"queue": "timers"},
+    "escalation.audit_clocks": {"queue": "timers"},
+    "escalation.auto_close": {"queue": "timers"},
+    "escalation.relay_notifications": {"queue": "timers"},
+    "escalation.deliver_notification": {"queue": "delivery"},
+    # Mail in, IMAP polls, imports, dashboards and clean-ups stay on the default queue: none of
+    # them keeps an SLA deadline, and a slow one holds one worker process, not the timers.
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}
@@ -189,10 +205,27 @@ NOTIFICATION_BACKOFF_SECONDS = envint("NOTIFICATION_BACKOFF_SECONDS", 30, minimu
 NOTIFICATION_BACKOFF_MAX_SECONDS = envint("NOTIFICATION_BACKOFF_MAX_SECONDS", 3600, minimum=0)
 NOTIFICATION_RELAY_AFTER_SECONDS = envint("NOTIFICATION_RELAY_AFTER_SECONDS", 120, minimum=0)
 NOTIFICATION_RELAY_INTERVAL_SECONDS = envint("NOTIFICATION_RELAY_INTERVAL_SECONDS", 60, minimum=1)
-# Added to CELERY_TASK_TIME_LIMIT, the age at which a claim is taken for a dead worker's.
+# Every attempt ends within its channel's deadline (connect, send and read together), enforced
+# by the code whatever Celery's pool (escalation/channels/deadline.py).
+WEBHOOK_DEADLINE_SECONDS = envint("WEBHOOK_DEADLINE_SECONDS", 15, minimum=1)
+EMAIL_DEADLINE_SECONDS = envint("EMAIL_DEADLINE_SECONDS", 60, minimum=1)
+# After its deadline, how long a sender keeps recording a send while the database is away.
+NOTIFICATION_MARK_SENT_SECONDS = envint("NOTIFICATION_MARK_SENT_SECONDS", 30, minimum=0)
+# A claim older than the longest deadline plus the above plus this grace (clocks that differ
+# between hosts) belongs to a dead worker: the row is sent again.
 NOTIFICATION_CLAIM_GRACE_SECONDS = envint("NOTIFICATION_CLAIM_GRACE_SECONDS", 30, minimum=0)
-# Per socket operation; the task time limit bounds a receiver that trickles its answer.
+# The relay adds triggers only while fewer than this many wait in the delivery queue.
+NOTIFICATION_RELAY_MAX_QUEUED = envint("NOTIFICATION_RELAY_MAX_QUEUED", 2000, minimum=1)
+# Per socket operation (connect, each read); the deadline bounds them all together.
 WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# One tenant's slow or dead receiver cannot hold the workers: at most this many deliveries to
+# one endpoint at once, and after an attempt that timed out its rows wait, doubling from the
+# first backoff up to the longest.
+WEBHOOK_ENDPOINT_CONCURRENCY = envint("WEBHOOK_ENDPOINT_CONCURRENCY", 2, minimum=1)
+WEBHOOK_ENDPOINT_BACKOFF_SECONDS = envint("WEBHOOK_ENDPOINT_BACKOFF_SECONDS", 10, minimum=0)
+WEBHOOK_ENDPOINT_BACKOFF_MAX_SECONDS = envint(
+    "WEBHOOK_ENDPOINT_BACKOFF_MAX_SECONDS", 300, minimum=0
+)
 # Off: webhooks go only to public addresses (tenancy/addresses.py says why).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = envbool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
@@ -226,7 +259,7 @@ SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG and HTTPS)
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", HTTPS)
 # Probes of a container or load balancer speak plain HTTP to the process itself.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
@@ -331,16 +364,12 @@ LOGGING = {
     },
 }
 
-CELERY_BEAT_SCHEDULE = {
-    "relay-notifications": {
-        "task": "escalation.relay_notifications",
-        "schedule": float(NOTIFICATION_RELAY_INTERVAL_SECONDS),
-    },
-}
-
 # --- SLA clocks and escalation --------------------------------------------------------------
-# The database holds every deadline; beat only triggers the sweep. Expiring the triggers keeps
-# a backlog of them from piling up while a worker is away.
+# The database holds every deadline; beat only triggers the sweep. The timer triggers wait in a
+# queue of their own (`timers`) and expire only after SLA_TRIGGER_EXPIRES_SECONDS, far longer
+# than that queue waits while its worker is alive; the expiry only keeps triggers from piling up
+# while the worker is away. A sweep or notifier that runs out of time re-arms itself at once.
+SLA_TRIGGER_EXPIRES_SECONDS = envint("SLA_TRIGGER_EXPIRES_SECONDS", 300, minimum=1)
 SLA_SWEEP_INTERVAL_SECONDS = envint("SLA_SWEEP_INTERVAL_SECONDS", 15)
 SLA_SWEEP_BATCH_SIZE = envint("SLA_SWEEP_BATCH_SIZE", 1000)
 SLA_AUDIT_INTERVAL_SECONDS = envint("SLA_AUDIT_INTERVAL_SECONDS", 60)
@@ -353,12 +382,25 @@ def _every(task: str, seconds: int) -> dict:
     return {"task": task, "schedule": float(seconds), "options": {"expires": float(seconds)}}
 
 
-CELERY_BEAT_SCHEDULE |= {
-    "sla-sweep-clocks": _every("escalation.sweep_clocks", SLA_SWEEP_INTERVAL_SECONDS),
-    "sla-notify-alerts": _every("escalation.notify_alerts", SLA_SWEEP_INTERVAL_SECONDS),
-    "sla-audit-clocks": _every("escalation.audit_clocks", SLA_AUDIT_INTERVAL_SECONDS),
-    "sla-auto-close": _every("escalation.auto_close", SLA_AUTO_CLOSE_INTERVAL_SECONDS),
+def _timer(task: str, seconds: int) -> dict:
+    expires = float(max(seconds, SLA_TRIGGER_EXPIRES_SECONDS))
+    return {"task": task, "schedule": float(seconds), "options": {"expires": expires}}
+
+
+CELERY_BEAT_SCHEDULE = {
+    "relay-notifications": _timer(
+        "escalation.relay_notifications", NOTIFICATION_RELAY_INTERVAL_SECONDS
+    ),
+    "sla-sweep-clocks": _timer("escalation.sweep_clocks", SLA_SWEEP_INTERVAL_SECONDS),
+    "sla-notify-alerts": _timer("escalation.notify_alerts", SLA_SWEEP_INTERVAL_SECONDS),
+    "sla-audit-clocks": _timer("escalation.audit_clocks", SLA_AUDIT_INTERVAL_SECONDS),
+    "sla-auto-close": _timer("escalation.auto_close", SLA_AUTO_CLOSE_INTERVAL_SECONDS),
 }
+
+# --- Operations (docs/operations.md) --------------------------------------------------------
+# /metrics (Prometheus) answers only requests bearing "Authorization: Bearer <this>"; unset, it
+# is not served at all (404).
+METRICS_TOKEN = envstr("METRICS_TOKEN", "")
 
 # --- Email in (mail/, docs/email.md) ---------------------------------------------------------
 # The SMTP intake (`manage.py mail_intake`, the Procfile's mail) listens here; 552 past the size.

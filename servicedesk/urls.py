@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from servicedesk import health
+from servicedesk import health, metrics
 from tenancy.urls import tenant_urlpatterns
 
 tenant_patterns: list[URLPattern | URLResolver] = [
@@ -37,6 +37,7 @@ api_patterns = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     path("", include("tenancy.urls")),

@@ -84,11 +84,17 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def test_compose_has_the_five_services_each_with_its_health_check():
-    assert {"postgres", "redis", "web", "worker", "beat"} <= set(SERVICES)
+    assert {"postgres", "redis", "web", "worker", "timers", "beat"} <= set(SERVICES)
     assert "pg_isready" in " ".join(SERVICES["postgres"]["healthcheck"]["test"])
     assert SERVICES["redis"]["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
     assert "/readyz" in " ".join(SERVICES["web"]["healthcheck"]["test"])
     assert "inspect ping" in " ".join(SERVICES["worker"]["healthcheck"]["test"])
+    assert "inspect ping" in " ".join(SERVICES["timers"]["healthcheck"]["test"])
+    # The SLA timers wait in a queue of their own, never behind deliveries (issue 16).
+    assert "-Q" in SERVICES["timers"]["command"] and "timers" in SERVICES["timers"]["command"]
+    assert (
+        "timers" not in SERVICES["worker"]["command"][SERVICES["worker"]["command"].index("-Q") + 1]
+    )
     # `--scale worker=N` needs a worker with no fixed name and no published port.
     assert "container_name" not in SERVICES["worker"] and "ports" not in SERVICES["worker"]
     for name in ("web", "worker", "beat"):
@@ -133,28 +139,32 @@ def _answers(url: str) -> bool:
         return False
 
 
-def test_the_worker_and_beat_commands_run_the_relay_together(transactional_db, tmp_path):
+def test_the_worker_timers_and_beat_commands_run_the_relay_together(transactional_db, tmp_path):
     # transactional_db: on SQLite a test transaction would hold the write lock the relay needs.
     env = {**_env(tmp_path), "NOTIFICATION_RELAY_INTERVAL_SECONDS": "1"}
     worker, worker_log = _start(SERVICES["worker"]["command"], env, tmp_path, "worker")
+    timers, timers_log = _start(SERVICES["timers"]["command"], env, tmp_path, "timers")
     beat, beat_log = _start(SERVICES["beat"]["command"], env, tmp_path, "beat")
     try:
-        wait_until(lambda: " ready." in worker_log.read_text(), timeout=60, what="worker ready")
+        for log, name in ((worker_log, "worker"), (timers_log, "timers")):
+            wait_until(lambda log=log: " ready." in log.read_text(), timeout=60, what=name)
         wait_until(lambda: "beat: Starting" in beat_log.read_text(), timeout=60, what="beat")
-        # beat sends the relay trigger at start; the worker runs it.
+        # beat sends the relay trigger at start; the timers worker runs it.
         wait_until(
             lambda: (
-                "escalation.relay_notifications" in worker_log.read_text()
-                and "succeeded" in worker_log.read_text()
+                "Task escalation.relay_notifications[" in timers_log.read_text()
+                and "succeeded" in timers_log.read_text()
             ),
             timeout=180,  # beat and worker start slowly on a busy 2-core machine
-            what="the relay run by the worker",
+            what="the relay run by the timers worker",
         )
-        check = SERVICES["worker"]["healthcheck"]["test"][1].replace("$$HOSTNAME", "$HOSTNAME")
-        result = subprocess.run(check, shell=True, env=env, timeout=60, capture_output=True)
-        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Task escalation.relay_notifications[" not in worker_log.read_text()
+        for name in ("worker", "timers"):
+            check = SERVICES[name]["healthcheck"]["test"][1].replace("$$HOSTNAME", "$HOSTNAME")
+            result = subprocess.run(check, shell=True, env=env, timeout=60, capture_output=True)
+            assert result.returncode == 0, result.stdout + result.stderr
     finally:
-        for process in (beat, worker):
+        for process in (beat, timers, worker):
             _stop(process)
 
 

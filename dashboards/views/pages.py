@@ -32,8 +32,10 @@ def _ask_for_refresh(data: charts.DashboardData, tenant_id: int) -> bool:
         return False
     from dashboards.tasks import refresh_tenant_rollups
 
+    # robust: a broker that is away must not cost the page; beat refreshes on its own schedule.
     transaction.on_commit(
-        lambda: refresh_tenant_rollups.apply_async((tenant_id,), expires=interval.total_seconds())
+        lambda: refresh_tenant_rollups.apply_async((tenant_id,), expires=interval.total_seconds()),
+        robust=True,
     )
     return True
 

@@ -9,6 +9,7 @@ the read or write in progress at once; the channel then reports a retryable, slo
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -78,8 +79,7 @@ class Deadline:
         sock = getter()
         if sock is None:
             return
-        try:
-            # The plain socket's shutdown, also under TLS: it wakes the reader at once.
+        # The plain socket's shutdown, also under TLS: it wakes the reader at once. An error
+        # means already closed or never connected: nothing in progress to end.
+        with contextlib.suppress(OSError):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed or never connected: nothing in progress to end

@@ -2,13 +2,16 @@
 
 Every attempt ends within EMAIL_DEADLINE_SECONDS, connecting, the conversation and the message
 together (deadline.py), whatever Celery's pool: a mail server that answers a byte at a time
-cannot hold the worker past it."""
+cannot hold the worker past it. (With Django's SMTP backend, the one the desk documents; another
+backend has only its own timeouts.)"""
 
 import smtplib
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends import smtp
 
 from escalation.channels.base import Transport, TransportError
 from escalation.channels.deadline import Deadline
@@ -40,6 +43,39 @@ def headers_for(notification: Notification) -> tuple[str, dict[str, str]]:
     return subject_with_token(notification.subject, incident), headers
 
 
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+class DeadlineSMTPBackend(smtp.EmailBackend):
+    """Django's SMTP backend, its connection watched by the deadline from the server's greeting
+    on (the plain backend shows its connection only after the greeting, STARTTLS and the
+    login, each of which a slow server could stretch)."""
+
+    def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    @property
+    def connection_class(self) -> type[smtplib.SMTP]:
+        base: type[smtplib.SMTP] = super().connection_class
+        deadline = self.deadline
+
+        def connect(conn: smtplib.SMTP, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+            # `sock` is set once the TCP connection stands, before the greeting is read.
+            deadline.watch(lambda: getattr(conn, "sock", None))
+            return base.connect(conn, *args, **kwargs)
+
+        return type("DeadlineSMTP", (base,), {"connect": connect})
+
+
+def _backend(deadline: Deadline) -> Any:
+    # Each step waits EMAIL_TIMEOUT at most, and never past the deadline.
+    timeout = deadline.timeout(settings.EMAIL_TIMEOUT)
+    if settings.EMAIL_BACKEND == SMTP_BACKEND:
+        return DeadlineSMTPBackend(timeout=timeout, deadline=deadline)
+    return get_connection(timeout=timeout)
+
+
 class EmailTransport(Transport):
     def notify(self, notification: Notification) -> None:
         subject, headers = headers_for(notification)
@@ -50,11 +86,7 @@ class EmailTransport(Transport):
             headers=headers,
         )
         with Deadline(settings.EMAIL_DEADLINE_SECONDS) as deadline:
-            # Each step waits EMAIL_TIMEOUT at most, and never past the deadline.
-            backend = get_connection(timeout=deadline.timeout(settings.EMAIL_TIMEOUT))
-            message.connection = backend
-            # The SMTP backend's socket, once open (STARTTLS replaces it); other backends have none.
-            deadline.watch(lambda: getattr(getattr(backend, "connection", None), "sock", None))
+            message.connection = _backend(deadline)
             try:
                 message.send(fail_silently=False)
             except (smtplib.SMTPException, OSError) as exc:

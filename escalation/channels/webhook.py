@@ -12,6 +12,7 @@ and unreachable hosts are retried; 410, other 4xx and redirects to another host 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -33,6 +34,7 @@ USER_AGENT = "ServiceDesk-Webhooks/1"
 RETRYABLE_4XX = frozenset({408, 429})
 MAX_SAME_HOST_REDIRECTS = 3
 MIN_ATTEMPT_SECONDS = 2.0  # Go's dialer's floor per address
+BODY_GRACE_SECONDS = 0.5  # an accepted answer's body, read only to close the connection cleanly
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -84,10 +86,14 @@ def _post_once(
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         conn.request("POST", target, body=body, headers=headers)
+        # Kept: an answer with "Connection: close" takes conn.sock away while its body is read.
+        sock = conn.sock
+        deadline.watch(lambda: sock)
         response = conn.getresponse()
         location = response.getheader("Location") or ""
         if 200 <= response.status < 300:
-            return response.status, "", location  # taken in: a trickled body must not hold us
+            _finish(response, sock)  # taken in: the body matters no more
+            return response.status, "", location
         return response.status, _detail(response), location
     except (OSError, http.client.HTTPException) as exc:  # timeouts are OSErrors too
         if deadline.expired:
@@ -100,6 +106,15 @@ def _post_once(
         raise TransportError(f"{parts.hostname} did not answer: {exc!r}", slow=slow) from exc
     finally:
         conn.close()
+
+
+def _finish(response: http.client.HTTPResponse, sock: socket.socket | None) -> None:
+    """Read the rest of an accepted answer, so the connection closes cleanly (closing on unread
+    bytes resets it), but give a body that trickles no more than a moment."""
+    with contextlib.suppress(OSError, http.client.HTTPException):
+        if sock is not None:
+            sock.settimeout(BODY_GRACE_SECONDS)
+        response.read(64 * 1024)
 
 
 def _detail(response: http.client.HTTPResponse) -> str:

@@ -33,6 +33,7 @@ from escalation.models import (
     RunState,
     SlaAlert,
     SlaClock,
+    SweepStatus,
 )
 from escalation.services.climb import climb_advance
 from escalation.services.clocks import alert_for
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 class SweepResult:
     claimed: int = 0
     alerts: int = 0
+    # The time budget ran out with a full batch just done: more may be due (the task re-arms).
+    unfinished: bool = False
 
     def add(self, other: SweepResult) -> None:
         self.claimed += other.claimed
@@ -253,12 +256,23 @@ def sweep_due(
         b for b, due in ((sweep_clock_batch, clocks_due), (sweep_climb_batch, climbs_due)) if due
     ]
     for batch in batches:
-        while time.monotonic() < deadline:
+        while True:
+            if time.monotonic() >= deadline:
+                total.unfinished = True
+                break
             result = batch(now=now, limit=batch_size)
             total.add(result)
             if result.claimed < batch_size:
                 break
     return total
+
+
+def sweep_completed(result: SweepResult, *, seconds: float, now: datetime | None = None) -> None:
+    """The dead-man's heartbeat (escalation/selectors/operations.py: sweep_stalled): one row,
+    rewritten by every sweep that finishes, the idle ones included."""
+    values = {"completed_at": now or timezone.now(), "alerts": result.alerts, "seconds": seconds}
+    if not SweepStatus.objects.filter(pk=1).update(**values):
+        SweepStatus.objects.bulk_create([SweepStatus(pk=1, **values)], ignore_conflicts=True)
 
 
 # --- the auditor ------------------------------------------------------------------------------

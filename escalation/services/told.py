@@ -28,13 +28,11 @@ from escalation.services.mentions import mentioned_staff
 from escalation.services.outbox import notification_enqueue
 from incidents.models import GroupMember, HoldReason, Incident, IncidentState
 from incidents.rules import is_reporter
+from incidents.services.comments import CALLER_REPLIED
 from tenancy.actors import Actor
 from tenancy.models import STAFF_ROLES, Membership, User
 
 COMMENTED, TRANSITIONED = "incident.commented", "incident.transitioned"
-# The system actor that resumes an incident after the caller's reply
-# (incidents/services/comments.py): the reply itself already told everyone.
-CALLER_REPLIED = "Caller replied"
 LOW_RATING = 3  # a close rated below this tells the holder
 
 

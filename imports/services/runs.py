@@ -119,7 +119,9 @@ def _opened(upload: UploadedFile | None, path: str) -> Iterator[IO[bytes]]:
 def _trigger(run_id: int) -> None:
     from imports.tasks import run_import
 
-    transaction.on_commit(lambda: run_import.delay(run_id))
+    # robust: the run is committed; with the broker away, relay_runs triggers it later, and the
+    # person who uploaded it sees the run waiting instead of an error page.
+    transaction.on_commit(lambda: run_import.delay(run_id), robust=True)
 
 
 # --- executing ---------------------------------------------------------------------------------

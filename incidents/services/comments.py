@@ -27,6 +27,9 @@ from tenancy.actors import Actor
 from tenancy.errors import InvalidInput, NotAllowed
 
 COMMENT_MAX = 20_000
+# The system actor that resumes an incident after the caller's reply; those told of the reply
+# are not told of this resume again (escalation/services/told.py).
+CALLER_REPLIED = "Caller replied"
 
 
 def _can_take_part(actor: Actor, incident: Incident) -> bool:
@@ -138,7 +141,7 @@ def _after_comment(incident: Incident, actor: Actor, comment: Comment) -> None:
 
         incident_resume(
             incident=incident,
-            actor=Actor.system(incident.tenant, "Caller replied"),
+            actor=Actor.system(incident.tenant, CALLER_REPLIED),
             note=f"{actor.name} replied",
         )
 

@@ -67,7 +67,9 @@ def inbound_process(*, inbound_id: int) -> str:
     try:
         with transaction.atomic():
             row = (
-                InboundMail.objects.select_for_update(skip_locked=True)
+                # of=self: the joined tenant and intake rows must not be locked too, or the
+                # intake's inserts (their foreign keys) and every other mail of the tenant wait.
+                InboundMail.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("intake", "tenant")
                 .filter(id=inbound_id, status=InboundStatus.RECEIVED)
                 .first()

@@ -18,10 +18,11 @@ ROBOT_SENDERS = ("mailer-daemon", "postmaster")
 BULK_PRECEDENCE = ("bulk", "junk", "list")
 
 
-def desk_addresses() -> set[str]:
-    """The desk's own From and every intake address: mail from them is a loop."""
-    own = {parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower()}
-    own |= {a.lower() for a in IntakeAddress.objects.values_list("address", flat=True)}
+def desk_addresses(among: set[str]) -> set[str]:
+    """Which of these (lower-case) addresses are the desk's own: its From or any intake
+    address (of any tenant). Asked only about the addresses of the mail at hand."""
+    own = {parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower()} & among
+    own |= set(IntakeAddress.objects.filter(address__in=among).values_list("address", flat=True))
     return own
 
 
@@ -40,7 +41,7 @@ def automatic_reason(message: EmailMessage, sender: str) -> str:
         return "delivery status notification (a bounce)"
     if sender.partition("@")[0] in ROBOT_SENDERS:
         return f"mail from a mail system ({sender})"
-    if sender in desk_addresses():
+    if desk_addresses({sender}):
         return f"mail from the desk's own address {sender} (a loop)"
     return ""
 
@@ -63,8 +64,8 @@ def list_reason(message: EmailMessage) -> str:
 
 def other_recipients(message: EmailMessage, sender: str) -> list[tuple[str, str]]:
     """(name, address) of the people in To and Cc other than the sender and the desk."""
-    own = desk_addresses()
     pairs = getaddresses([header(message, "To"), header(message, "Cc")])
+    own = desk_addresses({address.lower() for _, address in pairs})
     seen: set[str] = set()
     people = []
     for name, address in pairs:

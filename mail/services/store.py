@@ -128,6 +128,8 @@ def trigger_on_commit(inbound_id: int) -> None:
     from mail.tasks import process_inbound
 
     def trigger() -> None:
-        process_inbound.delay(inbound_id)
+        # One quick reconnection at most: kombu's default retries sleep 0.6 s per message in
+        # the intake's one database thread while the broker is down; the relay covers a miss.
+        process_inbound.apply_async((inbound_id,), retry_policy={"max_retries": 1})
 
     transaction.on_commit(trigger, robust=True)

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
 
 from incidents.models import Incident
 from mail.models import IntakeAddress, ThreadMessage
@@ -71,13 +70,15 @@ def subject_with_token(subject: str, incident: Incident) -> str:
 def thread_record(incident: Incident, message_id: str) -> None:
     if not message_id:
         return
-    try:
-        with transaction.atomic():
-            ThreadMessage.objects.get_or_create(
+    # One INSERT; an ID already known (for this or, oddly, another incident) keeps its first.
+    ThreadMessage.objects.bulk_create(
+        [
+            ThreadMessage(
                 tenant_id=incident.tenant_id, message_id=message_id[:998], incident=incident
             )
-    except IntegrityError:
-        pass  # the ID is already known (for this or, oddly, another incident): keep the first
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def message_ids(value: str) -> list[str]:

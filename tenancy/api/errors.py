@@ -103,6 +103,8 @@ def problem_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
+        # Not an API error (a database or broker outage among them): DRF re-raises it, and
+        # the site's middleware answers (servicedesk/outage.py: 503 with Retry-After).
         return None
     code = response.status_code
     if isinstance(exc, exceptions.ValidationError):

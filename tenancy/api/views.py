@@ -9,7 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 
 from tenancy.api.auth import ApiAccess, ApiKeyAuthentication, resolve_actor
-from tenancy.api.idempotency import idempotency_begin, idempotency_forget, idempotency_store
+from tenancy.api.idempotency import idempotency_begin, idempotency_key, idempotency_store
 from tenancy.api.throttling import KeyRateThrottle
 
 
@@ -31,10 +31,15 @@ class TenantAPIView(GenericAPIView):
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        self._idempotency = idempotency_begin(request, request.actor)
-        if self._idempotency is not None:
-            self._atomic = transaction.atomic()
-            self._atomic.__enter__()
+        key = idempotency_key(request)
+        if key is None:
+            return
+        # One transaction for the key's record, the work and the stored answer: a request that
+        # fails or loses its database leaves no record behind, and its retry runs at once.
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        self._atomic = atomic
+        self._idempotency = idempotency_begin(request, request.actor, key)
 
     def _end_atomic(self, *, commit: bool) -> None:
         atomic, self._atomic = self._atomic, None
@@ -44,17 +49,21 @@ class TenantAPIView(GenericAPIView):
             atomic.__exit__(None, None, None)
         else:
             atomic.__exit__(RuntimeError, RuntimeError("request failed"), None)
-            if self._idempotency is not None:  # always: initial() opens the block only for one
-                idempotency_forget(self._idempotency)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if self._atomic is not None:
-            if response.status_code < 500:
-                idempotency_store(self._idempotency, response)
-                self._end_atomic(commit=True)
-            else:
+            # No record: the key was refused or its answer replayed, and nothing is to be kept.
+            keep = self._idempotency is not None and response.status_code < 500
+            try:
+                if keep:
+                    idempotency_store(self._idempotency, response)
+            except BaseException:
+                # The database went away mid-request: end the block all the same, or this
+                # thread's connection would stay inside it for every later request.
                 self._end_atomic(commit=False)
+                raise
+            self._end_atomic(commit=keep)
         return response
 
     def handle_exception(self, exc):

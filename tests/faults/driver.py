@@ -43,7 +43,12 @@ def _admin(slug: str):
 
 def report(args: argparse.Namespace) -> dict:
     """Report incidents one by one, each in its own transaction, as the portal would; in a
-    `--category` they are routed (escalated) to its group."""
+    `--category` they are routed (escalated) to its group. `--threads` N report side by side,
+    as N web workers would in a burst."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
     from incidents.models import Category
     from incidents.services import incident_report
 
@@ -51,10 +56,24 @@ def report(args: argparse.Namespace) -> dict:
     category = None
     if args.category:
         category = Category.objects.for_tenant(actor.tenant).get(slug=args.category)
-    incidents = [
-        incident_report(actor=actor, title=f"{args.title} {n}", impact="high", category=category)
-        for n in range(args.count)
-    ]
+
+    def one(n: int):
+        return incident_report(
+            actor=actor, title=f"{args.title} {n}", impact="high", category=category
+        )
+
+    def share(numbers: range) -> list:
+        try:
+            return [one(n) for n in numbers]
+        finally:
+            connection.close()  # each thread's own connection
+
+    if args.threads <= 1:
+        incidents = [one(n) for n in range(args.count)]
+    else:
+        parts = [range(k, args.count, args.threads) for k in range(args.threads)]
+        with ThreadPoolExecutor(args.threads) as pool:
+            incidents = [i for made in pool.map(share, parts) for i in made]
     return {
         "numbers": [incident.number for incident in incidents],
         "references": [incident.reference for incident in incidents],
@@ -80,13 +99,14 @@ def sla(args: argparse.Namespace) -> dict:
         "pause_on": policy.pause_on,
     }
     sla_policy_save(actor=actor, policy=policy, values=values)
-    desk_wide = EscalationPolicy.objects.for_tenant(actor.tenant).get(group=None)
-    escalation_policy_save(
-        actor=actor,
-        policy=desk_wide,
-        values={"calendar": None, "repeat_count": 0},
-        levels=[LevelInput(after_seconds=s, notify="manager") for s in args.levels],
-    )
+    if args.levels:  # none: the default desk-wide policy, whose first level is hours away
+        desk_wide = EscalationPolicy.objects.for_tenant(actor.tenant).get(group=None)
+        escalation_policy_save(
+            actor=actor,
+            policy=desk_wide,
+            values={"calendar": None, "repeat_count": 0},
+            levels=[LevelInput(after_seconds=s, notify="manager") for s in args.levels],
+        )
     group = group_create(actor=actor, name="Operations")
     category_create(actor=actor, name="Outage", slug=args.category, group=group)
     return {"category": args.category}
@@ -118,6 +138,27 @@ def trigger(args: argparse.Namespace) -> dict:
     return {"triggered": ids}
 
 
+def mail_setup(args: argparse.Namespace) -> dict:
+    """A tenant with an admin, `--members` requesters and one intake address
+    (help@<slug>.test, default policy: strangers become external contacts), through the
+    admin's services. The mail fault tests write to it over SMTP."""
+    from mail.services.admin import intake_address_create
+    from tenancy.actors import Actor
+    from tenancy.models import Membership, Role, User
+    from tenancy.services import tenant_create
+
+    tenant = tenant_create(slug=args.slug, name=f"Mail {args.slug}")
+    admin = User.objects.create_user(f"admin@{args.slug}.test", full_name="Mail Admin")
+    membership = Membership.objects.create(tenant=tenant, user=admin, role=Role.ADMIN)
+    members = []
+    for n in range(args.members):
+        user = User.objects.create_user(f"member{n}@{args.slug}.test", full_name=f"Member {n}")
+        Membership.objects.create(tenant=tenant, user=user, role=Role.REQUESTER)
+        members.append(user.email)
+    intake = intake_address_create(actor=Actor.member(membership), address=f"help@{args.slug}.test")
+    return {"tenant": tenant.pk, "intake": intake.address, "members": members}
+
+
 def _names(text: str) -> list[str]:
     return [name for name in text.split(",") if name]
 
@@ -138,6 +179,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--title", default="Fault drill")
     p.add_argument("--category", default="")
+    p.add_argument("--threads", type=int, default=1)
     p = commands.add_parser("sla")
     p.add_argument("--slug", required=True)
     p.add_argument("--response", type=int, required=True)
@@ -150,11 +192,21 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("trigger")
     p.add_argument("--slug", required=True)
     p.add_argument("--times", type=int, default=2)
+    p = commands.add_parser("mail_setup")
+    p.add_argument("--slug", required=True)
+    p.add_argument("--members", type=int, default=10)
     commands.add_parser("serve")
     return parser
 
 
-COMMANDS = {"setup": setup, "report": report, "trigger": trigger, "sla": sla, "sweep": sweep}
+COMMANDS = {
+    "setup": setup,
+    "report": report,
+    "trigger": trigger,
+    "sla": sla,
+    "sweep": sweep,
+    "mail_setup": mail_setup,
+}
 
 
 def serve() -> None:

@@ -54,6 +54,14 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> None
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def procfile_command(name: str) -> str:
+    """The command of the Procfile's `name:` line, as honcho would run it with sh."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"the Procfile has no {name}: line")
+
+
 def _as_postgres(cmd: list[str]) -> list[str]:
     # initdb refuses to run as root; as root we switch to the postgres OS user for every pg tool.
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
@@ -269,7 +277,10 @@ class CeleryProcesses:
     def _celery(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "celery", "-A", "servicedesk", *args]
 
-    def worker(self, name: str = "w1", concurrency: int = 1, wait: bool = True) -> Proc:
+    def worker(
+        self, name: str = "w1", concurrency: int = 1, wait: bool = True, pool: str = "prefork"
+    ) -> Proc:
+        """pool="threads", concurrency=2: the worker as the Procfile starts it."""
         cmd = self._celery(
             "worker",
             "-n",
@@ -277,7 +288,7 @@ class CeleryProcesses:
             "--concurrency",
             str(concurrency),
             "--pool",
-            "prefork",
+            pool,
             "--loglevel",
             "INFO",
             "--without-gossip",
@@ -297,6 +308,40 @@ class CeleryProcesses:
             str(self.dir / f"{name}.pid"),
         )
         return self._start(name, cmd, "beat: Starting", wait)
+
+    def mail_intake(self, port: int, name: str = "mail", wait: bool = True) -> Proc:
+        """The SMTP intake as the Procfile's `mail` line starts it, on `port`."""
+        cmd = [sys.executable, str(ROOT / "manage.py"), "mail_intake", "--port", str(port)]
+        return self._start(name, cmd, "Mail intake listening on", wait)
+
+    def web(self, port: int, name: str = "web", wait: bool = True) -> Proc:
+        """The web as the Procfile's `web` line starts it (gunicorn, bounded by
+        gunicorn.conf.py), run by sh in the project folder as honcho does, on 127.0.0.1:`port`."""
+        cmd = ["sh", "-c", f"cd {ROOT} && {procfile_command('web')}"]
+        proc = Proc(name, cmd, {**self.env, "PORT": str(port)}, self.dir, "Booting worker")
+        self.procs.append(proc)
+        if wait:
+            self.wait_ready(proc)
+        return proc
+
+    def procfile(self, line: str, name: str = "", wait: bool = True) -> Proc:
+        """A Celery worker as the Procfile's `line` (`worker`: deliveries and the default queue;
+        `timers`: the SLA timers) starts it, run by sh in the project folder as honcho does."""
+        name = name or line
+        command = procfile_command(line).replace(f"-n {line}@%h", f"-n {name}@%h")
+        cmd = ["sh", "-c", f"cd {ROOT} && {command}"]
+        proc = Proc(name, cmd, self.env, self.dir, "ready.")
+        self.procs.append(proc)
+        if wait:
+            self.wait_ready(proc)
+        return proc
+
+    def start_as_procfile(self, beat: bool = True) -> list[Proc]:
+        """Beat, and the `worker` and `timers` lines of the Procfile, booted side by side."""
+        procs = [self.beat(wait=False)] if beat else []
+        procs += [self.procfile("worker", wait=False), self.procfile("timers", wait=False)]
+        self.wait_ready(*procs)
+        return procs
 
     def _start(self, name: str, cmd: list[str], ready_line: str, wait: bool) -> Proc:
         proc = Proc(name, cmd, self.env, self.dir, ready_line)
@@ -397,8 +442,9 @@ class Desk:
 def child_env(pg: PgCluster, redis_server: RedisServer, workdir: Path) -> dict[str, str]:
     """Environment for every child process: the throwaway services and short timings.
 
-    Stale-claim age = CELERY_TASK_TIME_LIMIT + NOTIFICATION_CLAIM_GRACE_SECONDS: a row claimed
-    by a killed worker is sent again about 8 s later (one host here, so no clock skew to cover).
+    Stale-claim age = the longest delivery deadline (5) + NOTIFICATION_MARK_SENT_SECONDS (1) +
+    NOTIFICATION_CLAIM_GRACE_SECONDS (2): a row claimed by a killed worker is sent again about
+    8 s later (one host here, so no clock skew to cover).
     """
     drop = {"DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "SQLITE_PATH"}
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST")}
@@ -414,9 +460,14 @@ def child_env(pg: PgCluster, redis_server: RedisServer, workdir: Path) -> dict[s
         NOTIFICATION_RELAY_AFTER_SECONDS="2",
         NOTIFICATION_BACKOFF_SECONDS="1",
         CELERY_TASK_TIME_LIMIT="6",
-        NOTIFICATION_CLAIM_GRACE_SECONDS="2",
         CELERY_TASK_SOFT_TIME_LIMIT="5",
+        WEBHOOK_DEADLINE_SECONDS="5",
+        EMAIL_DEADLINE_SECONDS="5",
+        NOTIFICATION_MARK_SENT_SECONDS="1",
+        NOTIFICATION_CLAIM_GRACE_SECONDS="2",
         WEBHOOK_TIMEOUT_SECONDS="4",
+        WEBHOOK_ENDPOINT_BACKOFF_SECONDS="1",
+        WEBHOOK_ENDPOINT_BACKOFF_MAX_SECONDS="4",
         WEBHOOK_ALLOW_PRIVATE_ADDRESSES="1",  # the sinks listen on this machine
         SLA_SWEEP_INTERVAL_SECONDS="1",
     )

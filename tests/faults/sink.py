@@ -5,6 +5,9 @@ The path decides the answer, so a test states the receiver's behaviour in the en
   /status/<code>           that status
   /slow/<seconds>          wait, then 200 (the wait ends early when the sink stops)
   /redirect/<code>?to=URL  that 3xx status with Location: URL
+  /trickle/<seconds>       a 200 answer written one byte every <seconds>, status line included
+  /trickle-body/<seconds>  status line and headers at once, then the body a byte at a time
+                           (?close=1: with "Connection: close")
 Anything else answers `sink.status` (200 unless a test changes it) after `sink.delay` seconds,
 which the fault tests turn up and down while workers deliver.
 """
@@ -126,12 +129,40 @@ def _handler_for(sink: WebhookSink) -> type[BaseHTTPRequestHandler]:
             delivery = Delivery(path=self.path, headers=headers, body=body)
             key = sink._record(delivery)
             try:
-                delivery.status, extra = self._behaviour()
-                self._answer(delivery.status, extra)
+                if self.path.startswith("/trickle"):
+                    self._trickle(delivery)
+                else:
+                    delivery.status, extra = self._behaviour()
+                    self._answer(delivery.status, extra)
             except OSError:
                 pass  # the sender gave up (timeout) or was killed while we waited
             finally:
                 sink._answered(key)
+
+        def _trickle(self, delivery: Delivery) -> None:
+            """A receiver that never times a socket out: a byte every few seconds."""
+            kind, seconds = urlsplit(self.path).path.strip("/").split("/")[:2]
+            payload = b'{"received": true, "padding": "' + b"." * 64 + b'"}'
+            close = b"Connection: close\r\n" if "close=1" in self.path else b""
+            head = (
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + close
+                + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+            )
+            slow = head + payload
+            if kind == "trickle-body":
+                self.wfile.write(head)
+                self.wfile.flush()
+                delivery.status = 200  # said 200: taken in, whatever the body does next
+                slow = payload
+            for n in range(len(slow)):
+                if sink._stopping.is_set():
+                    return
+                self.wfile.write(slow[n : n + 1])
+                self.wfile.flush()
+                sink._wait(float(seconds))
+            delivery.status = 200  # the whole answer went out
+            self.close_connection = True
 
         def _behaviour(self) -> tuple[int, dict[str, str]]:
             parts = urlsplit(self.path)

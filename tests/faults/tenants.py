@@ -25,9 +25,10 @@ class FaultTenant:
     pg: PgCluster
     sink: WebhookSink
 
-    def report(self, count: int, env: dict | None = None) -> list[int]:
-        """Report incidents in a separate process: each writes one webhook row (created)."""
-        args = ("report", "--slug", self.slug, "--count", str(count))
+    def report(self, count: int, env: dict | None = None, threads: int = 1) -> list[int]:
+        """Report incidents in a separate process: each writes one webhook row (created).
+        `threads` > 1 reports them side by side, a burst."""
+        args = ("report", "--slug", self.slug, "--count", str(count), "--threads", str(threads))
         return self.desk.driver(*args, env=env)["numbers"]
 
     def webhook_rows(self) -> dict[str, str]:
@@ -91,7 +92,8 @@ class FaultTenant:
 
 METRICS = ("response", "resolution")
 BREACH = 100
-LEVEL_SUBJECT = re.compile(r"(\S+): not acknowledged: escalation level (\d+)$")
+# "[INC-000001] <tenant>: not acknowledged: escalation level 2" (the thread's token leads).
+LEVEL_SUBJECT = re.compile(r"^\[([^\]]+)\] .*: not acknowledged: escalation level (\d+)$")
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,9 @@ class SlaTenant(FaultTenant):
             *("--levels", ",".join(map(str, plan.levels))),
         )
 
-    def report(self, count: int, env: dict | None = None) -> list[int]:
+    def report(self, count: int, env: dict | None = None, threads: int = 1) -> list[int]:
         args = ("report", "--slug", self.slug, "--count", str(count), "--category", "outage")
-        made = self.desk.driver(*args, env=env)
+        made = self.desk.driver(*args, "--threads", str(threads), env=env)
         self.references += made["references"]
         return made["numbers"]
 

@@ -29,7 +29,7 @@ def test_a_redis_restart_loses_no_delivery(fault_tenant, celery_procs, redis_ser
     celery_procs.start("w1")
     sink.delay = 1.0  # one worker, slow answers: most trigger messages wait in Redis
     fault_tenant.report(6)
-    assert redis_server.client().llen("celery") > 0
+    assert redis_server.client().llen("delivery") > 0
     redis_server.stop()  # unpersisted: the waiting messages are gone
     fault_tenant.report(2)  # broker down: the rows commit and the report still succeeds
     redis_server.start()
@@ -60,7 +60,7 @@ def test_two_workers_given_the_same_rows_at_once_send_each_once(
 ):
     sink = fault_tenant.sink
     fault_tenant.report(12)
-    redis_server.client().delete("celery")  # the first triggers are lost; rows wait pending
+    redis_server.client().delete("delivery")  # the first triggers are lost; rows wait pending
     workers = celery_procs.start("w1", "w2", beat=False)
     sink.delay = 0.3
     # Each row triggered twice back to back: the two workers take the pair at the same moment

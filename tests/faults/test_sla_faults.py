@@ -83,7 +83,7 @@ def test_a_redis_restart_while_clocks_come_due_loses_no_alert(
     sink.delay = 0.5  # slow answers: triggers wait in Redis
     sla_tenant.report(6)
     wait_for(sink.received_ids, 30, "the first SLA alert at the sink")
-    wait_for(lambda: redis_server.client().llen("celery") > 0, 10, "triggers waiting in Redis")
+    wait_for(lambda: redis_server.client().llen("delivery") > 0, 10, "triggers waiting in Redis")
     down = _now()
     redis_server.stop()  # unpersisted: the queued triggers are gone
     # Clocks come due meanwhile; beat and the worker cannot reach the broker. (Kept short: the

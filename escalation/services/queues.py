@@ -1,0 +1,40 @@
+"""The broker's queues as the desk uses them (routes in servicedesk/settings.py,
+CELERY_TASK_ROUTES; docs/operations.md): SLA timers never wait behind deliveries.
+
+- `timers`: the sweep, the notifier, the audit, auto-close and the outbox relay. Short tasks
+  that keep every SLA deadline; a worker of their own (the Procfile's `timers`).
+- `delivery`: one task per outbox row (email, in-app, webhook).
+- `celery` (the default): mail in, IMAP polls, imports, dashboards, clean-ups.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import current_app
+
+log = logging.getLogger(__name__)
+
+TIMERS, DELIVERY, DEFAULT = "timers", "delivery", "celery"
+QUEUES = (TIMERS, DELIVERY, DEFAULT)
+
+
+def queue_depths(names: tuple[str, ...] = QUEUES) -> dict[str, int | None]:
+    """Messages waiting in each queue (not those a worker holds); None where the broker could
+    not be asked. Tasks run eagerly (tests, debugging) have no queue: 0."""
+    app = current_app
+    if app.conf.task_always_eager:
+        return dict.fromkeys(names, 0)
+    try:
+        with app.connection_for_read() as conn:
+            # One quick try: a caller (the relay, a scrape) wants an answer, not a wait.
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+            channel = conn.default_channel
+            return {name: channel.queue_declare(queue=name).message_count for name in names}
+    except Exception as exc:  # the broker is away: say so rather than fail the caller
+        log.warning("queue depths unknown: %r", exc)
+        return dict.fromkeys(names)
+
+
+def queue_depth(name: str) -> int | None:
+    return queue_depths((name,))[name]
