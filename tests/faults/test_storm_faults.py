@@ -21,7 +21,7 @@ from tests.faults.harness import wait_for
 from tests.faults.storm import lateness
 from tests.faults.tenants import FaultTenant, SlaPlan
 
-pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("faults")]
+pytestmark = [pytest.mark.postgres, pytest.mark.storm, pytest.mark.xdist_group("faults")]
 log = logging.getLogger("tests.faults")
 
 # As in the storm: 5 s response and 10 s resolution targets, a warning at 50%, so each
