@@ -77,6 +77,7 @@ def test_warnings_breach_and_the_climb_arrive_through_a_real_worker(
     assert not alerts.filter(kind=AlertKind.ESCALATION, level=3).exists()
     assert EscalationRun.objects.get(incident=incident).state == "acknowledged"
     assert _sent("sla_escalation", "ada@acme.test") == 0
-    assert _mails(smtp_sink, "alice@acme.test", "[INC-000001] Acme Corporation: response target breached") == 1
+    breached = "[INC-000001] Acme Corporation: response target breached"
+    assert _mails(smtp_sink, "alice@acme.test", breached) == 1
     assert _mails(smtp_sink, "max@acme.test", "escalation level 2") == 1
     assert _mails(smtp_sink, "ada@acme.test", "escalation level") == 0
