@@ -40,30 +40,59 @@ def deliver_notification(notification_id: int, endpoint_id: int | None = None) -
     return outbox.notification_deliver(notification_id=notification_id, endpoint_id=endpoint_id)
 
 
-# A relay that found the delivery queue less than half full and filled it looks again after
-# this pause rather than a whole interval later, so a backlog of rows without a trigger (Redis
-# flushed, a worker killed) goes out at the workers' speed. One that found the queue fuller
-# stops, so follow-ups never pile up.
+# While rows are due a trigger, the relay looks again after this pause rather than a whole
+# interval later (one follow-up at a time), so a backlog of rows without a trigger (Redis
+# flushed, a worker killed) goes out at the workers' speed.
 RELAY_FOLLOW_UP_SECONDS = 2
+
+
+def _low_water(cap: int) -> int:
+    """The relay adds triggers only once the delivery queue has drained to this: a row whose
+    trigger still waits there looks just like one whose trigger was lost, and triggering it
+    again would only feed the queue."""
+    return max(1, cap // 10)
 
 
 @shared_task(
     name="escalation.relay_notifications", autoretry_for=(OperationalError,), max_retries=3
 )
-def relay_notifications() -> int:
+def relay_notifications(follow_up: bool = False) -> int:
+    if follow_up:
+        _follow_up_done()
     outbox.notifications_bury_abandoned()
     cap = settings.NOTIFICATION_RELAY_MAX_QUEUED
     waiting = queue_depth(DELIVERY) or 0
-    room = cap - waiting
-    ids = outbox.notifications_relay(limit=room)
+    ids = outbox.notifications_relay(limit=cap - waiting) if waiting <= _low_water(cap) else []
     # No expiry: each trigger either sends its row or finds it done, and the cap bounds them.
     for notification_id in ids:
         deliver_notification.delay(notification_id)
-    if ids and len(ids) == room and waiting < cap // 2:
-        relay_notifications.apply_async(countdown=RELAY_FOLLOW_UP_SECONDS)
-    if room <= 0:
+    if (ids or waiting > _low_water(cap)) and outbox.notifications_due(limit=1):
+        _follow_up()
+    elif not ids and waiting > _low_water(cap):
         log.info("relay: %s triggers wait in the delivery queue; none added", waiting)
     return len(ids)
+
+
+def _follow_up_key() -> str:
+    return f"servicedesk:{connection.settings_dict['NAME']}:relay-follow-up"
+
+
+def _follow_up() -> None:
+    """One follow-up relay at a time (a key in Redis, expiring on its own): every beat's relay
+    that finds work would otherwise start a chain of its own. Without Redis, beat's interval."""
+    client = _redis()
+    if client is None or relay_notifications.app.conf.task_always_eager:
+        return  # run in the caller (tests, debugging): no queue to drain
+    with suppress(redis.RedisError):
+        if client.set(_follow_up_key(), 1, nx=True, ex=RELAY_FOLLOW_UP_SECONDS + 30):
+            relay_notifications.apply_async((True,), countdown=RELAY_FOLLOW_UP_SECONDS)
+
+
+def _follow_up_done() -> None:
+    client = _redis()
+    if client is not None:
+        with suppress(redis.RedisError):
+            client.delete(_follow_up_key())
 
 
 # --- SLA clocks and escalation: triggers only; the rows hold every deadline -------------------

@@ -214,7 +214,7 @@ NOTIFICATION_MARK_SENT_SECONDS = envint("NOTIFICATION_MARK_SENT_SECONDS", 30, mi
 # A claim older than the longest deadline plus the above plus this grace (clocks that differ
 # between hosts) belongs to a dead worker: the row is sent again.
 NOTIFICATION_CLAIM_GRACE_SECONDS = envint("NOTIFICATION_CLAIM_GRACE_SECONDS", 30, minimum=0)
-# The relay adds triggers only while fewer than this many wait in the delivery queue.
+# The relay adds triggers once the delivery queue has drained to a tenth of this, never past it.
 NOTIFICATION_RELAY_MAX_QUEUED = envint("NOTIFICATION_RELAY_MAX_QUEUED", 2000, minimum=1)
 # Per socket operation (connect, each read); the deadline bounds them all together.
 WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)

@@ -19,9 +19,9 @@ Limits that keep one receiver, or the relay itself, from holding up everyone's a
   WEBHOOK_ENDPOINT_BACKOFF_SECONDS): its rows wait ("deferred") without spending attempts, and
   the relay leaves them alone until the backoff is over.
 - The relay triggers only rows it has not triggered within NOTIFICATION_RELAY_AFTER_SECONDS
-  (`triggered_at`; a claim clears it), and no more than fit under
-  NOTIFICATION_RELAY_MAX_QUEUED messages waiting in the delivery queue (escalation/tasks.py):
-  it cannot feed itself, and a backlog drains at the workers' speed.
+  (`triggered_at`; a claim clears it), only once the delivery queue has drained, and no more
+  than fit under NOTIFICATION_RELAY_MAX_QUEUED waiting messages (escalation/tasks.py): it
+  cannot feed itself, and a backlog drains at the workers' speed.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from escalation.services import outbox
 from escalation.services.queues import DELIVERY, queue_depth
 from escalation.services.webhooks import EVENT_TYPES, webhook_endpoint_create
 from escalation.tasks import deliver_notification, relay_notifications
+from servicedesk.celery import app
 from tests.escalation.worker import broker_for_test, celery_app_publishing_to, drop_broker
 from tests.faults.sink import WebhookSink
 
@@ -236,11 +237,27 @@ def test_the_relay_never_fills_the_delivery_queue_past_its_cap(people, settings,
     settings.NOTIFICATION_RELAY_MAX_QUEUED = 10
     old = timezone.now() - timedelta(seconds=61)
     rows = [_row(people, next_attempt_at=old) for _ in range(25)]
-    for _ in range(7):  # triggers already waiting, as in a backlog
+    for _ in range(3):  # triggers still waiting: they may be these rows' own
         deliver_notification.delay(rows[0].id)
-    assert queue_depth(DELIVERY) == 7
-    assert relay_notifications() == 3  # room for three
+    assert relay_notifications() == 0  # not drained yet: triggering again would feed it
+    drain = broker_messages(broker)
+    drain(2)  # a worker takes two: one waits, at the low-water mark (a tenth of the cap)
+    assert queue_depth(DELIVERY) == 1
+    assert relay_notifications() == 9  # room for nine
     assert queue_depth(DELIVERY) == 10
     assert relay_notifications() == 0  # full: nothing added, nothing marked
     marked = Notification.objects.filter(id__in=[r.id for r in rows]).exclude(triggered_at=None)
-    assert marked.count() == 3
+    assert marked.count() == 9
+
+
+def broker_messages(broker):
+    """Take `n` messages off the delivery queue, as a worker would."""
+
+    def take(n: int) -> None:
+        with app.connection_for_read() as conn:
+            queue = conn.SimpleQueue(DELIVERY)
+            for _ in range(n):
+                queue.get(timeout=5).ack()
+            queue.close()
+
+    return take

@@ -132,8 +132,10 @@ def test_a_worker_killed_with_rows_in_flight_recovers_on_its_own(
     celery_procs.procfile("worker", name="worker2")
     sink.delay = 0
     fault_tenant.assert_each_delivered_once(120, repeats_allowed=cut_off, timeout=120)
+    # The relay adds only once the queue has drained (to a tenth of its cap), so a row whose
+    # trigger still waits is seldom triggered again: a few repeats, never a flood.
     added = sum(int(n) for n in RELAYED.findall(timers.text()))
-    assert added <= 120 + cap, f"the relay sent {added} triggers for 120 rows"
+    assert added <= 2 * 120, f"the relay sent {added} triggers for 120 rows"
 
 
 # --- one tenant's trickling receiver --------------------------------------------------------------
