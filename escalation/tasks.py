@@ -21,23 +21,33 @@ from escalation.services.sweep import clocks_audit, sweep_completed, sweep_due
 
 log = logging.getLogger(__name__)
 
-# A delivery task ends its own attempts (each within its deadline) and its endpoint's chain
-# (outbox._drain_endpoint, one deadline's worth); Celery's limits are only a backstop, and in
-# prefork only. They sit above what the code allows itself.
+# A delivery task ends its own attempts (a batch's session within its channel's deadline, and
+# an endpoint's rows after it within the same session: delivery.py); Celery's limits are only a
+# backstop, and in prefork only. They sit above what the code allows itself.
 _DELIVERY_SOFT_LIMIT = 2 * outbox.delivery_deadline() + settings.NOTIFICATION_MARK_SENT_SECONDS + 10
+_DELIVERY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 5,
+    "soft_time_limit": _DELIVERY_SOFT_LIMIT,
+    "time_limit": _DELIVERY_SOFT_LIMIT + 10,
+}
 
 
-@shared_task(
-    name="escalation.deliver_notification",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=5,
-    soft_time_limit=_DELIVERY_SOFT_LIMIT,
-    time_limit=_DELIVERY_SOFT_LIMIT + 10,
-)
+@shared_task(name="escalation.deliver_notification", **_DELIVERY)
 def deliver_notification(notification_id: int, endpoint_id: int | None = None) -> str:
     return outbox.notification_deliver(notification_id=notification_id, endpoint_id=endpoint_id)
+
+
+@shared_task(name="escalation.deliver_notifications", **_DELIVERY)
+def deliver_notifications(ids: list[int], endpoint_id: int | None = None) -> str:
+    """A batch of rows triggered together; says how each ended (the logs show it)."""
+    outcome = outbox.notifications_deliver(ids=ids, endpoint_id=endpoint_id)
+    counts: dict[str, int] = {}
+    for status in outcome.values():
+        counts[status] = counts.get(status, 0) + 1
+    return ", ".join(f"{n} {status!r}" for status, n in sorted(counts.items())) or "none"
 
 
 # While rows are due a trigger, the relay looks again after this pause rather than a whole

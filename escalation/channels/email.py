@@ -5,7 +5,12 @@ together (deadline.py), whatever Celery's pool: a mail server that answers a byt
 cannot hold the worker past it. (With Django's SMTP backend, the one the desk documents; another
 backend has only its own timeouts.)"""
 
+from __future__ import annotations
+
+import contextlib
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -78,29 +83,61 @@ def _backend(deadline: Deadline) -> Any:
 
 class EmailTransport(Transport):
     def notify(self, notification: Notification) -> None:
+        with self.session() as session:
+            session.send(notification)
+
+    @contextmanager
+    def session(self) -> Iterator[Mailer]:
+        with Deadline(settings.EMAIL_DEADLINE_SECONDS) as deadline:
+            mailer = Mailer(deadline)
+            try:
+                yield mailer
+            finally:
+                mailer.close()
+
+
+class Mailer:
+    """Mails sent over one connection to the mail server, all within one deadline: a storm's
+    alerts cost one conversation per batch, not one each."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+        self.backend: Any = None
+
+    def has_time(self) -> bool:
+        return self.deadline.left() >= min(settings.EMAIL_TIMEOUT, self.deadline.seconds / 2)
+
+    def send(self, notification: Notification) -> None:
         subject, headers = headers_for(notification)
         message = EmailMessage(
-            subject=subject,
-            body=notification.body,
-            to=[notification.address],
-            headers=headers,
+            subject=subject, body=notification.body, to=[notification.address], headers=headers
         )
-        with Deadline(settings.EMAIL_DEADLINE_SECONDS) as deadline:
-            message.connection = _backend(deadline)
-            try:
-                message.send(fail_silently=False)
-            except (smtplib.SMTPException, OSError) as exc:
-                if deadline.expired:
-                    raise TransportError(
-                        f"mail server did not finish within the deadline of {deadline.seconds:g}s",
-                        slow=True,
-                    ) from exc
-                if isinstance(exc, smtplib.SMTPException):
-                    raise smtp_error(exc) from exc
-                # refused connection, timeout, DNS
-                raise TransportError(
-                    f"mail server unreachable: {exc}", slow=isinstance(exc, TimeoutError)
-                ) from exc
+        try:
+            if self.backend is None:
+                self.backend = _backend(self.deadline)
+                self.backend.open()  # kept open: send_messages leaves a connection it did not open
+            message.connection = self.backend
+            message.send(fail_silently=False)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()  # the conversation may be broken: the next mail starts afresh
+            raise self._error(exc) from exc
+
+    def _error(self, exc: smtplib.SMTPException | OSError) -> TransportError:
+        if self.deadline.expired:
+            return TransportError(
+                f"mail server did not finish within the deadline of {self.deadline.seconds:g}s",
+                slow=True,
+            )
+        if isinstance(exc, smtplib.SMTPException):
+            return smtp_error(exc)
+        # refused connection, timeout, DNS
+        return TransportError(f"mail server unreachable: {exc}", slow=isinstance(exc, TimeoutError))
+
+    def close(self) -> None:
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                backend.close()
 
 
 def smtp_error(exc: smtplib.SMTPException) -> TransportError:

@@ -19,6 +19,8 @@ import http.client
 import json
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -187,6 +189,27 @@ def check_status(status: int, detail: str) -> None:
 
 class WebhookTransport(Transport):
     def notify(self, notification: Notification) -> None:
+        with self.session() as session:
+            session.send(notification)
+
+    @contextmanager
+    def session(self) -> Iterator[Poster]:
+        with Deadline(settings.WEBHOOK_DEADLINE_SECONDS) as deadline:
+            yield Poster(deadline)
+
+
+class Poster:
+    """POSTs one after another within one deadline (an endpoint's rows, delivery._drain)."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+
+    def has_time(self) -> bool:
+        return self.deadline.left() >= min(
+            settings.WEBHOOK_TIMEOUT_SECONDS, self.deadline.seconds / 2
+        )
+
+    def send(self, notification: Notification) -> None:
         endpoint = notification.endpoint
         if endpoint is None:
             raise TransportError("the webhook endpoint was deleted", permanent=True)
@@ -200,6 +223,4 @@ class WebhookTransport(Transport):
             "X-Desk-Delivery": str(notification.delivery_id),
             "X-Desk-Signature": sign(endpoint.secret, int(time.time()), body),
         }
-        with Deadline(settings.WEBHOOK_DEADLINE_SECONDS) as deadline:
-            answer = post(endpoint.url, body, headers, deadline)
-        check_status(*answer)
+        check_status(*post(endpoint.url, body, headers, self.deadline))

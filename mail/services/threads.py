@@ -48,8 +48,7 @@ def reply_to_address(tenant_id: int) -> str:
 def thread_headers(*, incident: Incident, message_id: str, kind: str) -> dict[str, str]:
     """The headers of one mail about an incident; records its IDs for matching replies."""
     root = root_message_id(incident)
-    thread_record(incident, root)
-    thread_record(incident, message_id)
+    thread_record(incident, root, message_id)
     headers = {
         "In-Reply-To": root,
         "References": root,
@@ -67,18 +66,15 @@ def subject_with_token(subject: str, incident: Incident) -> str:
     return subject if token in subject else f"{token} {subject}"
 
 
-def thread_record(incident: Incident, message_id: str) -> None:
-    if not message_id:
-        return
+def thread_record(incident: Incident, *message_ids: str) -> None:
+    rows = [
+        ThreadMessage(tenant_id=incident.tenant_id, message_id=mid[:998], incident=incident)
+        for mid in message_ids
+        if mid
+    ]
     # One INSERT; an ID already known (for this or, oddly, another incident) keeps its first.
-    ThreadMessage.objects.bulk_create(
-        [
-            ThreadMessage(
-                tenant_id=incident.tenant_id, message_id=message_id[:998], incident=incident
-            )
-        ],
-        ignore_conflicts=True,
-    )
+    if rows:
+        ThreadMessage.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def message_ids(value: str) -> list[str]:

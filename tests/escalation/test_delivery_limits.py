@@ -176,7 +176,7 @@ def test_an_endpoint_at_its_limit_leaves_the_row_to_the_delivery_in_flight(
     elsewhere = _row(people, _endpoint(people, sink.url("/ok")))
     assert outbox.notification_deliver(notification_id=elsewhere.id) == "sent"
     # A stale claim (a dead worker's) does not count against the limit.
-    stale = timezone.now() - outbox._stale_claim_age() - timedelta(seconds=1)
+    stale = timezone.now() - outbox.stale_claim_age() - timedelta(seconds=1)
     Notification.objects.filter(id=in_flight.id).update(claimed_at=stale)
     assert outbox.notification_deliver(notification_id=waiting.id) == "sent"
 

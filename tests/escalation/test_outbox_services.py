@@ -9,6 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from escalation.models import Notification, NotificationStatus
+from escalation.services import delivery
 from escalation.services import outbox as services
 from escalation.tasks import relay_notifications
 from incidents.services import incident_report
@@ -67,7 +68,7 @@ def test_a_rejected_message_is_dead_with_the_servers_reason(
 def test_the_backoff_doubles_and_stops_growing_at_its_cap(settings):
     settings.NOTIFICATION_BACKOFF_SECONDS = 30
     settings.NOTIFICATION_BACKOFF_MAX_SECONDS = 3600
-    waits = [services._backoff(n).total_seconds() for n in range(1, 10)]
+    waits = [delivery._backoff(n).total_seconds() for n in range(1, 10)]
     assert waits == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
 
 
@@ -82,7 +83,7 @@ def test_a_channel_without_transport_is_dead_at_once(people, django_capture_on_c
 
 
 def test_the_relay_buries_a_row_abandoned_during_its_last_attempt(people):
-    stale = timezone.now() - services._stale_claim_age() - timedelta(seconds=1)
+    stale = timezone.now() - services.stale_claim_age() - timedelta(seconds=1)
     notification = _row(people, status=Status.SENDING, attempts=8, max_attempts=8, claimed_at=stale)
     relay_notifications()
     notification.refresh_from_db()

@@ -6,7 +6,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from escalation.models import Notification, NotificationStatus
-from escalation.services.outbox import _stale_claim_age
+from escalation.services.outbox import stale_claim_age
 from escalation.tasks import deliver_notification
 from incidents.services import incident_report
 from tests.escalation.worker import wait_until
@@ -104,7 +104,7 @@ def test_a_notification_left_sending_by_a_dead_worker_is_sent_again_by_the_relay
     assert _status(notification) == Status.SENDING
     # Stand in for the wait: the claim is now older than any live attempt can be.
     Notification.objects.filter(id=notification.id).update(
-        claimed_at=F("claimed_at") - _stale_claim_age()
+        claimed_at=F("claimed_at") - stale_claim_age()
     )
     celery_worker_process(env={**mail_to_sink, **FAST}, beat=True)
     wait_until(lambda: _status(notification) == Status.SENT, what="re-sent by the relay")
