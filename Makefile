@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The address links in mails point to: the port served unless SITE_URL is given (environment or
+# `make run SITE_URL=https://desk.example.com`).
+SITE_URL ?= http://127.0.0.1:$(PORT)
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint install migrate demo bench clean
@@ -29,7 +32,7 @@ run: demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving the desk at http://127.0.0.1:$(PORT)/ (Ctrl-C stops every process)."
 	@echo "Log in as one of the demo users above, password demo-pass-2026. Mails go to var/mail/."
-	PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
+	PORT=$(PORT) SITE_URL=$(SITE_URL) $(VENV)/bin/honcho start -f Procfile
 
 test: install
 	$(PY) -m pytest -p xdist -n 2 --dist loadgroup $(PYTEST_ARGS)

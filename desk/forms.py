@@ -110,6 +110,7 @@ class QueueFilterForm(DeskForm):
         label="Search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Number, title or text"}),
     )
+    in_queue = forms.BooleanField(required=False, label="Only in this queue")
     state = forms.ChoiceField(required=False, label="State")
     priority = forms.ChoiceField(required=False, label="Priority")
     group = forms.ChoiceField(required=False, label="Group")
@@ -120,6 +121,11 @@ class QueueFilterForm(DeskForm):
     )
     reported_to = DayField(
         required=False, label="Reported to", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    imported = forms.ChoiceField(
+        required=False,
+        label="Imported",
+        choices=[("", "Any"), ("hide", "Hide imported"), ("only", "Imported only")],
     )
 
     def setup(self) -> None:
@@ -160,6 +166,8 @@ class QueueFilterForm(DeskForm):
             reported_from=data.get("reported_from"),
             reported_to=data.get("reported_to"),
             q=(data.get("q") or "").strip(),
+            in_queue=bool(data.get("in_queue")),
+            imported=data.get("imported", ""),
         )
 
 
@@ -168,6 +176,7 @@ BULK_ACTIONS = [
     ("assign_agent", "Assign to an agent"),
     ("escalate_group", "Escalate to a group"),
     ("cancel_duplicate", "Cancel as duplicate of…"),
+    ("close_imported", "Close imported, left open by their source (admins)"),
 ]
 
 

@@ -14,18 +14,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from django.db.models import (
-    Exists,
     F,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
 )
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
-from escalation.models import ClockState, Metric, Notification, SlaClock
+from desk.search import search_filter
+from escalation.models import Metric, Notification, SlaClock
+from escalation.selectors.breaching import BREACHING_ORDER, incidents_near_breach
 from incidents.models import (
     AssignmentGroup,
     Attachment,
@@ -42,14 +41,13 @@ from incidents.models import (
     ResolutionCode,
 )
 from incidents.models.incident import OPEN_STATES
-from incidents.selectors import apply_search
 from tenancy.models import STAFF_ROLES, Membership, Tenant, User
 
 PAGE_SIZE = 50
 COUNT_CAP = 999  # counts above this show as "999+": exact backlog figures are the dashboards'
 
 DEFAULT_ORDER = ("priority_rank", "reported_at", "id")
-DUE_ORDER = ("sla_due", "id")
+HISTORY_ORDER = ("-reported_at", "-id")
 DATETIME_KEYS = {"reported_at", "sla_due"}
 
 S = IncidentState
@@ -77,12 +75,18 @@ QUEUES: dict[str, Queue] = {
         Queue(
             "breaching",
             "Breaching soon",
-            order=DUE_ORDER,
-            note="Open incidents by the due time of their running SLA clocks, soonest first; "
-            "breached ones lead.",
+            order=BREACHING_ORDER,
+            note="Open incidents whose response or resolution clock has passed its first "
+            "warning or breached, the soonest deadline first; breached ones lead.",
         ),
         Queue("on_hold", "On hold"),
         Queue("resolved", "Resolved, awaiting confirmation"),
+        Queue(
+            "history",
+            "History",
+            order=HISTORY_ORDER,
+            note="Every incident, in any state (closed and cancelled too), newest first.",
+        ),
     )
 }
 DEFAULT_QUEUE = "mine"
@@ -105,30 +109,15 @@ def queue_condition(slug: str, *, user_id: int, group_ids: list[int]) -> Q:
         return Q(state__in=OPEN_STATES, assignee__isnull=True) & in_reach
     if slug == "open":
         return Q(state__in=OPEN_STATES)
-    if slug == "breaching":
-        return Q(Exists(_live_clocks()), state__in=OPEN_STATES)
+    if slug == "breaching":  # and a warned clock: incidents_near_breach (a join, not a Q)
+        return Q(state__in=OPEN_STATES)
     if slug == "on_hold":
         return Q(state=S.ON_HOLD)
     if slug == "resolved":
         return Q(state=S.RESOLVED)
+    if slug == "history":
+        return Q()
     raise ValueError(f"unknown queue {slug!r}")
-
-
-def _live_clocks() -> QuerySet[SlaClock]:
-    """The incident's clocks that can still breach or have breached unfixed: running or
-    breached, not stopped. Correlated on the incident, whose tenant the outer query carries."""
-    return SlaClock.objects.filter(
-        tenant_id=OuterRef("tenant_id"),  # lets the clocks' tenant-leading index serve it
-        incident=OuterRef("pk"),
-        state__in=(ClockState.RUNNING, ClockState.BREACHED),
-        stopped_at=None,
-        due_at__isnull=False,
-    )
-
-
-def sla_due() -> Subquery:
-    """The soonest due time of the incident's live clocks: the breaching queue's sort key."""
-    return Subquery(_live_clocks().order_by("due_at").values("due_at")[:1])
 
 
 def queue_counts(*, tenant: Tenant, user_id: int, group_ids: list[int]) -> dict[str, str]:
@@ -140,8 +129,12 @@ def queue_counts(*, tenant: Tenant, user_id: int, group_ids: list[int]) -> dict[
     base = Incident.objects.for_tenant(tenant)
     counts = {}
     for slug in QUEUES:
-        condition = queue_condition(slug, user_id=user_id, group_ids=group_ids)
-        n = base.filter(condition).values("id")[: COUNT_CAP + 1].count()
+        qs: QuerySet[Incident] = base.filter(
+            queue_condition(slug, user_id=user_id, group_ids=group_ids)
+        )
+        if slug == "breaching":  # the same rows as its list, so the tab agrees with it
+            qs = incidents_near_breach(qs, tenant_id=tenant.pk)
+        n = qs.values("id")[: COUNT_CAP + 1].count()
         counts[slug] = f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
     return counts
 
@@ -157,6 +150,8 @@ class QueueFilters:
     reported_from: date | None = None
     reported_to: date | None = None
     q: str = ""
+    in_queue: bool = False  # search this queue only; a search reads every incident otherwise
+    imported: str = ""  # "hide": born here only; "only": imported from another tool only
 
     @property
     def active(self) -> bool:
@@ -170,6 +165,7 @@ class QueueFilters:
                 self.reported_from,
                 self.reported_to,
                 self.q,
+                self.imported,
             )
         )
 
@@ -203,6 +199,9 @@ def filter_condition(filters: QueueFilters, *, user_id: int) -> Q:
         cond &= Q(reported_at__gte=_day_start(filters.reported_from))
     if filters.reported_to:
         cond &= Q(reported_at__lt=_day_start(filters.reported_to + timedelta(days=1)))
+    if filters.imported:  # an imported incident keeps the number it had in its source tool
+        imported = ~Q(source_number="")
+        cond &= imported if filters.imported == "only" else ~imported
     return cond
 
 
@@ -255,28 +254,36 @@ def keyset_page(
     A row value comparison, (a, b, c) > (x, y, z), is one index range condition for PostgreSQL:
     the scan starts at the cursor and reads size + 1 entries. Rows that appear or vanish
     elsewhere never shift the page, so nothing is skipped or repeated, unlike OFFSET.
+
+    An order of descending keys ("-reported_at", "-id": History, newest first) reads its index
+    backwards: "after" is then the smaller keys.
     """
-    key_after, key_before = decode_cursor(after, order), decode_cursor(before, order)
-    columns = Tuple(*(F(name) for name in order))
+    names = tuple(name.removeprefix("-") for name in order)
+    ascending = not order[0].startswith("-")
+    later = TupleGreaterThan if ascending else TupleLessThan
+    earlier = TupleLessThan if ascending else TupleGreaterThan
+    key_after, key_before = decode_cursor(after, names), decode_cursor(before, names)
+    columns = Tuple(*(F(name) for name in names))
     if key_before and not key_after:
-        older = qs.filter(TupleLessThan(columns, key_before))
-        rows = list(older.order_by(*(f"-{n}" for n in order))[: size + 1])
+        older = qs.filter(earlier(columns, key_before))
+        backwards = (n.removeprefix("-") if n.startswith("-") else f"-{n}" for n in order)
+        rows = list(older.order_by(*backwards)[: size + 1])
         has_more = len(rows) > size
         rows = rows[:size][::-1]
         return QueuePage(
             rows,
-            next_cursor=encode_cursor(rows[-1], order) if rows else None,
-            prev_cursor=encode_cursor(rows[0], order) if rows and has_more else None,
+            next_cursor=encode_cursor(rows[-1], names) if rows else None,
+            prev_cursor=encode_cursor(rows[0], names) if rows and has_more else None,
         )
     if key_after:
-        qs = qs.filter(TupleGreaterThan(columns, key_after))
+        qs = qs.filter(later(columns, key_after))
     rows = list(qs.order_by(*order)[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
     return QueuePage(
         rows,
-        next_cursor=encode_cursor(rows[-1], order) if has_more else None,
-        prev_cursor=encode_cursor(rows[0], order) if key_after and rows else None,
+        next_cursor=encode_cursor(rows[-1], names) if has_more else None,
+        prev_cursor=encode_cursor(rows[0], names) if key_after and rows else None,
     )
 
 
@@ -326,16 +333,18 @@ def queue_queryset(
         filter_condition(filters, user_id=user.pk),
     )
     if filters.q:
-        qs = apply_search(qs, filters.q, tenant_id=tenant.pk)
+        qs = search_filter(qs, filters.q, tenant=tenant)
+    # The clocks the row shows: the resolution clock, and in "Breaching soon" both (either may
+    # be the one due), the response clock first.
+    shown = SlaClock.objects.for_tenant(tenant).only(*CLOCK_FIELDS).order_by("-metric")
     if queue == "breaching":
-        qs = qs.annotate(sla_due=sla_due())
-    resolution = (
-        SlaClock.objects.for_tenant(tenant).filter(metric=Metric.RESOLUTION).only(*CLOCK_FIELDS)
-    )
+        qs = incidents_near_breach(qs, tenant_id=tenant.pk)
+    else:
+        shown = shown.filter(metric=Metric.RESOLUTION)
     return (
         qs.select_related("priority", "group", "assignee", "category", "reporter")
         .only(*ROW_FIELDS)
-        .prefetch_related(Prefetch("sla_clocks", resolution, to_attr="resolution_clocks"))
+        .prefetch_related(Prefetch("sla_clocks", shown, to_attr="shown_clocks"))
     )
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from incidents.api import alerts as api_alerts
+from incidents.api import canned as api_canned
 from incidents.api import config as api_config
 from incidents.api import views as api
 from incidents.api.serializers import TRANSITION_SERIALIZERS
@@ -51,4 +52,14 @@ urlpatterns = [
         name="api-resolution-code",
     ),
     path("priority-matrix/", api_config.PriorityMatrixView.as_view(), name="api-priority-matrix"),
+    path(
+        "canned-responses/",
+        api_canned.CannedResponseListView.as_view(),
+        name="api-canned-responses",
+    ),
+    path(
+        "canned-responses/<int:pk>/",
+        api_canned.CannedResponseDetailView.as_view(),
+        name="api-canned-response",
+    ),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from incidents.settings import matrix, views
+from incidents.settings import canned, matrix, views
 
 urlpatterns = [
     path("groups/", views.group_list, name="settings-groups"),
@@ -42,4 +42,40 @@ urlpatterns = [
         name="settings-resolution-code-reactivate",
     ),
     path("matrix/", matrix.matrix_edit, name="settings-matrix"),
+    path(
+        "canned-responses/",
+        canned.canned_list,
+        {"personal": False},
+        name="settings-canned-responses",
+    ),
+    path(
+        "canned-responses/<int:pk>/",
+        canned.canned_edit,
+        {"personal": False},
+        name="settings-canned-response-edit",
+    ),
+    path(
+        "canned-responses/<int:pk>/delete/",
+        canned.canned_delete,
+        {"personal": False},
+        name="settings-canned-response-delete",
+    ),
+    path(
+        "my-canned-responses/",
+        canned.canned_list,
+        {"personal": True},
+        name="settings-my-canned-responses",
+    ),
+    path(
+        "my-canned-responses/<int:pk>/",
+        canned.canned_edit,
+        {"personal": True},
+        name="settings-my-canned-response-edit",
+    ),
+    path(
+        "my-canned-responses/<int:pk>/delete/",
+        canned.canned_delete,
+        {"personal": True},
+        name="settings-my-canned-response-delete",
+    ),
 ]

@@ -167,6 +167,10 @@ CELERY_WORKER_CONCURRENCY = envint("CELERY_WORKER_CONCURRENCY", 4, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_IGNORE_RESULT = True
+# Celery closes the database connection around every task unless this is set; servicedesk/
+# celery.py recycles connections by DATABASE_CONN_MAX_AGE and health checks instead, as requests
+# do. The count is a backstop: a process closes its connections after this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 # Three queues, so the SLA timers never wait behind deliveries (escalation/services/queues.py,
 # docs/operations.md): the Procfile and docker-compose run a worker for `timers` and one for
 # `delivery` and `celery`. A worker started without -Q consumes all three.
@@ -179,12 +183,36 @@ CELERY_TASK_ROUTES = {
     "escalation.auto_close": {"queue": "timers"},
     "escalation.relay_notifications": {"queue": "timers"},
     "escalation.deliver_notification": {"queue": "delivery"},
+    "escalation.deliver_notifications": {"queue": "delivery"},
     # Mail in, IMAP polls, imports, dashboards and clean-ups stay on the default queue: none of
     # them keeps an SLA deadline, and a slow one holds one worker process, not the timers.
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Cache ----------------------------------------------------------------------------------
+# Who has a desk incident open (desk/presence.py) must be seen by every web process: Redis
+# when REDIS_URL is set, else files under VAR_DIR. Short socket timeouts: presence is skipped,
+# not waited for, when Redis is away. The default cache stays each process's own.
+CACHES: dict[str, dict] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "presence": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "presence",
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "presence"),
+            # Past this many files a third is dropped at random: well above one desk's pages.
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    ),
+}
 
 # --- Mail -----------------------------------------------------------------------------------
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
@@ -205,6 +233,9 @@ NOTIFICATION_BACKOFF_SECONDS = envint("NOTIFICATION_BACKOFF_SECONDS", 30, minimu
 NOTIFICATION_BACKOFF_MAX_SECONDS = envint("NOTIFICATION_BACKOFF_MAX_SECONDS", 3600, minimum=0)
 NOTIFICATION_RELAY_AFTER_SECONDS = envint("NOTIFICATION_RELAY_AFTER_SECONDS", 120, minimum=0)
 NOTIFICATION_RELAY_INTERVAL_SECONDS = envint("NOTIFICATION_RELAY_INTERVAL_SECONDS", 60, minimum=1)
+# Rows written in one transaction (a notifier's batch of alerts) are triggered in batches of
+# this many, each sent by one task over one connection within one deadline.
+NOTIFICATION_DELIVERY_BATCH = envint("NOTIFICATION_DELIVERY_BATCH", 20, minimum=1)
 # Every attempt ends within its channel's deadline (connect, send and read together), enforced
 # by the code whatever Celery's pool (escalation/channels/deadline.py).
 WEBHOOK_DEADLINE_SECONDS = envint("WEBHOOK_DEADLINE_SECONDS", 15, minimum=1)

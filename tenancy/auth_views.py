@@ -1,12 +1,17 @@
-"""Password reset (Django's views and mail), throttled, with a damaged link answered as 404."""
+"""Logging in, to the page each role starts its day on; password reset (Django's views and mail),
+throttled, with a damaged link answered as 404."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponse
+from django.urls import NoReverseMatch, reverse
 
+from tenancy.forms import LoginForm
 from tenancy.links import NOT_A_LINK
+from tenancy.models import Membership, Role, User
+from tenancy.selectors import memberships_for_user
 from tenancy.throttle import (
     PASSWORD_RESET,
     attempt_allowed,
@@ -16,6 +21,40 @@ from tenancy.throttle import (
     retry_after,
     until_text,
 )
+
+# Where each role lands after logging in: requesters report and follow in the portal, agents
+# and admins work the desk's queues, managers read their dashboard. URL names, because these
+# pages belong to higher layers (portal, desk, dashboards).
+LANDING = {
+    Role.REQUESTER: "portal-home",
+    Role.AGENT: "desk-queue",
+    Role.ADMIN: "desk-queue",
+    Role.MANAGER: "dashboards-home",
+}
+
+
+def landing_url(membership: Membership) -> str:
+    """The page the member starts on; the tenant's home for a role without one."""
+    slug = membership.tenant.slug
+    try:
+        return reverse(LANDING[Role(membership.role)], kwargs={"tenant_slug": slug})
+    except (KeyError, ValueError, NoReverseMatch):
+        return reverse("tenant-home", kwargs={"tenant_slug": slug})
+
+
+class LoginView(auth_views.LoginView):
+    """A member of one organisation goes straight to where their role works; a member of
+    several picks one first (the picker). A `next` page, from a link, still wins."""
+
+    template_name = "tenancy/login.html"
+    authentication_form = LoginForm
+
+    def get_default_redirect_url(self) -> str:
+        user = self.request.user  # logged in by now: form_valid has run
+        memberships = list(memberships_for_user(user)[:2]) if isinstance(user, User) else []
+        if len(memberships) == 1:
+            return landing_url(memberships[0])
+        return super().get_default_redirect_url()
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -69,3 +69,12 @@ class AccountPasswordForm(PlainLabels, SetPasswordForm):
         # The similarity validator compares the password with the name being typed now.
         self.user.full_name = self.cleaned_data.get("full_name", self.user.full_name)
         return super().clean()
+
+
+class ConfirmationWindowForm(PlainLabels, forms.Form):
+    # Bounds are the service's (tenant_confirmation_window_set), so its message is the one shown.
+    confirmation_window_days = forms.IntegerField(
+        label="Auto-close resolved incidents after (business days)",
+        help_text="A resolved incident whose reporter neither confirms nor reopens it closes by "
+        "itself after this many business days of the default calendar.",
+    )

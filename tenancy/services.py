@@ -92,6 +92,30 @@ def tenant_provision(*, tenant: Tenant) -> None:
     tenant_provisioned.send(tenant=tenant)
 
 
+# How long a resolved incident waits for its reporter before it closes by itself; beyond six
+# weeks of business days an unanswered resolution is no longer worth holding open.
+CONFIRMATION_WINDOW_DAYS = (1, 30)
+
+
+@transaction.atomic
+def tenant_confirmation_window_set(*, actor: Actor, days: int) -> Tenant:
+    """Set the auto-close window: the business days a resolved incident waits for an answer.
+    Applies to incidents resolved before the change too (the sweep reads it each run)."""
+    if actor.role != Role.ADMIN:
+        raise NotAllowed("Only an admin of this organisation can change its settings.")
+    low, high = CONFIRMATION_WINDOW_DAYS
+    if not low <= days <= high:
+        raise InvalidInput(
+            f"The auto-close window is {low} to {high} business days; {days} is outside it.",
+            field="confirmation_window_days",
+        )
+    tenant = Tenant.objects.select_for_update().get(pk=actor.tenant.pk)
+    if tenant.confirmation_window_days != days:
+        tenant.confirmation_window_days = days
+        tenant.save(update_fields=["confirmation_window_days"])
+    return tenant
+
+
 def membership_add(*, tenant: Tenant, user: User, role: str = Role.REQUESTER) -> Membership:
     membership, created = Membership.objects.get_or_create(
         tenant=tenant, user=user, defaults={"role": role}

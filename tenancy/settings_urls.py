@@ -4,6 +4,7 @@ from tenancy import settings_apikeys, settings_views
 
 urlpatterns = [
     path("", settings_views.settings_home, name="settings-home"),
+    path("general/", settings_views.general, name="settings-general"),
     path("members/", settings_views.members, name="settings-members"),
     path("members/<int:pk>/role/", settings_views.member_role, name="settings-member-role"),
     path(

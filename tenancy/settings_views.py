@@ -1,4 +1,5 @@
-"""The tenant admin's settings: the settings home and the members page."""
+"""The tenant admin's settings: the settings home, the tenant's own settings (general) and
+the members page."""
 
 from __future__ import annotations
 
@@ -8,52 +9,43 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from tenancy import services
 from tenancy.decorators import admin_required
 from tenancy.errors import Refusal
-from tenancy.forms import InviteForm, show_refusal
+from tenancy.forms import ConfirmationWindowForm, InviteForm, show_refusal
 from tenancy.http import TenantRequest
 from tenancy.inputs import query_text
 from tenancy.models import Invitation, Membership, Role
 from tenancy.selectors import invitations_pending, members_for_tenant
+from tenancy.settings_areas import settings_areas
 from tenancy.throttle import lockouts_for
 
-# Sections of the settings home. Other areas add their pages in parallel, so a section whose
-# URL name does not resolve (yet) is left out rather than breaking the page.
-SECTIONS = [
-    ("Members", "settings-members", "Invite people, change their roles, deactivate them."),
-    ("Groups", "settings-groups", "Assignment groups, their members and leads."),
-    ("Categories", "settings-categories", "Categories and the group each one routes to."),
-    ("Resolution codes", "settings-resolution-codes", "How agents classify a resolution."),
-    ("Priority matrix", "settings-matrix", "Impact x urgency, and the priority scale."),
-    ("SLA", "escalation-policy-list", "Response and resolution targets, calendars, escalation."),
-    ("API keys", "settings-api-keys", "Keys for integrations calling the REST API."),
-    ("Webhooks", "settings-webhooks", "Signed JSON posts to your tools when incidents change."),
-    ("Failed notifications", "settings-notifications-dead", "Deliveries that failed; retry them."),
-    ("Email intake", "settings-mail", "Addresses that take mail, unknown senders, mail received."),
-    ("Imports", "settings-imports", "Bring incident history from another tool (ServiceNow)."),
-]
 MEMBERS_PER_PAGE = 50
-
-
-def settings_sections(tenant_slug: str) -> list[dict[str, str]]:
-    sections = []
-    for label, url_name, blurb in SECTIONS:
-        try:
-            url = reverse(url_name, kwargs={"tenant_slug": tenant_slug})
-        except NoReverseMatch:
-            continue
-        sections.append({"label": label, "url": url, "blurb": blurb})
-    return sections
 
 
 @admin_required
 def settings_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    context = {"sections": settings_sections(tenant_slug)}
+    context = {"sections": settings_areas(tenant_slug)}
     return render(request, "tenancy/settings_home.html", context)
+
+
+@admin_required
+def general(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    """The tenant's own settings: the auto-close window of resolved incidents."""
+    initial = {"confirmation_window_days": request.tenant.confirmation_window_days}
+    form = ConfirmationWindowForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data["confirmation_window_days"]
+        try:
+            services.tenant_confirmation_window_set(actor=request.actor, days=days)
+        except Refusal as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, f"Resolved incidents now close after {days} business days.")
+            return redirect("settings-general", tenant_slug=tenant_slug)
+    return render(request, "tenancy/settings_general.html", {"form": form})
 
 
 @admin_required

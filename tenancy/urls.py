@@ -1,23 +1,23 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
-from tenancy import auth_views as reset_views
+from tenancy import auth_views as account_views
 from tenancy import views
-from tenancy.forms import LoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers and feed readers ask for it at the root whatever the page's <link> says.
     path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="tenancy/login.html", authentication_form=LoginForm
-        ),
-        name="login",
+        "favicon.ico",
+        RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.ico", permanent=True),
     ),
+    path("login/", account_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
-        reset_views.PasswordResetView.as_view(),
+        account_views.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(
@@ -27,7 +27,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        reset_views.PasswordResetConfirmView.as_view(),
+        account_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from desk.forms import ActionForm
+from desk.presence import presence_poll_seconds
 from desk.selectors import (
     DeskChoices,
     incident_relations,
@@ -22,6 +23,7 @@ from escalation.selectors.sla import clocks_for_incident
 from incidents.errors import StaleIncident
 from incidents.models import Incident, Level
 from incidents.selectors import attachments_visible_to, incident_for_actor
+from incidents.selectors.canned import canned_responses_filled
 from incidents.services.priority import priority_derive
 from tenancy.decorators import staff_required
 from tenancy.errors import Refusal
@@ -74,6 +76,8 @@ def render_incident(
         "sla_clocks": clocks_for_incident(incident, actor=request.actor, explain=True),
         "actions": actions,
         "conflict": conflict,
+        "presence_poll_seconds": presence_poll_seconds(),
+        "canned_responses": canned_responses_filled(actor=request.actor, incident=incident),
     }
     return render(request, "desk/incident_detail.html", context, status=status)
 

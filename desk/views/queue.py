@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from desk.forms import BULK_ACTIONS, BulkForm, QueueFilterForm
+from desk.search import search_scope
 from desk.selectors import (
     QUEUES,
     DeskChoices,
@@ -21,10 +22,13 @@ from desk.selectors import (
     incident_queue,
     queue_counts,
 )
+from desk.views.saved import saved_views_context
+from escalation.models import Metric
 from escalation.selectors.sla import clock_badge
 from incidents.services.bulk import (
     assign_action,
     cancel_duplicate_action,
+    close_imported_action,
     escalate_action,
     incidents_bulk_apply,
 )
@@ -72,8 +76,11 @@ def _decorate(rows: list, since: datetime, desk_url: str) -> None:
         row.url = f"{desk_url}{row.number}/"  # desk-incident-detail: desk/<number>/
         row.age = compact_age(now - row.reported_at)
         row.reported_local = timezone.localtime(row.reported_at).strftime("%d %b %Y %H:%M")
-        clocks = getattr(row, "resolution_clocks", [])  # prefetched: one query per page
-        row.sla = clock_badge(clocks[0], now) if clocks else None
+        # Prefetched, one query per page: the resolution clock, both in "Breaching soon".
+        clocks = getattr(row, "shown_clocks", [])
+        row.clocks = [(clock, clock_badge(clock, now)) for clock in clocks]
+        resolution = (badge for clock, badge in row.clocks if clock.metric == Metric.RESOLUTION)
+        row.sla = next(resolution, None)
 
 
 def render_queue(
@@ -85,7 +92,8 @@ def render_queue(
 ) -> HttpResponse:
     desk = DeskChoices(request.tenant)
     form = QueueFilterForm(params, desk=desk)
-    filters, slug = form.filters(), form.queue_slug()
+    filters, home = form.filters(), form.queue_slug()
+    slug = search_scope(home, filters)  # a search reads every incident unless told otherwise
     group_ids = agent_group_ids(tenant=request.tenant, user=request.user)
     page = incident_queue(
         tenant=request.tenant,
@@ -99,12 +107,14 @@ def render_queue(
     since = _since(params)
     _decorate(page.rows, since, reverse("desk-queue", kwargs={"tenant_slug": request.tenant.slug}))
     filters_only = params.copy()
-    for key in (*PAGING, "queue"):
+    for key in (*PAGING, "queue", "view"):
         filters_only.pop(key, None)
     selected = cast(QueryDict, bulk_form.data).getlist("incidents") if bulk_form else []
     counts = queue_counts(tenant=request.tenant, user_id=request.user.pk, group_ids=group_ids)
     context: dict[str, Any] = {
         "queue": QUEUES[slug],
+        "home_queue": QUEUES[home],
+        **saved_views_context(request, params),
         "queues": [
             (q, _url(request, filters_only, queue=q.slug), counts[q.slug]) for q in QUEUES.values()
         ],
@@ -112,7 +122,8 @@ def render_queue(
         "filters": filters,
         "page": page,
         "selected": {n for v in selected if (n := whole_number(v.partition(":")[0])) is not None},
-        "clear_url": _url(request, QueryDict(mutable=True), queue=slug),
+        "clear_url": _url(request, QueryDict(mutable=True), queue=home),
+        "history_url": _url(request, filters_only, queue="history", in_queue=""),
         "bulk_form": bulk_form or BulkForm(desk=desk),
         "bulk_actions": BULK_ACTIONS,
         "query": params.urlencode(),
@@ -145,6 +156,8 @@ def _row_action(actor: Actor, data: dict[str, Any]):
         return assign_action(actor, data["agent"], reason)
     if action == "escalate_group":
         return escalate_action(actor, data["group"], reason)
+    if action == "close_imported":
+        return close_imported_action(actor, reason)
     return cancel_duplicate_action(actor, data["original"], reason)
 
 

@@ -6,7 +6,7 @@ halves of issue 5 can change side by side.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -113,6 +113,19 @@ class ClockState(models.TextChoices):
 
 LIVE_CLOCK_STATES = (ClockState.RUNNING, ClockState.PAUSED)
 
+# Clocks that can still breach, or have breached and still count against an open incident:
+# running or breached, never stopped (a met, cancelled or acknowledged clock is stopped). Paused
+# clocks are out: they have no due time. The condition of the "Breaching soon" indexes.
+LIVE_CLOCK_CONDITION = Q(
+    state__in=["running", "breached"], stopped_at__isnull=True, due_at__isnull=False
+)
+
+
+def first_warning_percent(warn_percents: list) -> int:
+    """The policy's first warning (1-99), or 100 (the breach) when it warns at none: the
+    threshold where a clock turns amber on the desk and enters "Breaching soon"."""
+    return min([int(p) for p in warn_percents if 0 < int(p) < 100] or [100])
+
 
 class SlaClock(TenantOwned):
     """One target of one incident. While running, `checkpoints` holds the instants still to
@@ -148,6 +161,11 @@ class SlaClock(TenantOwned):
     spent = models.DurationField(default=timedelta)
     running_since = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
+    # When the clock reaches its policy's first warning (the moment its badge turns amber), set
+    # with due_at (escalation/services/clocks.py: _schedule): "Breaching soon" is the live
+    # clocks with warn_at <= now, read from an index (slaclock_tenant_live_warn), not computed
+    # per row. Once passed it stays put; the breach leaves it (at the latest the breach time).
+    warn_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
     checkpoints = models.JSONField(default=list, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
@@ -168,6 +186,18 @@ class SlaClock(TenantOwned):
                 name="slaclock_due",
             ),
             models.Index(fields=["tenant", "state", "due_at"], name="slaclock_tenant_due"),
+            # "Breaching soon" (escalation/selectors/breaching.py): its page walks the live
+            # clocks by due time (the keyset is due_at, id), its capped count the warned ones.
+            models.Index(
+                fields=["tenant", "due_at", "id"],
+                condition=LIVE_CLOCK_CONDITION,
+                name="slaclock_tenant_live_due",
+            ),
+            models.Index(
+                fields=["tenant", "warn_at"],
+                condition=LIVE_CLOCK_CONDITION,
+                name="slaclock_tenant_live_warn",
+            ),
             # The dashboards' refresh: clocks the sweep breached since its last run (a breach
             # touches no incident row, so the incidents' updated_at does not show it).
             models.Index(
@@ -179,6 +209,20 @@ class SlaClock(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.metric} clock of {self.incident_id} ({self.state})"
+
+    def warning_instant(self) -> datetime | None:
+        """What warn_at holds: for a running clock the instant of its first warning among the
+        checkpoints ahead, or, when that is behind it already, the start of its running stretch
+        (any instant passed will do); for a breached one the warning it had, else the breach."""
+        if self.state == ClockState.BREACHED:
+            return self.warn_at or self.breached_at or self.due_at
+        if self.state != ClockState.RUNNING:
+            return None
+        first = first_warning_percent(self.warn_percents)
+        for percent, at in self.checkpoints:
+            if int(percent) == first:
+                return datetime.fromisoformat(str(at))
+        return self.running_since
 
 
 class SlaPause(TenantOwned):
@@ -294,6 +338,12 @@ class EscalationRun(TenantOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     acknowledged_via = models.CharField(max_length=20, blank=True)
+    # A hierarchical climb goes up the line (the group's lead, then managers), never back down
+    # to the team, and never tells the person who escalated (escalation/services/climb.py).
+    kind = models.CharField(max_length=12, default="functional")
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -348,6 +398,15 @@ class SlaAlert(TenantOwned):
         db_index=False,
     )
     due_at = models.DateTimeField(help_text="When the threshold or level was reached.")
+    # Who escalated: nobody is alerted of their own escalation.
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     created_at = models.DateTimeField(default=timezone.now)
     notified_at = models.DateTimeField(null=True, blank=True)
     recipients = models.JSONField(default=list, blank=True)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, partial
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -29,9 +31,13 @@ from django.utils import timezone
 
 from escalation.models import AlertKind, MailKind, NotifyKind, RunState, SlaAlert
 from escalation.selectors.told import mail_takers
-from escalation.services.climb import escalation_stop
+from escalation.services.climb import LINE, escalation_stop
 from escalation.services.outbox import notification_enqueue
-from escalation.services.webhooks import incident_payload, webhook_event_emit
+from escalation.services.webhooks import (
+    incident_payload,
+    subscribed_endpoints,
+    webhook_event_emit,
+)
 from incidents.models import EventKind, GroupMember, Incident, IncidentEvent
 from incidents.services.common import event_row, record_event
 from tenancy.actors import Actor
@@ -101,9 +107,19 @@ def _lead(incident: Incident) -> list[User]:
     return _named(incident.tenant_id, incident.group.lead_id) if incident.group else []
 
 
+def _admins(incident: Incident) -> list[User]:
+    return list(
+        _staff(incident.tenant_id).filter(
+            memberships__tenant_id=incident.tenant_id, memberships__role=Role.ADMIN
+        )
+    )
+
+
 def alert_recipients(alert: SlaAlert) -> list[User]:
     """The people an alert is for: warnings go to whoever holds the incident, a breach to the
-    group's lead as well; managers (else admins) when that is nobody."""
+    group's lead as well; managers (else admins) when that is nobody. Never the person who
+    escalated: a functional escalation tells the rest of the group, a hierarchical one the
+    line above them."""
     incident = alert.incident
     notify = alert.notify or NotifyKind.ASSIGNEE
     by_kind: dict[str, Callable[[Incident], list[User]]] = {
@@ -112,16 +128,18 @@ def alert_recipients(alert: SlaAlert) -> list[User]:
         NotifyKind.GROUP_LEAD: _lead,
         NotifyKind.MANAGER: _managers,
         NotifyKind.USER: lambda i: _named(i.tenant_id, alert.notify_user_id),
+        LINE: _lead,  # up the line: the lead, else (the fallback below) the managers
     }
     found = by_kind[notify](incident)
     if alert.kind == AlertKind.BREACH:
         found += [u for u in _lead(incident) if u not in found]
-    if not found and alert.kind != AlertKind.ASSIGNED:
-        found = _managers(incident) or list(
-            _staff(incident.tenant_id).filter(
-                memberships__tenant_id=incident.tenant_id, memberships__role=Role.ADMIN
-            )
-        )
+
+    def others(users: list[User]) -> list[User]:
+        return [u for u in users if u.pk != alert.escalated_by_id]
+
+    found = others(found)
+    if not found and (alert.kind != AlertKind.ASSIGNED or notify == LINE):
+        found = others(_managers(incident)) or others(_admins(incident))
     return found
 
 
@@ -137,6 +155,8 @@ def _headline(alert: SlaAlert) -> str:
     if alert.kind == AlertKind.ESCALATION:
         round_ = f", round {alert.repeat + 1}" if alert.repeat else ""
         return f"not acknowledged: escalation level {alert.level}{round_}"
+    if alert.notify == LINE:
+        return "escalated up the line to you"
     return "escalated to you" if alert.notify == "assignee" else "escalated to your group"
 
 
@@ -200,15 +220,33 @@ def _to_each(alert: SlaAlert, recipients: list[User], subject: str, channel: str
 def mail_kind(alert: SlaAlert) -> str:
     """Which of a member's mail choices (MailKind) an alert's email falls under: "escalated to
     you" is news of one's own incidents or group queue; the rest are SLA alerts."""
-    if alert.kind != AlertKind.ASSIGNED:
+    if alert.kind != AlertKind.ASSIGNED or alert.notify == LINE:
         return MailKind.SLA
     return MailKind.MINE if alert.notify == NotifyKind.ASSIGNEE else MailKind.GROUP
+
+
+# What the notifier's batch has read already (alerts_notify_pending): a storm's alerts mostly
+# share their tenant's endpoints and the same few people's mail choices.
+_batch_memo: ContextVar[dict[tuple, Any] | None] = ContextVar("alerts_batch_memo", default=None)
+
+
+def _remembered(key: tuple, compute: Callable[[], Any]) -> Any:
+    memo = _batch_memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def _email_channel(alert: SlaAlert, recipients: list[User], message: AlertMessage) -> int:
     # Only to those who take this kind of mail (the bell shows it to everyone).
     kind = mail_kind(alert)
-    takers = mail_takers(alert.tenant_id, {u.pk: [kind] for u in recipients})
+    ids = tuple(sorted(u.pk for u in recipients))
+    takers = _remembered(
+        ("takers", alert.tenant_id, kind, ids),
+        lambda: mail_takers(alert.tenant_id, dict.fromkeys(ids, [kind])),
+    )
     # Each email's acknowledgement link is signed for its reader.
     body = partial(_body, alert, message.url)
     return _to_each(
@@ -242,8 +280,16 @@ def _webhook_channel(alert: SlaAlert, recipients: list[User], message: AlertMess
         "sla": {"metric": alert.clock.metric if alert.clock else None,
                 "threshold": alert.threshold, "reached_at": alert.due_at.isoformat()},
     }  # fmt: skip
+    endpoints = _remembered(
+        ("endpoints", tenant.pk, event), lambda: subscribed_endpoints(tenant=tenant, event=event)
+    )
     rows = webhook_event_emit(
-        tenant=tenant, event=event, payload=payload, incident=incident, text=message.subject
+        tenant=tenant,
+        event=event,
+        payload=payload,
+        incident=incident,
+        text=message.subject,
+        endpoints=endpoints,
     )
     return len(rows)
 
@@ -275,7 +321,7 @@ def _audience(alert: SlaAlert) -> tuple:
     """What alert_recipients depends on: equal keys, equal recipients."""
     incident = alert.incident
     return (incident.tenant_id, alert.kind, alert.notify, alert.notify_user_id,
-            incident.group_id, incident.assignee_id)  # fmt: skip
+            alert.escalated_by_id, incident.group_id, incident.assignee_id)  # fmt: skip
 
 
 def _alert_event(alert: SlaAlert, sent: int, now: datetime) -> IncidentEvent:
@@ -295,6 +341,14 @@ def _alert_event(alert: SlaAlert, sent: int, now: datetime) -> IncidentEvent:
 
 def alerts_notify_pending(*, limit: int = 100) -> int:
     """Notify one batch of alerts not yet notified; returns how many were handled."""
+    token = _batch_memo.set({})
+    try:
+        return _notify_batch(limit)
+    finally:
+        _batch_memo.reset(token)
+
+
+def _notify_batch(limit: int) -> int:
     with transaction.atomic():
         batch = list(
             SlaAlert.objects.filter(notified_at=None)

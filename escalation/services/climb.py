@@ -2,6 +2,10 @@
 acknowledges, notify each level of the policy in turn (and the whole chain again `repeat_count`
 times). Acknowledging (accepting, a first public agent reply, or acknowledging an alert) stops it.
 
+A functional escalation (to the team with the skills) alerts whoever now holds it; a hierarchical
+one goes up the line: the group's lead at once, then the policy's levels above the lead (the
+managers by default), from the escalation on. Nobody is alerted of their own escalation.
+
 Level waits count from the level before (the first from the escalation), in wall-clock time or
 in the working time of the policy's calendar. The schedule depends only on the climb's row, so a
 sweep that comes late fires every level it missed, each once (unique incident+level+repeat).
@@ -12,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from escalation.calendars import CalendarSpec, add_business_time
@@ -21,12 +25,19 @@ from escalation.models import (
     EscalationLevel,
     EscalationPolicy,
     EscalationRun,
+    NotifyKind,
     RunState,
     SlaAlert,
 )
 from escalation.services.defaults import CalendarSpecs, calendar_spec
-from incidents.models import Incident
+from incidents.models import EventKind, Incident, IncidentEvent
 from tenancy.actors import Actor
+
+FUNCTIONAL, HIERARCHICAL = "functional", "hierarchical"
+# An alert's audience up the line: the group's lead, else the managers (alerts.py).
+LINE = "line"
+# The levels a hierarchical climb does not go back down to: it tells the line instead.
+BELOW_THE_LINE = frozenset({NotifyKind.ASSIGNEE, NotifyKind.GROUP, NotifyKind.GROUP_LEAD})
 
 
 def policy_for(tenant_id: int, group_id: int | None) -> EscalationPolicy | None:
@@ -66,9 +77,30 @@ def _after(spec: CalendarSpec | None, start: datetime, seconds: int) -> datetime
     return start + wait if spec is None else add_business_time(spec, start, wait)
 
 
+def escalation_kind(incident: Incident) -> str:
+    """Functional or hierarchical: the escalate event written with this version of the incident
+    says (a reassignment outside the lifecycle writes none: it is functional)."""
+    data = (
+        IncidentEvent.objects.for_tenant(incident.tenant_id)
+        .filter(
+            incident=incident,
+            incident_version=incident.version,
+            kind=EventKind.TRANSITION,
+            transition="escalate",
+        )
+        .values_list("data", flat=True)
+        .first()
+    )
+    return (data or {}).get("kind", FUNCTIONAL)
+
+
 def escalation_on_escalate(*, incident: Incident, actor: Actor) -> None:
-    """Escalating alerts the assignee, or the group when there is none, and starts the climb."""
+    """Escalating alerts the assignee, or the group when there is none, and starts the climb;
+    a hierarchical escalation climbs up the line instead (`climb_up`)."""
     now = timezone.now()
+    if escalation_kind(incident) == HIERARCHICAL:
+        climb_up(incident=incident, actor=actor, now=now)
+        return
     assigned_alert(incident=incident, actor=actor, now=now)
     if incident.acknowledged_at is not None:
         return
@@ -87,8 +119,51 @@ def assigned_alert(*, incident: Incident, actor: Actor, now: datetime) -> None:
             incident=incident,
             kind=AlertKind.ASSIGNED,
             notify="assignee" if incident.assignee_id else "group",
+            escalated_by_id=actor.user_id,
             due_at=now,
         )
+
+
+def climb_up(*, incident: Incident, actor: Actor, now: datetime) -> None:
+    """A hierarchical escalation: the line (the group's lead) is alerted now, a person it was
+    handed to as well, and the climb goes on from now up the policy's levels above the lead,
+    whether or not the incident was acknowledged before: the line has to acknowledge it."""
+    if incident.assignee_id is not None and incident.assignee_id != actor.user_id:
+        assigned_alert(incident=incident, actor=actor, now=now)
+    SlaAlert.objects.create(
+        tenant_id=incident.tenant_id,
+        incident=incident,
+        kind=AlertKind.ASSIGNED,
+        notify=LINE,
+        escalated_by_id=actor.user_id,
+        due_at=now,
+    )
+    start = climb_start_for(incident.tenant_id, incident.group_id)
+    if start is None:
+        return
+    above = [lvl for lvl in start.policy.levels.all() if lvl.notify not in BELOW_THE_LINE]
+    if above:
+        _climb_restart(incident, start, above[0], actor=actor, now=now)
+
+
+def _climb_restart(
+    incident: Incident, start: ClimbStart, level: EscalationLevel, *, actor: Actor, now: datetime
+) -> None:
+    """The incident's one climb, (re)started hierarchical at `level`; a new round when levels
+    already fired, since each level fires once per round."""
+    climbs = EscalationRun.objects.for_tenant(incident.tenant_id)
+    climb = climbs.select_for_update().filter(incident=incident).first()
+    fired = SlaAlert.objects.for_tenant(incident.tenant_id).filter(
+        incident=incident, kind=AlertKind.ESCALATION
+    )
+    last_round = fired.aggregate(last=Max("repeat"))["last"]
+    climb = climb or EscalationRun(tenant_id=incident.tenant_id, incident=incident)
+    climb.policy, climb.state, climb.started_at = start.policy, RunState.CLIMBING, now
+    climb.level, climb.repeat = level.position, 0 if last_round is None else last_round + 1
+    climb.next_check_at = _after(start.spec, now, level.after_seconds)
+    climb.kind, climb.escalated_by_id = HIERARCHICAL, actor.user_id
+    climb.acknowledged_at, climb.acknowledged_by, climb.acknowledged_via = None, None, ""
+    climb.save()
 
 
 def climb_begin(*, incident: Incident, start: ClimbStart | None, now: datetime) -> None:
@@ -184,6 +259,9 @@ def climb_advance(
 def _level_alert(
     climb: EscalationRun, level: EscalationLevel, repeat: int, at: datetime
 ) -> SlaAlert:
+    # Up the line: a hierarchical climb tells the lead (else managers) where a level names
+    # the team, and never the person who escalated.
+    up = climb.kind == HIERARCHICAL and level.notify in BELOW_THE_LINE
     return SlaAlert(
         tenant_id=climb.tenant_id,
         incident_id=climb.incident_id,
@@ -191,7 +269,8 @@ def _level_alert(
         kind=AlertKind.ESCALATION,
         level=level.position,
         repeat=repeat,
-        notify=level.notify,
+        notify=LINE if up else level.notify,
         notify_user_id=level.user_id,
+        escalated_by_id=climb.escalated_by_id,
         due_at=at,
     )

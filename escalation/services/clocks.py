@@ -79,6 +79,7 @@ def _schedule(clock: SlaClock, spec: CalendarSpec) -> None:
     clock.checkpoints = ahead
     clock.due_at = datetime.fromisoformat(str(ahead[-1][1])) if ahead else clock.due_at
     clock.next_check_at = datetime.fromisoformat(str(ahead[0][1])) if ahead else None
+    clock.warn_at = clock.warning_instant()
 
 
 def _fire(clock: SlaClock, fired: list) -> None:
@@ -97,6 +98,9 @@ def _mark_breached(clock: SlaClock, at: datetime) -> None:
     clock.spent = timedelta(seconds=clock.target_seconds)
     clock.running_since = clock.next_check_at = None
     clock.checkpoints = []
+    # A clock breached while paused (a re-target) has no due time: its breach is its deadline.
+    clock.due_at = clock.due_at or at
+    clock.warn_at = clock.warning_instant()
 
 
 def _settle(clock: SlaClock, now: datetime) -> None:
@@ -115,7 +119,7 @@ def _pause(clock: SlaClock, spec: CalendarSpec, at: datetime, reason: str) -> No
     if clock.state != ClockState.RUNNING:
         return
     clock.spent = ClockRule.of(clock, spec).counted_at(clock.spent, _since(clock), at)
-    clock.running_since = clock.due_at = clock.next_check_at = None
+    clock.running_since = clock.due_at = clock.warn_at = clock.next_check_at = None
     clock.checkpoints = []
     clock.state = ClockState.PAUSED
     SlaPause.objects.create(tenant_id=clock.tenant_id, clock=clock, started_at=at, reason=reason)
@@ -158,6 +162,7 @@ def _save(clock: SlaClock) -> None:
             "spent",
             "running_since",
             "due_at",
+            "warn_at",
             "next_check_at",
             "checkpoints",
             "breached_at",

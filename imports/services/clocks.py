@@ -124,6 +124,7 @@ def clock_from_history(clock: SlaClock, rule: ClockRule, w: Walk, now: datetime)
         if clock.due_at is None and stretches:
             # The deadline the clock was running towards when it last ran.
             clock.due_at = rule.deadline(rule.counted(stretches[:-1]), stretches[-1][0])
+    clock.warn_at = clock.warning_instant()  # what "Breaching soon" reads
     return [
         SlaPause(tenant_id=clock.tenant_id, clock=clock, started_at=a, ended_at=b, reason=why)
         for a, b, why in w.pauses
@@ -220,7 +221,7 @@ def _save(tenant_id: int, clocks: list, pauses: list, updated: list) -> None:
             updated,
             ["policy", "calendar", "priority_slug", "target_seconds", "warn_percents",
              "pause_on", "state", "started_at", "spent", "running_since", "due_at",
-             "next_check_at", "checkpoints", "breached_at", "stopped_at"],
+             "next_check_at", "checkpoints", "breached_at", "stopped_at", "warn_at"],
             batch_size=500,
         )  # fmt: skip
     SlaClock.objects.bulk_create([c for c in clocks if not c.pk], batch_size=1000)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from incidents.api import serializers as s
 from incidents.models import Category, Incident
 from incidents.selectors import INCIDENT_RELATED, incident_for_actor, incidents_for_actor
+from incidents.services.conflicts import changes_in_words, changes_since
 from tenancy.actors import Actor
 from tenancy.api.errors import PreconditionFailed
 from tenancy.api.views import TenantAPIView
@@ -37,14 +38,20 @@ class IncidentAPIView(TenantAPIView):
 
 
 def if_match_version(request, incident: Incident) -> int | None:
-    """The version named in If-Match; a mismatch is answered 412 before anything runs."""
+    """The version named in If-Match; a mismatch is answered 412 before anything runs, as HTTP
+    requires of If-Match, saying in the desk's words what changed since (a client that
+    need not guard against every change sends no If-Match: replies and notes take none)."""
     raw = request.headers.get("If-Match")
     if not raw:
         return None
     text = raw.strip().removeprefix("W/").strip('"')
-    if whole_number(text) != incident.version:
+    seen = whole_number(text)
+    if seen != incident.version:
+        since = changes_since(incident, seen) if seen and seen < incident.version else []
+        said = changes_in_words(incident, since)
         raise PreconditionFailed(
-            f"{incident.reference} is at version {incident.version}; your If-Match was {raw}."
+            f"{incident.reference} is at version {incident.version}; your If-Match was {raw}"
+            + (f": since then {said}." if said else ".")
         )
     return incident.version
 

@@ -8,6 +8,7 @@ from incidents.models.activity import (
     Participant,
 )
 from incidents.models.alerts import AlertSource
+from incidents.models.canned import CannedResponse
 from incidents.models.config import (
     AssignmentGroup,
     Category,
@@ -23,6 +24,7 @@ __all__ = [
     "AlertSource",
     "AssignmentGroup",
     "Attachment",
+    "CannedResponse",
     "Category",
     "Comment",
     "EventKind",

@@ -149,6 +149,8 @@ class Incident(ConcurrentTransitionMixin, TenantOwned):
                 condition=models.Q(state__in=OPEN_STATES),
                 name="incident_open_assignee",
             ),
+            # The desk's History (every incident, any state), newest first, read backwards.
+            models.Index(fields=["tenant", "reported_at", "id"], name="incident_history"),
             # "Breaching soon" until SLA clocks exist: the oldest active incidents first.
             models.Index(
                 fields=["tenant", "reported_at", "id"],

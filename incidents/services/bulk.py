@@ -11,8 +11,10 @@ from incidents.models.incident import format_reference
 from incidents.services.edit import incident_reassign
 from incidents.services.transitions import incident_cancel, incident_escalate
 from tenancy.actors import Actor
-from tenancy.errors import Refusal
-from tenancy.models import User
+from tenancy.errors import InvalidInput, NotAllowed, Refusal
+from tenancy.models import Role, User
+
+IMPORTED_CLOSE_REASON = "Imported while still open in its source tool; closed by an admin."
 
 
 @dataclass
@@ -84,6 +86,36 @@ def cancel_duplicate_action(actor: Actor, original: Incident, reason: str = "") 
             duplicate_of=original,
             reason=reason or f"Duplicate of {original.reference}",
             expected_version=version,
+        )
+
+    return run
+
+
+def incident_close_imported(
+    *, incident: Incident, actor: Actor, reason: str = "", expected_version: int | None = None
+) -> Incident:
+    """Take an imported incident that its source left open out of the live queues, whose
+    years-old clocks say "Breached 3929 d ago" of work nobody here is doing: cancelled (an
+    outcome neither met nor breached, as the import's own cancellations), with its reason on
+    the timeline. An admin's call: it ends incidents nobody on the desk worked."""
+    if actor.kind != "member" or actor.role != Role.ADMIN:
+        raise NotAllowed("Only an admin can close imported incidents.")
+    if not incident.source_number:
+        raise InvalidInput(
+            f"{incident.reference} was not imported; it is closed through its lifecycle."
+        )
+    return incident_cancel(
+        incident=incident,
+        actor=actor,
+        reason=(reason or "").strip() or IMPORTED_CLOSE_REASON,
+        expected_version=expected_version,
+    )
+
+
+def close_imported_action(actor: Actor, reason: str = "") -> RowAction:
+    def run(incident: Incident, version: int) -> Incident:
+        return incident_close_imported(
+            incident=incident, actor=actor, reason=reason, expected_version=version
         )
 
     return run

@@ -23,6 +23,7 @@ from incidents.models import (
 from incidents.notifications import notify_incident_people
 from incidents.rules import is_reporter, takes_part
 from incidents.services.common import lock_incident, record_event, save_incident
+from incidents.services.conflicts import TALK
 from tenancy.actors import Actor
 from tenancy.errors import InvalidInput, NotAllowed
 
@@ -79,7 +80,8 @@ def comment_add(
     if len(body) > COMMENT_MAX:
         raise InvalidInput(f"A message is limited to {COMMENT_MAX:,} characters.", field="body")
     types = [check_attachment(f) for f in files]
-    locked = lock_incident(incident, actor=actor, expected_version=expected_version)
+    # Talk never conflicts: the version only says which page the reply was written on.
+    locked = lock_incident(incident, actor=actor, expected_version=expected_version, touch=TALK)
     if not _can_take_part(actor, locked):
         raise NotAllowed("You can only comment on incidents you reported or joined.")
     if not public and not actor.is_agent_or_above:
@@ -178,7 +180,7 @@ def attachment_add(
     expected_version: int | None = None,
 ) -> Attachment:
     content_type = check_attachment(upload)
-    locked = lock_incident(incident, actor=actor, expected_version=expected_version)
+    locked = lock_incident(incident, actor=actor, expected_version=expected_version, touch=TALK)
     if not _can_take_part(actor, locked):
         raise NotAllowed("You can only add files to incidents you reported or joined.")
     if not public and not actor.is_agent_or_above:

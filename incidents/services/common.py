@@ -10,22 +10,30 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
 from incidents.errors import StaleIncident
-from incidents.models import EventKind, Incident, IncidentEvent, IncidentState
+from incidents.models import Incident, IncidentEvent
+from incidents.services.conflicts import Touch, check_version
 from tenancy.actors import Actor
 from tenancy.errors import InvalidInput
 from tenancy.models import Membership, User
 
 
-def lock_incident(incident: Incident, *, actor: Actor, expected_version: int | None) -> Incident:
-    """Re-read the incident under a row lock, inside the tenant, and check the caller's version."""
+def lock_incident(
+    incident: Incident,
+    *,
+    actor: Actor,
+    expected_version: int | None,
+    touch: Touch | None = None,
+) -> Incident:
+    """Re-read the incident under a row lock, inside the tenant, and check the caller's version:
+    only a change since then that clashes with what this write `touch`es refuses it
+    (services/conflicts.py; without a `touch`, any change does)."""
     locked = (
         Incident.objects.for_tenant(actor.tenant)
         .select_for_update(of=("self",))
         .select_related("priority", "group", "category")
         .get(pk=incident.pk)
     )
-    if expected_version is not None and locked.version != expected_version:
-        raise stale_error(locked, expected_version)
+    check_version(locked, expected_version=expected_version, touch=touch)
     return locked
 
 
@@ -47,32 +55,6 @@ def lock_in_order(actor: Actor, ids: list[int]) -> None:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-
-
-def stale_error(incident: Incident, since_version: int) -> StaleIncident:
-    changes = (
-        IncidentEvent.objects.for_tenant(incident.tenant_id)
-        .filter(incident=incident, incident_version__gt=since_version)
-        .order_by("created_at", "id")
-    )
-    said = [describe_event(e) for e in changes[:5]]
-    detail = "; ".join(said) if said else "it was changed"
-    return StaleIncident(
-        f"{incident.reference} was changed by someone else since you opened it: {detail}. "
-        "Review the current version and try again; your text is kept.",
-        current_version=incident.version,
-    )
-
-
-def describe_event(event: IncidentEvent) -> str:
-    who = event.actor_name
-    if event.kind == EventKind.TRANSITION:
-        to = IncidentState(event.to_state).label.lower() if event.to_state else "?"
-        return f"{who} moved it to {to}"
-    if event.kind == EventKind.FIELD_CHANGED:
-        fields = ", ".join(sorted(event.data.get("changes", {}))) or "fields"
-        return f"{who} changed {fields}"
-    return f"{who}: {event.get_kind_display().lower()}"
 
 
 def save_incident(incident: Incident, fields: list[str]) -> None:

@@ -12,6 +12,7 @@ from incidents.hooks import incident_reassigned, incident_retargeted
 from incidents.models import AssignmentGroup, Category, EventKind, Incident, IncidentState
 from incidents.rules import check_staff, is_group_agent, is_reporter
 from incidents.services.common import lock_incident, record_event, save_incident
+from incidents.services.conflicts import fields_touch
 from incidents.services.priority import check_level, priority_derive
 from incidents.services.report import _check_category, _clean_text
 from tenancy.actors import Actor
@@ -19,6 +20,7 @@ from tenancy.errors import InvalidInput, NotAllowed
 from tenancy.models import User
 
 DETAIL_FIELDS = ("title", "description", "category", "impact", "urgency")
+ASSIGNMENT = fields_touch(("group", "assignee"))
 
 
 def _display(value: Any) -> Any:
@@ -69,7 +71,9 @@ def incident_update(
     unknown = set(values) - set(DETAIL_FIELDS)
     if unknown:
         raise InvalidInput(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
-    locked = lock_incident(incident, actor=actor, expected_version=expected_version)
+    locked = lock_incident(
+        incident, actor=actor, expected_version=expected_version, touch=fields_touch(values)
+    )
     if not (actor.is_agent_or_above or (is_reporter(actor, locked) and locked.is_open)):
         raise NotAllowed("Only the desk's agents can change this incident.")
     if locked.is_final:
@@ -130,7 +134,9 @@ def incident_reassign(
     _staff_member(actor, assignee, "assignee")
     if group is None and assignee is None:
         raise InvalidInput("Choose a group, an agent, or both.", field="group")
-    locked = lock_incident(incident, actor=actor, expected_version=expected_version)
+    locked = lock_incident(
+        incident, actor=actor, expected_version=expected_version, touch=ASSIGNMENT
+    )
     if not locked.is_open:
         raise InvalidInput(f"{locked.reference} is not open; it cannot be reassigned.")
     if locked.state == IncidentState.REPORTED:
@@ -170,7 +176,9 @@ def incident_record_diagnosis(
             f"The cause category is limited to {CAUSE_CATEGORY_MAX} characters.",
             field="cause_category",
         )
-    locked = lock_incident(incident, actor=actor, expected_version=expected_version)
+    locked = lock_incident(
+        incident, actor=actor, expected_version=expected_version, touch=fields_touch(changes)
+    )
     if locked.is_final:
         raise InvalidInput(f"{locked.reference} is {locked.state}; it can no longer be changed.")
     return _save_changes(

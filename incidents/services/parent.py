@@ -28,6 +28,7 @@ from django_fsm import can_proceed
 from incidents.models import EventKind, HoldReason, Incident, IncidentEvent, IncidentState
 from incidents.rules import check_staff
 from incidents.services.common import lock_incident, record_event, save_incident
+from incidents.services.conflicts import fields_touch
 from tenancy.actors import Actor
 from tenancy.errors import InvalidInput
 
@@ -47,7 +48,9 @@ def _lock_pair(
     """Both rows locked, the child's version checked (its page asked)."""
     # Parent first, then child: propagation locks in the same order, so the two cannot deadlock.
     locked_parent = lock_incident(parent, actor=actor, expected_version=None)
-    locked_child = lock_incident(child, actor=actor, expected_version=child_version)
+    locked_child = lock_incident(
+        child, actor=actor, expected_version=child_version, touch=fields_touch(["parent"])
+    )
     return locked_parent, locked_child
 
 
@@ -138,7 +141,9 @@ def incident_link_children(
 ) -> Incident:
     """Make each of `children` a child of `incident` (the parent's page); all or none."""
     check_staff(actor, "link incidents")
-    parent = lock_incident(incident, actor=actor, expected_version=expected_version)
+    parent = lock_incident(
+        incident, actor=actor, expected_version=expected_version, touch=fields_touch(["children"])
+    )
     children = list(children)
     if not children:
         raise InvalidInput("Name at least one incident to link as a child.", field="children")

@@ -24,6 +24,7 @@ from incidents.models import (
 from incidents.notifications import notify_incident_people
 from incidents.rules import check_transition, may_take, state_transitions
 from incidents.services.common import lock_in_order, lock_incident, record_event, save_incident
+from incidents.services.conflicts import transition_touch
 from incidents.services.parent import propagates_to_children
 from tenancy.actors import Actor
 from tenancy.errors import InvalidInput, NotAllowed
@@ -40,7 +41,9 @@ def _lock(
     expected_version: int | None,
     on_reporters_word: bool = False,
 ) -> Incident:
-    locked = lock_incident(incident, actor=actor, expected_version=expected_version)
+    locked = lock_incident(
+        incident, actor=actor, expected_version=expected_version, touch=transition_touch(name)
+    )
     check_transition(actor, locked, name, on_reporters_word=on_reporters_word)
     return locked
 
@@ -340,7 +343,12 @@ def incident_resolve_first_contact(
         raise NotAllowed("Only an agent can resolve an incident at first contact.")
     _resolution_code(actor, resolution_code)
     _resolution_notes(resolution_notes)
-    current = lock_incident(incident, actor=actor, expected_version=expected_version)
+    current = lock_incident(
+        incident,
+        actor=actor,
+        expected_version=expected_version,
+        touch=transition_touch("resolve"),
+    )
     if current.state not in FIRST_CONTACT_FROM:
         allowed = state_transitions(current)
         raise InvalidTransition(

@@ -6,22 +6,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import BrowserContext, Page, expect
 
 from incidents import services
+from tests.browser.session import sign_in
 from tests.desk.desk_support import report, routed
 
 pytestmark = pytest.mark.browser
 
 
 def _sign_in(context: BrowserContext, live_server, user) -> None:
-    """Start the browser with the user's session (the login page itself is tested elsewhere)."""
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+    sign_in(context, live_server.url, user)  # the login page itself is tested elsewhere
 
 
 @pytest.fixture
@@ -82,19 +77,22 @@ def test_a_second_agents_stale_page_gets_the_conflict_and_keeps_the_text(
         alice.get_by_role("button", name="Accept").click()
         expect(alice.get_by_test_id("incident-state")).to_have_text("In progress")
 
-        reply = bob.locator("#action-reply")
-        reply.get_by_text("Public reply").first.click()
-        reply.get_by_label("Public reply").fill("Please switch it off and step away.")
-        reply.get_by_role("button", name="Public reply").click()
+        # A transition clashes with hers (a reply would not: tests/browser/
+        # test_desk_conflicts_presence.py).
+        hold = bob.locator("#action-hold")
+        hold.get_by_text("Put on hold").first.click()
+        hold.get_by_label("Waiting for").select_option(label="Awaiting a vendor")
+        hold.get_by_label("Note for the hold").fill("Please switch it off and step away.")
+        hold.get_by_role("button", name="Put on hold").click()
         expect(bob.get_by_role("alert")).to_contain_text(
             "changed by someone else since you opened it: Alice Agent moved it to in progress"
         )
         expect(bob.get_by_test_id("incident-state")).to_have_text("In progress")
-        kept = bob.locator("#action-reply").get_by_label("Public reply")
+        kept = bob.locator("#action-hold").get_by_label("Note for the hold")
         expect(kept).to_have_value("Please switch it off and step away.")
         # Sending again, now on the fresh version, goes through.
-        bob.locator("#action-reply").get_by_role("button", name="Public reply").click()
-        expect(bob.get_by_text("Reply sent on")).to_be_visible()
+        bob.locator("#action-hold").get_by_role("button", name="Put on hold").click()
+        expect(bob.get_by_test_id("incident-state")).to_have_text("On hold")
     finally:
         bob_context.close()
 

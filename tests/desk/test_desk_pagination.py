@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from desk import selectors
 from escalation.models import SlaClock
 from incidents import services
 from incidents.models import Incident
 from tests.desk.desk_support import age, due_of, number_of, queue_url, report, row_numbers
+
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # inside the default working hours
 
 
 @pytest.fixture(autouse=True)
@@ -82,12 +86,14 @@ def test_previous_page_shows_the_rows_before(people, login):
 
 def test_pages_of_breaching_soon_follow_the_due_time(people, login):
     levels = ["low", "high", "medium", "high", "low"]
-    made = [
-        age(report(people, f"N{n}", impact=level, urgency=level), 10 * n)
-        for n, level in enumerate(levels)
-    ]
+    made = []
+    for n, level in enumerate(levels):
+        with time_machine.travel(MONDAY + timedelta(minutes=10 * n), tick=False):
+            made.append(report(people, f"N{n}", impact=level, urgency=level))
     soonest_first = [i.number for i in sorted(made, key=lambda i: (_soonest_due(i), i.pk))]
-    pages = _walk(login(people.alice), queue_url(people, queue="breaching"))
+    # Every response clock past its first warning (50%): the last low one at 54% of its 8 h.
+    with time_machine.travel(MONDAY + timedelta(hours=5), tick=False):
+        pages = _walk(login(people.alice), queue_url(people, queue="breaching"))
     assert [len(page) for page in pages] == [3, 2]
     assert [n for page in pages for n in page] == soonest_first
 

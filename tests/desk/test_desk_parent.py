@@ -92,12 +92,12 @@ def test_requesters_cannot_link_incidents(people):
 
 def test_linking_checks_the_version_the_agent_saw(people):
     child, parent = report(people, "Child"), report(people, "Parent")
-    with pytest.raises(StaleIncident):
+    other = report(people, "Other")
+    seen = child.version
+    incident_link_parent(incident=child, actor=people.actor(people.bob), parent=other)
+    with pytest.raises(StaleIncident, match="Bob Agent linked to parent"):
         incident_link_parent(
-            incident=child,
-            actor=people.actor(people.alice),
-            parent=parent,
-            expected_version=child.version - 1,
+            incident=child, actor=people.actor(people.alice), parent=parent, expected_version=seen
         )
 
 

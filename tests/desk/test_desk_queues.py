@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import timezone
 
 from desk import selectors
 from incidents import services
 from incidents.models import Incident, PriorityLevel
+from incidents.selectors import apply_search
 from tests.desk.desk_support import (
     age,
     bulk_incidents,
@@ -21,6 +23,8 @@ from tests.desk.desk_support import (
     row_numbers,
 )
 from tests.factories import GroupFactory, add_to_group
+
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # inside the default working hours
 
 
 def _counts(html: str) -> dict[str, str]:
@@ -73,22 +77,24 @@ def test_unassigned_holds_new_incidents_and_my_groups_unassigned_ones(people, lo
 
 def test_breaching_soon_says_why_and_leaves_out_paused_and_resolved(people, login):
     alice = people.actor(people.alice)
-    running = report(people, "Running clocks")
-    held = services.incident_hold(
-        incident=services.incident_accept(incident=routed(people, "Held"), actor=alice),
-        actor=alice,
-        hold_reason="awaiting_caller",  # pauses the clocks
-    )
-    resolved = services.incident_resolve(
-        incident=routed(people, "Resolved"),
-        actor=alice,
-        resolution_code="known-error",
-        resolution_notes="Known error, workaround given.",
-    )
-    html = login(people.alice).get(queue_url(people, queue="breaching")).content.decode()
+    with time_machine.travel(MONDAY, tick=False):
+        running = report(people, "Running clocks")
+        held = services.incident_hold(
+            incident=services.incident_accept(incident=routed(people, "Held"), actor=alice),
+            actor=alice,
+            hold_reason="awaiting_caller",  # pauses the clocks
+        )
+        resolved = services.incident_resolve(
+            incident=routed(people, "Resolved"),
+            actor=alice,
+            resolution_code="known-error",
+            resolution_notes="Known error, workaround given.",
+        )
+    with time_machine.travel(MONDAY + timedelta(hours=3), tick=False):  # 75% of 4 h to respond
+        html = login(people.alice).get(queue_url(people, queue="breaching")).content.decode()
     assert row_numbers(html) == [running.number]
     assert held.number not in row_numbers(html) and resolved.number not in row_numbers(html)
-    assert "by the due time of their running SLA clocks" in html
+    assert "passed its first warning or breached, the soonest deadline first" in html
 
 
 def test_on_hold_and_resolved_queues(people, login):
@@ -122,9 +128,10 @@ def test_every_queue_shows_its_live_count(people, login):
         "mine": "1",
         "unassigned": "2",
         "open": "3",
-        "breaching": "3",
+        "breaching": "0",  # all three just reported: none near its deadline
         "on_hold": "0",
         "resolved": "0",
+        "history": "3",
     }
 
 
@@ -243,9 +250,7 @@ def test_search_is_full_text_on_postgres(people, login):
 def test_postgres_search_uses_the_tenant_leading_gin_index(people):
     bulk_incidents(people.acme, 3000, title="Printer out of toner")
     report(people, "VPN drops")
-    qs = selectors.apply_search(
-        Incident.objects.for_tenant(people.acme), "vpn", tenant_id=people.acme.pk
-    )
+    qs = apply_search(Incident.objects.for_tenant(people.acme), "vpn", tenant_id=people.acme.pk)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE incidents_incident")
         sql, params = qs.query.sql_with_params()

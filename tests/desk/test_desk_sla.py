@@ -77,7 +77,9 @@ def test_breaching_soon_lists_the_soonest_due_first(people, login):
     with time_machine.travel(MONDAY + timedelta(minutes=30), tick=False):
         young_high = report(people, "Young but urgent", impact="high", urgency="high")
         middle = report(people, "Middle")
-    with time_machine.travel(MONDAY + timedelta(minutes=40), tick=False):
+    # Past the first warning (50%) of every response clock: young_high's breached, middle's at
+    # 85%, old_low's at 55% of its working day.
+    with time_machine.travel(MONDAY + timedelta(hours=4, minutes=25), tick=False):
         html = login(people.alice).get(queue_url(people, queue="breaching")).content.decode()
     expected = sorted([old_low, young_high, middle], key=_soonest_due)
     assert expected[0] == young_high and expected[-1] == old_low  # due time, not age
@@ -89,25 +91,32 @@ def test_breaching_soon_lists_the_soonest_due_first(people, login):
 def test_breached_incidents_lead_breaching_soon(people, login):
     with time_machine.travel(MONDAY, tick=False):
         late = report(people, "Mail down", impact="high", urgency="high")
+    with time_machine.travel(MONDAY + timedelta(days=3, minutes=-20), tick=False):
+        warned = report(people, "Warned", impact="high", urgency="high")  # 30 min to respond
     with time_machine.travel(MONDAY + timedelta(days=3), tick=False):
         fresh = report(people, "Fresh", impact="high", urgency="high")
         html = login(people.alice).get(queue_url(people, queue="breaching")).content.decode()
-    assert row_numbers(html) == [late.number, fresh.number]
+    assert row_numbers(html) == [late.number, warned.number]  # fresh: at 0% of its clocks
+    assert fresh.number not in row_numbers(html)
 
 
 def test_breaching_soon_runs_the_same_queries_for_3_or_30_rows(
     people, login, django_assert_max_num_queries
 ):
-    for n in range(3):
-        report(people, f"First {n}")
+    with time_machine.travel(MONDAY, tick=False):
+        for n in range(3):
+            report(people, f"First {n}")
     client = login(people.alice)
-    with django_assert_max_num_queries(QUEUE_QUERIES):
+    later = time_machine.travel(MONDAY + timedelta(hours=3), tick=False)  # 75% of 4 h to respond
+    with later, django_assert_max_num_queries(QUEUE_QUERIES):
         client.get(queue_url(people, queue="breaching"))
-    for n in range(27):
-        report(people, f"More {n}")
-    with django_assert_max_num_queries(QUEUE_QUERIES):
+    with time_machine.travel(MONDAY, tick=False):
+        for n in range(27):
+            report(people, f"More {n}")
+    with later, django_assert_max_num_queries(QUEUE_QUERIES):
         html = client.get(queue_url(people, queue="breaching")).content.decode()
-    assert len(row_numbers(html)) == 30 and html.count('class="sla-badge"') == 30
+    # Both clocks on every row: the response and the resolution clock.
+    assert len(row_numbers(html)) == 30 and html.count('class="sla-badge"') == 60
 
 
 def test_the_panel_keeps_the_incident_page_pinned(people, login, django_assert_max_num_queries):

@@ -106,12 +106,12 @@ def test_a_stale_edit_is_refused_naming_who_changed_what(people):
         services.incident_update(
             incident=incident,
             actor=people.actor(people.alice),
-            description="Tried another client",
+            title="VPN down in Lyon",
             expected_version=seen,
         )
     assert refused.value.message == (
-        "INC-000001 was changed by someone else since you opened it: Bob Agent changed title. "
-        "Review the current version and try again; your text is kept."
+        "INC-000001 was changed by someone else since you opened it: Bob Agent changed the "
+        "title. Review the current version and try again; your text is kept."
     )
     assert refused.value.current_version == seen + 1
     assert snapshot(incident) == before

@@ -97,4 +97,4 @@ def test_an_admin_reaches_every_page(people, login):
     ]:
         response = client.get(path)
         assert response.status_code == 200, path
-        assert b'<nav aria-label="Settings"' in response.content
+        assert b'<nav aria-label="Settings areas"' in response.content

@@ -228,7 +228,14 @@ def test_no_still_broken_reopens_with_the_reason(people, login, desk):
 def test_an_answer_on_a_stale_page_is_refused_and_keeps_the_text(people, login, desk):
     incident = desk.resolve(desk.report())
     seen = incident.version
-    desk.reply(incident, "One more thing: the cert was renewed.")
+    # The desk reopened and resolved it again meanwhile: transitions clash with the answer.
+    desk.run(
+        services.incident_reopen,
+        incident=incident,
+        actor=people.actor(people.alice),
+        reason="The cert has to be renewed as well",
+    )
+    incident = desk.resolve(incident)
     html = (
         login(people.rita)
         .post(
@@ -237,11 +244,23 @@ def test_an_answer_on_a_stale_page_is_refused_and_keeps_the_text(people, login, 
         )
         .content.decode()
     )
-    assert "was changed by someone else since you opened it" in html
+    assert "was changed by someone else since you opened it: Alice Agent moved it to" in html
     assert "great job" in html
     incident.refresh_from_db()
     assert incident.state == "resolved"
     assert f'name="fixed-version" value="{incident.version}"' in html  # a retry now works
+
+
+def test_an_answer_goes_through_after_a_reply_meanwhile(people, login, desk):
+    incident = desk.resolve(desk.report())
+    seen = incident.version
+    desk.reply(incident, "One more thing: the cert was renewed.")  # talk never conflicts
+    login(people.rita).post(
+        url("portal-incident-fixed", incident),
+        {"fixed-rating": "5", "fixed-comment": "great job", "fixed-version": seen},
+    )
+    incident.refresh_from_db()
+    assert (incident.state, incident.satisfaction_rating) == ("closed", 5)
 
 
 def test_only_the_reporter_gets_the_choices(people, login, desk, paul):

@@ -84,7 +84,9 @@ def test_reporting_creates_the_incident_and_confirms_its_number(
     page = client.get(response["Location"]).content.decode()
     assert "INC-000001" in page
     assert "Priority: <strong" in page and "High" in page
-    assert "my team or department" in page and "i cannot work at all" in page
+    # The person's own words, as they chose them: never lowercased ("i cannot work at all").
+    assert 'impact-words">My team or department<' in page
+    assert 'urgency-words">I cannot work at all<' in page
     assert "What happens next" in page and "Service Desk" in page
     assert [m.to for m in mail.outbox] == [["rita@acme.test"]]
     assert "INC-000001" in mail.outbox[0].subject

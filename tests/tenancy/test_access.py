@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from tenancy import settings_views
+from tenancy import settings_areas
 from tenancy.models import Membership
 from tests.factories import PASSWORD
 
@@ -88,17 +88,17 @@ def test_the_settings_home_links_the_sections_that_exist(login, people):
     body = login(people.ada).get("/t/acme/settings/").content.decode()
     assert 'href="/t/acme/settings/members/"' in body
     assert 'href="/t/acme/settings/sla/policies/"' in body  # SLA targets, calendars, escalation
-    for label, url_name, _ in settings_views.SECTIONS:
+    for area in settings_areas.AREAS:
         try:
-            url = reverse(url_name, kwargs={"tenant_slug": "acme"})
+            url = reverse(area.url_name, kwargs={"tenant_slug": "acme"})
         except NoReverseMatch:
-            assert f">{label}<" not in body
+            assert f">{area.label}<" not in body
         else:
             assert f'href="{url}"' in body
 
 
 def test_a_section_not_built_yet_is_left_out(people, monkeypatch):
-    sections = [*settings_views.SECTIONS, ("Later", "settings-not-built-yet", "Soon.")]
-    monkeypatch.setattr(settings_views, "SECTIONS", sections)
-    labels = [s["label"] for s in settings_views.settings_sections("acme")]
+    areas = [*settings_areas.AREAS, settings_areas.Area("Later", "settings-not-built-yet", "Soon.")]
+    monkeypatch.setattr(settings_areas, "AREAS", areas)
+    labels = [s["label"] for s in settings_areas.settings_areas("acme")]
     assert "Members" in labels and "Later" not in labels

@@ -31,7 +31,7 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link(client, people):
     response = client.post(
         "/login/", {"username": "rita@acme.test", "password": NEW_PASSWORD}, follow=True
     )
-    assert response.redirect_chain[-1][0] == "/t/acme/"
+    assert response.redirect_chain[-1][0] == "/t/acme/portal/"
 
 
 def test_a_reset_link_works_once(client, people):

@@ -45,10 +45,10 @@ def test_the_tenant_home_shows_the_admin_the_settings(login, people):
     assert 'href="/t/acme/settings/"' in body and "Open the desk" in body
 
 
-def test_logging_in_lands_on_the_picker_then_the_tenant(client, people):
+def test_a_manager_of_one_organisation_lands_on_the_dashboard(client, people):
     response = client.post(
         "/login/",
         {"username": "max@acme.test", "password": PASSWORD},
         follow=True,
     )
-    assert [url for url, _ in response.redirect_chain] == ["/", "/t/acme/"]
+    assert [url for url, _ in response.redirect_chain] == ["/t/acme/dashboards/"]

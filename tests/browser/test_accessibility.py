@@ -1,0 +1,93 @@
+"""axe-core (tests/vendor/axe-core, from the npm registry) finds no WCAG 2.1 AA violation on the
+pages people use: the portal, the desk, the dashboard and every settings page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from playwright.sync_api import Page
+
+from escalation.models import SlaPolicy
+from tests.browser.session import sign_in
+from tests.desk.desk_support import routed
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe-core" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def _violations(page: Page, url: str) -> list[str]:
+    """What axe-core reports on the page at `url`, one line per rule and node."""
+    response = page.goto(url)
+    assert response is not None and response.ok, f"{url} answered {response and response.status}"
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then(r => r.violations.map(v => ({id: v.id, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)})))",
+        TAGS,
+    )
+    return [f"{url} {v['id']} ({v['help']}): {node}" for v in found for node in v["nodes"]]
+
+
+def _assert_accessible(page: Page, urls: list[str]) -> None:
+    problems = [line for url in urls for line in _violations(page, url)]
+    assert not problems, "WCAG 2.1 AA violations:\n" + "\n".join(problems)
+
+
+def _settings_pages(tenant_slug: str) -> list[str]:
+    """Every settings page that takes no argument but the tenant: found from the URLconf, so a
+    settings page added later is checked too."""
+    tenant = next(
+        p
+        for p in get_resolver().url_patterns
+        if isinstance(p, URLResolver) and "tenant_slug" in str(p.pattern)
+    )
+    names: list[str] = []
+
+    def walk(patterns, under: str) -> None:
+        for p in patterns:
+            route = under + str(p.pattern)
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, route)
+            elif (
+                isinstance(p, URLPattern)
+                and route.startswith("settings/")
+                and p.name
+                and "<" not in route  # a page of one object: checked below where it matters
+                and not p.default_args  # an action (activate, deactivate): POST only
+                and p.name not in names
+            ):
+                names.append(p.name)
+
+    walk(tenant.url_patterns, "")
+    return [reverse(name, kwargs={"tenant_slug": tenant_slug}) for name in names]
+
+
+def test_the_portal_has_no_wcag_violation(people, live_server, context, page):
+    incident = routed(people, "Printer on floor 3 is jammed")
+    sign_in(context, live_server.url, people.rita)
+    base = f"{live_server.url}/t/acme/portal/"
+    _assert_accessible(page, [f"{base}report/", base, f"{base}incidents/{incident.number}/"])
+
+
+def test_the_desk_and_dashboard_have_no_wcag_violation(people, live_server, context, page):
+    incident = routed(people, "VPN drops every hour")
+    sign_in(context, live_server.url, people.ada)
+    base = f"{live_server.url}/t/acme/"
+    urls = [f"{base}desk/", f"{base}desk/{incident.number}/", f"{base}dashboards/"]
+    _assert_accessible(page, urls)
+
+
+def test_every_settings_page_has_no_wcag_violation(people, live_server, context, page):
+    sign_in(context, live_server.url, people.ada)
+    policy = SlaPolicy.objects.for_tenant(people.acme).order_by("pk").first()
+    assert policy is not None, "a provisioned tenant has SLA targets"
+    edit = reverse("escalation-policy-edit", kwargs={"tenant_slug": "acme", "pk": policy.pk})
+    urls = [*_settings_pages("acme"), edit]
+    assert len(urls) > 15, urls
+    _assert_accessible(page, [f"{live_server.url}{url}" for url in urls])
