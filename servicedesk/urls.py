@@ -22,6 +22,9 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("portal/", include("portal.urls")),
     path("desk/", include("desk.urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("problems/", include("problems.urls")),
+    path("knowledge/", include("knowledge.urls")),
+    path("reviews/", include("reviews.urls")),
     path("", include("escalation.urls")),
 ]
 
@@ -29,6 +32,9 @@ api_patterns = [
     path("", include("incidents.api_urls")),
     path("", include("mail.api_urls")),
     path("", include("escalation.api_urls")),
+    path("", include("problems.api_urls")),
+    path("", include("knowledge.api_urls")),
+    path("", include("reviews.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

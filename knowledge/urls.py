@@ -1,0 +1,5 @@
+"""The knowledge pages, under /t/<slug>/knowledge/."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
