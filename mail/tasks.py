@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError
 
 from mail.services.imap import intake_poll, polled_intake, polled_intake_ids
 from mail.services.process import inbound_process
-from mail.services.relay import inbound_waiting
+from mail.services.relay import inbound_relay
 
 DB_RETRY = {
     "autoretry_for": (OperationalError, InterfaceError),
@@ -27,10 +27,11 @@ def process_inbound(inbound_id: int) -> str:
 
 @shared_task(name="mail.relay_inbound", **DB_RETRY)
 def relay_inbound() -> int:
-    ids = inbound_waiting()
-    expires = 2 * settings.MAIL_RELAY_INTERVAL_SECONDS
+    ids = inbound_relay()
+    # No expiry: each trigger processes its message or finds it done, and the relay sends one
+    # per message per MAIL_RELAY_AFTER_SECONDS at most.
     for inbound_id in ids:
-        process_inbound.apply_async((inbound_id,), expires=expires)
+        process_inbound.delay(inbound_id)
     return len(ids)
 
 
