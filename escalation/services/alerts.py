@@ -32,7 +32,7 @@ from django.utils import timezone
 from escalation.models import AlertKind, MailKind, NotifyKind, RunState, SlaAlert
 from escalation.selectors.told import mail_takers
 from escalation.services.climb import LINE, escalation_stop
-from escalation.services.outbox import notification_enqueue
+from escalation.services.outbox import notification_enqueue, notifications_in_bulk
 from escalation.services.webhooks import (
     incident_payload,
     subscribed_endpoints,
@@ -366,13 +366,14 @@ def _notify_batch(limit: int) -> int:
         )
         now, events = timezone.now(), []
         found: dict[tuple, list[User]] = {}  # alerts of one incident or team share recipients
-        for alert in batch:
-            key = _audience(alert)
-            if key not in found:
-                found[key] = alert_recipients(alert)
-            sent = 0 if _superseded(alert) else alert_recipients_notify(alert, found[key])
-            alert.notified_at = now
-            events.append(_alert_event(alert, sent, now))
+        with notifications_in_bulk():  # the batch's outbox rows in one INSERT
+            for alert in batch:
+                key = _audience(alert)
+                if key not in found:
+                    found[key] = alert_recipients(alert)
+                sent = 0 if _superseded(alert) else alert_recipients_notify(alert, found[key])
+                alert.notified_at = now
+                events.append(_alert_event(alert, sent, now))
         SlaAlert.objects.bulk_update(batch, ["notified_at", "recipients"])
         IncidentEvent.objects.bulk_create(events)
     return len(batch)

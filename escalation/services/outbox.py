@@ -16,6 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -61,7 +65,8 @@ def notification_enqueue(
     endpoint: WebhookEndpoint | None = None,
 ) -> Notification:
     """Write the row in the caller's transaction; delivery is triggered once it commits. An
-    in-app row is delivered here and now (_deliver_inapp)."""
+    in-app row is delivered here and now (_deliver_inapp). Inside notifications_in_bulk the
+    row is written with the others when the block ends (it has no id until then)."""
     notification = Notification(
         tenant=tenant,
         incident=incident,
@@ -75,27 +80,65 @@ def notification_enqueue(
         link=link,
         endpoint=endpoint,
     )
+    bulk = _bulk.get()
     if channel == Channel.INAPP:
-        return _deliver_inapp(notification)
+        _deliver_inapp(notification, bulk)
+    if bulk is not None:
+        bulk.rows.append(notification)
+        return notification
     notification.save(force_insert=True)
-    _trigger_on_commit(notification.pk, endpoint.pk if endpoint else None)
+    if channel != Channel.INAPP:
+        _trigger_on_commit(notification.pk, endpoint.pk if endpoint else None)
     return notification
 
 
-def _deliver_inapp(notification: Notification) -> Notification:
+@dataclass
+class _Bulk:
+    rows: list[Notification] = field(default_factory=list)
+    # (tenant, reader) -> why an in-app row cannot reach them ("" when it can)
+    readers: dict[tuple[int, int | None], str] = field(default_factory=dict)
+
+
+_bulk: ContextVar[_Bulk | None] = ContextVar("outbox_bulk", default=None)
+
+
+@contextmanager
+def notifications_in_bulk() -> Iterator[None]:
+    """Rows enqueued inside are written with one INSERT when the block ends, and each in-app
+    reader is checked once: a notifier's batch of alerts writes hundreds of rows to the same
+    few people. Call it inside the cause's transaction."""
+    bulk = _Bulk()
+    token = _bulk.set(bulk)
+    try:
+        yield
+    finally:
+        _bulk.reset(token)
+    for row in Notification.objects.bulk_create(bulk.rows):
+        if row.channel != Channel.INAPP:
+            _trigger_on_commit(row.pk, row.endpoint_id)
+
+
+def _deliver_inapp(notification: Notification, bulk: _Bulk | None = None) -> None:
     """In-app, the row is the message: delivering it is only the channel's check that its
     reader may still see it (channels/inapp.py). Done in the cause's transaction, it needs no
     worker and no trigger: the bell shows it once the cause commits, and a storm's bells cost
     no delivery task each. A row that fails the check is written dead, as a worker would."""
     notification.attempts = 1
-    try:
-        transport_for(Channel.INAPP).notify(notification)
-    except TransportError as exc:
-        notification.status, notification.last_error = Status.DEAD, exc.message
+    key = (notification.tenant_id, notification.recipient_id)
+    if bulk is not None and key in bulk.readers:
+        refused = bulk.readers[key]
+    else:
+        try:
+            transport_for(Channel.INAPP).notify(notification)
+            refused = ""
+        except TransportError as exc:
+            refused = exc.message
+        if bulk is not None:
+            bulk.readers[key] = refused
+    if refused:
+        notification.status, notification.last_error = Status.DEAD, refused
     else:
         notification.status, notification.sent_at = Status.SENT, timezone.now()
-    notification.save(force_insert=True)
-    return notification
 
 
 def _trigger_on_commit(notification_id: int, endpoint_id: int | None = None) -> None:
