@@ -18,6 +18,8 @@ from desk.selectors import DEFAULT_QUEUE, QUEUES, DeskChoices, QueueFilters
 from incidents.models import HoldReason, Incident, IncidentState, Level
 from incidents.models.incident import format_reference
 from incidents.selectors import REFERENCE
+from problems.models import Problem
+from problems.selectors import parse_problem_reference
 from tenancy.inputs import DayField, whole_number
 
 BLANK = ("", "—")
@@ -177,6 +179,8 @@ BULK_ACTIONS = [
     ("escalate_group", "Escalate to a group"),
     ("cancel_duplicate", "Cancel as duplicate of…"),
     ("close_imported", "Close imported, left open by their source (admins)"),
+    ("link_problem", "Link to problem…"),
+    ("create_problem", "Create a problem from these incidents"),
 ]
 
 
@@ -191,6 +195,8 @@ class BulkForm(DeskForm):
     group = forms.ChoiceField(required=False, label="Group")
     duplicate_of = forms.CharField(required=False, max_length=20, label="Duplicate of (number)")
     reason = forms.CharField(required=False, max_length=2000, label="Reason for the change")
+    problem = forms.CharField(required=False, max_length=20, label="Problem (number)")
+    problem_title = forms.CharField(required=False, max_length=200, label="New problem's title")
 
     def setup(self) -> None:
         self.set_choices("agent", self.agent_choices())
@@ -221,7 +227,18 @@ class BulkForm(DeskForm):
             else:
                 if data["original"] is None:
                     self.add_error("duplicate_of", "Give the number of the original incident.")
+        if action == "link_problem":
+            data["problem"] = self._problem(data.get("problem") or "")
+        if action == "create_problem" and not (data.get("problem_title") or "").strip():
+            self.add_error("problem_title", "Give the new problem a title.")
         return data
+
+    def _problem(self, text: str) -> Problem | None:
+        number = parse_problem_reference(text)
+        found = Problem.objects.for_tenant(self.desk.tenant).filter(number=number).first()
+        if not text.strip() or found is None:
+            self.add_error("problem", f"There is no problem {text.strip() or '(none given)'} here.")
+        return found
 
     def _required_pick(self, field: str, options: list, message: str) -> Any:
         try:

@@ -1,5 +1,21 @@
 """The problems pages, under /t/<slug>/problems/."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from problems import views
+
+urlpatterns = [
+    path("", views.problems, name="problems-problem-list"),
+    path("new/", views.new, name="problems-problem-new"),
+    path("<int:number>/", views.detail, name="problems-problem-detail"),
+    path("<int:number>/do/<slug:action>/", views.act, name="problems-problem-action"),
+    path("<int:number>/link/", views.link, name="problems-problem-link"),
+    path("<int:number>/unlink/<int:incident>/", views.unlink, name="problems-problem-unlink"),
+    path("incident/<int:number>/link/", views.incident_link, name="problems-incident-link"),
+    path("incident/<int:number>/unlink/", views.incident_unlink, name="problems-incident-unlink"),
+    path(
+        "incident/<int:number>/apply/<int:problem>/",
+        views.incident_apply,
+        name="problems-incident-apply",
+    ),
+]

@@ -25,6 +25,7 @@ from incidents.models import Incident, Level
 from incidents.selectors import attachments_visible_to, incident_for_actor
 from incidents.selectors.canned import canned_responses_filled
 from incidents.services.priority import priority_derive
+from problems.selectors import incident_problem_panel
 from tenancy.decorators import staff_required
 from tenancy.errors import Refusal
 from tenancy.forms import show_refusal
@@ -33,7 +34,9 @@ from tenancy.http import TenantRequest
 
 def _incident(request: TenantRequest, number: int) -> Incident:
     return incident_for_actor(
-        actor=request.actor, number=number, related=("parent", "duplicate_of")
+        actor=request.actor,
+        number=number,
+        related=("parent", "duplicate_of", "problem_link__problem"),
     )
 
 
@@ -59,6 +62,12 @@ def render_incident(
     still_possible = bound_name in names
     if bound_name and not still_possible:
         names.append(bound_name)  # no longer possible, but the agent's text stays on screen
+    problem_panel = incident_problem_panel(
+        actor=request.actor,
+        incident=incident,
+        typed=request.GET.get("problem", ""),
+        apply=request.GET.get("workaround") == "1",
+    )
     actions = [
         {
             "action": ACTIONS[name],
@@ -68,6 +77,7 @@ def render_incident(
         }
         for name in names
     ]
+    _prefill_reply(actions, problem_panel.reply_text)
     context = {
         **follow_context(request, incident),
         "relations": relations,
@@ -78,8 +88,17 @@ def render_incident(
         "conflict": conflict,
         "presence_poll_seconds": presence_poll_seconds(),
         "canned_responses": canned_responses_filled(actor=request.actor, incident=incident),
+        "problem_panel": problem_panel,
     }
     return render(request, "desk/incident_detail.html", context, status=status)
+
+
+def _prefill_reply(actions: list[dict[str, Any]], text: str) -> None:
+    """After "Link and apply the workaround": the reply opens filled, to edit before sending."""
+    for item in actions:
+        if text and item["action"].name == "reply" and not item["bound"]:
+            item["form"].initial["body"] = text
+            item["open"] = True
 
 
 @require_GET

@@ -32,8 +32,13 @@ from incidents.services.bulk import (
     escalate_action,
     incidents_bulk_apply,
 )
+from problems.services import problem_log
+from problems.services.links import link_row_action
+from reviews.selectors import open_actions_for_owner
 from tenancy.actors import Actor
 from tenancy.decorators import staff_required
+from tenancy.errors import Refusal
+from tenancy.forms import show_refusal
 from tenancy.http import TenantRequest
 from tenancy.inputs import whole_number
 
@@ -134,6 +139,8 @@ def render_queue(
             request, params, partial="rows", since=str(int(since.timestamp() * 1_000_000))
         ),
         "poll_seconds": getattr(settings, "DESK_POLL_SECONDS", 15),
+        # Lazy: one query where the full page iterates it, none for the polled rows.
+        "review_actions": open_actions_for_owner(tenant=request.tenant, user=request.user),
     }
     partial = request.headers.get("HX-Request") == "true" and params.get("partial") == "rows"
     template = "desk/_queue_rows.html" if partial else "desk/queue.html"
@@ -158,6 +165,8 @@ def _row_action(actor: Actor, data: dict[str, Any]):
         return escalate_action(actor, data["group"], reason)
     if action == "close_imported":
         return close_imported_action(actor, reason)
+    if action in ("link_problem", "create_problem"):
+        return link_row_action(actor, data["problem"])
     return cancel_duplicate_action(actor, data["original"], reason)
 
 
@@ -169,6 +178,14 @@ def bulk(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = BulkForm(request.POST, desk=DeskChoices(request.tenant))
     if not form.is_valid():
         return render_queue(request, params, bulk_form=form, status=400)
+    if form.cleaned_data["action"] == "create_problem":
+        try:  # the problem first; each row is then linked to it, as "Link to problem"
+            problem = problem_log(actor=request.actor, title=form.cleaned_data["problem_title"])
+        except Refusal as exc:
+            show_refusal(form, exc)
+            return render_queue(request, params, bulk_form=form, status=400)
+        form.cleaned_data["problem"] = problem
+        messages.success(request, f"{problem.reference} created: {problem.title}.")
     result = incidents_bulk_apply(
         actor=request.actor,
         items=form.cleaned_data["incidents"],

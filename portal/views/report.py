@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incidents.models import Incident
 from incidents.selectors import incidents_reported_or_joined
 from incidents.services import incident_join as join_service
+from knowledge.selectors import articles_suggested
 from portal.forms import ReportForm
 from portal.selectors import my_incidents as my_incidents_query
 from portal.selectors import similar_open_incidents
@@ -61,15 +62,16 @@ def report(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 @require_GET
 def similar(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    incidents = similar_open_incidents(
-        tenant=request.tenant, text=query_text(request.GET.get("title", ""))
-    )
+    title = query_text(request.GET.get("title", ""))
+    incidents = similar_open_incidents(tenant=request.tenant, text=title)
+    articles = articles_suggested(tenant=request.tenant, text=title)
     followed = set(
         incidents_reported_or_joined(tenant=request.tenant, user=request.user)
         .filter(pk__in=[i.pk for i in incidents])
         .values_list("pk", flat=True)
     )
-    return render(request, "portal/_similar.html", {"incidents": incidents, "followed": followed})
+    context = {"incidents": incidents, "followed": followed, "articles": articles, "title": title}
+    return render(request, "portal/_similar.html", context)
 
 
 @require_POST

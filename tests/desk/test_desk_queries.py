@@ -12,13 +12,15 @@ from tests.desk.desk_support import detail_url, fresh, queue_url, report, routed
 
 # Middleware (session, user, membership) 3; queue: my groups 1, page 1, the page's resolution
 # clocks 1, counts 7 (History's too); filter and bulk choices: levels, groups, agents,
-# categories 4; the agent's saved views (their tabs) 1; the header's unread-notifications bell 1.
-QUEUE_QUERIES = 19
+# categories 4; the agent's saved views (their tabs) 1; the header's unread-notifications bell 1;
+# the agent's open review actions (reviews/: the "Your review actions" panel) 1.
+QUEUE_QUERIES = 20
 # Middleware 3; incident 1; participants, contacts, children, duplicates 4; timeline 4 (events,
 # comments, attachments, notifications); who may accept 1; form choices 3; the bell 1; the SLA
 # panel 3 (clocks with their calendar, their pauses, the calendar's days off); its followers 1;
-# the canned responses the agent may insert 1.
-INCIDENT_QUERIES = 22
+# the canned responses the agent may insert 1; the known errors of its category that it may look
+# like (problems/, for an incident with a category; its own problem comes with the incident) 1.
+INCIDENT_QUERIES = 23
 
 
 def _count(client, url: str) -> int:

@@ -1,0 +1,192 @@
+"""What a reader may see of the knowledge base, and finding articles by their words.
+
+Requesters see published articles for requesters only; agents and up see every article. A
+missing article, another tenant's and one the reader may not see are the same 404.
+
+On PostgreSQL words are matched against the stored `search_vector` (migration 0001: generated
+from title and body, GIN-indexed with the tenant first); SQLite has no text index: LIKE on
+each word. Either way one query answers a search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.fields import BooleanField, FloatField
+from django.http import Http404
+
+from incidents.models import Incident
+from incidents.selectors import WORD
+from knowledge.models import Article, ArticleState, ArticleVersion, Audience, Deflection
+from tenancy.actors import Actor
+from tenancy.models import Tenant
+
+SEARCH_CONFIG = "english"  # the generated column's configuration (migration 0001)
+MAX_WORDS = 8
+SEARCH_LIMIT = 50
+SUGGEST_LIMIT = 3
+# Words that say nothing about what is wrong (the stemmer drops its own stop words).
+VAGUE = (
+    "the and for not can cannot with from this that does doesn don won isn work working any "
+    "all our has have had was were are but you your again since"
+)
+VAGUE_WORDS = frozenset(VAGUE.split())
+
+
+def articles_visible(*, actor: Actor) -> QuerySet[Article]:
+    articles = Article.objects.for_tenant(actor.tenant)
+    if not actor.is_agent_or_above:
+        articles = articles.filter(state=ArticleState.PUBLISHED, audience=Audience.REQUESTERS)
+    return articles
+
+
+def article_for_actor(*, actor: Actor, pk: int) -> Article:
+    """The article, if the actor may read it; Http404 otherwise."""
+    article = articles_visible(actor=actor).select_related("category").filter(pk=pk).first()
+    if article is None:
+        raise Http404("No such article here.")
+    return article
+
+
+def _tsquery(words: list[str], *, any_word: bool) -> str:
+    # \w+ words carry no tsquery syntax of their own; the last is a prefix (still being typed).
+    return (" | " if any_word else " & ").join([*words[:-1], f"{words[-1]}:*"])
+
+
+MATCH_SQL = (
+    '"knowledge_article"."id" IN (SELECT found.id FROM knowledge_article found '
+    "WHERE found.tenant_id = %s::bigint "
+    "AND found.search_vector @@ to_tsquery(%s::regconfig, %s))"
+)
+
+
+def _matches(words: list[str], *, tenant_id: int, any_word: bool) -> RawSQL:
+    # A subquery with its own tenant condition, as a bigint: btree_gin's operator class for the
+    # index's first column compares bigints, so the GIN index reads one tenant's entries. (In
+    # the outer query the planner would merge it with the ORM's integer tenant filter, which
+    # the index cannot use.)
+    return RawSQL(
+        MATCH_SQL,
+        (tenant_id, SEARCH_CONFIG, _tsquery(words, any_word=any_word)),
+        output_field=BooleanField(),
+    )
+
+
+def _rank(words: list[str]) -> RawSQL:
+    return RawSQL(
+        'ts_rank("knowledge_article"."search_vector", to_tsquery(%s::regconfig, %s))',
+        (SEARCH_CONFIG, _tsquery(words, any_word=True)),
+        output_field=FloatField(),
+    )
+
+
+def _find(
+    articles: QuerySet[Article], words: list[str], *, tenant: Tenant, any_word: bool
+) -> QuerySet[Article]:
+    if settings.IS_POSTGRES:
+        found = articles.filter(_matches(words, tenant_id=tenant.pk, any_word=any_word))
+        return found.annotate(rank=_rank(words)).order_by("-rank", "-updated_at", "-id")
+    match = Q() if not any_word else Q(pk__in=[])
+    for word in words:
+        has = Q(title__icontains=word) | Q(body__icontains=word)
+        match = (match | has) if any_word else (match & has)
+    return articles.filter(match).order_by("-updated_at", "-id")
+
+
+def article_search(
+    *, actor: Actor, text: str, state: str = "", limit: int = SEARCH_LIMIT
+) -> list[Article]:
+    """The articles the actor may read that have every word of `text` (all of them, newest
+    first, for no words), optionally in one state."""
+    articles = articles_visible(actor=actor).select_related("category")
+    if state in ArticleState.values:
+        articles = articles.filter(state=state)
+    words = WORD.findall(text.lower())[:MAX_WORDS]
+    if not words:
+        return list(articles.order_by("-updated_at", "-id")[:limit])
+    return list(_find(articles, words, tenant=actor.tenant, any_word=False)[:limit])
+
+
+def _telling_words(text: str) -> list[str]:
+    words = [w for w in WORD.findall(text.lower()) if len(w) >= 3 and w not in VAGUE_WORDS]
+    return words[:MAX_WORDS]
+
+
+def articles_suggested(
+    *, tenant: Tenant, text: str, agents: bool = False, limit: int = SUGGEST_LIMIT
+) -> list[Article]:
+    """Published articles that share telling words with `text` (a title being typed, an
+    incident's title), best first: requesters' only, or agents' too when `agents`."""
+    words = _telling_words(text)
+    if not words:
+        return []
+    articles = Article.objects.for_tenant(tenant).filter(state=ArticleState.PUBLISHED)
+    if not agents:
+        articles = articles.filter(audience=Audience.REQUESTERS)
+    return list(_find(articles, words, tenant=tenant, any_word=True)[:limit])
+
+
+def article_versions(*, article: Article) -> QuerySet[ArticleVersion]:
+    return ArticleVersion.objects.for_tenant(article.tenant_id).filter(article=article)
+
+
+def article_votes(*, article: Article) -> dict[str, int]:
+    """How many readers found it helpful and how many did not."""
+    counts = article.votes.filter(tenant_id=article.tenant_id).aggregate(
+        yes=Count("pk", filter=Q(helpful=True)), no=Count("pk", filter=Q(helpful=False))
+    )
+    return {"yes": counts["yes"], "no": counts["no"]}
+
+
+def article_vote_of(*, article: Article, actor: Actor) -> bool | None:
+    if actor.user_id is None:
+        return None
+    vote = article.votes.filter(tenant_id=article.tenant_id, user_id=actor.user_id).first()
+    return None if vote is None else vote.helpful
+
+
+def article_incidents(*, article: Article) -> list[Incident]:
+    return list(
+        Incident.objects.for_tenant(article.tenant_id)
+        .filter(pk__in=article.incident_links.values("incident_id"))
+        .order_by("number")
+    )
+
+
+@dataclass(frozen=True)
+class KnowledgeFigures:
+    since: datetime
+    deflections: int
+    reports: int  # incidents reported in the period
+    most_helpful: list[Article]  # annotated with helpful, unhelpful and deflected
+
+    @property
+    def started(self) -> int:
+        """Reports started: those ended by an article and those that became incidents."""
+        return self.deflections + self.reports
+
+    @property
+    def deflection_rate(self) -> float | None:
+        return self.deflections / self.started if self.started else None
+
+
+def knowledge_figures(*, tenant: Tenant, since: datetime, limit: int = 5) -> KnowledgeFigures:
+    """The dashboard's figures since a time: the deflection rate (reports ended by an article
+    over reports started) and the articles most found helpful. Three queries."""
+    deflections = Deflection.objects.for_tenant(tenant).filter(created_at__gte=since).count()
+    reports = Incident.objects.for_tenant(tenant).filter(reported_at__gte=since).count()
+    helpful = (
+        Article.objects.for_tenant(tenant)
+        .annotate(
+            helpful=Count("votes", filter=Q(votes__helpful=True), distinct=True),
+            unhelpful=Count("votes", filter=Q(votes__helpful=False), distinct=True),
+            deflected=Count("deflections", distinct=True),
+        )
+        .filter(helpful__gt=0)
+        .order_by("-helpful", "unhelpful", "-id")[:limit]
+    )
+    return KnowledgeFigures(since, deflections, reports, list(helpful))
