@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from escalation.models import WebhookEvent
+from escalation.services.webhooks import webhook_event_emit
 from incidents.models import Category, Comment, Incident
 from incidents.services.comments import comment_add
 from knowledge.models import (
@@ -134,7 +138,30 @@ def article_publish(*, actor: Actor, article: Article) -> Article:
         raise Conflict("This article is already published.")
     locked.publish()
     locked.save(update_fields=["state", "published_at"])
+    _published_webhook(locked)
     return locked
+
+
+def _published_webhook(article: Article) -> None:
+    path = reverse(
+        "knowledge-article", kwargs={"tenant_slug": article.tenant.slug, "pk": article.pk}
+    )
+    payload = {
+        "article": {
+            "id": article.pk,
+            "title": article.title,
+            "audience": article.audience,
+            "category": article.category.slug if article.category else None,
+            "summary": summary(article.body),
+            "url": settings.SITE_URL + path,
+        }
+    }
+    webhook_event_emit(
+        tenant=article.tenant,
+        event=WebhookEvent.ARTICLE_PUBLISHED,
+        payload=payload,
+        text=f"Article published: {article.title}",
+    )
 
 
 @transaction.atomic

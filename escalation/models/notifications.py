@@ -106,6 +106,10 @@ class WebhookEvent(models.TextChoices):
     INCIDENT_COMMENTED = "incident.commented", "Comment or note added"
     SLA_WARNING = "sla.warning", "SLA warning"
     SLA_BREACHED = "sla.breached", "SLA breached"
+    PROBLEM_CREATED = "problem.created", "Problem logged"
+    PROBLEM_TRANSITIONED = "problem.transitioned", "Problem changed state"
+    PROBLEM_LINKED = "problem.linked", "Incident linked to or unlinked from a problem"
+    ARTICLE_PUBLISHED = "article.published", "Knowledge article published"
 
 
 # Sent on request from the settings page, whatever the endpoint subscribes to.

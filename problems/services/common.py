@@ -10,6 +10,7 @@ from django_fsm import can_proceed
 from incidents.errors import InvalidTransition
 from incidents.models import AssignmentGroup
 from problems.models import Problem, ProblemEvent
+from problems.services.webhooks import problem_event_emit
 from tenancy.actors import Actor
 from tenancy.errors import InvalidInput, NotAllowed
 from tenancy.models import STAFF_ROLES, Membership, User
@@ -82,6 +83,8 @@ def record_problem_event(
     """Write one line of the problem's timeline, in the transaction of its change."""
     assert transaction.get_connection().in_atomic_block, "events are written with their change"
     assert problem.tenant_id == actor.tenant.pk, "one tenant per event"
-    return ProblemEvent.objects.create(
+    event = ProblemEvent.objects.create(
         tenant_id=actor.tenant.pk, problem=problem, kind=kind, **fields, **actor.event_fields()
     )
+    problem_event_emit(problem, event)
+    return event
