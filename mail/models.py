@@ -99,9 +99,6 @@ class InboundMail(TenantOwned):
     reason = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
-    # When the relay last triggered it: not again for MAIL_RELAY_AFTER_SECONDS (mail/services/
-    # relay.py), so the relay cannot feed the queue with triggers for the same messages.
-    triggered_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=20, blank=True)  # reported, commented
     incident = models.ForeignKey(
         "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

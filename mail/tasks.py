@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError
 
 from mail.services.imap import intake_poll, polled_intake, polled_intake_ids
 from mail.services.process import inbound_process
-from mail.services.relay import inbound_relay
+from mail.services.relay import inbound_waiting
 
 DB_RETRY = {
     "autoretry_for": (OperationalError, InterfaceError),
@@ -27,11 +27,10 @@ def process_inbound(inbound_id: int) -> str:
 
 @shared_task(name="mail.relay_inbound", **DB_RETRY)
 def relay_inbound() -> int:
-    ids = inbound_relay()
-    # No expiry: each trigger processes its message or finds it done, and the relay sends one
-    # per message per MAIL_RELAY_AFTER_SECONDS at most.
+    ids = inbound_waiting()
+    expires = 2 * settings.MAIL_RELAY_INTERVAL_SECONDS
     for inbound_id in ids:
-        process_inbound.delay(inbound_id)
+        process_inbound.apply_async((inbound_id,), expires=expires)
     return len(ids)
 
 
