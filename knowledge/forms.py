@@ -40,6 +40,7 @@ class ArticleForm(PlainLabels, forms.Form):
     )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     incident = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    problem = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 
 from incidents.models import Category, Incident
+from problems.models import Problem
 from tenancy.models import TenantOwned
 
 
@@ -49,7 +50,11 @@ class Article(TenantOwned):
 
     class Meta:
         indexes = [
-            models.Index(fields=["tenant", "state", "audience", "-updated_at"], name="article_list")
+            models.Index(
+                fields=["tenant", "state", "audience", "-updated_at"], name="article_list"
+            ),
+            # The search's walk of the latest articles (knowledge/selectors.py).
+            models.Index(fields=["tenant", "-updated_at", "-id"], name="article_recent"),
         ]
 
     def __str__(self) -> str:
@@ -78,6 +83,20 @@ class ArticleIncident(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["article", "incident"], name="article_incident_once")
         ]
+
+
+class ArticleProblem(TenantOwned):
+    """The problem (its known error, or its fix) the article was written from."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="problem_links")
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "problem"], name="article_problem_once")
+        ]
+        # The problem page lists the articles written from it.
+        indexes = [models.Index(fields=["tenant", "problem"], name="articleproblem_problem")]
 
 
 class ArticleVersion(TenantOwned):

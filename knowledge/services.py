@@ -19,6 +19,7 @@ from incidents.services.comments import comment_add
 from knowledge.models import (
     Article,
     ArticleIncident,
+    ArticleProblem,
     ArticleState,
     ArticleVersion,
     ArticleVote,
@@ -26,6 +27,7 @@ from knowledge.models import (
     Deflection,
 )
 from knowledge.rendering import summary
+from problems.models import Problem
 from tenancy.actors import Actor
 from tenancy.errors import Conflict, InvalidInput, NotAllowed
 
@@ -77,12 +79,20 @@ def _keep_version(article: Article, actor: Actor) -> None:
 
 
 @transaction.atomic
-def article_create(*, actor: Actor, text: ArticleText, incident: Incident | None = None) -> Article:
-    """A draft article (version 1), linked to the incident it came from if any."""
+def article_create(
+    *,
+    actor: Actor,
+    text: ArticleText,
+    incident: Incident | None = None,
+    problem: Problem | None = None,
+) -> Article:
+    """A draft article (version 1), linked to the incident or problem it came from if any."""
     _require_writer(actor)
     text = _clean(text, actor)
     if incident is not None and incident.tenant_id != actor.tenant.pk:
         raise InvalidInput("No such incident here.", field="incident")
+    if problem is not None and problem.tenant_id != actor.tenant.pk:
+        raise InvalidInput("No such problem here.", field="problem")
     article = Article.objects.create(
         tenant=actor.tenant,
         title=text.title,
@@ -94,6 +104,8 @@ def article_create(*, actor: Actor, text: ArticleText, incident: Incident | None
     _keep_version(article, actor)
     if incident is not None:
         ArticleIncident.objects.create(tenant=actor.tenant, article=article, incident=incident)
+    if problem is not None:
+        ArticleProblem.objects.create(tenant=actor.tenant, article=article, problem=problem)
     return article
 
 

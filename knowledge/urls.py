@@ -6,6 +6,7 @@ from knowledge import views
 
 article = "<int:pk>/"
 incident = "incidents/<int:number>/"
+problem = "problems/<int:number>/"
 
 urlpatterns = [
     path("", views.article_list, name="knowledge-article-list"),
@@ -30,4 +31,5 @@ urlpatterns = [
     path("dashboard/", views.dashboard_panel, name="knowledge-dashboard"),
     path(f"{incident}articles/", views.incident_panel, name="knowledge-incident-panel"),
     path(f"{incident}send/{article}", views.incident_send, name="knowledge-incident-send"),
+    path(f"{problem}articles/", views.problem_panel, name="knowledge-problem-panel"),
 ]

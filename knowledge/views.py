@@ -1,5 +1,6 @@
 """The knowledge pages: the list and search, an article, the editor and history (agents), and
-what readers do from an article (vote, "This solved it") or from an incident (send it)."""
+what readers do from an article (vote, "This solved it") or from an incident (send it), and
+the articles written from an incident or a problem."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from incidents.models import Incident, IncidentState
 from incidents.selectors import incident_for_actor
 from knowledge import services
 from knowledge.forms import ArticleForm, VoteForm
+from knowledge.links import article_problems, problem_articles
 from knowledge.models import Article, ArticleState
 from knowledge.rendering import render_markdown
 from knowledge.selectors import (
@@ -29,6 +31,8 @@ from knowledge.selectors import (
     articles_suggested,
     knowledge_figures,
 )
+from problems.models import Problem
+from problems.selectors import problem_for_actor
 from tenancy.decorators import manager_required, staff_required
 from tenancy.errors import Refusal
 from tenancy.forms import show_refusal
@@ -52,12 +56,14 @@ def article_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 def article_detail(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     article = article_for_actor(actor=request.actor, pk=pk)
     services.article_viewed(actor=request.actor, article=article)
+    staff = request.actor.is_agent_or_above
     context = {
         "article": article,
         "body_html": render_markdown(article.body),
         "votes": article_votes(article=article),
         "my_vote": article_vote_of(article=article, actor=request.actor),
-        "incidents": article_incidents(article=article) if request.actor.is_agent_or_above else [],
+        "incidents": article_incidents(article=article) if staff else [],
+        "problems": article_problems(article=article) if staff else [],
     }
     return render(request, "knowledge/article_detail.html", context)
 
@@ -80,9 +86,41 @@ def _incident_prefill(request: TenantRequest, number: int) -> dict[str, Any]:
     }
 
 
+def _problem_prefill(request: TenantRequest, number: int) -> dict[str, Any]:
+    """A known error's symptoms, cause and workaround (and its fix once resolved), to edit."""
+    problem = problem_for_actor(actor=request.actor, number=number)
+    parts = [
+        ("What happens", problem.description),
+        ("Cause", problem.root_cause),
+        ("Workaround", problem.workaround),
+        ("Solution", problem.fix if problem.is_fixed else ""),
+    ]
+    body = "\n\n".join(f"## {heading}\n\n{text.strip()}" for heading, text in parts if text.strip())
+    return {
+        "title": problem.title,
+        "body": body,
+        "category": problem.category_id,
+        "problem": problem.number,
+    }
+
+
+def _prefill(request: TenantRequest) -> dict[str, Any]:
+    incident, problem = request.GET.get("incident", ""), request.GET.get("problem", "")
+    if incident.isdigit():
+        return _incident_prefill(request, int(incident))
+    if problem.isdigit():
+        return _problem_prefill(request, int(problem))
+    return {}
+
+
 def _linked_incident(request: TenantRequest, form: ArticleForm) -> Incident | None:
     number = form.cleaned_data.get("incident")
     return incident_for_actor(actor=request.actor, number=number) if number else None
+
+
+def _linked_problem(request: TenantRequest, form: ArticleForm) -> Problem | None:
+    number = form.cleaned_data.get("problem")
+    return problem_for_actor(actor=request.actor, number=number) if number else None
 
 
 def _editor(
@@ -99,15 +137,16 @@ def _editor(
 @staff_required
 def article_new(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     if request.method == "GET":
-        number = request.GET.get("incident", "")
-        initial = _incident_prefill(request, int(number)) if number.isdigit() else {}
-        return _editor(request, ArticleForm(tenant=request.tenant, initial=initial), None)
+        return _editor(request, ArticleForm(tenant=request.tenant, initial=_prefill(request)), None)
     form = ArticleForm(request.POST, tenant=request.tenant)
     if not form.is_valid() or "preview" in request.POST:
         return _editor(request, form, None, status=200 if form.is_valid() else 400)
     try:
         article = services.article_create(
-            actor=request.actor, text=form.text(), incident=_linked_incident(request, form)
+            actor=request.actor,
+            text=form.text(),
+            incident=_linked_incident(request, form),
+            problem=_linked_problem(request, form),
         )
     except Refusal as exc:
         show_refusal(form, exc)
@@ -214,6 +253,16 @@ def incident_panel(request: TenantRequest, tenant_slug: str, number: int) -> Htt
         "can_send": not incident.is_final,
     }
     return render(request, "knowledge/_incident_panel.html", context)
+
+
+@require_GET
+@staff_required
+def problem_panel(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
+    """The problem page's articles written from it (loaded by htmx: problems may not import
+    knowledge)."""
+    problem = problem_for_actor(actor=request.actor, number=number)
+    context = {"problem": problem, "articles": problem_articles(problem=problem)}
+    return render(request, "knowledge/_problem_panel.html", context)
 
 
 @require_POST

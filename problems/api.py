@@ -11,10 +11,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from incidents.api.base import member_by_email, valid
+from incidents.api.base import incident_in_body, member_by_email, valid
 from incidents.api.serializers import parse_number
 from incidents.models import AssignmentGroup, Incident
-from incidents.selectors import incident_for_actor
 from problems import serializers as s
 from problems import services
 from problems.models import Problem
@@ -41,14 +40,6 @@ class ProblemAPIView(TenantAPIView):
         if code == status.HTTP_201_CREATED:
             response["Location"] = response.data["url"]
         return response
-
-    def incident_named(self, number: str) -> Incident:
-        try:
-            return incident_for_actor(actor=self.actor, number=parse_number(number))
-        except Http404:
-            raise exceptions.ValidationError(
-                {"incident": [f"No incident {number} here."]}
-            ) from None
 
 
 class ProblemListView(ProblemAPIView):
@@ -81,7 +72,7 @@ class ProblemListView(ProblemAPIView):
             urgency=data["urgency"],
             owner=owner,
             group=group,
-            incidents=[self.incident_named(n) for n in data.get("incidents", [])],
+            incidents=[incident_in_body(self.actor, n) for n in data.get("incidents", [])],
         )
         return self.answer(problem, status.HTTP_201_CREATED)
 
@@ -148,7 +139,7 @@ class ProblemIncidentsView(ProblemAPIView):
     )
     def post(self, request, number: str) -> Response:
         data = valid(s.ProblemLinkSerializer, request)
-        incident = self.incident_named(data["incident"])
+        incident = incident_in_body(self.actor, data["incident"])
         services.problem_link_incident(problem=self.problem, incident=incident, actor=self.actor)
         return Response(s.ProblemIncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
 

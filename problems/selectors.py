@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, When
 from django.http import Http404
 
 from incidents.models import Incident, IncidentContact, Participant
@@ -20,6 +20,7 @@ from problems.models import (
     ProblemState,
 )
 from tenancy.actors import Actor
+from tenancy.models import Tenant
 
 PROBLEM_RELATED = ("priority", "owner", "group", "category")
 PROBLEM_REFERENCE = re.compile(r"^\s*(?:PRB-?)?0*(\d{1,9})\s*$", re.IGNORECASE)
@@ -180,3 +181,21 @@ def incident_problem_panel(
     if apply and problem is not None and problem.workaround and incident.is_open:
         reply = problem.workaround
     return IncidentProblemPanel(problem=problem, offers=offers, typed=typed[:20], reply_text=reply)
+
+
+def problem_of_incident(*, tenant: Tenant | int, incident: Incident) -> Problem | None:
+    """The problem behind the incident, or behind one of its children (a major incident's
+    review names it): the incident's own link first, then the child linked first. One query;
+    the tenant is in it, so another tenant's problem is never found."""
+    link = (
+        ProblemLink.objects.for_tenant(tenant)
+        .filter(Q(incident=incident) | Q(incident__parent=incident))
+        .select_related("problem")
+        .order_by(
+            Case(When(incident=incident, then=0), default=1),
+            "linked_at",
+            "id",
+        )
+        .first()
+    )
+    return link.problem if link else None

@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from problems import views
+from problems import views, views_candidates
 
 urlpatterns = [
     path("", views.problems, name="problems-problem-list"),
     path("new/", views.new, name="problems-problem-new"),
+    path("candidates/", views_candidates.candidates, name="problems-candidate-list"),
+    path("candidates/create/", views_candidates.create, name="problems-candidate-create"),
     path("<int:number>/", views.detail, name="problems-problem-detail"),
     path("<int:number>/do/<slug:action>/", views.act, name="problems-problem-action"),
     path("<int:number>/link/", views.link, name="problems-problem-link"),

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
+from problems.models import Problem
 from reviews.models import ActionItem, Review, TimelineEntry
 
 # Inline syntax, escaped anywhere in a line (CommonMark: any ASCII punctuation may be escaped).
@@ -46,8 +47,37 @@ def _section(title: str, body: str) -> list[str]:
     return [f"## {title}", "", body, ""]
 
 
+def _root_cause(review: Review, problem: Problem | None) -> str:
+    """The review's own root cause; while it has none, the problem's, said to be the problem's."""
+    if review.root_cause.strip() or problem is None or not problem.root_cause.strip():
+        return escape_block(review.root_cause)
+    return f"_From {problem.reference}:_\n\n{escape_block(problem.root_cause)}"
+
+
+def _problem(problem: Problem | None, url: str) -> list[str]:
+    if problem is None:
+        return []
+    lines = [
+        "## Problem",
+        "",
+        f"- {problem.reference} {escape_inline(problem.title)}",
+        f"- State: {problem.get_state_display()}",
+    ]
+    if url:
+        lines.append(f"- Link: <{url}>")
+    lines.append("")
+    lines += ["### Root cause", "", escape_block(problem.root_cause), ""]
+    lines += ["### Workaround", "", escape_block(problem.workaround), ""]
+    return lines
+
+
 def review_markdown(
-    review: Review, timeline: Iterable[TimelineEntry], actions: Iterable[ActionItem]
+    review: Review,
+    timeline: Iterable[TimelineEntry],
+    actions: Iterable[ActionItem],
+    *,
+    problem: Problem | None = None,
+    problem_url: str = "",
 ) -> str:
     incident = review.incident
     lines = [
@@ -64,7 +94,8 @@ def review_markdown(
     ]
     entries = [f"- {_when(e.at)}: {escape_inline(e.text)}" for e in timeline]
     lines += [*(entries or ["_No entries._"]), ""]
-    lines += _section("Root cause", escape_block(review.root_cause))
+    lines += _section("Root cause", _root_cause(review, problem))
+    lines += _problem(problem, problem_url)
     lines += _section("What went well", escape_block(review.went_well))
     lines += _section("What went badly", escape_block(review.went_badly))
     lines += ["## Action items", ""]

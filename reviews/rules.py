@@ -11,15 +11,21 @@ def may_start(actor: Actor) -> bool:
     return actor.is_manager
 
 
+def is_author(actor: Actor, review: Review) -> bool:
+    # An integration (an API key) has no person: it is nobody's author, not the author of
+    # every review whose author is gone.
+    return actor.user_id is not None and review.author_id == actor.user_id
+
+
 def may_see(actor: Actor, review: Review) -> bool:
     """Published: every agent. A draft: managers, admins and its author."""
     if not actor.is_agent_or_above:
         return False
-    return review.is_published or actor.is_manager or review.author_id == actor.user_id
+    return review.is_published or actor.is_manager or is_author(actor, review)
 
 
 def may_edit(actor: Actor, review: Review) -> bool:
-    return actor.is_manager or (actor.is_agent_or_above and review.author_id == actor.user_id)
+    return actor.is_manager or (actor.is_agent_or_above and is_author(actor, review))
 
 
 def may_close_action(actor: Actor, item: ActionItem) -> bool:

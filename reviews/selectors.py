@@ -7,6 +7,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from incidents.models import Incident, IncidentState
+from problems.models import Problem
+from problems.selectors import problem_of_incident
 from reviews.models import ActionItem, Review, ReviewState, TimelineEntry
 from tenancy.actors import Actor
 from tenancy.models import Tenant, User
@@ -20,7 +22,10 @@ def reviews_for_actor(*, actor: Actor) -> QuerySet[Review]:
         return found.none()
     if actor.is_manager:
         return found
-    return found.filter(Q(state=ReviewState.PUBLISHED) | Q(author_id=actor.user_id))
+    published = Q(state=ReviewState.PUBLISHED)
+    if actor.user_id is None:  # an integration: author_id=None would be every authorless draft
+        return found.filter(published)
+    return found.filter(published | Q(author_id=actor.user_id))
 
 
 def review_for_actor(*, actor: Actor, number: int) -> Review:
@@ -30,6 +35,12 @@ def review_for_actor(*, actor: Actor, number: int) -> Review:
     if review is None:
         raise Http404("No such review here.")
     return review
+
+
+def review_problem(review: Review) -> Problem | None:
+    """The problem behind the reviewed incident or one of its children, in the review's tenant
+    (the review names it; its root cause stands in while the review has none)."""
+    return problem_of_incident(tenant=review.tenant_id, incident=review.incident)
 
 
 def review_timeline(review: Review) -> QuerySet[TimelineEntry]:

@@ -24,6 +24,7 @@ from reviews.selectors import (
     overdue_actions_count,
     review_actions,
     review_for_actor,
+    review_problem,
     review_timeline,
     reviews_for_actor,
 )
@@ -73,6 +74,7 @@ def review_detail(request: TenantRequest, tenant_slug: str, number: int) -> Http
     review = review_for_actor(actor=request.actor, number=number)
     context = {
         "review": review,
+        "problem": review_problem(review),
         "timeline": review_timeline(review),
         "actions": review_actions(review),
         "can_edit": may_edit(request.actor, review),
@@ -91,6 +93,10 @@ def render_edit(
     """The edit page, with a refused form (and what was typed in it) shown where it was."""
     bound = bound or {}
     texts = {name: getattr(review, name) for name in services.TEXT_FIELDS}
+    problem = review_problem(review)
+    if problem is not None and not texts.get("root_cause"):
+        # Offered, not saved: the review keeps the problem's root cause once it is saved.
+        texts["root_cause"] = problem.root_cause
     entries = [
         (
             e,
@@ -101,6 +107,7 @@ def render_edit(
     ]
     context = {
         "review": review,
+        "problem": problem,
         "form": bound.get("review") or ReviewForm(initial=texts),
         "entries": entries,
         "entry_form": bound.get("entry") or EntryForm(prefix="entry"),
@@ -246,7 +253,18 @@ def review_publish(request: TenantRequest, tenant_slug: str, number: int) -> Htt
 @staff_required
 def review_export(request: TenantRequest, tenant_slug: str, number: int) -> HttpResponse:
     review = review_for_actor(actor=request.actor, number=number)
-    text = review_markdown(review, review_timeline(review), review_actions(review))
+    problem = review_problem(review)
+    problem_url = ""
+    if problem is not None:
+        path = reverse("problems-problem-detail", args=[tenant_slug, problem.number])
+        problem_url = request.build_absolute_uri(path)
+    text = review_markdown(
+        review,
+        review_timeline(review),
+        review_actions(review),
+        problem=problem,
+        problem_url=problem_url,
+    )
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     name = f"review-{review.incident.reference}.md"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

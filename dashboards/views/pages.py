@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dashboards.selectors.dashboard import dashboard_data, tenant_choices
+from dashboards.selectors.dashboard import TenantChoices, dashboard_data, tenant_choices
+from dashboards.selectors.scope import Scope
 from dashboards.views import charts
 from dashboards.views.export import write_csv
 from dashboards.views.forms import DEFAULT_PERIOD, DashboardFilterForm
@@ -54,7 +55,10 @@ def _filters_text(form: DashboardFilterForm) -> str:
     return "; ".join(parts) or "none"
 
 
-def _dashboard(request: TenantRequest) -> tuple[charts.Dashboard, DashboardFilterForm]:
+def dashboard_scope(
+    request: TenantRequest,
+) -> tuple[Scope, DashboardFilterForm, TenantChoices]:
+    """The period and filters of the URL (the page's, or the one a card was loaded with)."""
     tenant = request.tenant
     params: QueryDict = request.GET.copy()
     params.setdefault("period", DEFAULT_PERIOD)
@@ -62,7 +66,12 @@ def _dashboard(request: TenantRequest) -> tuple[charts.Dashboard, DashboardFilte
     form = DashboardFilterForm(
         params, groups=choices.groups, categories=choices.categories, levels=choices.active_levels
     )
-    scope = form.scope(ZoneInfo(tenant.time_zone))
+    return form.scope(ZoneInfo(tenant.time_zone)), form, choices
+
+
+def _dashboard(request: TenantRequest) -> tuple[charts.Dashboard, DashboardFilterForm]:
+    tenant = request.tenant
+    scope, form, choices = dashboard_scope(request)
     data = dashboard_data(tenant=tenant, scope=scope, choices=choices)
     data.refreshing = _ask_for_refresh(data, tenant.pk)
     return charts.build(data, DeskLinks(tenant.slug, scope)), form
@@ -77,6 +86,7 @@ def home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         "dashboard": dashboard,
         "form": form,
         "export_url": f"{export}?{request.GET.urlencode()}",
+        "query": request.GET.urlencode(),  # the cards loaded by htmx get the same filters
         "refresh_minutes": max(1, settings.DASHBOARD_REFRESH_SECONDS // 60),
     }
     partial = bool(getattr(request, "htmx", False))  # django_htmx's HtmxMiddleware sets it

@@ -37,6 +37,15 @@ class IncidentAPIView(TenantAPIView):
         return self.incident_named(self.kwargs["number"])
 
 
+def incident_in_body(actor: Actor, number: str, field: str = "incident") -> Incident:
+    """The incident a request's body names (INC-000042 or 42), as the actor may see it; any other
+    is a 400 on that field, as for a category or a member."""
+    try:
+        return incident_for_actor(actor=actor, number=s.parse_number(number))
+    except Http404:
+        raise exceptions.ValidationError({field: [f"No incident {number} here."]}) from None
+
+
 def if_match_version(request, incident: Incident) -> int | None:
     """The version named in If-Match; a mismatch is answered 412 before anything runs, as HTTP
     requires of If-Match, saying in the desk's words what changed since (a client that

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
@@ -17,6 +17,7 @@ from incidents.api.base import (
     IncidentAPIView,
     by_slug,
     if_match_version,
+    incident_in_body,
     incident_response,
     member_by_email,
     valid,
@@ -188,12 +189,7 @@ class TransitionView(IncidentAPIView):
     def _cancel(self, incident, data, expected):
         original = None
         if data.get("duplicate_of"):
-            try:
-                original = self.incident_named(data["duplicate_of"])
-            except Http404:
-                raise exceptions.ValidationError(
-                    {"duplicate_of": [f"No incident {data['duplicate_of']} here."]}
-                ) from None
+            original = incident_in_body(self.actor, data["duplicate_of"], "duplicate_of")
         return services.incident_cancel(
             incident=incident,
             actor=self.actor,

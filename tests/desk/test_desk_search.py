@@ -13,6 +13,7 @@ from django.db import connection
 from desk import search, selectors
 from incidents import services
 from incidents.models import Incident
+from tenancy import textsearch
 from tests.desk.desk_support import bulk_incidents, queue_url, report, routed, row_numbers
 
 
@@ -172,7 +173,8 @@ def test_a_rare_word_reads_the_tenant_leading_gin_index(people):
         for (name,) in cursor.fetchall():
             cursor.execute(f'ALTER TABLE incidents_incident DROP CONSTRAINT IF EXISTS "{name}"')
             cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
-        cursor.execute("EXPLAIN " + search.RARE_SQL, [people.acme.pk, "english", "vpn:*", 5001])
+        sql = textsearch.matches_sql(search.INCIDENTS)
+        cursor.execute("EXPLAIN " + sql, [people.acme.pk, "english", "vpn:*", 5001])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Bitmap Index Scan on incident_search_document" in plan, plan
     # ... and the index finds this tenant's matches only, not every tenant's for a filter.

@@ -188,6 +188,19 @@ class SlaTenant(FaultTenant):
         )
         return rows[0][0]
 
+    def came_due_unswept(self, start: datetime, end: datetime) -> int:
+        """Running clocks and climbing runs whose next check fell within [start, end] and that
+        no sweep has taken since: what comes due while the sweep cannot run."""
+        rows = self.pg.query(
+            "SELECT (SELECT count(*) FROM escalation_slaclock c WHERE c.tenant_id = t.id "
+            "AND c.state = 'running' AND c.next_check_at BETWEEN %s AND %s) + (SELECT count(*) "
+            "FROM escalation_escalationrun r WHERE r.tenant_id = t.id "
+            "AND r.state = 'climbing' AND r.next_check_at BETWEEN %s AND %s) "
+            "FROM tenancy_tenant t WHERE t.slug = %s",
+            (start, end, start, end, self.slug),
+        )
+        return rows[0][0]
+
     def overdue_unswept(self) -> int:
         """Running clocks and climbing runs whose next check has passed: due, not yet swept."""
         rows = self.pg.query(

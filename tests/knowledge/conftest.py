@@ -1,5 +1,5 @@
 """Knowledge fixtures: a helper that writes articles through the services as an agent would,
-and the portal's Desk helper for incidents."""
+the portal's Desk helper for incidents, and the API tests' clients (tests/api/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import pytest
 from knowledge import services
 from knowledge.models import Article, Audience
 from knowledge.services import ArticleText
+from tests.api.conftest import api, api_for, make_key, session_for
 from tests.portal.conftest import Desk
+
+__all__ = ["api", "api_for", "desk", "make_key", "session_for", "writer"]  # the API tests' clients
 
 
 @pytest.fixture
