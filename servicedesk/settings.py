@@ -472,6 +472,13 @@ CELERY_BEAT_SCHEDULE["purge-idempotency"] = {
     "schedule": 3600.0,
     "options": {"expires": 3600.0},
 }
+# Each tenant's audit records past its retention period (Settings → Audit log) go daily, by one
+# audited job (tenancy/audit.py).
+CELERY_BEAT_SCHEDULE["prune-audit"] = {
+    "task": "tenancy.prune_audit",
+    "schedule": 86400.0,
+    "options": {"expires": 3600.0},
+}
 # --- Dashboards -----------------------------------------------------------------------------
 # Beat refreshes each tenant's dashboard tables (incident facts and daily rollups) this often;
 # the page says how fresh its figures are, and asks for a refresh when they are twice as old.

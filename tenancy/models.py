@@ -62,6 +62,9 @@ class Tenant(models.Model):
     confirmation_window_days = models.PositiveSmallIntegerField(
         default=3, help_text="Business days a resolved incident waits for the reporter."
     )
+    audit_retention_days = models.PositiveIntegerField(
+        default=730, help_text="Days the audit log keeps a record (tenancy/audit.py)."
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -253,3 +256,33 @@ class IdempotencyRecord(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.principal} {self.key}"
+
+
+class AuditRecord(TenantOwned):
+    """One change to the tenant that is not on an incident (tenancy/audit.py): who, what, to
+    which thing, before and after. Append-only: PostgreSQL refuses UPDATE and DELETE (migration
+    0006) but for the retention job. The actor is kept as words and an id, not a foreign key, so
+    no deletion or erasure of a person has to rewrite the log."""
+
+    at = models.DateTimeField(default=timezone.now)
+    actor_kind = models.CharField(max_length=16)  # member, integration, system, anonymous
+    actor_user_id = models.BigIntegerField(null=True, blank=True)
+    actor_name = models.CharField(max_length=200)
+    action = models.CharField(max_length=60)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "-at", "-id"], name="audit_latest"),
+            models.Index(fields=["tenant", "action", "-at"], name="audit_action"),
+            models.Index(fields=["tenant", "actor_user_id", "-at"], name="audit_actor"),
+            models.Index(fields=["tenant", "target_type", "target_id"], name="audit_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.target_label}"

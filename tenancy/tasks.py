@@ -3,9 +3,17 @@
 from celery import shared_task
 
 from tenancy.api.idempotency import idempotency_purge
+from tenancy.audit import audit_prune
+from tenancy.models import Tenant
 
 
 @shared_task(name="tenancy.purge_idempotency")
 def purge_idempotency() -> int:
     """Forget the API's Idempotency-Key answers older than IDEMPOTENCY_KEEP_HOURS."""
     return idempotency_purge()
+
+
+@shared_task(name="tenancy.prune_audit")
+def prune_audit() -> int:
+    """Each tenant's audit records past its retention period; each tenant's pruning recorded."""
+    return sum(audit_prune(tenant=tenant) for tenant in Tenant.objects.order_by("pk"))

@@ -1,0 +1,140 @@
+"""The tenant's audit log: who changed what, when, and what it was before and after (issue 17).
+
+Every change that is not on an incident (an incident has its own timeline) writes one record
+through `audit_record`, inside the transaction of the change, so a change and its record land
+or roll back together. Records are append-only: on PostgreSQL a trigger refuses UPDATE and
+DELETE (migration tenancy 0006); the retention job alone may delete, having said so for its own
+transaction (`prune_allowed`), and records that it did.
+
+`before` and `after` hold the fields that changed, as plain values a person can read (names,
+labels, numbers), never secrets: a key or a password is recorded as changed, not shown.
+`changes_in_words` turns them into lines such as "Role: Agent → Manager".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from tenancy.actors import Actor
+from tenancy.models import AuditRecord, Tenant
+
+# What each action says, in words, after the actor's name. An action not listed reads as its
+# own name ("member.role_changed").
+ACTIONS: dict[str, str] = {
+    "audit.pruned": "removed audit records past the retention period",
+}
+EMPTY = "—"
+PRUNE_SETTING = "desk.audit_prune"  # the trigger's exception for the retention job
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value a reader can take in: model instances by their name, collections kept."""
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def audit_record(
+    *,
+    actor: Actor | None,
+    action: str,
+    target: models.Model | None = None,
+    tenant: Tenant | None = None,
+    target_label: str = "",
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    address: str | None = None,
+) -> AuditRecord:
+    """Record one change, in the caller's transaction. `actor` None: someone not signed in (a
+    failed sign-in), whose tenant is then given."""
+    owner = actor.tenant if actor is not None else tenant
+    if owner is None:
+        raise ValueError("An audit record needs its tenant.")
+    label = target_label or (str(target) if target is not None else "")
+    return AuditRecord.objects.create(
+        tenant=owner,
+        actor_kind=actor.kind if actor is not None else "anonymous",
+        actor_user_id=actor.user_id if actor is not None else None,
+        actor_name=(actor.name if actor is not None else "Someone not signed in")[:200],
+        action=action,
+        target_type=(target._meta.model_name or "") if target is not None else "",
+        target_id=str(target.pk) if target is not None and target.pk is not None else "",
+        target_label=label[:200],
+        before=_plain(dict(before or {})),
+        after=_plain(dict(after or {})),
+        address=address or None,
+    )
+
+
+def _word(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return EMPTY
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_word(v) for v in value) or EMPTY
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_word(v)}" for k, v in value.items()) or EMPTY
+    return str(value)
+
+
+def _field(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def changes_in_words(record: AuditRecord) -> list[str]:
+    """One line per field: "Role: Agent → Manager", "Name: Berlin office" (set),
+    "Scopes: read, write → —" (cleared)."""
+    lines = []
+    for name in dict.fromkeys([*record.before, *record.after]):
+        was, now = record.before.get(name), record.after.get(name)
+        if name not in record.before:
+            lines.append(f"{_field(name)}: {_word(now)}")
+        elif name not in record.after:
+            lines.append(f"{_field(name)}: {_word(was)} (removed)")
+        elif was != now:
+            lines.append(f"{_field(name)}: {_word(was)} → {_word(now)}")
+    return lines
+
+
+def action_in_words(action: str) -> str:
+    return ACTIONS.get(action, action)
+
+
+@contextmanager
+def prune_allowed() -> Iterator[None]:
+    """Inside an atomic block: this transaction may delete audit records (the retention job)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, 'on', true)", [PRUNE_SETTING])
+    yield
+
+
+def audit_prune(*, tenant: Tenant, now: datetime | None = None) -> int:
+    """Delete the tenant's records older than its retention period, and record that it did (the
+    one audited exception to the append-only rule). Returns how many went."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=tenant.audit_retention_days)
+    with transaction.atomic(), prune_allowed():
+        old = AuditRecord.objects.for_tenant(tenant).filter(at__lt=cutoff)
+        deleted, _ = old.delete()
+        if deleted:
+            audit_record(
+                actor=Actor.system(tenant, "audit retention"),
+                action="audit.pruned",
+                target_label="audit log",
+                after={"records_removed": deleted, "older_than": cutoff.date().isoformat()},
+            )
+    return deleted
