@@ -332,8 +332,11 @@ def tenant_for(slug: str, n: int, args: argparse.Namespace) -> Tenant:
 
 
 def drop(tenant: Tenant) -> None:
-    """Delete a bench tenant; its big tables first, in SQL (the ORM would load every row)."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    """Delete a bench tenant; its big tables first, in SQL (the ORM would load every row). Its
+    audit records go with it, as the retention job's do (the log is otherwise append-only)."""
+    from tenancy.audit import prune_allowed
+
+    with transaction.atomic(), prune_allowed(), connection.cursor() as cursor:
         # Matrix cells PROTECT their levels, so they go before the tenant's cascade.
         tables = (
             "escalation_slaclock",

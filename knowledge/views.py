@@ -4,8 +4,9 @@ the articles written from an incident or a problem."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -280,12 +281,28 @@ def incident_send(request: TenantRequest, tenant_slug: str, number: int, pk: int
     return redirect("desk-incident-detail", tenant_slug, incident.number)
 
 
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 @require_GET
 @manager_required
 def dashboard_panel(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The dashboard's knowledge figures (loaded by htmx, so the dashboard's own queries and
-    cache stay as they are): the last 30 days' deflection rate and the most helpful articles."""
-    since = timezone.now() - timedelta(days=DASHBOARD_DAYS)
-    figures = knowledge_figures(tenant=request.tenant, since=since)
-    context = {"figures": figures, "days": DASHBOARD_DAYS}
+    cache stay as they are): the deflection rate in the dashboard's period (`from` and `to`,
+    days in the tenant's time zone, as the page sends them; the last 30 days without) and the
+    most helpful articles."""
+    zone = ZoneInfo(request.tenant.time_zone)
+    first = _day(query_text(request.GET.get("from", "")))
+    last = _day(query_text(request.GET.get("to", "")))
+    if first is None or last is None or last < first:
+        last = timezone.now().astimezone(zone).date()
+        first = last - timedelta(days=DASHBOARD_DAYS - 1)
+    since = datetime.combine(first, time.min, tzinfo=zone)
+    until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    figures = knowledge_figures(tenant=request.tenant, since=since, until=until)
+    context = {"figures": figures, "first": first, "last": last}
     return render(request, "knowledge/_dashboard_panel.html", context)

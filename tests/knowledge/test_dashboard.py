@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from knowledge import services
+from knowledge.models import Deflection
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +58,27 @@ def test_only_managers_see_it(people, login):
 def test_the_dashboard_loads_the_panel(people, login):
     page = login(people.max).get(reverse("dashboards-home", args=["acme"]))
     assert URL in page.content.decode()
+
+
+def test_the_deflection_rate_follows_the_dashboards_period(people, writer, desk, login):
+    article = writer.article("Reset your VPN certificate")
+    services.deflection_record(actor=people.actor(people.rita), article=article, text="vpn")
+    Deflection.objects.update(created_at=timezone.now() - timedelta(days=40))
+    desk.report(title="Mail is down")
+    client = login(people.max)
+    today = timezone.now().date()
+    recent = client.get(URL).content.decode()  # no period: the last 30 days
+    assert "0 reports ended by an article of 1 started" in recent
+    wide = f"{URL}?from={today - timedelta(days=60)}&to={today}"
+    page = client.get(wide).content.decode()
+    assert "1 report ended by an article of 2 started" in page
+    assert f"{(today - timedelta(days=60)).day} " in page  # the card names its period
+    odd = client.get(f"{URL}?from=yesterday&to={today}").content.decode()
+    assert "0 reports ended by an article of 1 started" in odd  # unreadable: the default
+
+
+def test_the_dashboard_sends_its_period_to_the_panel(people, login):
+    page = login(people.max).get(reverse("dashboards-home", args=["acme"]) + "?period=90")
+    sent = page.content.decode().split(URL, 1)[1].split('"', 1)[0]
+    first, last = sent.removeprefix("?from=").split("&amp;to=")
+    assert (date.fromisoformat(last) - date.fromisoformat(first)).days in (89, 90)
