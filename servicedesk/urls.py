@@ -29,6 +29,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
 ]
 
 api_patterns = [
+    path("", include("tenancy.api_urls")),
     path("", include("incidents.api_urls")),
     path("", include("mail.api_urls")),
     path("", include("escalation.api_urls")),

@@ -1,4 +1,5 @@
-"""API keys: created by a tenant admin (or the command), shown once, stored hashed."""
+"""API keys: created by a tenant admin (or the command), shown once, stored hashed. Creating and
+revoking a key is recorded in the tenant's audit log (its name and scopes, never the secret)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tenancy.actors import Actor
+from tenancy.audit import audit_record
 from tenancy.errors import InvalidInput
-from tenancy.models import ApiKey, ApiKeyScope, Tenant, User
+from tenancy.models import ApiKey, ApiKeyScope, Membership, Tenant, User
 
 KEY_PREFIX = "sdk"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -34,13 +37,40 @@ def _clean_scopes(scopes: list[str]) -> str:
     return ",".join(sorted(set(scopes) | {"read"}, key=order.index))
 
 
+def _acting(tenant: Tenant, actor: Actor | None, created_by: User | None) -> Actor:
+    """Who the audit log names. Callers that know the actor pass it; otherwise the member who
+    creates the key, or, with nobody named, an operator at the command line
+    (manage.py create_api_key)."""
+    if actor is not None:
+        if actor.tenant.pk != tenant.pk:
+            raise ValueError("The actor belongs to another tenant.")
+        return actor
+    if created_by is not None:
+        membership = (
+            Membership.objects.for_tenant(tenant)
+            .select_related("user", "tenant")
+            .filter(user=created_by)
+            .first()
+        )
+        if membership is not None:
+            return Actor.member(membership)
+    return Actor.system(tenant, "operator (command line)")
+
+
+@transaction.atomic
 def api_key_create(
-    *, tenant: Tenant, name: str, scopes: list[str], created_by: User | None = None
+    *,
+    tenant: Tenant,
+    name: str,
+    scopes: list[str],
+    created_by: User | None = None,
+    actor: Actor | None = None,
 ) -> tuple[ApiKey, str]:
     """Returns the key row and the full key, which is never shown again."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Give the key a name that says which integration uses it.", field="name")
+    actor = _acting(tenant, actor, created_by)
     prefix = secrets.token_hex(5)
     secret = secrets.token_urlsafe(32)
     try:
@@ -51,18 +81,34 @@ def api_key_create(
                 prefix=prefix,
                 hashed_secret=_hash(secret),
                 scopes=_clean_scopes(scopes),
-                created_by=created_by,
+                created_by=created_by if created_by is not None else actor.user,
             )
     except IntegrityError:
         raise InvalidInput(f"A key named {name!r} exists already.", field="name") from None
+    audit_record(
+        actor=actor,
+        action="apikey.created",
+        target=key,
+        target_label=key.name,
+        after={"name": key.name, "scopes": key.scopes.split(",")},
+    )
     return key, f"{KEY_PREFIX}_{prefix}_{secret}"
 
 
-def api_key_revoke(*, tenant: Tenant, key_id: int) -> ApiKey:
-    key = ApiKey.objects.for_tenant(tenant).get(pk=key_id)
+@transaction.atomic
+def api_key_revoke(*, tenant: Tenant, key_id: int, actor: Actor | None = None) -> ApiKey:
+    key = ApiKey.objects.for_tenant(tenant).select_for_update().get(pk=key_id)
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=_acting(tenant, actor, None),
+            action="apikey.revoked",
+            target=key,
+            target_label=key.name,
+            before={"status": "active"},
+            after={"status": "revoked"},
+        )
     return key
 
 

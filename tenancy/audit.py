@@ -24,13 +24,71 @@ from django.utils import timezone
 from tenancy.actors import Actor
 from tenancy.models import AuditRecord, Tenant
 
-# What each action says, in words, after the actor's name. An action not listed reads as its
-# own name ("member.role_changed").
+# What each action says, in words, after the actor's name ("Ada Admin changed a member's role").
+# An action not listed reads as its own words ("member.role_changed": "member role changed").
 ACTIONS: dict[str, str] = {
+    "apikey.created": "created an API key",
+    "apikey.revoked": "revoked an API key",
     "audit.pruned": "removed audit records past the retention period",
+    "audit.retention_changed": "changed how long the audit log keeps records",
+    "calendar.changed": "changed a business-hours calendar",
+    "calendar.created": "created a business-hours calendar",
+    "calendar.deleted": "deleted a business-hours calendar",
+    "canned_response.changed": "changed a shared canned response",
+    "canned_response.created": "created a shared canned response",
+    "canned_response.deleted": "deleted a shared canned response",
+    "category.changed": "changed a category",
+    "category.created": "created a category",
+    "category.deactivated": "deactivated a category",
+    "category.reactivated": "reactivated a category",
+    "dashboard.exported": "exported the dashboard's figures",
+    "escalation_policy.changed": "changed an escalation policy",
+    "escalation_policy.created": "created an escalation policy",
+    "escalation_policy.deleted": "deleted an escalation policy",
+    "group.changed": "changed a group",
+    "group.created": "created a group",
+    "import.failed": "import failed",
+    "import.finished": "import finished",
+    "import.started": "started an import",
+    "intake_address.changed": "changed an email intake address",
+    "intake_address.created": "created an email intake address",
+    "intake_address.deactivated": "deactivated an email intake address",
+    "intake_address.reactivated": "reactivated an email intake address",
+    "invitation.accepted": "accepted an invitation",
+    "invitation.resent": "sent an invitation again",
+    "invitation.revoked": "revoked an invitation",
+    "invitation.sent": "invited someone",
+    "mail_policy.changed": "changed the policy for mail from unknown senders",
+    "matrix.changed": "changed the priority matrix",
+    "member.deactivated": "deactivated a member",
+    "member.lockout_lifted": "lifted a member's sign-in lock",
+    "member.reactivated": "reactivated a member",
+    "member.role_changed": "changed a member's role",
+    "member.signed_up": "signed up",
+    "password.changed": "changed their password",
+    "resolution_code.created": "created a resolution code",
+    "resolution_code.deactivated": "deactivated a resolution code",
+    "resolution_code.reactivated": "reactivated a resolution code",
+    "resolution_code.renamed": "renamed a resolution code",
+    "signin.failed": "failed to sign in",
+    "signin.locked": "was locked out after failed sign-ins",
+    "signin.succeeded": "signed in",
+    "signout": "signed out",
+    "sla_policy.changed": "changed SLA targets",
+    "sla_policy.created": "created SLA targets",
+    "tenant.settings_changed": "changed the organisation's settings",
+    "webhook.changed": "changed a webhook",
+    "webhook.created": "created a webhook",
+    "webhook.deleted": "deleted a webhook",
+    "webhook.disabled": "disabled a webhook",
+    "webhook.enabled": "enabled a webhook",
+    "webhook.secret_rotated": "rotated a webhook's signing secret",
 }
 EMPTY = "—"
 PRUNE_SETTING = "desk.audit_prune"  # the trigger's exception for the retention job
+# Days an admin may keep records: a month at least (an auditor's question comes late), ten years
+# at most (the table is not an archive).
+RETENTION_DAYS = (30, 3650)
 
 
 def _plain(value: Any) -> Any:
@@ -78,6 +136,37 @@ def audit_record(
     )
 
 
+def changed_fields(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields whose value differs: a field only before was removed, only after was set."""
+    names = [n for n in dict.fromkeys([*before, *after]) if before.get(n) != after.get(n)]
+    return (
+        {n: before[n] for n in names if n in before},
+        {n: after[n] for n in names if n in after},
+    )
+
+
+def audit_change(
+    *,
+    actor: Actor,
+    action: str,
+    target: models.Model | None = None,
+    target_label: str = "",
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    always: bool = False,
+) -> AuditRecord | None:
+    """Record the change, unless nothing changed (`always`: record it even so, for an act such
+    as a deletion or an export, which is a change in itself)."""
+    was, now = changed_fields(before or {}, after or {})
+    if not (was or now or always):
+        return None
+    return audit_record(
+        actor=actor, action=action, target=target, target_label=target_label, before=was, after=now
+    )
+
+
 def _word(value: Any) -> str:
     if value is None or value == "" or value == []:
         return EMPTY
@@ -110,7 +199,7 @@ def changes_in_words(record: AuditRecord) -> list[str]:
 
 
 def action_in_words(action: str) -> str:
-    return ACTIONS.get(action, action)
+    return ACTIONS.get(action) or action.replace(".", " ").replace("_", " ")
 
 
 @contextmanager

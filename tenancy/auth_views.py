@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.urls import NoReverseMatch, reverse
 
@@ -12,6 +13,7 @@ from tenancy.forms import LoginForm
 from tenancy.links import NOT_A_LINK
 from tenancy.models import Membership, Role, User
 from tenancy.selectors import memberships_for_user
+from tenancy.signin_audit import password_changed_record
 from tenancy.throttle import (
     PASSWORD_RESET,
     attempt_allowed,
@@ -83,7 +85,8 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """A reset link that does not verify is the plain 404 of every other link page; a
-    completed reset lifts the account's log-in lock (its owner proved the mailbox is theirs)."""
+    completed reset lifts the account's log-in lock (its owner proved the mailbox is theirs)
+    and is recorded in the audit log of each of the person's tenants (never the password)."""
 
     def render_to_response(self, context, **kwargs) -> HttpResponse:
         if not context.get("validlink"):
@@ -91,6 +94,10 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return super().render_to_response(context, **kwargs)
 
     def form_valid(self, form) -> HttpResponse:
-        response = super().form_valid(form)
+        with transaction.atomic():  # the new password and its audit records land together
+            response = super().form_valid(form)
+            password_changed_record(
+                user=form.user, request=self.request, how="reset by emailed link"
+            )
         lockout_lift(form.user.get_username())
         return response

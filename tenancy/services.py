@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tenancy.actors import Actor
+from tenancy.audit import RETENTION_DAYS, audit_record
 from tenancy.errors import InvalidInput, LinkRefused, NotAllowed
 from tenancy.hooks import mail_queued, member_left, tenant_provisioned
 from tenancy.links import SignupClaim, invitation_url, signup_check_unused, signup_url
@@ -97,26 +98,70 @@ def tenant_provision(*, tenant: Tenant) -> None:
 CONFIRMATION_WINDOW_DAYS = (1, 30)
 
 
+def _tenant_days_set(
+    actor: Actor,
+    *,
+    field: str,
+    days: int,
+    bounds: tuple[int, int],
+    outside: str,
+    action: str,
+    recorded_as: str,
+) -> Tenant:
+    """Set one of the tenant's periods in days, within its bounds (`outside` says them, with
+    {low}, {high} and {days}), and record the change, named `recorded_as`, when there is one."""
+    if actor.role != Role.ADMIN:
+        raise NotAllowed("Only an admin of this organisation can change its settings.")
+    low, high = bounds
+    if not low <= days <= high:
+        raise InvalidInput(outside.format(low=low, high=high, days=days), field=field)
+    tenant = Tenant.objects.select_for_update().get(pk=actor.tenant.pk)
+    before = getattr(tenant, field)
+    if before != days:
+        setattr(tenant, field, days)
+        tenant.save(update_fields=[field])
+        audit_record(
+            actor=actor,
+            action=action,
+            target=tenant,
+            before={recorded_as: before},
+            after={recorded_as: days},
+        )
+    return tenant
+
+
 @transaction.atomic
 def tenant_confirmation_window_set(*, actor: Actor, days: int) -> Tenant:
     """Set the auto-close window: the business days a resolved incident waits for an answer.
     Applies to incidents resolved before the change too (the sweep reads it each run)."""
-    if actor.role != Role.ADMIN:
-        raise NotAllowed("Only an admin of this organisation can change its settings.")
-    low, high = CONFIRMATION_WINDOW_DAYS
-    if not low <= days <= high:
-        raise InvalidInput(
-            f"The auto-close window is {low} to {high} business days; {days} is outside it.",
-            field="confirmation_window_days",
-        )
-    tenant = Tenant.objects.select_for_update().get(pk=actor.tenant.pk)
-    if tenant.confirmation_window_days != days:
-        tenant.confirmation_window_days = days
-        tenant.save(update_fields=["confirmation_window_days"])
-    return tenant
+    return _tenant_days_set(
+        actor,
+        field="confirmation_window_days",
+        days=days,
+        bounds=CONFIRMATION_WINDOW_DAYS,
+        outside="The auto-close window is {low} to {high} business days; {days} is outside it.",
+        action="tenant.settings_changed",
+        recorded_as="auto_close_after_business_days",
+    )
+
+
+@transaction.atomic
+def tenant_audit_retention_set(*, actor: Actor, days: int) -> Tenant:
+    """Set how many days the audit log keeps a record (the daily retention job reads it)."""
+    return _tenant_days_set(
+        actor,
+        field="audit_retention_days",
+        days=days,
+        bounds=RETENTION_DAYS,
+        outside="The audit log keeps records for {low} to {high} days; {days} is outside it.",
+        action="audit.retention_changed",
+        recorded_as="retention_days",
+    )
 
 
 def membership_add(*, tenant: Tenant, user: User, role: str = Role.REQUESTER) -> Membership:
+    """Seeding and set-up only (the demo data, benchmarks, tests): nobody acts, so nothing is
+    audited. People join through an invitation or a sign-up, both audited."""
     membership, created = Membership.objects.get_or_create(
         tenant=tenant, user=user, defaults={"role": role}
     )
@@ -163,6 +208,23 @@ def _lock_member(actor: Actor, membership_id: int) -> Membership:
     )
 
 
+def _role_label(role: str) -> str:
+    return str(Role(role).label)
+
+
+def _audit_member(
+    actor: Actor, action: str, membership: Membership, before: dict, after: dict
+) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        target=membership,
+        target_label=membership.user.display_name,
+        before=before,
+        after=after,
+    )
+
+
 def _keep_an_admin(membership: Membership, doing: str) -> None:
     if membership.role != Role.ADMIN or not membership.is_active:
         return
@@ -187,8 +249,12 @@ def membership_set_role(*, actor: Actor, membership: Membership, role: str) -> M
         return membership
     if role != Role.ADMIN:
         _keep_an_admin(membership, "demote")
+    before = _role_label(membership.role)
     membership.role = role
     membership.save(update_fields=["role"])
+    _audit_member(
+        actor, "member.role_changed", membership, {"role": before}, {"role": _role_label(role)}
+    )
     return membership
 
 
@@ -203,6 +269,9 @@ def membership_deactivate(*, actor: Actor, membership: Membership) -> Membership
     membership.is_active = False
     membership.deactivated_at = timezone.now()
     membership.save(update_fields=["is_active", "deactivated_at"])
+    _audit_member(
+        actor, "member.deactivated", membership, {"status": "active"}, {"status": "deactivated"}
+    )
     return membership
 
 
@@ -226,6 +295,9 @@ def membership_reactivate(*, actor: Actor, membership: Membership) -> Membership
     membership.is_active = True
     membership.deactivated_at = None
     membership.save(update_fields=["is_active", "deactivated_at"])
+    _audit_member(
+        actor, "member.reactivated", membership, {"status": "deactivated"}, {"status": "active"}
+    )
     return membership
 
 
@@ -237,6 +309,10 @@ def membership_lockout_lift(*, actor: Actor, membership: Membership) -> int:
     _require_admin(actor)
     membership = _lock_member(actor, membership.pk)
     lifted = lockout_lift(membership.user.email)
+    if lifted:  # nothing was counted against them: nothing changed
+        _audit_member(
+            actor, "member.lockout_lifted", membership, {}, {"failed_log_ins": "forgotten"}
+        )
     logger.warning(
         "login lockout of %s lifted by %s in %s",
         membership.user.email,
@@ -296,12 +372,26 @@ def membership_invite(*, actor: Actor, email: str, role: str) -> Invitation:
         invitation = Invitation.objects.create(
             tenant=actor.tenant, user=user, role=role, invited_by=actor.user, key=_new_key()
         )
+        action, before, after = "invitation.sent", {}, {"email": email, "role": _role_label(role)}
     else:
+        before = {"role": _role_label(invitation.role)} if invitation.role != role else {}
         invitation.role, invitation.invited_by, invitation.key = role, actor.user, _new_key()
         invitation.sent_at = timezone.now()
         invitation.send_count += 1
         invitation.save(update_fields=["role", "invited_by", "key", "sent_at", "send_count"])
+        # The earlier link stops working: that is the change, the link itself is a secret.
+        action, after = "invitation.resent", {"role": _role_label(role), "link": "replaced"}
+        if not before:
+            del after["role"]
     invitation.tenant = actor.tenant
+    audit_record(
+        actor=actor,
+        action=action,
+        target=invitation,
+        target_label=email,
+        before=before,
+        after=after,
+    )
     _send_invitation(invitation, inviter=actor.name)
     return invitation
 
@@ -354,6 +444,14 @@ def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
     if invitation.is_pending:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action="invitation.revoked",
+            target=invitation,
+            target_label=invitation.user.email,
+            before={"status": "pending"},
+            after={"status": "withdrawn"},
+        )
     return invitation
 
 
@@ -375,7 +473,12 @@ def invitation_accept(
         raise LinkRefused("This account is disabled. Ask the desk's operators for help.")
     if not user.has_usable_password():
         _set_password(user, password=password, full_name=full_name)
-    membership = Membership.objects.for_tenant(invitation.tenant).filter(user=user).first()
+    membership = (
+        Membership.objects.for_tenant(invitation.tenant)
+        .select_related("user", "tenant")
+        .filter(user=user)
+        .first()
+    )
     if membership is not None and not membership.is_active:
         raise LinkRefused(
             f"Your membership of {invitation.tenant.name} was deactivated. Ask its administrator."
@@ -386,6 +489,14 @@ def invitation_accept(
         )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    # The new member acts: they followed the link themselves.
+    _audit_member(
+        Actor.member(membership),
+        "invitation.accepted",
+        membership,
+        {},
+        {"email": user.email, "role": membership.get_role_display()},
+    )
     return membership
 
 
@@ -450,6 +561,14 @@ def requester_signup(*, claim: SignupClaim, password: str = "", full_name: str =
         _set_password(user, password=password, full_name=full_name or claim.full_name)
     try:
         with transaction.atomic():
-            return Membership.objects.create(tenant=tenant, user=user, role=Role.REQUESTER)
+            membership = Membership.objects.create(tenant=tenant, user=user, role=Role.REQUESTER)
     except IntegrityError as exc:  # the same link confirmed twice at the same instant
         raise LinkRefused(f"This link has already been used. Log in to {tenant.name}.") from exc
+    _audit_member(
+        Actor.member(membership),
+        "member.signed_up",
+        membership,
+        {},
+        {"email": user.email, "role": _role_label(Role.REQUESTER)},
+    )
+    return membership

@@ -38,6 +38,7 @@ def api_keys(request: TenantRequest, tenant_slug: str) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
                 created_by=request.user,
+                actor=request.actor,
             )
         except InvalidInput as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -56,7 +57,7 @@ def api_keys(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 @require_POST
 def api_key_revoke_view(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     try:
-        key = api_key_revoke(tenant=request.tenant, key_id=pk)
+        key = api_key_revoke(tenant=request.tenant, key_id=pk, actor=request.actor)
     except ApiKey.DoesNotExist:
         raise Http404("No such key.") from None
     messages.success(request, f"Key “{key.name}” revoked: it no longer works.")

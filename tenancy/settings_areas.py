@@ -23,7 +23,11 @@ class Area:
 
 
 AREAS = [
-    Area("General", "settings-general", "Auto-close window of resolved incidents, time zone."),
+    Area(
+        "General",
+        "settings-general",
+        "Auto-close window of resolved incidents, audit log retention, time zone.",
+    ),
     Area(
         "Members",
         "settings-members",
@@ -113,6 +117,11 @@ AREAS = [
         "settings-imports",
         "Bring incident history from another tool (ServiceNow).",
         ("settings-import",),
+    ),
+    Area(
+        "Audit log",
+        "settings-audit",
+        "Who changed what and when, in words; filter it, download it as CSV.",
     ),
 ]
 

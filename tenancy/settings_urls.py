@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenancy import settings_apikeys, settings_views
+from tenancy import settings_apikeys, settings_audit, settings_views
 
 urlpatterns = [
     path("", settings_views.settings_home, name="settings-home"),
@@ -31,6 +31,7 @@ urlpatterns = [
         name="settings-invitation-revoke",
     ),
     path("api-keys/", settings_apikeys.api_keys, name="settings-api-keys"),
+    path("audit/", settings_audit.audit_log, name="settings-audit"),
     path(
         "api-keys/<int:pk>/revoke/",
         settings_apikeys.api_key_revoke_view,

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from tenancy import services
+from tenancy.audit_log import AuditRetentionForm
 from tenancy.decorators import admin_required
 from tenancy.errors import Refusal
 from tenancy.forms import ConfirmationWindowForm, InviteForm, show_refusal
@@ -19,6 +20,7 @@ from tenancy.http import TenantRequest
 from tenancy.inputs import query_text
 from tenancy.models import Invitation, Membership, Role
 from tenancy.selectors import invitations_pending, members_for_tenant
+from tenancy.services import tenant_audit_retention_set
 from tenancy.settings_areas import settings_areas
 from tenancy.throttle import lockouts_for
 
@@ -33,7 +35,10 @@ def settings_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 @admin_required
 def general(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    """The tenant's own settings: the auto-close window of resolved incidents."""
+    """The tenant's own settings: the auto-close window of resolved incidents, and how long
+    the audit log keeps records (a form of its own: each button saves its own setting)."""
+    if request.method == "POST" and "audit_retention_days" in request.POST:
+        return _audit_retention(request, tenant_slug)
     initial = {"confirmation_window_days": request.tenant.confirmation_window_days}
     form = ConfirmationWindowForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -45,7 +50,31 @@ def general(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         else:
             messages.success(request, f"Resolved incidents now close after {days} business days.")
             return redirect("settings-general", tenant_slug=tenant_slug)
-    return render(request, "tenancy/settings_general.html", {"form": form})
+    retention = AuditRetentionForm(
+        initial={"audit_retention_days": request.tenant.audit_retention_days}
+    )
+    return render(
+        request, "tenancy/settings_general.html", {"form": form, "retention_form": retention}
+    )
+
+
+def _audit_retention(request: TenantRequest, tenant_slug: str) -> HttpResponse:
+    form = AuditRetentionForm(request.POST)
+    if form.is_valid():
+        days = form.cleaned_data["audit_retention_days"]
+        try:
+            tenant_audit_retention_set(actor=request.actor, days=days)
+        except Refusal as exc:
+            show_refusal(form, exc)
+        else:
+            messages.success(request, f"The audit log now keeps records for {days} days.")
+            return redirect("settings-general", tenant_slug=tenant_slug)
+    window = ConfirmationWindowForm(
+        initial={"confirmation_window_days": request.tenant.confirmation_window_days}
+    )
+    return render(
+        request, "tenancy/settings_general.html", {"form": window, "retention_form": form}
+    )
 
 
 @admin_required

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from incidents.models import AssignmentGroup, Category
 from tenancy.actors import Actor
-from tenancy.models import Membership, Role, Tenant, User
+from tenancy.models import AuditRecord, Membership, Role, Tenant, User
 from tests.factories import (
     PASSWORD,
     CategoryFactory,
@@ -127,3 +127,15 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture
+def audit(people):
+    """The records written since the test began, oldest first (acme's, or a tenant's)."""
+    start = AuditRecord.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+    def new(tenant=None):
+        rows = AuditRecord.objects.filter(id__gt=start, tenant=tenant or people.acme)
+        return list(rows.order_by("id"))
+
+    return new

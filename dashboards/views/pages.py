@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from dashboards.selectors.dashboard import TenantChoices, dashboard_data, tenant_choices
 from dashboards.selectors.scope import Scope
+from dashboards.services.export import dashboard_export_record
 from dashboards.views import charts
 from dashboards.views.export import write_csv
 from dashboards.views.forms import DEFAULT_PERIOD, DashboardFilterForm
@@ -100,7 +101,15 @@ def export_csv(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     dashboard, form = _dashboard(request)
     scope = dashboard.data.scope
     name = f"dashboard-{tenant_slug}-{scope.date_from}-{scope.date_to}.csv"
+    filters = _filters_text(form)
+    dashboard_export_record(
+        actor=request.actor,
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+        filters=filters,
+        file_name=name,
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    write_csv(response, dashboard, tenant_name=request.tenant.name, filters=_filters_text(form))
+    write_csv(response, dashboard, tenant_name=request.tenant.name, filters=filters)
     return response

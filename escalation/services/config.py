@@ -25,10 +25,19 @@ from escalation.models import (
     SlaClock,
     SlaPolicy,
 )
+from escalation.services.config_words import (
+    calendar_words,
+    days_off_words,
+    escalation_words,
+    sla_label,
+    sla_words,
+    stored_levels,
+)
 from escalation.services.defaults import calendar_spec
 from incidents.models import AssignmentGroup, HoldReason
 from incidents.rules import check_admin
 from incidents.selectors.config import staff_users
+from incidents.services.audited import audit_change
 from tenancy.actors import Actor
 from tenancy.config_stamp import config_write
 from tenancy.errors import Conflict, InvalidInput
@@ -121,6 +130,7 @@ def calendar_save(
     check_admin(actor, "change SLA settings")
     was_default = calendar is not None and calendar.is_default
     calendar = calendar or BusinessCalendar(tenant=actor.tenant)
+    before = _calendar_all(calendar) if calendar.pk else {}
     for name, value in values.items():
         setattr(calendar, name, value)
     _check_calendar(calendar, days_off)
@@ -147,7 +157,14 @@ def calendar_save(
         add_business_seconds(calendar_spec(calendar), timezone.now(), 1)
     except CalendarError:
         raise InvalidInput("Give the calendar some working hours.", field="day_0") from None
+    action = "calendar.changed" if before else "calendar.created"
+    after = _calendar_all(calendar)
+    audit_change(actor=actor, action=action, target=calendar, before=before, after=after)
     return calendar
+
+
+def _calendar_all(calendar: BusinessCalendar) -> dict[str, Any]:
+    return {**calendar_words(calendar), "days_off": days_off_words(calendar)}
 
 
 def _calendar_users(calendar: BusinessCalendar) -> str | None:
@@ -181,11 +198,17 @@ def calendar_delete(*, actor: Actor, calendar: BusinessCalendar) -> None:
     reason = _calendar_users(calendar)
     if reason:
         raise InUse(reason)
+    before = {"name": calendar.name}
+    target_id = calendar.pk
     try:
         with transaction.atomic():
             calendar.delete()
     except ProtectedError:  # a clock started on it meanwhile
         raise InUse("Incidents' SLA clocks were counted in this calendar.") from None
+    calendar.pk = target_id  # the record names the calendar that went
+    audit_change(
+        actor=actor, action="calendar.deleted", target=calendar, before=before, always=True
+    )
 
 
 # --- SLA targets --------------------------------------------------------------------------------
@@ -218,9 +241,19 @@ def sla_policy_save(*, actor: Actor, policy: SlaPolicy, values: dict[str, Any]) 
     unknown = set(values["pause_on"]) - set(HoldReason.values)
     if unknown:
         raise InvalidInput("Choose hold kinds from the list.", field="pause_on")
+    before = sla_words(policy) if policy.pk else {}
     for name, value in values.items():
         setattr(policy, name, value)
     policy.save()
+    action = "sla_policy.changed" if before else "sla_policy.created"
+    audit_change(
+        actor=actor,
+        action=action,
+        target=policy,
+        target_label=sla_label(policy),
+        before=before,
+        after=sla_words(policy),
+    )
     return policy
 
 
@@ -289,6 +322,7 @@ def escalation_policy_save(
     check_admin(actor, "change SLA settings")
     _check_levels(actor, levels)
     policy = policy or EscalationPolicy(tenant=actor.tenant)
+    before = escalation_words(policy, stored_levels(policy)) if policy.pk else {}
     for name, value in values.items():
         setattr(policy, name, value)
     _check_policy(actor, policy)
@@ -310,6 +344,9 @@ def escalation_policy_save(
         )
         for i, lvl in enumerate(levels, start=1)
     )
+    action = "escalation_policy.changed" if before else "escalation_policy.created"
+    after = escalation_words(policy, stored_levels(policy))
+    audit_change(actor=actor, action=action, target=policy, before=before, after=after)
     return policy
 
 
@@ -318,4 +355,17 @@ def escalation_policy_delete(*, actor: Actor, policy: EscalationPolicy) -> None:
     """Delete a policy and its levels. Climbs running on it finish at their next step; new
     escalations follow the group's other policy or the desk-wide one."""
     check_admin(actor, "change SLA settings")
-    EscalationPolicy.objects.for_tenant(actor.tenant).filter(pk=policy.pk).delete()
+    found = (
+        EscalationPolicy.objects.for_tenant(actor.tenant)
+        .select_for_update()
+        .filter(pk=policy.pk)
+        .first()
+    )
+    if found is None:  # gone meanwhile: nothing to delete, nothing to record
+        return
+    before = escalation_words(found, stored_levels(found))
+    found.delete()
+    found.pk = policy.pk  # the record names the policy that went
+    audit_change(
+        actor=actor, action="escalation_policy.deleted", target=found, before=before, always=True
+    )

@@ -28,6 +28,7 @@ from escalation.models import (
 from escalation.services import notification_enqueue, notification_retry
 from incidents.numbering import when_numbered
 from incidents.rules import check_admin
+from incidents.services.audited import audit_change
 from tenancy.addresses import private_address_error
 from tenancy.config_stamp import config_write
 from tenancy.errors import InvalidInput
@@ -227,7 +228,21 @@ def webhook_endpoint_create(
 ) -> WebhookEndpoint:
     check_admin(actor, "manage webhooks")
     fields = _fields(url, events, description, slack_format, is_active)
-    return WebhookEndpoint.objects.create(tenant=actor.tenant, **fields)
+    endpoint = WebhookEndpoint.objects.create(tenant=actor.tenant, **fields)
+    audit_change(actor=actor, action="webhook.created", target=endpoint, after=_words(endpoint))
+    return endpoint
+
+
+def _words(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    """The endpoint as its audit record shows it; never its secret."""
+    labels = dict(WebhookEvent.choices)
+    return {
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "events": [labels.get(e, e) for e in endpoint.events],
+        "slack_format": endpoint.slack_format,
+        "active": endpoint.is_active,
+    }
 
 
 @config_write
@@ -242,7 +257,8 @@ def webhook_endpoint_update(
     is_active: bool = True,
 ) -> WebhookEndpoint:
     check_admin(actor, "manage webhooks")
-    return _change(actor, endpoint, **_fields(url, events, description, slack_format, is_active))
+    fields = _fields(url, events, description, slack_format, is_active)
+    return _change(actor, endpoint, "webhook.changed", **fields)
 
 
 @config_write
@@ -251,22 +267,37 @@ def webhook_endpoint_set_active(
 ) -> WebhookEndpoint:
     """Disabling keeps the endpoint and its log; pending deliveries to it fail for good."""
     check_admin(actor, "manage webhooks")
-    return _change(actor, endpoint, is_active=active)
+    action = "webhook.enabled" if active else "webhook.disabled"
+    return _change(actor, endpoint, action, is_active=active)
 
 
 @config_write
 def webhook_endpoint_rotate_secret(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """Deliveries still pending are signed with the new secret when they are sent."""
     check_admin(actor, "manage webhooks")
-    return _change(actor, endpoint, secret=new_webhook_secret())
+    endpoint = _change(actor, endpoint, "", secret=new_webhook_secret())
+    # The secret itself is never recorded: only that it was replaced.
+    audit_change(
+        actor=actor,
+        action="webhook.secret_rotated",
+        target=endpoint,
+        after={"secret": "rotated"},
+    )
+    return endpoint
 
 
-def _change(actor: Actor, endpoint: WebhookEndpoint, **fields: Any) -> WebhookEndpoint:
+def _change(actor: Actor, endpoint: WebhookEndpoint, action: str, **fields: Any) -> WebhookEndpoint:
+    """Save the fields and, with an `action`, record what of them changed."""
     endpoint = _lock(actor, endpoint)
+    before = _words(endpoint)
     for name, value in fields.items():
         setattr(endpoint, name, value)
     endpoint.updated_at = timezone.now()
     endpoint.save(update_fields=[*fields, "updated_at"])
+    if action:
+        audit_change(
+            actor=actor, action=action, target=endpoint, before=before, after=_words(endpoint)
+        )
     return endpoint
 
 
@@ -299,7 +330,10 @@ def webhook_endpoint_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
     Notification.objects.for_tenant(actor.tenant).filter(
         endpoint=endpoint, status__in=[NotificationStatus.PENDING, NotificationStatus.DEAD]
     ).update(status=NotificationStatus.DEAD, last_error="The endpoint was deleted.")
+    before, target_id = _words(endpoint), endpoint.pk
     endpoint.delete()
+    endpoint.pk = target_id  # the record names the endpoint that went
+    audit_change(actor=actor, action="webhook.deleted", target=endpoint, before=before, always=True)
 
 
 @transaction.atomic

@@ -30,6 +30,7 @@ from imports.services.reading import Scan, check_header, incidents, scan, text_s
 from imports.services.references import References
 from imports.services.replay import Context
 from imports.services.writer import BatchOutcome, write_batch
+from incidents.services.audited import audit_change, person
 from incidents.services.priority import matrix_for
 from tenancy.actors import Actor
 from tenancy.errors import InvalidInput, NotAllowed, Refusal
@@ -82,10 +83,47 @@ def import_run_create(
     if upload is not None:
         upload.seek(0)
         run.file.save(upload.name or "upload.csv", upload, save=False)
-    run.save()
-    if enqueue:
-        _trigger(run.pk)
+    with transaction.atomic():
+        run.save()
+        after = {
+            "file": run.source_name,
+            "format": fmt.LABEL,
+            "time_zone": run.time_zone,
+            "adopt_source_matrix": run.adopt_matrix,
+        }
+        audit_change(
+            actor=actor, action="import.started", target=run, target_label=_label(run), after=after
+        )
+        if enqueue:
+            _trigger(run.pk)
     return run
+
+
+def _label(run: ImportRun) -> str:
+    return f"import of {run.source_name}"
+
+
+def _audit_end(run: ImportRun, action: str, **extra: object) -> None:
+    """The end of a run, recorded by the system on behalf of whoever started it."""
+    counts = {
+        "started_by": person(run.created_by) or "the command line",
+        "rows_read": run.rows_done,
+        "rows_skipped": run.rows_skipped,
+        "incidents_created": run.incidents_created,
+        "incidents_updated": run.incidents_updated,
+        "incidents_unchanged": run.incidents_unchanged,
+        "events_created": run.events_created,
+        "disagreements": run.disagreements,
+        **extra,
+    }
+    audit_change(
+        actor=Actor.system(run.tenant, "Import"),
+        action=action,
+        target=run,
+        target_label=_label(run),
+        after=counts,
+        always=True,
+    )
 
 
 def import_file_check(
@@ -300,20 +338,24 @@ def _hand_over(run: ImportRun) -> ImportRun:
     return run
 
 
+@transaction.atomic
 def _finish(run: ImportRun) -> ImportRun:
     run.state = RunState.DONE
     run.finished_at = run.touched_at = timezone.now()
     run.claimed_at = None
     run.save()
+    _audit_end(run, "import.finished")
     return run
 
 
+@transaction.atomic
 def _fail(run: ImportRun, message: str) -> ImportRun:
     run.state = RunState.FAILED
     run.error = message
     run.finished_at = run.touched_at = timezone.now()
     run.claimed_at = None
     run.save()
+    _audit_end(run, "import.failed", error=message)
     return run
 
 

@@ -3,6 +3,9 @@
 The scope of a response is fixed when it is made: a tenant-wide one stays the tenant's and a
 personal one stays its owner's. A placeholder the desk does not know is refused by name, so a
 typo ({requester_nmae}) is caught when the response is saved, not when it is sent.
+
+The organisation's responses are configuration and their changes are audited (issue 17); an
+agent's personal ones are that agent's own working notes, seen by nobody else, and are not.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from django.utils import timezone
 from incidents.models import CannedResponse
 from incidents.models.canned import PLACEHOLDERS, placeholders_in
 from incidents.rules import check_admin
+from incidents.services.audited import audit_change, shortened
 from tenancy.actors import Actor
 from tenancy.errors import InvalidInput, NotAllowed
 
@@ -87,6 +91,7 @@ def canned_response_create(*, actor: Actor, name: str, body: str, personal: bool
         body=_clean_body(body),
     )
     _save_unique(response)
+    _audit(actor, "canned_response.created", response, {}, _words(response))
     return response
 
 
@@ -95,15 +100,43 @@ def canned_response_update(
     *, actor: Actor, response: CannedResponse, name: str, body: str
 ) -> CannedResponse:
     locked = _locked(actor, response)
+    before = _words(locked)
     locked.name, locked.body = _clean_name(name), _clean_body(body)
     locked.updated_at = timezone.now()
     _save_unique(locked)
+    _audit(actor, "canned_response.changed", locked, before, _words(locked))
     return locked
 
 
 @transaction.atomic
 def canned_response_delete(*, actor: Actor, response: CannedResponse) -> None:
-    _locked(actor, response).delete()
+    locked = _locked(actor, response)
+    before = _words(locked)
+    locked.delete()
+    _audit(actor, "canned_response.deleted", response, before, {})
+
+
+def _words(response: CannedResponse) -> dict[str, str]:
+    return {"name": response.name, "text": shortened(response.body)}
+
+
+def _audit(
+    actor: Actor,
+    action: str,
+    response: CannedResponse,
+    before: dict[str, str],
+    after: dict[str, str],
+) -> None:
+    if response.is_personal:
+        return
+    audit_change(
+        actor=actor,
+        action=action,
+        target=response,
+        target_label=response.name,
+        before=before,
+        after=after,
+    )
 
 
 def _locked(actor: Actor, response: CannedResponse) -> CannedResponse:

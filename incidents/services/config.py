@@ -15,6 +15,7 @@ from django.utils.text import slugify
 
 from incidents.models import AssignmentGroup, Category, GroupMember, ResolutionCode
 from incidents.rules import check_admin
+from incidents.services.audited import audit_change, person
 from tenancy.actors import Actor
 from tenancy.config_stamp import config_write
 from tenancy.errors import InvalidInput
@@ -136,6 +137,7 @@ def group_update(
     routing: new incidents wait in Unassigned; incidents it already holds stay with it."""
     check_admin(actor, "change assignment groups")
     _check_owned(actor, group, "group")
+    before = _group_words(group) if group.pk else {}
     group.name = _clean_text(name, "name", AssignmentGroup, what="group")
     group.slug = _clean_slug(slug, group.name, AssignmentGroup)
     group.description = (description or "").strip()
@@ -144,7 +146,23 @@ def group_update(
     group.auto_assign, group.is_active = auto_assign, is_active
     _save_unique(group, "group")
     _set_members(group, wanted)
+    action = "group.changed" if before else "group.created"
+    audit_change(actor=actor, action=action, target=group, before=before, after=_group_words(group))
     return group
+
+
+def _group_words(group: AssignmentGroup) -> dict[str, object]:
+    members = GroupMember.objects.for_tenant(group.tenant_id).filter(group=group)
+    names = sorted(person(m.user) or "" for m in members.select_related("user"))
+    return {
+        "name": group.name,
+        "slug": group.slug,
+        "description": group.description,
+        "lead": person(group.lead),
+        "members": names,
+        "auto_assign": group.auto_assign,
+        "active": group.is_active,
+    }
 
 
 def _set_members(group: AssignmentGroup, users: list[User]) -> None:
@@ -177,11 +195,20 @@ def _route_group(
 def _category_save(
     actor: Actor, category: Category, name: str, slug: str, group: AssignmentGroup | None
 ) -> Category:
+    before = _category_words(category) if category.pk else {}
     category.group = _route_group(actor, group, category.group_id)
     category.name = _clean_text(name, "name", Category, what="category")
     category.slug = _clean_slug(slug, category.name, Category)
     _save_unique(category, "category")
+    action = "category.changed" if before else "category.created"
+    after = _category_words(category)
+    audit_change(actor=actor, action=action, target=category, before=before, after=after)
     return category
+
+
+def _category_words(category: Category) -> dict[str, object]:
+    group = category.group.name if category.group else None
+    return {"name": category.name, "slug": category.slug, "route_to_group": group}
 
 
 @config_write
@@ -210,8 +237,17 @@ def category_update(
 def _set_active(actor: Actor, obj: Category | ResolutionCode, what: str, active: bool) -> None:
     check_admin(actor, f"change {what}s")
     _check_owned(actor, obj, what)
+    was = obj.is_active
     obj.is_active = active
     obj.save(update_fields=["is_active"])
+    noun = "category" if isinstance(obj, Category) else "resolution_code"
+    audit_change(
+        actor=actor,
+        action=f"{noun}.{'reactivated' if active else 'deactivated'}",
+        target=obj,
+        before={"active": was},
+        after={"active": active},
+    )
 
 
 @config_write
@@ -237,6 +273,8 @@ def resolution_code_create(*, actor: Actor, label: str, slug: str = "") -> Resol
     code.label = _clean_text(label, "label", ResolutionCode, what="resolution code")
     code.slug = _clean_slug(slug, code.label, ResolutionCode)
     _save_unique(code, "resolution code")
+    after = {"label": code.label, "slug": code.slug}
+    audit_change(actor=actor, action="resolution_code.created", target=code, after=after)
     return code
 
 
@@ -245,8 +283,16 @@ def resolution_code_rename(*, actor: Actor, code: ResolutionCode, label: str) ->
     """Change the label people see; the slug stays, since the API and past events name it."""
     check_admin(actor, "rename resolution codes")
     _check_owned(actor, code, "resolution code")
+    was = code.label
     code.label = _clean_text(label, "label", ResolutionCode, what="resolution code")
     code.save(update_fields=["label"])
+    audit_change(
+        actor=actor,
+        action="resolution_code.renamed",
+        target=code,
+        before={"label": was},
+        after={"label": code.label},
+    )
     return code
 
 

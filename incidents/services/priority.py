@@ -19,6 +19,7 @@ from incidents.models import (
 )
 from incidents.models.incident import OPEN_STATES
 from incidents.rules import check_admin
+from incidents.services.audited import audit_change
 from incidents.services.common import event_row
 from incidents.services.config import SLUG_RE, field_max_length
 from tenancy.actors import Actor
@@ -141,6 +142,7 @@ def matrix_set(*, actor: Actor, scale: Scale, matrix: Matrix) -> int:
     check_admin(actor, "change the priority matrix")
     matrix_check(scale=scale, matrix=matrix)
     tenant = actor.tenant
+    before = _matrix_words(tenant)
     levels = _save_scale(tenant, scale)
     for impact in LEVELS:
         for urgency in LEVELS:
@@ -150,7 +152,33 @@ def matrix_set(*, actor: Actor, scale: Scale, matrix: Matrix) -> int:
                 urgency=urgency,
                 defaults={"level": levels[matrix[impact][urgency]]},
             )
-    return _rederive_open(actor, levels, matrix)
+    after: dict[str, Any] = {"scale": [label for _, label in scale]}
+    after.update((_cell_words(i, u), levels[matrix[i][u]].label) for i in LEVELS for u in LEVELS)
+    moved = _rederive_open(actor, levels, matrix)
+    if moved:
+        after["open_incidents_reprioritised"] = moved
+    audit_change(
+        actor=actor,
+        action="matrix.changed",
+        target_label="priority matrix",
+        before=before,
+        after=after,
+    )
+    return moved
+
+
+def _cell_words(impact: str, urgency: str) -> str:
+    return f"{Level(impact).label} impact × {Level(urgency).label} urgency"
+
+
+def _matrix_words(tenant: Tenant) -> dict[str, Any]:
+    """The scale and each cell as labels, as the audit record shows them."""
+    scale = PriorityLevel.objects.for_tenant(tenant).filter(is_active=True).order_by("rank")
+    words: dict[str, Any] = {"scale": list(scale.values_list("label", flat=True))}
+    for impact, row in matrix_for(tenant).items():
+        for urgency, level in row.items():
+            words[_cell_words(impact, urgency)] = level.label
+    return words
 
 
 def _save_scale(tenant: Tenant, scale: Scale) -> dict[str, PriorityLevel]:

@@ -3,7 +3,8 @@ senders who are not members, and retrying a message that failed or was refused.
 
 An intake address is unique across tenants (the recipient names the tenant), so a clash with
 another desk is refused without naming it. The IMAP password is write-only: nothing here
-returns it, and a blank one on an edit keeps the stored one.
+returns it, and a blank one on an edit keeps the stored one. Every change is audited (issue 17);
+the password only as "changed", never its value.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from incidents.models import Category
+from incidents.models import Category, Level
 from incidents.rules import check_admin
+from incidents.services.audited import audit_change
 from incidents.services.priority import check_level
 from mail.models import (
     ImapSecurity,
@@ -138,6 +140,13 @@ def _set_active(actor: Actor, intake: IntakeAddress, active: bool) -> IntakeAddr
     if intake.is_active != active:
         intake.is_active = active
         intake.save(update_fields=["is_active"])
+        audit_change(
+            actor=actor,
+            action="intake_address.reactivated" if active else "intake_address.deactivated",
+            target=intake,
+            before={"active": not active},
+            after={"active": active},
+        )
     return intake
 
 
@@ -167,9 +176,34 @@ def _apply(
     polling = ("imap_enabled", "imap_host", "imap_port", "imap_security", "imap_username")
     if intake.pk and any(getattr(intake, f) != fields[f] for f in polling):
         fields["imap_last_error"] = ""  # the error was about the settings just replaced
+    before = _intake_words(intake) if intake.pk else {}
+    stored_password = intake.imap_password
     for name, value in fields.items():
         setattr(intake, name, value)
     _save_unique(actor, intake)
+    after = _intake_words(intake)
+    if intake.imap_password != stored_password:
+        after["imap_password"] = "changed" if before else "set"
+    action = "intake_address.changed" if before else "intake_address.created"
+    audit_change(actor=actor, action=action, target=intake, before=before, after=after)
+
+
+def _intake_words(intake: IntakeAddress) -> dict[str, Any]:
+    """The address as its audit record shows it; the password is left out."""
+    level = dict(Level.choices)
+    security = dict(ImapSecurity.choices)
+    return {
+        "address": intake.address,
+        "category": intake.category.name if intake.category else None,
+        "impact": level.get(intake.impact, intake.impact),
+        "urgency": level.get(intake.urgency, intake.urgency),
+        "imap_polling": intake.imap_enabled,
+        "imap_host": intake.imap_host,
+        "imap_port": intake.imap_port,
+        "imap_security": security.get(intake.imap_security, intake.imap_security),
+        "imap_username": intake.imap_username,
+        "imap_folder": intake.imap_folder,
+    }
 
 
 def _clean_address(actor: Actor, address: str, intake: IntakeAddress) -> str:
@@ -305,11 +339,27 @@ def mail_policy_set(
             field="allowed_domains",
         )
     policy, _ = MailPolicy.objects.select_for_update().get_or_create(tenant=actor.tenant)
+    before = _policy_words(policy)
     policy.unknown_senders = unknown_senders
     policy.allowed_domains = domains
     policy.updated_at = timezone.now()
     policy.save(update_fields=["unknown_senders", "allowed_domains", "updated_at"])
+    audit_change(
+        actor=actor,
+        action="mail_policy.changed",
+        target=policy,
+        target_label="mail from people who are not members",
+        before=before,
+        after=_policy_words(policy),
+    )
     return policy
+
+
+def _policy_words(policy: MailPolicy) -> dict[str, Any]:
+    return {
+        "unknown_senders": UnknownSenders(policy.unknown_senders).label,
+        "allowed_domains": list(policy.allowed_domains),
+    }
 
 
 def clean_domains(domains: list[str]) -> list[str]:

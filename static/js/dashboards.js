@@ -186,6 +186,15 @@
     });
   }
 
+  // Choosing a group, category or priority redraws at once (dates wait for Show). The form's
+  // hx-trigger listens for this event: the CSP allows no hx-trigger="change[...]" filter code.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!(select instanceof HTMLSelectElement) || !window.htmx) return;
+    var form = select.closest("form.dashboard-filters");
+    if (form) window.htmx.trigger(form, "filters-changed");
+  });
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     destroyIn(event.detail.target);
   });

@@ -52,7 +52,7 @@ def test_a_manager_reads_filters_and_exports_the_dashboard(
 
     expect(page.get_by_role("heading", name="Dashboards", exact=True)).to_be_visible()
     expect(page.locator("canvas[data-chart]")).to_have_count(CHARTS)
-    page.wait_for_function(f"document.querySelectorAll('canvas[data-drawn]').length === {CHARTS}")
+    expect(page.locator("canvas[data-drawn]")).to_have_count(CHARTS)
     assert charts_drawn(page) == CHARTS
     expect(tile(page, "created")).to_have_text("8")
     expect(tile(page, "sla_response")).to_have_text("75%")
@@ -68,7 +68,7 @@ def test_a_manager_reads_filters_and_exports_the_dashboard(
     expect(page).to_have_url(
         f"{live_server.url}/t/acme/dashboards/?period=custom&date_from=2026-11-30&date_to=2026-12-06&group={desk_history.messaging.pk}&category=&priority="
     )
-    page.wait_for_function(f"document.querySelectorAll('canvas[data-drawn]').length === {CHARTS}")
+    expect(page.locator("canvas[data-drawn]")).to_have_count(CHARTS)
     assert charts_drawn(page) == CHARTS
     expect(tile(page, "open")).to_have_text("0")
 
@@ -88,6 +88,6 @@ def test_the_dashboard_fits_a_phone(live_server, people, desk_history, browser):
     log_in(page, live_server.url, "ada@acme.test")
     problems = watch_console(page)
     page.goto(f"{live_server.url}/t/acme/dashboards/?{PERIOD}")
-    page.wait_for_function(f"document.querySelectorAll('canvas[data-drawn]').length === {CHARTS}")
+    expect(page.locator("canvas[data-drawn]")).to_have_count(CHARTS)
     assert_fits(page)
     assert problems == []

@@ -118,7 +118,15 @@ def test_the_queue_refreshes_without_losing_place_selection_or_typed_filter(
     page.get_by_label(first.reference, exact=True).check()
     page.get_by_label("Search").fill("half-typ")
     page.mouse.wheel(0, 400)
-    page.wait_for_function("window.scrollY > 300")
+    # Polled from here (wait_for_function evaluates a string in the page, which the CSP refuses)
+    # until the scroll has come to rest.
+    seen = [-1]
+    for _ in range(50):
+        page.wait_for_timeout(100)
+        seen.append(page.evaluate("window.scrollY"))
+        if seen[-1] > 300 and seen[-1] == seen[-2]:
+            break
+    assert seen[-1] > 300
     scrolled = page.evaluate("window.scrollY")
 
     urgent = report(people, "Brand new and urgent", impact="high", urgency="high")

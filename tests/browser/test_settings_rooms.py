@@ -31,6 +31,7 @@ AREAS = [
     ("Webhooks", "Webhooks"),
     ("Failed notifications", "Failed notifications"),
     ("Imports", "Imports"),
+    ("Audit log", "Audit log"),
 ]
 
 
