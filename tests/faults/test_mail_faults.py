@@ -202,8 +202,15 @@ class MailDrill:
             stuck = dict(Counter(r[0] for r in rows.values()))
             raise AssertionError(
                 f"{exc}: {len(rows)} stored of {len(mails)}, {stuck}; refused {self.refused[:3]}; "
-                f"{self.lock_report()}"
+                f"{self.lock_report()}\n{self.logs_tail()}"
             ) from None
+
+    def logs_tail(self, lines: int = 15) -> str:
+        """The last lines of each process's log: what a stalled worker or beat last said."""
+        return "\n".join(
+            f"--- {proc.name}:\n" + "\n".join(proc.text().splitlines()[-lines:])
+            for proc in self.procs.procs
+        )
 
     def lock_report(self) -> str:
         """Who waits for whom in the database: what a stalled intake or worker is stuck on."""
@@ -390,6 +397,10 @@ def test_a_worker_killed_mid_processing_loses_and_doubles_nothing(drill, pg_clus
     drill.assert_lateness(mails, outage=back_at - drill.accepted[held.message_id])
 
 
+# Alone on the machine (the storm leg): beside another test worker on 2 cores the relay's
+# triggers, which expire, can fall behind a backlog; CI once saw none processed in 120 s after
+# the restart. The failure message now carries each process's last log lines.
+@pytest.mark.storm
 def test_a_broker_restart_mid_run_loses_and_doubles_nothing(drill, redis_server):
     drill.start()
     seeds = drill.seed()
