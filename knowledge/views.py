@@ -4,7 +4,7 @@ the articles written from an incident or a problem."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,7 @@ from knowledge.selectors import (
 )
 from problems.models import Problem
 from problems.selectors import problem_for_actor
+from tenancy.days import days_span
 from tenancy.decorators import manager_required, staff_required
 from tenancy.errors import Refusal
 from tenancy.forms import show_refusal
@@ -301,8 +302,7 @@ def dashboard_panel(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     if first is None or last is None or last < first:
         last = timezone.now().astimezone(zone).date()
         first = last - timedelta(days=DASHBOARD_DAYS - 1)
-    since = datetime.combine(first, time.min, tzinfo=zone)
-    until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    since, until = days_span(first, last, zone)
     figures = knowledge_figures(tenant=request.tenant, since=since, until=until)
     context = {"figures": figures, "first": first, "last": last}
     return render(request, "knowledge/_dashboard_panel.html", context)

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from tenancy.audit import RETENTION_DAYS, action_in_words, changes_in_words
 from tenancy.csvcells import csv_safe
+from tenancy.days import local_midnight
 from tenancy.errors import InvalidInput
 from tenancy.forms import PlainLabels
 from tenancy.inputs import DayField, whole_number
@@ -99,10 +100,6 @@ class AuditFilterForm(PlainLabels, forms.Form):
         return data
 
 
-def _day_start(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone)
-
-
 def audit_records(*, tenant: Tenant, filters: dict[str, Any]) -> QuerySet[AuditRecord]:
     """The tenant's records the filters select, newest first. Days are the tenant's days (its
     time zone), both ends included."""
@@ -118,9 +115,9 @@ def audit_records(*, tenant: Tenant, filters: dict[str, Any]) -> QuerySet[AuditR
         records = records.filter(Q(target_label__icontains=target) | Q(target_type__iexact=target))
     zone = ZoneInfo(tenant.time_zone)
     if first := filters.get("date_from"):
-        records = records.filter(at__gte=_day_start(first, zone))
+        records = records.filter(at__gte=local_midnight(first, zone))
     if last := filters.get("date_to"):
-        records = records.filter(at__lt=_day_start(last + timedelta(days=1), zone))
+        records = records.filter(at__lt=local_midnight(last + timedelta(days=1), zone))
     return records.order_by("-at", "-id")
 
 

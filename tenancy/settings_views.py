@@ -33,48 +33,49 @@ def settings_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return render(request, "tenancy/settings_home.html", context)
 
 
+# Each form of the General page: its field, the service that sets it, what success says.
+GENERAL_FORMS = {
+    "confirmation_window_days": (
+        ConfirmationWindowForm,
+        services.tenant_confirmation_window_set,
+        "Resolved incidents now close after {days} business days.",
+    ),
+    "audit_retention_days": (
+        AuditRetentionForm,
+        tenant_audit_retention_set,
+        "The audit log now keeps records for {days} days.",
+    ),
+}
+
+
 @admin_required
 def general(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The tenant's own settings: the auto-close window of resolved incidents, and how long
-    the audit log keeps records (a form of its own: each button saves its own setting)."""
-    if request.method == "POST" and "audit_retention_days" in request.POST:
-        return _audit_retention(request, tenant_slug)
-    initial = {"confirmation_window_days": request.tenant.confirmation_window_days}
-    form = ConfirmationWindowForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        days = form.cleaned_data["confirmation_window_days"]
-        try:
-            services.tenant_confirmation_window_set(actor=request.actor, days=days)
-        except Refusal as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, f"Resolved incidents now close after {days} business days.")
-            return redirect("settings-general", tenant_slug=tenant_slug)
-    retention = AuditRetentionForm(
-        initial={"audit_retention_days": request.tenant.audit_retention_days}
-    )
-    return render(
-        request, "tenancy/settings_general.html", {"form": form, "retention_form": retention}
-    )
-
-
-def _audit_retention(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    form = AuditRetentionForm(request.POST)
-    if form.is_valid():
-        days = form.cleaned_data["audit_retention_days"]
-        try:
-            tenant_audit_retention_set(actor=request.actor, days=days)
-        except Refusal as exc:
-            show_refusal(form, exc)
-        else:
-            messages.success(request, f"The audit log now keeps records for {days} days.")
-            return redirect("settings-general", tenant_slug=tenant_slug)
-    window = ConfirmationWindowForm(
-        initial={"confirmation_window_days": request.tenant.confirmation_window_days}
-    )
-    return render(
-        request, "tenancy/settings_general.html", {"form": window, "retention_form": form}
-    )
+    the audit log keeps records (a form of each: each button saves its own setting, and a
+    refused value keeps what was typed while the other form shows the stored one)."""
+    tenant = request.tenant
+    forms = {
+        field: form_class(initial={field: getattr(tenant, field)})
+        for field, (form_class, _, _) in GENERAL_FORMS.items()
+    }
+    posted = next((f for f in GENERAL_FORMS if request.method == "POST" and f in request.POST), "")
+    if posted:
+        form_class, service, said = GENERAL_FORMS[posted]
+        form = forms[posted] = form_class(request.POST)
+        if form.is_valid():
+            days = form.cleaned_data[posted]
+            try:
+                service(actor=request.actor, days=days)
+            except Refusal as exc:
+                show_refusal(form, exc)
+            else:
+                messages.success(request, said.format(days=days))
+                return redirect("settings-general", tenant_slug=tenant_slug)
+    context = {
+        "form": forms["confirmation_window_days"],
+        "retention_form": forms["audit_retention_days"],
+    }
+    return render(request, "tenancy/settings_general.html", context)
 
 
 @admin_required

@@ -5,14 +5,14 @@ the writes count on the same local midnights, so it lives down here with the rea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from tenancy.days import local_midnight
 
-def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=tz)
+__all__ = ["Scope", "local_midnight"]
 
 
 @dataclass(frozen=True)
