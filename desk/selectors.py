@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
+from django.conf import settings
 from django.db.models import (
     F,
     Prefetch,
@@ -328,7 +329,13 @@ def queue_queryset(
     *, tenant: Tenant, user: User, group_ids: list[int], queue: str, filters: QueueFilters
 ) -> QuerySet[Incident]:
     """The incidents of a queue with the agent's filters, unordered and unpaged."""
-    qs: QuerySet[Incident] = Incident.objects.for_tenant(tenant).filter(
+    # A test-only setting forgets the tenant filter here, to show the second wall (row-level
+    # security, tenancy/rls.py) holds alone: tests/tenancy/test_rls.py. Never set otherwise.
+    forget = getattr(settings, "TEST_QUEUE_FORGETS_TENANT", False)
+    every: QuerySet[Incident] = (
+        Incident.objects.all() if forget else Incident.objects.for_tenant(tenant)
+    )
+    qs = every.filter(
         queue_condition(queue, user_id=user.pk, group_ids=group_ids),
         filter_condition(filters, user_id=user.pk),
     )

@@ -7,6 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from escalation.models import AuditStatus
 from escalation.selectors.operations import sweep_deadman
 from servicedesk.celery import app as celery_app
+from tenancy import rls
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -62,7 +63,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     down = [name for name, value in checks.items() if value != "ok"]
     sla_audit = _sla_audit() if "database" not in down else "unknown: the database is down"
-    sla_sweep = _sla_sweep() if "database" not in down else "unknown: the database is down"
+    # The sweep's dead-man check reads every tenant's clocks (tenancy/rls.py).
+    with rls.bypass("/readyz, the SLA sweep's dead-man check", routine=True):
+        sla_sweep = _sla_sweep() if "database" not in down else "unknown: the database is down"
     status = "unavailable" if down else "degraded" if sla_sweep.startswith("degraded") else "ok"
     return JsonResponse(
         {

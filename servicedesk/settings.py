@@ -4,6 +4,7 @@ With nothing set, the desk runs on SQLite and a file-system Celery broker under 
 DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -100,6 +101,15 @@ DATABASE_URL = envstr("DATABASE_URL")
 # Behind PgBouncer in transaction pooling (docs/deployment.md) each transaction may run on
 # another server connection: no cursor may outlive its transaction.
 PGBOUNCER = envbool("PGBOUNCER", False)
+# The second wall between tenants, PostgreSQL row-level security (tenancy/rls.py): each statement
+# runs as this NOLOGIN role, which the connecting role must be able to SET ROLE to (the
+# migration tenancy 0007 creates it when it may; docs/security.md). Off only to measure its cost.
+DATABASE_RLS = envbool("DATABASE_RLS", True)
+DATABASE_RLS_ROLE = envstr("DATABASE_RLS_ROLE", "desk_tenant")
+if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_RLS_ROLE):
+    raise ImproperlyConfigured(
+        f"DATABASE_RLS_ROLE must be a plain lower-case role name, not {DATABASE_RLS_ROLE!r}."
+    )
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
@@ -108,7 +118,9 @@ if DATABASE_URL:
             # so the first request after a database restart does not fail on a dead connection.
             conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60, minimum=0),
             conn_health_checks=True,
-            disable_server_side_cursors=PGBOUNCER,
+            # The wall sets each statement's role in the same query string, which a server-side
+            # cursor's DECLARE cannot carry.
+            disable_server_side_cursors=PGBOUNCER or DATABASE_RLS,
         )
     }
     # An unreachable server fails a request (503) or /readyz within seconds instead of hanging
@@ -135,6 +147,7 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+DATABASE_RLS = DATABASE_RLS and IS_POSTGRES
 # How long a settings change waits for the reports in flight before it gives up with "busy"
 # (tenancy/config_stamp.py): reports arriving meanwhile queue behind it.
 CONFIG_LOCK_WAIT_MS = envint("CONFIG_LOCK_WAIT_MS", 3000, minimum=1)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tenancy import rls
 from tenancy.actors import Actor
 from tenancy.audit import audit_record
 from tenancy.errors import InvalidInput
@@ -129,16 +130,19 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
     parts = _parts(raw)
     if parts is None:
         return None
-    key = (
-        ApiKey.objects.select_related("tenant")
-        .filter(prefix=parts[1], revoked_at__isnull=True, tenant__is_active=True)
-        .first()
-    )
+    # The key names its tenant: until it is found, no tenant is current.
+    with rls.bypass("finding an API key by its prefix", routine=True):
+        key = (
+            ApiKey.objects.select_related("tenant")
+            .filter(prefix=parts[1], revoked_at__isnull=True, tenant__is_active=True)
+            .first()
+        )
     if key is None or not secrets.compare_digest(key.hashed_secret, _hash(parts[2])):
         return None
     now = timezone.now()
     # Writing on every request would make each call a write; a minute's precision is plenty.
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        ApiKey.objects.for_tenant(key.tenant_id).filter(pk=key.pk).update(last_used_at=now)
+        with rls.tenant_scope(key.tenant_id):
+            ApiKey.objects.for_tenant(key.tenant_id).filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key

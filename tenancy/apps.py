@@ -7,6 +7,10 @@ class TenancyConfig(AppConfig):
 
     def ready(self) -> None:
         # Django's and axes' sign-in signals write the audit log (tenancy/signin_audit.py).
-        from tenancy import signin_audit
+        from django.db.backends.signals import connection_created
+
+        from tenancy import rls, signin_audit
 
         signin_audit.connect()
+        # Every PostgreSQL connection runs its statements behind the tenant wall.
+        connection_created.connect(rls.install, dispatch_uid="tenancy.rls.install")

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.urls import NoReverseMatch, reverse
 
+from tenancy import rls
 from tenancy.forms import LoginForm
 from tenancy.links import NOT_A_LINK
 from tenancy.models import Membership, Role, User
@@ -53,7 +54,10 @@ class LoginView(auth_views.LoginView):
 
     def get_default_redirect_url(self) -> str:
         user = self.request.user  # logged in by now: form_valid has run
-        memberships = list(memberships_for_user(user)[:2]) if isinstance(user, User) else []
+        if not isinstance(user, User):
+            return super().get_default_redirect_url()
+        with rls.person_scope(user.pk):
+            memberships = list(memberships_for_user(user)[:2])
         if len(memberships) == 1:
             return landing_url(memberships[0])
         return super().get_default_redirect_url()

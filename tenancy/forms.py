@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 
+from tenancy import rls
 from tenancy.errors import Refusal
 from tenancy.models import Role, User
 from tenancy.selectors import memberships_for_user
@@ -24,7 +25,9 @@ class LoginForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         # Only someone the admin deactivated everywhere is turned away; a user whose password
         # works always held a membership (invitation or sign-up), or is a platform operator.
-        if not user.is_staff and not memberships_for_user(user).exists():
+        with rls.person_scope(user.pk):
+            member = memberships_for_user(user).exists()
+        if not user.is_staff and not member:
             raise forms.ValidationError(self.error_messages["no_membership"], code="no_membership")
 
 

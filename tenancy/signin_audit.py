@@ -9,6 +9,7 @@ an address that is nobody's is recorded nowhere: no tenant owns it (axes still c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import transaction
 from django.http import HttpRequest
 
+from tenancy import rls
 from tenancy.actors import Actor
 from tenancy.audit import audit_record
 from tenancy.models import Membership, User
@@ -38,8 +40,14 @@ def _address(request: HttpRequest | None) -> str | None:
     return client_address(request) if request is not None else None
 
 
-def _memberships(user: User) -> list[Membership]:
-    return list(memberships_for_user(user).select_related("user"))
+def _each_membership(user: User) -> Iterator[Membership]:
+    """The person's active memberships, each with its tenant's scope entered (tenancy/rls.py):
+    nobody has chosen a tenant at the log-in page."""
+    with rls.person_scope(user.pk):
+        memberships = list(memberships_for_user(user).select_related("user"))
+    for membership in memberships:
+        with rls.tenant_scope(membership.tenant_id, user_id=user.pk):
+            yield membership
 
 
 def _account(name: str | None) -> User | None:
@@ -53,7 +61,7 @@ def _record_in_each_tenant(
     user: User, action: str, *, address: str | None, as_member: bool = True, **fields: Any
 ) -> None:
     with transaction.atomic():
-        for membership in _memberships(user):
+        for membership in _each_membership(user):
             audit_record(
                 actor=Actor.member(membership) if as_member else None,
                 tenant=membership.tenant,
@@ -104,7 +112,7 @@ def locked_out(sender: Any, request: HttpRequest, username: str | None, **kwargs
         return  # the address is locked, not the account
     address = _address(request)
     with transaction.atomic():
-        for membership in _memberships(user):
+        for membership in _each_membership(user):
             audit_record(
                 actor=Actor.system(membership.tenant, "log-in throttle"),
                 action="signin.locked",

@@ -8,6 +8,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 
+from tenancy import rls
 from tenancy.api.auth import ApiAccess, ApiKeyAuthentication, resolve_actor
 from tenancy.api.idempotency import idempotency_begin, idempotency_key, idempotency_store
 from tenancy.api.throttling import KeyRateThrottle
@@ -28,6 +29,8 @@ class TenantAPIView(GenericAPIView):
         if request.user and request.user.is_authenticated:
             request.actor = resolve_actor(request)
             request.tenant = request.actor.tenant
+            # The rest of the request behind the tenant wall (the middleware ends the scope).
+            rls.enter(rls.Scope(tenant_id=request.tenant.pk, user_id=request.user.pk))
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)

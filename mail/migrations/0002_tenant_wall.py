@@ -1,0 +1,20 @@
+"""The second wall between tenants on this app's tables (tenancy/rls.py)."""
+
+from django.db import migrations
+
+from tenancy.rls_migrations import TenantWall
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("mail", "0001_initial"),
+        ("tenancy", "0007_tenant_wall"),
+    ]
+
+    operations = [
+        TenantWall("intakeaddress"),
+        TenantWall("mailpolicy"),
+        TenantWall("inboundmail"),
+        TenantWall("threadmessage"),
+        TenantWall("autoanswer"),
+    ]

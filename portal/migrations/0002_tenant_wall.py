@@ -1,0 +1,16 @@
+"""The second wall between tenants on this app's tables (tenancy/rls.py)."""
+
+from django.db import migrations
+
+from tenancy.rls_migrations import TenantWall
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("portal", "0001_initial"),
+        ("tenancy", "0007_tenant_wall"),
+    ]
+
+    operations = [
+        TenantWall("reportsubmission"),
+    ]
