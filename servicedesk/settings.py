@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "tenancy",
+    "sso",
     "incidents",
     "mail",
     "escalation",
@@ -278,6 +279,13 @@ WEBHOOK_ENDPOINT_BACKOFF_MAX_SECONDS = envint(
 )
 # Off: webhooks go only to public addresses (tenancy/addresses.py says why).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = envbool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+
+# --- Single sign-on (sso/, docs/sso.md) -----------------------------------------------------
+# The desk fetches each tenant's OpenID provider (discovery, keys, tokens): like webhooks, only
+# over HTTPS to public addresses unless this is on (a provider on the desk's own network, tests).
+SSO_ALLOW_PRIVATE_ADDRESSES = envbool("SSO_ALLOW_PRIVATE_ADDRESSES", False)
+# Per request to a provider (discovery, keys, token): a slow provider fails the sign-in in words.
+SSO_PROVIDER_TIMEOUT_SECONDS = envint("SSO_PROVIDER_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"

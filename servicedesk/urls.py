@@ -19,6 +19,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("settings/", include("mail.settings_urls")),
     path("settings/", include("escalation.settings_urls")),
     path("settings/", include("imports.settings_urls")),
+    path("settings/", include("sso.settings_urls")),
     path("portal/", include("portal.urls")),
     path("desk/", include("desk.urls")),
     path("dashboards/", include("dashboards.urls")),
@@ -30,6 +31,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
 
 api_patterns = [
     path("", include("tenancy.api_urls")),
+    path("", include("sso.api_urls")),
     path("", include("incidents.api_urls")),
     path("", include("mail.api_urls")),
     path("", include("escalation.api_urls")),
@@ -47,6 +49,8 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
+    # Before tenancy's: sso's log-in and password-reset pages take over those paths and names.
+    path("", include("sso.urls")),
     path("", include("tenancy.urls")),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
 ]

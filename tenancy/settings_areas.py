@@ -119,6 +119,11 @@ AREAS = [
         ("settings-import",),
     ),
     Area(
+        "Single sign-on",
+        "settings-sso",
+        "Sign your people in with your identity provider (OpenID Connect).",
+    ),
+    Area(
         "Audit log",
         "settings-audit",
         "Who changed what and when, in words; filter it, download it as CSV.",
