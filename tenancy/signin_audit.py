@@ -24,14 +24,16 @@ from tenancy.selectors import memberships_for_user
 from tenancy.throttle import (
     API_KEY,
     PASSWORD_RESET,
+    SECOND_FACTOR,
     client_address,
     lockouts_for,
     username_of,
 )
 
 # Names the throttle counts that are not accounts (tenancy/throttle.py): a bad API key or a
-# reset request is not a sign-in.
-NOT_ACCOUNTS = (API_KEY, PASSWORD_RESET)
+# reset request is not a sign-in; a wrong second-factor code is recorded by
+# second_factor_failed_record, with what failed.
+NOT_ACCOUNTS = (API_KEY, PASSWORD_RESET, SECOND_FACTOR)
 
 
 def _address(request: HttpRequest | None) -> str | None:
@@ -66,7 +68,10 @@ def _record_in_each_tenant(
 
 def signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if isinstance(user, User):
-        _record_in_each_tenant(user, "signin.succeeded", address=_address(request))
+        # The second step of signing in names the factor it took (tenancy/mfa/signin.py).
+        factor = getattr(request, "desk_second_factor", "")
+        after = {"second_factor": factor} if factor else {}
+        _record_in_each_tenant(user, "signin.succeeded", address=_address(request), after=after)
 
 
 def signed_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
@@ -89,6 +94,18 @@ def sign_in_failed(
     )
 
 
+def second_factor_failed_record(*, user: User, request: HttpRequest | None, what: str) -> None:
+    """A right password, then a wrong code or a failed passkey: a failed sign-in, by someone not
+    signed in (it may be someone who has the password but not the person's device)."""
+    _record_in_each_tenant(
+        user,
+        "signin.failed",
+        address=_address(request),
+        as_member=False,
+        after={"second_factor": what},
+    )
+
+
 def locked_out(sender: Any, request: HttpRequest, username: str | None, **kwargs: Any) -> None:
     """Axes says "locked out" both when a failure locks a name or an address and for each
     attempt refused during a lock. Only the first, for an account, is recorded: axes counts
@@ -96,6 +113,8 @@ def locked_out(sender: Any, request: HttpRequest, username: str | None, **kwargs
     so a counted failure after which the account is locked is the one that locked it."""
     if getattr(request, "axes_failures_since_start", None) is None:
         return  # refused during a lock: recorded as a failed sign-in only
+    # Wrong second-factor codes pause that person's second step: a lockout of theirs too.
+    username = username.removeprefix(SECOND_FACTOR) if username else None
     user = _account(username)
     if user is None or username is None:
         return
