@@ -41,6 +41,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    # Second factors (tenancy/mfa/, docs/mfa.md): authenticator apps, recovery codes, passkeys.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "tenancy",
     "sso",
     "incidents",
@@ -66,10 +71,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): which second factor, if any, this session passed.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenancy.middleware.TenantMiddleware",
+    # After the tenant's membership is known: staff of a tenant that requires a second factor
+    # enrol (or pass theirs) before its pages open.
+    "tenancy.mfa.middleware.SecondFactorRequiredMiddleware",
     # Last, so it sees a lockout marked by any view and answers with tenancy.throttle's page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -390,6 +400,34 @@ AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "tenancy.throttle.client_address"
 # Behind BEHIND_PROXY, how many proxies of ours append to X-Forwarded-For (tenancy/throttle.py).
 PROXY_COUNT = envint("PROXY_COUNT", 1, minimum=1)
+
+# --- Second factors (tenancy/mfa/, docs/mfa.md) ------------------------------------------------
+# After a right password, how long the second step (code or passkey) may take before the person
+# starts again from their password.
+MFA_PENDING_SECONDS = envint("MFA_PENDING_SECONDS", 300, minimum=30)
+MFA_ISSUER = envstr("MFA_ISSUER", "Service desk")  # the name authenticator apps show
+# Passkeys (WebAuthn, django-otp-webauthn). The relying party ID is the domain passkeys are bound
+# to: empty, the host name of each request (ALLOWED_HOSTS vets it); set it in production
+# (desk.example.com), since changing it later orphans every passkey. The browser's origin must be
+# one of WEBAUTHN_ALLOWED_ORIGINS: empty, SITE_URL's and the request's own.
+WEBAUTHN_RP_ID = envstr("WEBAUTHN_RP_ID", "")
+WEBAUTHN_ALLOWED_ORIGINS = envlist("WEBAUTHN_ALLOWED_ORIGINS")
+OTP_WEBAUTHN_RP_ID_CALLABLE = "tenancy.mfa.webauthn.rp_id"
+OTP_WEBAUTHN_RP_NAME = MFA_ISSUER
+OTP_WEBAUTHN_ALLOWED_ORIGINS = WEBAUTHN_ALLOWED_ORIGINS
+if not WEBAUTHN_ALLOWED_ORIGINS:
+    # The package checks only its own list; the desk's helper derives the origins instead.
+    SILENCED_SYSTEM_CHECKS.append("otp_webauthn.E030")
+OTP_WEBAUTHN_HELPER_CLASS = "tenancy.mfa.webauthn.DeskWebAuthnHelper"
+# A passkey is a second factor after the password here, never a way in on its own.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# Wrong codes are counted by the desk's one throttle (tenancy/throttle.py: a clear message, an
+# admin's lift); django-otp's own growing delays would refuse a right code typed just after a
+# wrong one, with nothing said.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_ISSUER = MFA_ISSUER
+
 if envbool("FAST_PASSWORD_HASHER", False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

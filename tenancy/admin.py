@@ -5,8 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from tenancy.errors import InvalidInput
 from tenancy.models import Invitation, Membership, Tenant, User
@@ -98,3 +103,19 @@ class InvitationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # invitations are sent from the tenant's members page, which emails them
+
+
+def _desk_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """The admin's own log-in form would sign an operator in by their password alone, past their
+    second factor (tenancy/mfa/): operators sign in through the desk's log-in page instead, and
+    the admin's form is never shown (nor takes a POST)."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    next_url = next_url or reverse("admin:index")
+    if request.user.is_active and request.user.is_staff:
+        return redirect(next_url)
+    return redirect_to_login(next_url)
+
+
+admin.site.login = _desk_login  # type: ignore[method-assign]

@@ -6,14 +6,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, resolve_url
 from django.urls import NoReverseMatch, reverse
 
-from tenancy import rls
 from tenancy.forms import LoginForm
 from tenancy.links import NOT_A_LINK
+from tenancy.mfa import signin
+from tenancy.mfa.services import has_second_factor
 from tenancy.models import Membership, Role, User
-from tenancy.selectors import memberships_for_user
+from tenancy.selectors import person_memberships
 from tenancy.signin_audit import password_changed_record
 from tenancy.throttle import (
     PASSWORD_RESET,
@@ -45,22 +47,39 @@ def landing_url(membership: Membership) -> str:
         return reverse("tenant-home", kwargs={"tenant_slug": slug})
 
 
+def after_login_url(request: HttpRequest) -> str:
+    """Where a person just logged in starts: a member of one organisation where their role
+    works, a member of several the picker."""
+    user = request.user
+    memberships = person_memberships(user) if isinstance(user, User) else []
+    if len(memberships) == 1:
+        return landing_url(memberships[0])
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
 class LoginView(auth_views.LoginView):
     """A member of one organisation goes straight to where their role works; a member of
-    several picks one first (the picker). A `next` page, from a link, still wins."""
+    several picks one first (the picker). A `next` page, from a link, still wins.
+
+    A person with a second factor is not logged in by their password alone: the session keeps
+    who they are and their `next` for a few minutes, and the second step (tenancy/mfa/) logs
+    them in."""
 
     template_name = "tenancy/login.html"
     authentication_form = LoginForm
 
+    def form_valid(self, form) -> HttpResponse:
+        user = form.get_user()
+        if has_second_factor(user):
+            signin.pending_start(self.request, user, self.get_redirect_url())
+            return redirect("login-verify")
+        response = super().form_valid(form)
+        self.request.session[signin.AUTH_METHOD] = "password"
+        self.request.session[signin.VERIFIED] = False
+        return response
+
     def get_default_redirect_url(self) -> str:
-        user = self.request.user  # logged in by now: form_valid has run
-        if not isinstance(user, User):
-            return super().get_default_redirect_url()
-        with rls.person_scope(user.pk):
-            memberships = list(memberships_for_user(user)[:2])
-        if len(memberships) == 1:
-            return landing_url(memberships[0])
-        return super().get_default_redirect_url()
+        return after_login_url(self.request)  # logged in by now: form_valid has run
 
 
 class PasswordResetView(auth_views.PasswordResetView):

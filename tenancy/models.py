@@ -65,6 +65,10 @@ class Tenant(models.Model):
     audit_retention_days = models.PositiveIntegerField(
         default=730, help_text="Days the audit log keeps a record (tenancy/audit.py)."
     )
+    mfa_required = models.BooleanField(
+        default=False,
+        help_text="Agents, managers and admins must use a second factor (tenancy/mfa/).",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,6 +1,9 @@
+from collections.abc import Iterator
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from tenancy import rls
 from tenancy.models import Invitation, Membership, Tenant, User
 
 
@@ -10,6 +13,23 @@ def memberships_for_user(user: User) -> QuerySet[Membership]:
         .select_related("tenant")
         .order_by("tenant__name")
     )
+
+
+def person_memberships(user: User) -> list[Membership]:
+    """The person's active memberships, read in their own scope (tenancy/rls.py): for the pages
+    and records that come before, or reach beyond, the tenant of a request."""
+    with rls.person_scope(user.pk):
+        return list(memberships_for_user(user).select_related("user"))
+
+
+def each_membership(user: User, *, besides: Tenant | None = None) -> Iterator[Membership]:
+    """Each active membership of the person (but `besides`), with its tenant's scope entered
+    while the caller handles it: to record one event in every tenant the person belongs to."""
+    for membership in person_memberships(user):
+        if besides is not None and membership.tenant_id == besides.pk:
+            continue
+        with rls.tenant_scope(membership.tenant_id, user_id=user.pk):
+            yield membership
 
 
 def members_for_tenant(*, tenant: Tenant, search: str = "") -> QuerySet[Membership]:

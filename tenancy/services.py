@@ -19,7 +19,7 @@ from tenancy.errors import InvalidInput, LinkRefused, NotAllowed
 from tenancy.hooks import mail_queued, member_left, tenant_provisioned
 from tenancy.links import SignupClaim, invitation_url, signup_check_unused, signup_url
 from tenancy.models import Invitation, Membership, Role, Tenant, TenantCounter, User
-from tenancy.throttle import lockout_lift
+from tenancy.throttle import SECOND_FACTOR, lockout_lift
 
 logger = logging.getLogger(__name__)
 
@@ -309,6 +309,7 @@ def membership_lockout_lift(*, actor: Actor, membership: Membership) -> int:
     _require_admin(actor)
     membership = _lock_member(actor, membership.pk)
     lifted = lockout_lift(membership.user.email)
+    lifted += lockout_lift(SECOND_FACTOR + membership.user.email)
     if lifted:  # nothing was counted against them: nothing changed
         _audit_member(
             actor, "member.lockout_lifted", membership, {}, {"failed_log_ins": "forgotten"}
@@ -320,6 +321,26 @@ def membership_lockout_lift(*, actor: Actor, membership: Membership) -> int:
         actor.tenant.slug,
     )
     return lifted
+
+
+@transaction.atomic
+def tenant_mfa_required_set(*, actor: Actor, required: bool) -> Tenant:
+    """Require (or stop requiring) a second factor of the tenant's agents, managers and admins."""
+    if actor.role != Role.ADMIN:
+        raise NotAllowed("Only an admin of this organisation can change its settings.")
+    tenant = Tenant.objects.select_for_update().get(pk=actor.tenant.pk)
+    if tenant.mfa_required != required:
+        words = {True: "required", False: "optional"}
+        tenant.mfa_required = required
+        tenant.save(update_fields=["mfa_required"])
+        audit_record(
+            actor=actor,
+            action="tenant.mfa_required_changed",
+            target=tenant,
+            before={"second_factor_for_staff": words[not required]},
+            after={"second_factor_for_staff": words[required]},
+        )
+    return tenant
 
 
 # --- Invitations ------------------------------------------------------------------------------

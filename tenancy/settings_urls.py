@@ -26,6 +26,11 @@ urlpatterns = [
         name="settings-member-unlock",
     ),
     path(
+        "members/<int:pk>/two-factor-reset/",
+        settings_views.member_mfa_reset,
+        name="settings-member-mfa-reset",
+    ),
+    path(
         "invitations/<int:pk>/revoke/",
         settings_views.invitation_revoke,
         name="settings-invitation-revoke",

@@ -18,6 +18,9 @@ from tenancy.errors import Refusal
 from tenancy.forms import ConfirmationWindowForm, InviteForm, show_refusal
 from tenancy.http import TenantRequest
 from tenancy.inputs import query_text
+from tenancy.mfa import services as mfa_services
+from tenancy.mfa.forms import MfaRequirementForm
+from tenancy.mfa.services import users_with_second_factor
 from tenancy.models import Invitation, Membership, Role
 from tenancy.selectors import invitations_pending, members_for_tenant
 from tenancy.services import tenant_audit_retention_set
@@ -33,29 +36,50 @@ def settings_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return render(request, "tenancy/settings_home.html", context)
 
 
+def _mfa_said(required: bool) -> str:
+    if required:
+        return (
+            "Agents, managers and admins now need a second factor: each is asked to set one up "
+            "the next time they open a page here."
+        )
+    return "A second factor is now optional for everyone here."
+
+
 # Each form of the General page: its field, the service that sets it, what success says.
-GENERAL_FORMS = {
+GENERAL_FORMS: dict[str, tuple[type, Callable[..., object], Callable[..., str]]] = {
     "confirmation_window_days": (
         ConfirmationWindowForm,
-        services.tenant_confirmation_window_set,
-        "Resolved incidents now close after {days} business days.",
+        lambda actor, days: services.tenant_confirmation_window_set(actor=actor, days=days),
+        "Resolved incidents now close after {} business days.".format,
     ),
     "audit_retention_days": (
         AuditRetentionForm,
-        tenant_audit_retention_set,
-        "The audit log now keeps records for {days} days.",
+        lambda actor, days: tenant_audit_retention_set(actor=actor, days=days),
+        "The audit log now keeps records for {} days.".format,
+    ),
+    "mfa_required": (
+        MfaRequirementForm,
+        lambda actor, required: services.tenant_mfa_required_set(actor=actor, required=required),
+        _mfa_said,
     ),
 }
 
 
+def _initial(field: str, value: object) -> object:
+    if field == "mfa_required":
+        return "on" if value else "off"
+    return value
+
+
 @admin_required
 def general(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    """The tenant's own settings: the auto-close window of resolved incidents, and how long
-    the audit log keeps records (a form of each: each button saves its own setting, and a
-    refused value keeps what was typed while the other form shows the stored one)."""
+    """The tenant's own settings: the auto-close window of resolved incidents, how long the
+    audit log keeps records, and whether staff need a second factor (a form of each: each
+    button saves its own setting, and a refused value keeps what was typed while the other forms
+    show the stored ones)."""
     tenant = request.tenant
     forms = {
-        field: form_class(initial={field: getattr(tenant, field)})
+        field: form_class(initial={field: _initial(field, getattr(tenant, field))})
         for field, (form_class, _, _) in GENERAL_FORMS.items()
     }
     posted = next((f for f in GENERAL_FORMS if request.method == "POST" and f in request.POST), "")
@@ -63,17 +87,18 @@ def general(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         form_class, service, said = GENERAL_FORMS[posted]
         form = forms[posted] = form_class(request.POST)
         if form.is_valid():
-            days = form.cleaned_data[posted]
+            value = form.cleaned_data[posted]
             try:
-                service(actor=request.actor, days=days)
+                service(request.actor, value)
             except Refusal as exc:
                 show_refusal(form, exc)
             else:
-                messages.success(request, said.format(days=days))
+                messages.success(request, said(value))
                 return redirect("settings-general", tenant_slug=tenant_slug)
     context = {
         "form": forms["confirmation_window_days"],
         "retention_form": forms["audit_retention_days"],
+        "mfa_form": forms["mfa_required"],
     }
     return render(request, "tenancy/settings_general.html", context)
 
@@ -95,11 +120,16 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     locked = lockouts_for([m.user.email for m in page.object_list])
+    with_factor = users_with_second_factor(m.user_id for m in page.object_list)
     context = {
         "form": form,
         "page": page,
-        # Each member shown, with when their log-ins are paused until (None: they are not).
-        "member_rows": [(m, locked.get(m.user.email.lower())) for m in page.object_list],
+        # Each member shown, with when their log-ins are paused until (None: they are not) and
+        # whether they have a second factor.
+        "member_rows": [
+            (m, locked.get(m.user.email.lower()), m.user_id in with_factor)
+            for m in page.object_list
+        ],
         "search": search,
         "invitations": invitations_pending(tenant=request.tenant),
         "roles": Role.choices,
@@ -169,6 +199,28 @@ STATUS_CHANGES: dict[str, Callable[..., str]] = {
 def member_status(request: TenantRequest, tenant_slug: str, pk: int, change: str) -> HttpResponse:
     change_to = STATUS_CHANGES[change]
     return _member_action(request, pk, lambda membership: change_to(request.actor, membership))
+
+
+@admin_required
+def member_mfa_reset(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
+    """Asks first (the person must set up their factors again), then resets."""
+    membership = get_object_or_404(
+        Membership.objects.for_tenant(request.tenant).select_related("user"), pk=pk
+    )
+    if request.method != "POST":
+        return render(request, "tenancy/settings_member_mfa_reset.html", {"member": membership})
+
+    def act(membership: Membership) -> str:
+        gone = mfa_services.membership_mfa_reset(actor=request.actor, membership=membership)
+        name = membership.user.display_name
+        if not gone:
+            return f"{name} has no second factor to reset."
+        return (
+            f"The second factors of {name} are removed ({', '.join(gone)}). They can log in with "
+            "their password alone, and will be asked to set up a new one where it is required."
+        )
+
+    return _member_action(request, pk, act)
 
 
 @admin_required

@@ -9,7 +9,6 @@ an address that is nobody's is recorded nowhere: no tenant owns it (axes still c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
@@ -18,36 +17,27 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import transaction
 from django.http import HttpRequest
 
-from tenancy import rls
 from tenancy.actors import Actor
 from tenancy.audit import audit_record
-from tenancy.models import Membership, User
-from tenancy.selectors import memberships_for_user
+from tenancy.models import User
+from tenancy.selectors import each_membership
 from tenancy.throttle import (
     API_KEY,
     PASSWORD_RESET,
+    SECOND_FACTOR,
     client_address,
     lockouts_for,
     username_of,
 )
 
 # Names the throttle counts that are not accounts (tenancy/throttle.py): a bad API key or a
-# reset request is not a sign-in.
-NOT_ACCOUNTS = (API_KEY, PASSWORD_RESET)
+# reset request is not a sign-in; a wrong second-factor code is recorded by
+# second_factor_failed_record, with what failed.
+NOT_ACCOUNTS = (API_KEY, PASSWORD_RESET, SECOND_FACTOR)
 
 
 def _address(request: HttpRequest | None) -> str | None:
     return client_address(request) if request is not None else None
-
-
-def _each_membership(user: User) -> Iterator[Membership]:
-    """The person's active memberships, each with its tenant's scope entered (tenancy/rls.py):
-    nobody has chosen a tenant at the log-in page."""
-    with rls.person_scope(user.pk):
-        memberships = list(memberships_for_user(user).select_related("user"))
-    for membership in memberships:
-        with rls.tenant_scope(membership.tenant_id, user_id=user.pk):
-            yield membership
 
 
 def _account(name: str | None) -> User | None:
@@ -61,7 +51,7 @@ def _record_in_each_tenant(
     user: User, action: str, *, address: str | None, as_member: bool = True, **fields: Any
 ) -> None:
     with transaction.atomic():
-        for membership in _each_membership(user):
+        for membership in each_membership(user):
             audit_record(
                 actor=Actor.member(membership) if as_member else None,
                 tenant=membership.tenant,
@@ -74,7 +64,10 @@ def _record_in_each_tenant(
 
 def signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if isinstance(user, User):
-        _record_in_each_tenant(user, "signin.succeeded", address=_address(request))
+        # The second step of signing in names the factor it took (tenancy/mfa/signin.py).
+        factor = getattr(request, "desk_second_factor", "")
+        after = {"second_factor": factor} if factor else {}
+        _record_in_each_tenant(user, "signin.succeeded", address=_address(request), after=after)
 
 
 def signed_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
@@ -97,6 +90,18 @@ def sign_in_failed(
     )
 
 
+def second_factor_failed_record(*, user: User, request: HttpRequest | None, what: str) -> None:
+    """A right password, then a wrong code or a failed passkey: a failed sign-in, by someone not
+    signed in (it may be someone who has the password but not the person's device)."""
+    _record_in_each_tenant(
+        user,
+        "signin.failed",
+        address=_address(request),
+        as_member=False,
+        after={"second_factor": what},
+    )
+
+
 def locked_out(sender: Any, request: HttpRequest, username: str | None, **kwargs: Any) -> None:
     """Axes says "locked out" both when a failure locks a name or an address and for each
     attempt refused during a lock. Only the first, for an account, is recorded: axes counts
@@ -104,6 +109,8 @@ def locked_out(sender: Any, request: HttpRequest, username: str | None, **kwargs
     so a counted failure after which the account is locked is the one that locked it."""
     if getattr(request, "axes_failures_since_start", None) is None:
         return  # refused during a lock: recorded as a failed sign-in only
+    # Wrong second-factor codes pause that person's second step: a lockout of theirs too.
+    username = username.removeprefix(SECOND_FACTOR) if username else None
     user = _account(username)
     if user is None or username is None:
         return
@@ -112,7 +119,7 @@ def locked_out(sender: Any, request: HttpRequest, username: str | None, **kwargs
         return  # the address is locked, not the account
     address = _address(request)
     with transaction.atomic():
-        for membership in _each_membership(user):
+        for membership in each_membership(user):
             audit_record(
                 actor=Actor.system(membership.tenant, "log-in throttle"),
                 action="signin.locked",

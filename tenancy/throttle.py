@@ -9,8 +9,9 @@ are not recorded, so they do not extend it. A tenant admin can lift an account's
 members page; a completed password reset lifts it too.
 
 Names are namespaced so one kind of attempt never locks another: an account is its email
-address, an API key is `api-key:<prefix>`, a reset request is `password-reset:<email>`. The
-address count is shared by all three: one address trying many keys is the same attacker as one
+address, an API key is `api-key:<prefix>`, a reset request is `password-reset:<email>`, a wrong
+second-factor code is `second-factor:<email>`. The
+address count is shared by all of them: one address trying many keys is the same attacker as one
 trying many passwords.
 """
 
@@ -35,6 +36,9 @@ from tenancy.forms import LoginForm
 
 API_KEY = "api-key:"
 PASSWORD_RESET = "password-reset:"
+# Wrong second-factor codes (tenancy/mfa/signin.py): their own count, so a person's password
+# and their codes are paused separately, and an admin's lift clears both.
+SECOND_FACTOR = "second-factor:"
 
 
 def cool_off() -> timedelta:
@@ -195,12 +199,19 @@ def lockout_lift(email: str) -> int:
 
 
 def lockouts_for(emails: list[str]) -> dict[str, datetime]:
-    """Which of these accounts are locked now, and until when (the members page, one query)."""
+    """Which of these accounts are locked now, their password or their second step, and until
+    when (the members page, one query)."""
     recent = AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - cool_off())
+    names = [e.lower() for e in emails]
     rows = (
-        recent.filter(username__in=[e.lower() for e in emails])
+        recent.filter(username__in=names + [SECOND_FACTOR + n for n in names])
         .values("username")
         .annotate(n=Sum("failures_since_start"), last=Max("attempt_time"))
     )
-    standings = {r["username"]: Standing(r["n"], _limit_of("username"), r["last"]) for r in rows}
-    return {name: s.last + cool_off() for name, s in standings.items() if s.locked and s.last}
+    locks: dict[str, datetime] = {}
+    for r in rows:
+        standing = Standing(r["n"], _limit_of("username"), r["last"])
+        if standing.locked and standing.last:
+            email, until = r["username"].removeprefix(SECOND_FACTOR), standing.last + cool_off()
+            locks[email] = max(locks.get(email, until), until)
+    return locks

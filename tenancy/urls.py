@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from tenancy import auth_views as account_views
 from tenancy import views
+from tenancy.mfa import urls as mfa_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,7 +15,9 @@ urlpatterns = [
         RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.ico", permanent=True),
     ),
     path("login/", account_views.LoginView.as_view(), name="login"),
+    path("login/verify/", include(mfa_urls.signin_urlpatterns)),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/two-factor/", include(mfa_urls.urlpatterns)),
     path(
         "password-reset/",
         account_views.PasswordResetView.as_view(),

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 import tenancy.api.schema  # noqa: F401  (registers the schema extension)
 from tenancy.actors import Actor
 from tenancy.apikeys import api_key_authenticate, api_key_prefix
+from tenancy.mfa.signin import requirement_unmet
 from tenancy.models import ApiKey, Membership, Role
 from tenancy.throttle import (
     API_KEY,
@@ -87,6 +88,11 @@ def resolve_actor(request) -> Actor:
         if not slug:
             raise exceptions.ParseError("Name the organisation with the X-Tenant header.")
         raise exceptions.NotFound("No such organisation, or you are not a member of it.")
+    if requirement_unmet(request._request, membership):
+        raise exceptions.PermissionDenied(
+            f"{membership.tenant.name} requires a second factor of its agents, managers and "
+            "admins: log in with yours (or set one up at /account/two-factor/) first."
+        )
     return Actor.member(membership)
 
 
