@@ -6,7 +6,13 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy and people"
 
     def ready(self) -> None:
-        # Django's and axes' sign-in signals write the audit log (tenancy/signin_audit.py).
         from tenancy import signin_audit
+        from tenancy.account import tracking
+        from tenancy.personal_data_services import register_tenancy
 
+        # Django's and axes' sign-in signals write the audit log (tenancy/signin_audit.py).
         signin_audit.connect()
+        # Each signed-in session's row for the account page (tenancy/account/).
+        tracking.connect()
+        # What tenancy itself holds about a person (tenancy/personal_data.py).
+        register_tenancy()

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from tenancy import auth_views as account_views
@@ -14,6 +14,8 @@ urlpatterns = [
         RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.ico", permanent=True),
     ),
     path("login/", account_views.LoginView.as_view(), name="login"),
+    # The person's own account: password, sessions (and two-factor, built beside it).
+    path("account/", include("tenancy.account.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
