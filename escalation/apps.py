@@ -5,6 +5,7 @@ class EscalationConfig(AppConfig):
     name = "escalation"
 
     def ready(self) -> None:
-        from escalation import receivers  # models are ready only now
+        from escalation import personal_data, receivers  # models are ready only now
 
         receivers.connect()
+        personal_data.register()  # what escalation holds about a person

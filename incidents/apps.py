@@ -8,8 +8,10 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         # The services import models, ready only now.
+        from incidents import personal_data
         from incidents.services.defaults import tenant_defaults_install
         from incidents.services.leavers import member_left as hand_back
 
         tenant_provisioned.connect(tenant_defaults_install)
         member_left.connect(hand_back)
+        personal_data.register()  # what incidents hold about a person (tenancy/personal_data.py)

@@ -7,3 +7,9 @@ class MailConfig(AppConfig):
 
     name = "mail"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from mail import personal_data  # models are ready only now
+
+        # What mail holds about a person: its export and erasure (tenancy/personal_data.py).
+        personal_data.register()

@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): which second factor, if any, this session passed.
     "django_otp.middleware.OTPMiddleware",
+    # Each signed-in session's "last active", at most once a minute (tenancy/account/).
+    "tenancy.account.middleware.SessionSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -554,6 +556,12 @@ CELERY_BEAT_SCHEDULE["relay-imports"] = {"task": "imports.relay_runs", "schedule
 # Stored answers past IDEMPOTENCY_KEEP_HOURS are deleted hourly (each holds a response body).
 CELERY_BEAT_SCHEDULE["purge-idempotency"] = {
     "task": "tenancy.purge_idempotency",
+    "schedule": 3600.0,
+    "options": {"expires": 3600.0},
+}
+# Expired sessions and the account page's rows of sessions that ended (tenancy/account/).
+CELERY_BEAT_SCHEDULE["prune-sessions"] = {
+    "task": "tenancy.prune_sessions",
     "schedule": 3600.0,
     "options": {"expires": 3600.0},
 }

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import NoReverseMatch, reverse
 
+from tenancy.account.services import sessions_end_all
 from tenancy.forms import LoginForm
 from tenancy.links import NOT_A_LINK
 from tenancy.mfa import signin
@@ -122,5 +123,6 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             password_changed_record(
                 user=form.user, request=self.request, how="reset by emailed link"
             )
+            sessions_end_all(user=form.user)  # whoever knew the old password is signed out
         lockout_lift(form.user.get_username())
         return response

@@ -290,3 +290,24 @@ class AuditRecord(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.target_label}"
+
+
+class UserSession(models.Model):
+    """One signed-in browser of a person (tenancy/account/): listed on their account page so they
+    can end it. Kept beside Django's session store, keyed by its session key; the store remains
+    the truth (a row whose session expired or was deleted is not shown and is cleared). Not a
+    tenant's: a person's sessions span every organisation they belong to."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Updated at most once a minute (tenancy/account/middleware.py), not on every request.
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-last_seen_at"], name="usersession_user_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"

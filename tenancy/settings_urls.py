@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenancy import settings_apikeys, settings_audit, settings_views
+from tenancy import settings_apikeys, settings_audit, settings_personal_data, settings_views
 
 urlpatterns = [
     path("", settings_views.settings_home, name="settings-home"),
@@ -29,6 +29,21 @@ urlpatterns = [
         "members/<int:pk>/two-factor-reset/",
         settings_views.member_mfa_reset,
         name="settings-member-mfa-reset",
+    ),
+    path(
+        "members/<int:pk>/personal-data/",
+        settings_personal_data.personal_data,
+        name="settings-member-personal-data",
+    ),
+    path(
+        "members/<int:pk>/personal-data/export/",
+        settings_personal_data.personal_data_export,
+        name="settings-member-personal-data-export",
+    ),
+    path(
+        "members/<int:pk>/personal-data/erase/",
+        settings_personal_data.personal_data_erase,
+        name="settings-member-personal-data-erase",
     ),
     path(
         "invitations/<int:pk>/revoke/",

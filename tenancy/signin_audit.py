@@ -137,6 +137,14 @@ def password_changed_record(*, user: User, request: HttpRequest | None, how: str
     )
 
 
+def sessions_ended_record(
+    *, user: User, request: HttpRequest | None, action: str, count: int
+) -> None:
+    """The person ended other sessions of theirs from their account page (session.ended: one,
+    session.ended_others: every one but this). Call inside the transaction that ended them."""
+    _record_in_each_tenant(user, action, address=_address(request), after={"sessions_ended": count})
+
+
 def connect() -> None:
     """Connected once, from TenancyConfig.ready()."""
     user_logged_in.connect(signed_in, dispatch_uid="tenancy.audit.signed_in")

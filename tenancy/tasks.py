@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from tenancy.account.services import sessions_forget_expired
 from tenancy.api.idempotency import idempotency_purge
 from tenancy.audit import audit_prune
 from tenancy.models import Tenant
@@ -17,3 +18,9 @@ def purge_idempotency() -> int:
 def prune_audit() -> int:
     """Each tenant's audit records past its retention period; each tenant's pruning recorded."""
     return sum(audit_prune(tenant=tenant) for tenant in Tenant.objects.order_by("pk"))
+
+
+@shared_task(name="tenancy.prune_sessions")
+def prune_sessions() -> int:
+    """Expired sessions, and the account page's rows of sessions that no longer exist."""
+    return sessions_forget_expired()

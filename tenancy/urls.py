@@ -17,7 +17,9 @@ urlpatterns = [
     path("login/", account_views.LoginView.as_view(), name="login"),
     path("login/verify/", include(mfa_urls.signin_urlpatterns)),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The person's own account: password, sessions, and their second factors.
     path("account/two-factor/", include(mfa_urls.urlpatterns)),
+    path("account/", include("tenancy.account.urls")),
     path(
         "password-reset/",
         account_views.PasswordResetView.as_view(),

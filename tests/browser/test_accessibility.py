@@ -97,3 +97,14 @@ def test_every_settings_page_has_no_wcag_violation(people, live_server, context,
     urls = [*_settings_pages("acme"), edit]
     assert len(urls) > 15, urls
     _assert_accessible(page, [f"{live_server.url}{url}" for url in urls])
+
+
+def test_the_account_and_personal_data_pages_have_no_wcag_violation(
+    people, live_server, context, page
+):
+    from tenancy.models import Membership
+
+    sign_in(context, live_server.url, people.ada)
+    rita = Membership.objects.get(tenant=people.acme, user=people.rita)
+    urls = ["/account/", reverse("settings-member-personal-data", args=["acme", rita.pk])]
+    _assert_accessible(page, [f"{live_server.url}{url}" for url in urls])

@@ -258,11 +258,11 @@ def test_the_preferences_page_saves_the_members_choices(people, login):
     assert choices.sla_alerts is False
     page = client.get(url).content.decode()
     assert page.count("checked") == 3
-    # The page is reachable from the header: the member's name links to it.
-    assert (
-        f'href="{url}"'
-        in client.get(reverse("desk-queue", kwargs={"tenant_slug": "acme"})).content.decode()
-    )
+    # The page is reachable from the header: the member's name leads to their account page,
+    # which links to it.
+    desk = client.get(reverse("desk-queue", kwargs={"tenant_slug": "acme"})).content.decode()
+    assert 'href="/account/"' in desk
+    assert f'href="{url}"' in client.get("/account/").content.decode()
 
 
 def test_the_preferences_page_is_the_desks_staffs_only(people, login):
