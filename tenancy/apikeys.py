@@ -72,8 +72,7 @@ def api_key_create(
     if not name:
         raise InvalidInput("Give the key a name that says which integration uses it.", field="name")
     actor = _acting(tenant, actor, created_by)
-    prefix = secrets.token_hex(5)
-    secret = secrets.token_urlsafe(32)
+    prefix, secret = _new_secret()
     try:
         with transaction.atomic():
             key = ApiKey.objects.create(
@@ -94,6 +93,36 @@ def api_key_create(
         after={"name": key.name, "scopes": key.scopes.split(",")},
     )
     return key, f"{KEY_PREFIX}_{prefix}_{secret}"
+
+
+def _new_secret() -> tuple[str, str]:
+    return secrets.token_hex(5), secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def api_key_rotate(
+    *, tenant: Tenant, key_id: int, actor: Actor | None = None
+) -> tuple[ApiKey, str]:
+    """A new secret for an active key, keeping its name and scopes: the old secret stops
+    working at once. Returns the key row and the new full key, which is never shown again.
+    A revoked key (ApiKey.DoesNotExist for another tenant's) cannot be rotated."""
+    key = ApiKey.objects.for_tenant(tenant).select_for_update().get(pk=key_id)
+    if key.revoked_at is not None:
+        raise InvalidInput(f"Key “{key.name}” is revoked: create a new key instead.")
+    old_prefix = key.prefix
+    key.prefix, secret = _new_secret()
+    key.hashed_secret = _hash(secret)
+    key.last_used_at = None
+    key.save(update_fields=["prefix", "hashed_secret", "last_used_at"])
+    audit_record(
+        actor=_acting(tenant, actor, None),
+        action="apikey.rotated",
+        target=key,
+        target_label=key.name,
+        before={"key_starts": f"{KEY_PREFIX}_{old_prefix}_…"},
+        after={"key_starts": f"{KEY_PREFIX}_{key.prefix}_…", "secret": "rotated"},
+    )
+    return key, f"{KEY_PREFIX}_{key.prefix}_{secret}"
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from tenancy.models import AuditRecord, Tenant
 ACTIONS: dict[str, str] = {
     "apikey.created": "created an API key",
     "apikey.revoked": "revoked an API key",
+    "apikey.rotated": "rotated an API key's secret",
     "audit.pruned": "removed audit records past the retention period",
     "audit.retention_changed": "changed how long the audit log keeps records",
     "calendar.changed": "changed a business-hours calendar",

@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from tenancy.apikeys import api_key_create, api_key_revoke
+from tenancy.apikeys import api_key_create, api_key_revoke, api_key_rotate
 from tenancy.decorators import admin_required
 from tenancy.errors import InvalidInput
 from tenancy.http import TenantRequest
@@ -47,10 +47,33 @@ def api_keys(request: TenantRequest, tenant_slug: str) -> HttpResponse:
                 request, f"Key “{key.name}” created. Copy it now: it is not shown again."
             )
             form = ApiKeyForm()
+    return _page(request, form, secret)
+
+
+def _page(request: TenantRequest, form: ApiKeyForm, secret: str | None) -> HttpResponse:
     keys = ApiKey.objects.for_tenant(request.tenant).select_related("created_by")
     return render(
         request, "tenancy/settings_api_keys.html", {"form": form, "keys": keys, "secret": secret}
     )
+
+
+@admin_required
+@require_POST
+def api_key_rotate_view(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
+    """The page again, with the new secret shown once (a redirect would lose it)."""
+    try:
+        key, secret = api_key_rotate(tenant=request.tenant, key_id=pk, actor=request.actor)
+    except ApiKey.DoesNotExist:
+        raise Http404("No such key.") from None
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+        return redirect("settings-api-keys", tenant_slug=tenant_slug)
+    messages.success(
+        request,
+        f"Key “{key.name}” has a new secret: the old one no longer works. Copy the new one "
+        "now: it is not shown again.",
+    )
+    return _page(request, ApiKeyForm(), secret)
 
 
 @admin_required

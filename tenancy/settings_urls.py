@@ -53,6 +53,11 @@ urlpatterns = [
     path("api-keys/", settings_apikeys.api_keys, name="settings-api-keys"),
     path("audit/", settings_audit.audit_log, name="settings-audit"),
     path(
+        "api-keys/<int:pk>/rotate/",
+        settings_apikeys.api_key_rotate_view,
+        name="settings-api-key-rotate",
+    ),
+    path(
         "api-keys/<int:pk>/revoke/",
         settings_apikeys.api_key_revoke_view,
         name="settings-api-key-revoke",
