@@ -5,6 +5,8 @@ from incidents.api import canned as api_canned
 from incidents.api import config as api_config
 from incidents.api import views as api
 from incidents.api.serializers import TRANSITION_SERIALIZERS
+from incidents.intake import api as intake
+from incidents.intake import config_api as intake_config
 
 N = "<str:number>"
 
@@ -37,6 +39,37 @@ urlpatterns = [
         for action in TRANSITION_SERIALIZERS
     ],
     path("alerts/", api_alerts.AlertIntakeView.as_view(), name="api-alerts"),
+    path(
+        "integrations/alertmanager/",
+        intake.AlertmanagerView.as_view(),
+        name="api-integration-alertmanager",
+    ),
+    path(
+        "integrations/events/v2/enqueue",
+        intake.PagerDutyEventsView.as_view(),
+        name="api-integration-pagerduty",
+    ),
+    path(
+        "integrations/webhook/<int:integration_id>/",
+        intake.WebhookView.as_view(),
+        name="api-integration-webhook",
+    ),
+    path("integrations/", intake_config.IntegrationListView.as_view(), name="api-integrations"),
+    path(
+        "integrations/<int:integration_id>/",
+        intake_config.IntegrationDetailView.as_view(),
+        name="api-integration",
+    ),
+    path(
+        "integrations/<int:integration_id>/rotate-key/",
+        intake_config.IntegrationRotateKeyView.as_view(),
+        name="api-integration-rotate-key",
+    ),
+    path(
+        "integrations/<int:integration_id>/log/",
+        intake_config.IntegrationLogView.as_view(),
+        name="api-integration-log",
+    ),
     path("categories/", api_config.CategoryListView.as_view(), name="api-categories"),
     path("categories/<str:slug>/", api_config.CategoryDetailView.as_view(), name="api-category"),
     path("groups/", api_config.GroupListView.as_view(), name="api-groups"),

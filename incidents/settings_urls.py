@@ -2,9 +2,18 @@
 
 from django.urls import path
 
+from incidents.intake import settings_views as intake
 from incidents.settings import canned, matrix, views
 
 urlpatterns = [
+    path("integrations/", intake.integration_list, name="settings-integrations"),
+    path("integrations/log/", intake.alert_log, name="settings-integration-log"),
+    path("integrations/<int:pk>/", intake.integration_edit, name="settings-integration-edit"),
+    path(
+        "integrations/<int:pk>/rotate/",
+        intake.integration_rotate,
+        name="settings-integration-rotate",
+    ),
     path("groups/", views.group_list, name="settings-groups"),
     path("groups/new/", views.group_create, name="settings-group-create"),
     path("groups/<int:pk>/", views.group_edit, name="settings-group-edit"),

@@ -470,6 +470,8 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "incidents.models.config.Level",
         "HoldReasonEnum": "incidents.models.incident.HoldReason",
         "IncidentStateEnum": "incidents.models.incident.IncidentState",
+        "IntegrationKindEnum": "incidents.models.integrations.IntegrationKind",
+        "AlertOutcomeEnum": "incidents.models.integrations.AlertOutcome",
     },
 }
 
@@ -569,6 +571,16 @@ CELERY_BEAT_SCHEDULE["prune-sessions"] = {
 # audited job (tenancy/audit.py).
 CELERY_BEAT_SCHEDULE["prune-audit"] = {
     "task": "tenancy.prune_audit",
+    "schedule": 86400.0,
+    "options": {"expires": 3600.0},
+}
+# --- Monitoring integrations (incidents/intake/, docs/integrations.md) ---------------------
+# Alerts one integration may send per minute; past it, 429 with Retry-After (logged). 0: no limit.
+INTEGRATION_ALERTS_PER_MINUTE = envint("INTEGRATION_ALERTS_PER_MINUTE", 3000, minimum=0)
+# The alert log (Settings -> Integrations) keeps this many days; older rows go daily.
+INTEGRATION_LOG_RETENTION_DAYS = envint("INTEGRATION_LOG_RETENTION_DAYS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["prune-alert-log"] = {
+    "task": "incidents.prune_alert_log",
     "schedule": 86400.0,
     "options": {"expires": 3600.0},
 }

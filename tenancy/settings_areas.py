@@ -101,6 +101,12 @@ AREAS = [
         ("settings-api-key",),
     ),
     Area(
+        "Integrations",
+        "settings-integrations",
+        "Alerts from Alertmanager, PagerDuty-compatible tools and JSON webhooks; their log.",
+        ("settings-integration",),
+    ),
+    Area(
         "Webhooks",
         "settings-webhooks",
         "Signed JSON posts to your tools when incidents change.",

@@ -19,9 +19,14 @@ from incidents.models.config import (
     ResolutionCode,
 )
 from incidents.models.incident import HoldReason, Incident, IncidentState
+from incidents.models.integrations import AlertLog, AlertOutcome, Integration, IntegrationKind
 
 __all__ = [
+    "AlertLog",
+    "AlertOutcome",
     "AlertSource",
+    "Integration",
+    "IntegrationKind",
     "AssignmentGroup",
     "Attachment",
     "CannedResponse",

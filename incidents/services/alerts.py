@@ -16,6 +16,10 @@ from tenancy.errors import InvalidInput
 DEFAULT_RESOLUTION_CODE = "solved-permanently"
 
 
+class TriggerContention(InvalidInput):
+    """Triggers of one new key kept racing: the caller may retry (an integration answers 429)."""
+
+
 def _active_source(actor: Actor, dedup_key: str) -> AlertSource | None:
     return (
         AlertSource.objects.for_tenant(actor.tenant)
@@ -68,7 +72,9 @@ def alert_trigger(
         source.incident = incident
         source.save(update_fields=["incident"])
         return incident, True
-    raise InvalidInput("Too many concurrent triggers for this dedup_key; retry.", field="dedup_key")
+    raise TriggerContention(
+        "Too many concurrent triggers for this dedup_key; retry.", field="dedup_key"
+    )
 
 
 def _retrigger(
@@ -108,3 +114,53 @@ def alert_resolve(
     source.active = False
     source.save(update_fields=["active"])
     return incident
+
+
+def _open_source_incident(actor: Actor, dedup_key: str) -> tuple[AlertSource, Incident] | None:
+    source = _active_source(actor, _check_key(dedup_key))
+    if source is None or source.incident is None or not source.incident.is_open:
+        return None
+    return source, source.incident
+
+
+@transaction.atomic
+def alert_acknowledge(*, actor: Actor, dedup_key: str, summary: str = "") -> Incident | None:
+    """The monitoring tool says someone is on it: the incident is acknowledged (which stops an
+    escalation climb, as an acknowledgement from the desk does); None when none is open."""
+    found = _open_source_incident(actor, dedup_key)
+    if found is None:
+        return None
+    source, incident = found
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = timezone.now()
+        Incident.objects.for_tenant(actor.tenant).filter(pk=incident.pk).update(
+            acknowledged_at=incident.acknowledged_at
+        )
+    _alert_event(actor, incident, source, "acknowledge", summary or "Acknowledged.")
+    return incident
+
+
+@transaction.atomic
+def alert_note(*, actor: Actor, dedup_key: str, summary: str = "") -> Incident | None:
+    """The monitoring tool says the alert ended, and the integration leaves resolving to people:
+    an internal event on the open incident; None when none is open."""
+    found = _open_source_incident(actor, dedup_key)
+    if found is None:
+        return None
+    source, incident = found
+    text = "The monitoring tool reports the alert resolved" + (f": {summary}" if summary else ".")
+    _alert_event(actor, incident, source, "resolved", text)
+    return incident
+
+
+def _alert_event(
+    actor: Actor, incident: Incident, source: AlertSource, action: str, reason: str
+) -> None:
+    record_event(
+        incident,
+        actor=actor,
+        kind=EventKind.ALERT,
+        reason=reason[:500],
+        data={"dedup_key": source.dedup_key, "action": action},
+        public=False,
+    )
