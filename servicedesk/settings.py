@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "sso",
     "incidents",
     "mail",
+    "oncall",
     "escalation",
     "problems",
     "knowledge",

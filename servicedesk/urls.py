@@ -26,6 +26,7 @@ tenant_patterns: list[URLPattern | URLResolver] = [
     path("problems/", include("problems.urls")),
     path("knowledge/", include("knowledge.urls")),
     path("reviews/", include("reviews.urls")),
+    path("oncall/", include("oncall.urls")),
     path("", include("escalation.urls")),
 ]
 
@@ -38,6 +39,7 @@ api_patterns = [
     path("", include("problems.api_urls")),
     path("", include("knowledge.api_urls")),
     path("", include("reviews.api_urls")),
+    path("", include("oncall.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -221,6 +221,13 @@ class EscalationLevelSerializer(serializers.Serializer):
         default=None,
         help_text="With notify=user: the email of an agent, manager or admin of the desk.",
     )
+    schedule = serializers.IntegerField(
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="With notify=schedule: the id of an on-call schedule (/api/v1/oncall/"
+        "schedules/); whoever is on call in it when the level fires is paged.",
+    )
 
     def to_representation(self, level) -> dict:
         return {
@@ -228,6 +235,7 @@ class EscalationLevelSerializer(serializers.Serializer):
             "after_seconds": level.after_seconds,
             "notify": level.notify,
             "user": level.user.email if level.user else None,
+            "schedule": level.schedule_id,
         }
 
 

@@ -249,7 +249,10 @@ class EscalationPolicyView(SlaConfigView):
                 raise exceptions.ValidationError({f"levels[{i}].user": [config.NOT_STAFF]})
         return [
             LevelInput(
-                lvl["after_seconds"], lvl["notify"], staff.get((lvl.get("user") or "").lower())
+                lvl["after_seconds"],
+                lvl["notify"],
+                staff.get((lvl.get("user") or "").lower()),
+                lvl.get("schedule"),
             )
             for lvl in data
         ]
@@ -259,7 +262,10 @@ class EscalationPolicyView(SlaConfigView):
             levels = self.levels(data["levels"])
         else:  # a PATCH that leaves the levels alone
             current = EscalationLevel.objects.for_tenant(self.tenant).filter(policy=policy)
-            levels = [LevelInput(lvl.after_seconds, lvl.notify, lvl.user_id) for lvl in current]
+            levels = [
+                LevelInput(lvl.after_seconds, lvl.notify, lvl.user_id, lvl.schedule_id)
+                for lvl in current
+            ]
         with _refusals():
             return config.escalation_policy_save(
                 actor=self.actor, policy=policy, values=self.values(data), levels=levels

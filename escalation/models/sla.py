@@ -244,6 +244,7 @@ class NotifyKind(models.TextChoices):
     GROUP_LEAD = "group_lead", "The group's lead"
     MANAGER = "manager", "The desk's managers"
     USER = "user", "A named person"
+    SCHEDULE = "schedule", "Whoever is on call in a schedule"
 
 
 class EscalationPolicy(TenantOwned):
@@ -298,6 +299,11 @@ class EscalationLevel(TenantOwned):
     notify = models.CharField(max_length=12, choices=NotifyKind.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # notify=schedule: whoever is on call in it when the level fires (oncall/, docs/oncall.md).
+    # PROTECT: a schedule a policy pages cannot vanish from under it.
+    schedule = models.ForeignKey(
+        "oncall.Schedule", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:
@@ -398,6 +404,10 @@ class SlaAlert(TenantOwned):
         db_index=False,
     )
     due_at = models.DateTimeField(help_text="When the threshold or level was reached.")
+    # A level that pages a schedule: who was on call when it fired, or that the schedule's
+    # fallback was paged because nobody was (the timeline shows it).
+    # A database default as well: the sweep's SQL inserts alerts without naming it.
+    on_call_note = models.CharField(max_length=200, blank=True, default="", db_default="")
     # Who escalated: nobody is alerted of their own escalation.
     escalated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

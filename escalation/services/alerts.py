@@ -128,6 +128,8 @@ def alert_recipients(alert: SlaAlert) -> list[User]:
         NotifyKind.GROUP_LEAD: _lead,
         NotifyKind.MANAGER: _managers,
         NotifyKind.USER: lambda i: _named(i.tenant_id, alert.notify_user_id),
+        # Resolved when the level fired (climb.on_call_target): whoever was on call.
+        NotifyKind.SCHEDULE: lambda i: _named(i.tenant_id, alert.notify_user_id),
         LINE: _lead,  # up the line: the lead, else (the fallback below) the managers
     }
     found = by_kind[notify](incident)
@@ -327,14 +329,17 @@ def _audience(alert: SlaAlert) -> tuple:
 def _alert_event(alert: SlaAlert, sent: int, now: datetime) -> IncidentEvent:
     """The internal timeline entry of a notified alert (written in bulk with its batch)."""
     incident = alert.incident
+    # A level that paged a schedule says whom it found on call (or that nobody was).
+    on_call = f" ({alert.on_call_note})" if alert.on_call_note else ""
     return event_row(
         actor=Actor.system(incident.tenant, "SLA"),
         incident=incident,
         at=now,
         kind=EventKind.SLA,
-        reason=_headline(alert).capitalize(),
+        reason=_headline(alert).capitalize() + on_call,
         data={"alert": alert.pk, "kind": alert.kind, "threshold": alert.threshold,
-              "level": alert.level, "recipients": alert.recipients, "sent": sent},
+              "level": alert.level, "recipients": alert.recipients, "sent": sent,
+              "on_call": alert.on_call_note},
         public=False,
     )  # fmt: skip
 

@@ -31,6 +31,7 @@ from escalation.models import (
 )
 from escalation.services.defaults import CalendarSpecs, calendar_spec
 from incidents.models import EventKind, Incident, IncidentEvent
+from oncall.selectors import on_call
 from tenancy.actors import Actor
 
 FUNCTIONAL, HIERARCHICAL = "functional", "hierarchical"
@@ -242,7 +243,7 @@ def climb_advance(
     spec = specs.of(policy.calendar) if policy.calendar and firing else None
     while due is not None and due <= now and level in positions:
         current = levels[positions.index(level)]
-        alerts.append(_level_alert(climb, current, repeat, due))
+        alerts.append(_level_alert(climb, current, repeat, due, now))
         following = [p for p in positions if p > level]
         if following:
             level = following[0]
@@ -257,11 +258,14 @@ def climb_advance(
 
 
 def _level_alert(
-    climb: EscalationRun, level: EscalationLevel, repeat: int, at: datetime
+    climb: EscalationRun, level: EscalationLevel, repeat: int, at: datetime, now: datetime
 ) -> SlaAlert:
     # Up the line: a hierarchical climb tells the lead (else managers) where a level names
     # the team, and never the person who escalated.
     up = climb.kind == HIERARCHICAL and level.notify in BELOW_THE_LINE
+    user_id, note = level.user_id, ""
+    if level.notify == NotifyKind.SCHEDULE:
+        user_id, note = on_call_target(level, now)
     return SlaAlert(
         tenant_id=climb.tenant_id,
         incident_id=climb.incident_id,
@@ -270,7 +274,24 @@ def _level_alert(
         level=level.position,
         repeat=repeat,
         notify=LINE if up else level.notify,
-        notify_user_id=level.user_id,
+        notify_user_id=user_id,
+        on_call_note=note,
         escalated_by_id=climb.escalated_by_id,
         due_at=at,
     )
+
+
+def on_call_target(level: EscalationLevel, now: datetime) -> tuple[int | None, str]:
+    """Whom a level that names a schedule pages, resolved as it fires (`now`, not when it was
+    due: a late sweep pages who is on call now), and the words the timeline shows: whoever is
+    on call, else the schedule's fallback, else nobody (alerts.py then tells the managers)."""
+    schedule = level.schedule
+    if schedule is None:
+        return None, "its schedule is gone: the managers are paged"
+    found = on_call(schedule, now)
+    if found.user is not None:
+        return found.user.pk, f"on call in {schedule.name}: {found.user.display_name}"
+    if schedule.fallback is not None:
+        who = schedule.fallback.display_name
+        return schedule.fallback.pk, f"nobody on call in {schedule.name}: its fallback {who}"
+    return None, f"nobody on call in {schedule.name} and no fallback: the managers are paged"

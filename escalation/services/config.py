@@ -38,6 +38,7 @@ from incidents.models import AssignmentGroup, HoldReason
 from incidents.rules import check_admin
 from incidents.selectors.config import staff_users
 from incidents.services.audited import audit_change
+from oncall.models import Schedule
 from tenancy.actors import Actor
 from tenancy.config_stamp import config_write
 from tenancy.errors import Conflict, InvalidInput
@@ -265,6 +266,7 @@ class LevelInput:
     after_seconds: int
     notify: str
     user_id: int | None = None
+    schedule_id: int | None = None
 
 
 def _check_levels(actor: Actor, levels: list[LevelInput]) -> None:
@@ -290,6 +292,22 @@ def _check_levels(actor: Actor, levels: list[LevelInput]) -> None:
             )
         if lvl.user_id and lvl.user_id not in staff:
             raise InvalidInput(NOT_STAFF, field=f"{where}.user")
+        _check_schedule(actor, lvl, where)
+
+
+def _check_schedule(actor: Actor, lvl: LevelInput, where: str) -> None:
+    """A level that pages whoever is on call names one of the desk's schedules."""
+    if lvl.notify == NotifyKind.SCHEDULE and not lvl.schedule_id:
+        raise InvalidInput("Name the schedule whose on-call person the level pages.",
+                           field=f"{where}.schedule")  # fmt: skip
+    if lvl.notify != NotifyKind.SCHEDULE and lvl.schedule_id:
+        raise InvalidInput(
+            "Only a level that pages whoever is on call names a schedule.",
+            field=f"{where}.schedule",
+        )
+    found = Schedule.objects.for_tenant(actor.tenant).filter(pk=lvl.schedule_id)
+    if lvl.schedule_id and not found.exists():
+        raise InvalidInput("Choose one of the desk's on-call schedules.", field=f"{where}.schedule")
 
 
 def _check_policy(actor: Actor, policy: EscalationPolicy) -> None:
@@ -341,6 +359,7 @@ def escalation_policy_save(
             after_seconds=lvl.after_seconds,
             notify=lvl.notify,
             user_id=lvl.user_id,
+            schedule_id=lvl.schedule_id,
         )
         for i, lvl in enumerate(levels, start=1)
     )

@@ -82,6 +82,8 @@ def escalation_words(policy: EscalationPolicy, levels: list[EscalationLevel]) ->
 
 def _level_words(level: EscalationLevel) -> str:
     whom = person(level.user) if level.notify == NotifyKind.USER else None
+    if level.notify == NotifyKind.SCHEDULE and level.schedule is not None:
+        whom = f"whoever is on call in {level.schedule.name}"
     notify = whom or NotifyKind(level.notify).label
     return f"after {seconds_words(level.after_seconds)}: {notify}"
 
@@ -90,4 +92,4 @@ def stored_levels(policy: EscalationPolicy) -> list[EscalationLevel]:
     if policy.pk is None:
         return []
     rows = EscalationLevel.objects.for_tenant(policy.tenant_id).filter(policy=policy)
-    return list(rows.select_related("user").order_by("position"))
+    return list(rows.select_related("user", "schedule").order_by("position"))

@@ -158,9 +158,9 @@ WITH due AS (
   SELECT * FROM cp WHERE at <= %(now)s
 ), inserted AS (
   INSERT INTO escalation_slaalert (tenant_id, incident_id, kind, clock_id, threshold, due_at,
-    created_at, notify, recipients, acknowledged_via)
+    created_at, notify, recipients, acknowledged_via, on_call_note)
   SELECT tenant_id, incident_id, CASE WHEN pct >= 100 THEN 'breach' ELSE 'warning' END, id, pct,
-    at, %(now)s, '', '[]'::jsonb, ''
+    at, %(now)s, '', '[]'::jsonb, '', ''
   FROM fired ORDER BY id, ord
   ON CONFLICT DO NOTHING
   RETURNING 1
@@ -208,7 +208,13 @@ def sweep_climb_batch(*, now: datetime, limit: int) -> SweepResult:
             EscalationRun.objects.filter(state=RunState.CLIMBING, next_check_at__lte=now)
             .select_related("policy__calendar")
             .prefetch_related(
-                Prefetch("policy__levels", EscalationLevel.objects.order_by("position"))
+                Prefetch(
+                    "policy__levels",
+                    # A level that pages a schedule reads who is on call as it fires.
+                    EscalationLevel.objects.order_by("position").select_related(
+                        "schedule__fallback"
+                    ),
+                )
             )
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("next_check_at")[:limit]

@@ -102,7 +102,7 @@ def escalation_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     policies = (
         EscalationPolicy.objects.for_tenant(request.tenant)
         .select_related("group", "calendar")
-        .prefetch_related("levels__user")
+        .prefetch_related("levels__user", "levels__schedule")
     )
     return render(request, "escalation/settings/escalation_list.html", {"policies": policies})
 
@@ -113,6 +113,7 @@ def _level_inputs(formset) -> list[LevelInput]:
             f.cleaned_data["after_seconds"],
             f.cleaned_data["notify"],
             f.cleaned_data["user"].pk if f.cleaned_data.get("user") else None,
+            f.cleaned_data["schedule"].pk if f.cleaned_data.get("schedule") else None,
         )
         for f in formset.forms
         if f.cleaned_data.get("notify")
@@ -135,7 +136,12 @@ def escalation_edit(
     )
     levels = (
         [
-            {"after_seconds": lvl.after_seconds, "notify": lvl.notify, "user": lvl.user}
+            {
+                "after_seconds": lvl.after_seconds,
+                "notify": lvl.notify,
+                "user": lvl.user,
+                "schedule": lvl.schedule,
+            }  # fmt: skip
             for lvl in policy.levels.all()
         ]
         if policy

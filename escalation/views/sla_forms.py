@@ -15,6 +15,7 @@ from escalation.models import BusinessCalendar, NotifyKind
 from escalation.services.config import check_holidays
 from incidents.models import AssignmentGroup, HoldReason
 from incidents.selectors.config import staff_users
+from oncall.models import Schedule
 from tenancy.errors import InvalidInput
 from tenancy.inputs import whole_number
 from tenancy.models import Tenant, User
@@ -240,10 +241,17 @@ class LevelForm(forms.Form):
         choices=[("", "—"), *NotifyKind.choices], required=False, label="Notify"
     )
     user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label="Person")
+    schedule = forms.ModelChoiceField(
+        queryset=Schedule.objects.none(),
+        required=False,
+        label="On-call schedule",
+        help_text='With "Whoever is on call": paged when the level fires.',
+    )
 
     def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         _choices(self, "user").queryset = staff_users(tenant).order_by("email")
+        _choices(self, "schedule").queryset = Schedule.objects.for_tenant(tenant)
 
     def clean(self):
         data = super().clean()

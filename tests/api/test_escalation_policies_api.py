@@ -51,8 +51,20 @@ def test_an_admin_key_writes_a_policy_for_a_group(admin, people):
         "calendar": None,
         "is_active": True,
         "levels": [
-            {"position": 1, "after_seconds": 45, "notify": "assignee", "user": None},
-            {"position": 2, "after_seconds": 600, "notify": "user", "user": "max@acme.test"},
+            {
+                "position": 1,
+                "after_seconds": 45,
+                "notify": "assignee",
+                "user": None,
+                "schedule": None,
+            },
+            {
+                "position": 2,
+                "after_seconds": 600,
+                "notify": "user",
+                "user": "max@acme.test",
+                "schedule": None,
+            },
         ],
     }
     policy = EscalationPolicy.objects.get(tenant=people.acme, group=people.group)
@@ -87,7 +99,7 @@ def test_put_replaces_the_levels_and_patch_keeps_what_it_does_not_name(admin, pe
     assert put.status_code == 200, put.content
     assert put.json()["repeat_count"] == 0 and put.json()["calendar"] == around.pk
     assert put.json()["levels"] == [
-        {"position": 1, "after_seconds": 30, "notify": "group", "user": None}
+        {"position": 1, "after_seconds": 30, "notify": "group", "user": None, "schedule": None}
     ]
     patched = admin.patch(url, {"is_active": False}, format="json").json()
     assert patched == {**put.json(), "is_active": False}
