@@ -29,6 +29,7 @@ from escalation.services.alerts import ack_token
 from incidents.links import answer_url, follow_url, unsubscribe_url
 from incidents.models import Incident
 from incidents.services import incident_contact_add
+from oncall.ical import ical_url
 from tenancy import services as tenancy_services
 from tenancy.links import SignupClaim, invitation_url, signup_url
 from tenancy.models import Invitation
@@ -76,6 +77,8 @@ class World:
                 f"/password-reset/{urlsafe_base64_encode(force_bytes(self.people.rita.pk))}/"
                 f"{default_token_generator.make_token(self.people.rita)}/"
             ),
+            # A person's on-call shifts, for their calendar app (the token ends in ".ics").
+            "oncall-ical-feed": lambda: ical_url(self.people.acme, self.people.bob),
         }
         assert url_name in makers, (
             f"{url_name} takes a token: teach tests/test_public_pages.py to make a genuine one"
@@ -83,7 +86,7 @@ class World:
         parts = urlsplit(makers[url_name]()).path.rstrip("/").split("/")
         if url_name == "password_reset_confirm":
             return {"uidb64": parts[-2], "token": parts[-1]}
-        return {"token": parts[-1]}
+        return {"token": parts[-1].removesuffix(".ics")}
 
 
 def damaged(token: str) -> str:

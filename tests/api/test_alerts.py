@@ -47,6 +47,8 @@ def test_a_trigger_needs_a_summary(api, people):
     assert response.status_code == 400 and "summary" in response.json()["errors"]
 
 
+# Fifty connections at once: one such test at a time, or two workers exhaust PostgreSQL's 100.
+@pytest.mark.xdist_group("many_connections")
 @pytest.mark.postgres
 def test_fifty_concurrent_triggers_with_one_key_make_one_incident(
     transactional_db, people, make_key

@@ -246,6 +246,8 @@ def test_label_rules_in_words_when_a_line_is_wrong(make_integration):
         make_integration(rules="severity critical high")
 
 
+# Fifty connections at once: one such test at a time, or two workers exhaust PostgreSQL's 100.
+@pytest.mark.xdist_group("many_connections")
 @pytest.mark.postgres
 def test_a_storm_of_concurrent_events_over_three_keys_makes_three_incidents_and_no_error(
     transactional_db, make_integration
