@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
@@ -299,8 +300,7 @@ ROW_FIELDS = (
     "hold_reason",
     "tenant_id",
     "parent_id",
-    "priority__label",
-    "priority__rank",
+    "priority_id",
     "group__name",
     "assignee__full_name",
     "assignee__email",
@@ -348,8 +348,13 @@ def queue_queryset(
         qs = incidents_near_breach(qs, tenant_id=tenant.pk)
     else:
         shown = shown.filter(metric=Metric.RESOLUTION)
+    # Priority levels are not joined: the row-level security policy on that small table would
+    # make an inner join shrink the planner's estimate of a tenant's incidents (tens for
+    # thousands), and it would sort them all instead of reading one page from the index.
+    # incident_queue attaches them from the tenant's few levels instead (nullable joins, which
+    # never shrink the estimate, stay).
     return (
-        qs.select_related("priority", "group", "assignee", "category", "reporter")
+        qs.select_related("group", "assignee", "category", "reporter")
         .only(*ROW_FIELDS)
         .prefetch_related(Prefetch("sla_clocks", shown, to_attr="shown_clocks"))
     )
@@ -365,11 +370,20 @@ def incident_queue(
     after: str = "",
     before: str = "",
     size: int | None = None,
+    levels: Iterable[PriorityLevel] = (),
 ) -> QueuePage:
-    """One page of a queue with the agent's filters, in the queue's order."""
+    """One page of a queue with the agent's filters, in the queue's order, each row with its
+    priority level: from `levels` (the page's filter choices, already read), the rest read."""
     qs = queue_queryset(tenant=tenant, user=user, group_ids=group_ids, queue=queue, filters=filters)
     order = QUEUES[queue].order
-    return keyset_page(qs, order, after=after, before=before, size=size or PAGE_SIZE)
+    page = keyset_page(qs, order, after=after, before=before, size=size or PAGE_SIZE)
+    known = {level.pk: level for level in levels}
+    missing = {row.priority_id for row in page.rows} - known.keys()
+    if missing:
+        known.update(PriorityLevel.objects.for_tenant(tenant).in_bulk(missing))
+    for row in page.rows:
+        row.priority = known[row.priority_id]
+    return page
 
 
 # --- choices for filters and forms ----------------------------------------------------------

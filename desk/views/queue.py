@@ -108,6 +108,7 @@ def render_queue(
         filters=filters,
         after=params.get("after", ""),
         before=params.get("before", ""),
+        levels=desk.levels,
     )
     since = _since(params)
     _decorate(page.rows, since, reverse("desk-queue", kwargs={"tenant_slug": request.tenant.slug}))
