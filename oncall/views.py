@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -204,12 +205,18 @@ def override_remove(request: TenantRequest, tenant_slug: str, pk: int, override_
     override = found.first()
     if override is None:
         raise Http404("No such override here.")
+    remove = partial(services.override_remove, actor=request.actor, override=override)
+    return _removed(request, schedule, remove, "The override is removed.")
+
+
+def _removed(request: TenantRequest, schedule, remove, done: str) -> HttpResponse:
+    """Run a removal; its refusal or success as a message on the schedule's page."""
     try:
-        services.override_remove(actor=request.actor, override=override)
+        remove()
     except Refusal as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "The override is removed.")
+        messages.success(request, done)
     return redirect(_detail_url(request, schedule))
 
 
@@ -243,13 +250,8 @@ def layer_remove(request: TenantRequest, tenant_slug: str, pk: int, layer_pk: in
     layer = Layer.objects.for_tenant(request.tenant).filter(schedule=schedule, pk=layer_pk).first()
     if layer is None:
         raise Http404("No such layer here.")
-    try:
-        services.layer_remove(actor=request.actor, layer=layer)
-    except Refusal as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "The layer is removed.")
-    return redirect(_detail_url(request, schedule))
+    remove = partial(services.layer_remove, actor=request.actor, layer=layer)
+    return _removed(request, schedule, remove, "The layer is removed.")
 
 
 @require_GET

@@ -108,3 +108,36 @@ def test_the_list_reads_a_few_queries_per_schedule(people, login, django_assert_
     client = login(people.bob)
     with django_assert_max_num_queries(25):
         assert client.get(reverse("oncall-schedule-list", args=["acme"])).status_code == 200
+
+
+def _override(people, schedule, who, by):
+    from oncall import services
+
+    now = timezone.now()
+    return services.override_add(
+        actor=people.actor(by), schedule=schedule, user_id=who.pk,
+        starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=2),
+    )  # fmt: skip
+
+
+def test_removing_an_override_on_the_page_says_so_and_a_stranger_to_it_is_refused(people, login):
+    schedule = daily_schedule(people, people.alice)
+    override = _override(people, schedule, people.bob, people.bob)
+    url = reverse("oncall-override-remove", args=["acme", schedule.pk, override.pk])
+    alice = login(people.alice)  # neither added nor covers it, and not a manager
+    refused = alice.post(url, follow=True).content.decode()
+    assert "Only a manager, or whoever added or covers it" in refused
+    assert Override.objects.filter(pk=override.pk).exists()
+    done = login(people.bob).post(url, follow=True).content.decode()
+    assert "The override is removed." in done
+    assert not Override.objects.filter(pk=override.pk).exists()
+
+
+def test_removing_a_layer_on_the_page_says_so(people, login):
+    from oncall.models import Layer
+
+    schedule = daily_schedule(people, people.alice)
+    layer = Layer.objects.get(schedule=schedule)
+    url = reverse("oncall-layer-remove", args=["acme", schedule.pk, layer.pk])
+    assert "The layer is removed." in login(people.max).post(url, follow=True).content.decode()
+    assert not Layer.objects.filter(pk=layer.pk).exists()
