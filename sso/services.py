@@ -339,27 +339,27 @@ def sso_sign_in(*, config: SsoConfig, claims: dict[str, Any], address: str | Non
 def sso_sign_in_failed(
     *, config: SsoConfig, reason: str, email: str = "", address: str | None
 ) -> None:
-    """A refused or broken sign-in, recorded as someone not signed in, with the reason. The
-    log-in page has no tenant yet: the record is written in the provider's (tenancy/rls.py)."""
-    with rls.tenant_scope(config.tenant_id), transaction.atomic():
-        audit_record(
-            actor=None,
-            tenant=config.tenant,
-            action="sso.signin_failed",
-            target_label=email or "unknown person",
-            after={"reason": reason},
-            address=address,
-        )
+    """A refused or broken sign-in, recorded as someone not signed in, with the reason."""
+    _refusal_record(config, "sso.signin_failed", reason, email or "unknown person", address)
 
 
 def sso_password_refused(*, config: SsoConfig, user: User, address: str | None) -> None:
+    reason = "this organisation requires single sign-on"
+    _refusal_record(config, "sso.password_refused", reason, user.email, address, target=user)
+
+
+def _refusal_record(
+    config: SsoConfig, action: str, reason: str, label: str, address: str | None, target=None
+) -> None:
+    # The log-in page has no tenant yet: the record is written in the provider's
+    # (tenancy/rls.py), by someone not signed in.
     with rls.tenant_scope(config.tenant_id), transaction.atomic():
         audit_record(
             actor=None,
             tenant=config.tenant,
-            action="sso.password_refused",
-            target=user,
-            target_label=user.email,
-            after={"reason": "this organisation requires single sign-on"},
+            action=action,
+            target=target,
+            target_label=label,
+            after={"reason": reason},
             address=address,
         )

@@ -20,7 +20,8 @@ KEY_PREFIX = "sdk"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def _hash(secret: str) -> str:
+def secret_hash(secret: str) -> str:
+    """How the desk stores a random secret it shows once (API keys, integration keys)."""
     # Keys carry 256 bits of randomness, so a fast hash is enough: there is nothing to guess.
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -79,7 +80,7 @@ def api_key_create(
                 tenant=tenant,
                 name=name[:100],
                 prefix=prefix,
-                hashed_secret=_hash(secret),
+                hashed_secret=secret_hash(secret),
                 scopes=_clean_scopes(scopes),
                 created_by=created_by if created_by is not None else actor.user,
             )
@@ -111,7 +112,7 @@ def api_key_rotate(
         raise InvalidInput(f"Key “{key.name}” is revoked: create a new key instead.")
     old_prefix = key.prefix
     key.prefix, secret = _new_secret()
-    key.hashed_secret = _hash(secret)
+    key.hashed_secret = secret_hash(secret)
     key.last_used_at = None
     key.save(update_fields=["prefix", "hashed_secret", "last_used_at"])
     audit_record(
@@ -166,7 +167,7 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
             .filter(prefix=parts[1], revoked_at__isnull=True, tenant__is_active=True)
             .first()
         )
-    if key is None or not secrets.compare_digest(key.hashed_secret, _hash(parts[2])):
+    if key is None or not secrets.compare_digest(key.hashed_secret, secret_hash(parts[2])):
         return None
     now = timezone.now()
     # Writing on every request would make each call a write; a minute's precision is plenty.

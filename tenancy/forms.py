@@ -3,10 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 
-from tenancy import rls
 from tenancy.errors import Refusal
 from tenancy.models import Role, User
-from tenancy.selectors import memberships_for_user
+from tenancy.selectors import person_memberships
 
 
 class LoginForm(AuthenticationForm):
@@ -25,9 +24,7 @@ class LoginForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         # Only someone the admin deactivated everywhere is turned away; a user whose password
         # works always held a membership (invitation or sign-up), or is a platform operator.
-        with rls.person_scope(user.pk):
-            member = memberships_for_user(user).exists()
-        if not user.is_staff and not member:
+        if not user.is_staff and not person_memberships(user):
             raise forms.ValidationError(self.error_messages["no_membership"], code="no_membership")
 
 

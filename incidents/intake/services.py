@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
@@ -13,6 +12,7 @@ from incidents.intake.rules import LEVELS, parse_mapping, parse_rules
 from incidents.models import Category, Integration, IntegrationKind
 from tenancy import rls
 from tenancy.actors import Actor
+from tenancy.apikeys import secret_hash
 from tenancy.audit import audit_record
 from tenancy.errors import InvalidInput
 
@@ -35,8 +35,7 @@ EDITABLE = (
 
 
 def key_hash(key: str) -> str:
-    # 256 random bits: a fast hash is enough, there is nothing to guess (as tenancy/apikeys.py).
-    return hashlib.sha256(key.encode()).hexdigest()
+    return secret_hash(key)
 
 
 def _new_key() -> tuple[str, str]:
