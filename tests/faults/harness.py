@@ -70,13 +70,15 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 class PgCluster:
     """initdb + pg_ctl on a free port, data in a temp dir owned by postgres, removed at close."""
 
-    def __init__(self) -> None:
+    def __init__(self, initdb: bool = True) -> None:
         # Not under pytest's tmp_path: that is private to root and postgres could not enter it.
         self.dir = Path(tempfile.mkdtemp(prefix="sd-faults-pg-"))
         self.data = self.dir / "data"
         self.port = free_port()
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
+        if not initdb:
+            return
         self._pg(
             "initdb",
             "-D",
@@ -118,6 +120,37 @@ class PgCluster:
             "30",
             "start",
         )
+
+    def standby(self) -> PgCluster:
+        """A streaming replica of this (running) cluster on a port of its own, made as an
+        operator would: `pg_basebackup -R` (which writes standby.signal and primary_conninfo),
+        then started. initdb's trust rules already admit replication from 127.0.0.1."""
+        replica = PgCluster(initdb=False)
+        replica._pg(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(replica.data),
+            "-R",
+            "-X",
+            "stream",
+            "--checkpoint=fast",  # else it waits for the next timed checkpoint, minutes away
+            "--no-sync",
+        )
+        replica.start()
+        return replica
+
+    def replay_lag_seconds(self) -> float | None:
+        """On a standby: seconds since the last replayed commit (None before any)."""
+        rows = self.query(
+            "SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())", (), "postgres"
+        )
+        return None if rows[0][0] is None else float(rows[0][0])
 
     def stop(self, mode: str = "fast") -> None:
         """mode "immediate" drops every connection at once, like a crash."""
