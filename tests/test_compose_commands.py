@@ -188,3 +188,18 @@ def test_the_mail_command_takes_mail_and_its_health_check_passes(transactional_d
         assert InboundMail.objects.filter(tenant=tenant, subject="Hi").count() == 1
     finally:
         assert _stop(mail) == 0, log.read_text()
+
+
+def test_the_desk_goes_through_pgbouncer_in_transaction_pooling_and_migrations_go_direct():
+    pooler = SERVICES["pgbouncer"]
+    assert pooler["environment"]["POOL_MODE"] == "transaction"
+    assert pooler["environment"]["DB_HOST"] == "postgres"
+    assert "pg_isready" in " ".join(pooler["healthcheck"]["test"])
+    for name in ("web", "worker", "timers", "beat", "mail"):
+        environment = SERVICES[name]["environment"]
+        assert "@pgbouncer:6432/" in environment["DATABASE_URL"], name
+        # Server-side cursors off: a cursor can't outlive its transaction behind the pooler.
+        assert environment["PGBOUNCER"] == "1", name
+        assert SERVICES[name]["depends_on"]["pgbouncer"]["condition"] == "service_healthy", name
+    migrate = SERVICES["migrate"]["environment"]
+    assert "@postgres:5432/" in migrate["DATABASE_URL"] and "PGBOUNCER" not in migrate

@@ -9,6 +9,9 @@ end. The tenants and their end-of-test assertions are in tenants.py.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,10 +49,44 @@ def redis_server(fault_workdir: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture(scope="session")
-def fault_env(pg_cluster: PgCluster, redis_server: RedisServer, fault_workdir: Path) -> dict:
-    """Environment for child processes; the cluster is migrated once per session."""
+def pg_pooler(pg_cluster: PgCluster) -> Iterator[str | None]:
+    """With PGBOUNCER=1 (CI's PgBouncer leg): the URL of a PgBouncer in transaction pooling in
+    front of the throwaway cluster (.ci/pgbouncer), which the desk's processes then go through,
+    as docs/deployment.md advises for larger installations. Otherwise None: they connect direct.
+    The tests' own queries (pg_cluster.query) always go direct."""
+    if os.environ.get("PGBOUNCER") != "1":
+        yield None
+        return
+    script = Path(__file__).resolve().parents[2] / ".ci" / "pgbouncer"
+    # Not under pytest's tmp_path, which PgBouncer's user (postgres, when run as root) can't enter.
+    workdir = Path(tempfile.mkdtemp(prefix="sd-faults-pgbouncer-"))
+    env = {**os.environ, "PGBOUNCER_UPSTREAM_PORT": str(pg_cluster.port)}
+    started = subprocess.run(
+        [str(script), "start", str(workdir), "desk"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    pg_cluster.pooler_url = started.stdout.strip()
+    try:
+        yield pg_cluster.pooler_url
+    finally:
+        pg_cluster.pooler_url = None
+        subprocess.run([str(script), "stop", str(workdir)], env=env, timeout=60, check=False)
+
+
+@pytest.fixture(scope="session")
+def fault_env(
+    pg_cluster: PgCluster, redis_server: RedisServer, pg_pooler: str | None, fault_workdir: Path
+) -> dict:
+    """Environment for child processes; the cluster is migrated once per session (direct:
+    migrations need no pooler, and a failed one is easier to read)."""
     env = child_env(pg_cluster, redis_server, fault_workdir)
     Desk(env, fault_workdir).manage("migrate", "--noinput", "-v", "0")
+    if pg_pooler:
+        env.update(DATABASE_URL=pg_pooler, PGBOUNCER="1")
     return env
 
 

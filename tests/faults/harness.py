@@ -71,6 +71,10 @@ class PgCluster:
     """initdb + pg_ctl on a free port, data in a temp dir owned by postgres, removed at close."""
 
     def __init__(self, initdb: bool = True) -> None:
+        # Set when the desk's processes reach this cluster through PgBouncer (CI's PgBouncer
+        # leg): then the cluster is "back" once a query through the pooler answers, which is
+        # up to server_login_retry (1 s) after PostgreSQL itself.
+        self.pooler_url: str | None = None
         # Not under pytest's tmp_path: that is private to root and postgres could not enter it.
         self.dir = Path(tempfile.mkdtemp(prefix="sd-faults-pg-"))
         self.data = self.dir / "data"
@@ -120,6 +124,22 @@ class PgCluster:
             "30",
             "start",
         )
+        if self.pooler_url:
+            wait_for(self._pooler_answers, 15, "PgBouncer to reach the restarted cluster")
+
+    def _pooler_answers(self) -> bool:
+        try:
+            conn = psycopg2.connect(self.pooler_url, connect_timeout=3)
+        except psycopg2.OperationalError:
+            return False
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except psycopg2.OperationalError:
+            return False
+        finally:
+            conn.close()
 
     def standby(self) -> PgCluster:
         """A streaming replica of this (running) cluster on a port of its own, made as an

@@ -122,7 +122,10 @@ def test_a_postgresql_restart_while_clocks_come_due_loses_and_doubles_nothing(
     sink.delay = 0
 
     sla_tenant.assert_every_alert_once()  # no repeat: nobody was killed in mid-send
-    assert "the database is away, retrying" in worker.text()  # it waited to record the send
+    if pg_cluster.pooler_url is None:
+        assert "the database is away, retrying" in worker.text()  # it waited to record the send
+    # Through PgBouncer the worker never sees the outage: its statement waits in the pooler
+    # (query_wait_timeout, 10 s) until PostgreSQL is back, and is recorded once all the same.
     assert sla_tenant.due_between(down, up) > 0, "no clock came due while PostgreSQL was down"
 
 
