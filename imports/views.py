@@ -16,6 +16,7 @@ from tenancy.decorators import admin_required
 from tenancy.errors import Refusal
 from tenancy.forms import show_refusal
 from tenancy.http import TenantRequest
+from tenancy.replicas import replica_reads
 
 RECENT_RUNS = 20
 
@@ -52,12 +53,14 @@ def _run(request: TenantRequest, pk: int) -> ImportRun:
 
 
 @admin_required
+@replica_reads
 def import_detail(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     run = _run(request, pk)
     return render(request, "imports/import_detail.html", {"run": run, "filled": filled_text(run)})
 
 
 @admin_required
+@replica_reads
 def import_progress(request: TenantRequest, tenant_slug: str, pk: int) -> HttpResponse:
     """The part of the run's page that htmx polls while the run is going."""
     run = _run(request, pk)

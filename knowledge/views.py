@@ -40,6 +40,7 @@ from tenancy.errors import Refusal
 from tenancy.forms import show_refusal
 from tenancy.http import TenantRequest
 from tenancy.inputs import query_text
+from tenancy.replicas import replica_reads
 
 WRITABLE_FROM = (IncidentState.RESOLVED, IncidentState.CLOSED)
 DASHBOARD_DAYS = 30
@@ -291,6 +292,7 @@ def _day(text: str) -> date | None:
 
 @require_GET
 @manager_required
+@replica_reads
 def dashboard_panel(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The dashboard's knowledge figures (loaded by htmx, so the dashboard's own queries and
     cache stay as they are): the deflection rate in the dashboard's period (`from` and `to`,

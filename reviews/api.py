@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.http import Http404
+from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
@@ -23,6 +24,7 @@ from reviews.rules import check_edit, check_start
 from reviews.selectors import review_actions, review_timeline, reviews_for_actor
 from tenancy.api.views import TenantAPIView
 from tenancy.inputs import whole_number
+from tenancy.replicas import replica_reads
 
 LIST_LIMIT = 200
 
@@ -78,6 +80,7 @@ STATE_PARAMETER = OpenApiParameter(
 )
 
 
+@method_decorator(replica_reads, name="get")
 class ReviewListView(ReviewAPIView):
     @extend_schema(
         operation_id="reviews_list",

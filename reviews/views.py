@@ -32,6 +32,7 @@ from tenancy.decorators import manager_required, staff_required
 from tenancy.errors import Refusal
 from tenancy.forms import show_refusal
 from tenancy.http import TenantRequest
+from tenancy.replicas import replica_reads
 
 Bound = dict[str, forms.Form]
 
@@ -273,6 +274,7 @@ def review_export(request: TenantRequest, tenant_slug: str, number: int) -> Http
 
 @require_GET
 @manager_required
+@replica_reads
 def dashboard_panel(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The dashboards' "Overdue review actions" figure, fetched by the dashboard page itself
     (htmx), so the dashboard's own pinned queries stay as they are."""

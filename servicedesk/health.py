@@ -1,5 +1,6 @@
 """/healthz says the process is up; /readyz that the database and the broker answer, naming the
-one that does not (`unavailable`)."""
+one that does not (`unavailable`), and how each streaming replica is (shown, never failing
+readiness: the primary alone serves every read)."""
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -7,7 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from escalation.models import AuditStatus
 from escalation.selectors.operations import sweep_deadman
 from servicedesk.celery import app as celery_app
-from tenancy import rls
+from tenancy import replica_health, rls
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -67,12 +68,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
     with rls.bypass("/readyz, the SLA sweep's dead-man check", routine=True):
         sla_sweep = _sla_sweep() if "database" not in down else "unknown: the database is down"
     status = "unavailable" if down else "degraded" if sla_sweep.startswith("degraded") else "ok"
-    return JsonResponse(
-        {
-            "status": status,
-            "checks": checks,
-            "unavailable": down,
-            "flags": {"sla_audit": sla_audit, "sla_sweep": sla_sweep},
-        },
-        status=503 if down else 200,
-    )
+    body: dict[str, object] = {
+        "status": status,
+        "checks": checks,
+        "unavailable": down,
+        "flags": {"sla_audit": sla_audit, "sla_sweep": sla_sweep},
+    }
+    if replica_health.aliases():
+        # "ok: 0.2 s behind", "lagging: ...", "down: OperationalError"; a replica down or
+        # behind is skipped by reads, so the node stays in the load balancer.
+        body["replicas"] = replica_health.report()
+    return JsonResponse(body, status=503 if down else 200)

@@ -23,7 +23,7 @@ from prometheus_client.registry import Collector
 from escalation.selectors import operations
 from escalation.services.queues import queue_depths
 from servicedesk import task_stats
-from tenancy import rls
+from tenancy import replica_health, rls
 
 
 class DeskCollector(Collector):
@@ -88,6 +88,21 @@ class DeskCollector(Collector):
             for task, n in sorted(counts.items()):
                 failures.add_metric([task], n)
             yield failures
+        yield from _replica_lag()
+
+
+def _replica_lag() -> Iterator[Metric]:
+    lags = replica_health.lags()
+    if not lags:
+        return
+    gauge = GaugeMetricFamily(
+        "servicedesk_replica_lag_seconds",
+        "Per streaming replica (DATABASE_REPLICA_URLS), seconds its replay is behind; -1: down.",
+        labels=["replica"],
+    )
+    for alias, lag in lags.items():
+        gauge.add_metric([alias], -1.0 if lag is None else lag)
+    yield gauge
 
 
 def _authorised(request: HttpRequest) -> bool:

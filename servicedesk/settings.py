@@ -124,10 +124,13 @@ if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", DATABASE_RLS_ROLE):
     raise ImproperlyConfigured(
         f"DATABASE_RLS_ROLE must be a plain lower-case role name, not {DATABASE_RLS_ROLE!r}."
     )
-if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL,
+
+
+def _database(url: str) -> dict:
+    """One alias from a URL: the primary's, and each replica's with the same options."""
+    database: dict = dict(
+        dj_database_url.parse(
+            url,
             # Kept open across requests, and checked before a request's first query reuses it,
             # so the first request after a database restart does not fail on a dead connection.
             conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60, minimum=0),
@@ -136,12 +139,17 @@ if DATABASE_URL:
             # cursor's DECLARE cannot carry.
             disable_server_side_cursors=PGBOUNCER or DATABASE_RLS,
         )
-    }
+    )
     # An unreachable server fails a request (503) or /readyz within seconds instead of hanging
     # it; a connect_timeout in the URL's query wins.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    database.setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", 3, minimum=1)
     )
+    return database
+
+
+if DATABASE_URL:
+    DATABASES = {"default": _database(DATABASE_URL)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Embedded default: WAL lets readers and the worker run beside the writer; IMMEDIATE takes
@@ -162,6 +170,37 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DATABASE_RLS = DATABASE_RLS and IS_POSTGRES
+# Streaming replicas (tenancy/replicas.py, docs/replicas.md): each URL becomes an alias
+# replica1, replica2, ... with the primary's options. Only reads that opted in (dashboards, their
+# exports and cards, the API's lists, imports' read-back) go there, and only from a replica whose
+# replay lag is within REPLICA_MAX_LAG_SECONDS; a person who has just written reads the primary
+# for REPLICA_PIN_SECONDS (a few seconds above a healthy replica's lag).
+DATABASE_REPLICA_URLS = envlist("DATABASE_REPLICA_URLS")
+REPLICA_MAX_LAG_SECONDS = envint("REPLICA_MAX_LAG_SECONDS", 30, minimum=1)
+REPLICA_PIN_SECONDS = envint("REPLICA_PIN_SECONDS", 5, minimum=1)
+REPLICA_ALIASES: list[str] = []
+if DATABASE_REPLICA_URLS and not IS_POSTGRES:
+    raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL.")
+for _n, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _scheme = _url.partition("://")[0]
+    if _scheme not in ("postgres", "postgresql", "pgsql"):
+        # The URL itself is not repeated: it may carry a password.
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS: entry {_n} must be a postgres:// URL, not {_scheme!r}."
+        )
+    DATABASES[f"replica{_n}"] = {
+        **_database(_url),
+        # Tests read the replica alias from the test database; nothing is created for it.
+        "TEST": {"MIRROR": "default"},
+    }
+    REPLICA_ALIASES.append(f"replica{_n}")
+if REPLICA_ALIASES:
+    DATABASE_ROUTERS = ["tenancy.replicas.ReplicaRouter"]
+    # Before axes, which stays last: a write that succeeded pins its author to the primary.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
+        "tenancy.replicas.ReadYourWritesMiddleware",
+    )
 # How long a settings change waits for the reports in flight before it gives up with "busy"
 # (tenancy/config_stamp.py): reports arriving meanwhile queue behind it.
 CONFIG_LOCK_WAIT_MS = envint("CONFIG_LOCK_WAIT_MS", 3000, minimum=1)

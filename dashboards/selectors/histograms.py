@@ -23,7 +23,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import F, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 
@@ -31,6 +30,7 @@ from dashboards.models import CumulativeCounts, IncidentFact, RollupState
 from dashboards.selectors.scope import local_midnight
 from dashboards.selectors.sql import compiled
 from tenancy.models import Tenant
+from tenancy.replicas import read_connection
 
 PER_DOUBLING = 16
 ZERO_BUCKET = 1  # holds exactly 0 seconds, so the value of a rank found there is known
@@ -167,7 +167,8 @@ HISTOGRAM_INSTANTS = tuple(COUNTED)
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
+    # A page that opted in reads the replica its ORM queries read (tenancy/replicas.py).
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 

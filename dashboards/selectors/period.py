@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from dashboards.models import COUNTERS, DailyRollup, FiguresCache, IncidentFact, RollupState
@@ -27,6 +27,7 @@ from dashboards.selectors.quantiles import CountsDisagree, Durations, Spreads, d
 from dashboards.selectors.scope import Scope, last_days
 from dashboards.selectors.sql import Spread, compiled
 from tenancy.models import Tenant
+from tenancy.replicas import read_connection, reading_replica
 
 log = logging.getLogger(__name__)
 SLA_COUNTERS = ("response_met", "response_breached", "resolution_met", "resolution_breached")
@@ -128,7 +129,7 @@ def _counts_sql(base_sql: str) -> str:
 def _counts(tenant: Tenant, scope: Scope) -> dict[str, dict]:
     base = _rollups(tenant, scope).values(*(c for _, c in GROUPINGS), *COUNTERS).order_by()
     sql, params = compiled(base)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(_counts_sql(sql), params)
         rows = cursor.fetchall()
     found: dict[str, dict] = {kind: {} for kind, _ in GROUPINGS}
@@ -143,11 +144,13 @@ def _counts(tenant: Tenant, scope: Scope) -> dict[str, dict]:
 def _snapshot() -> Iterator[None]:
     """The period's statements see one snapshot of the derived tables: the counts and the look
     inside a bucket must agree even when a refresh commits in between. Inside a transaction
-    already (the refresh's, which holds the tenant's lock) there is nothing to do."""
+    already (the refresh's, which holds the tenant's lock) there is nothing to do. On a replica
+    (a page that opted in, tenancy/replicas.py) the snapshot is the replica's."""
+    connection = read_connection()
     if connection.in_atomic_block:
         yield
         return
-    with transaction.atomic():
+    with transaction.atomic(using=connection.alias):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -209,7 +212,10 @@ def period_figures(tenant: Tenant, scope: Scope, state: RollupState | None) -> P
     if cached is not None:
         return Period.from_json(cached)
     period = period_compute(tenant, scope)
-    _store(tenant, scope, state.version, period)
+    # Figures from a replica are not stored: the primary may hold a newer version's already,
+    # and a stored row would pin the rest of the page to the primary (tenancy/replicas.py).
+    if not reading_replica():
+        _store(tenant, scope, state.version, period)
     return period
 
 

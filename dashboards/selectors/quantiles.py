@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from django.db import connection
 from django.db.models import QuerySet
 
 from dashboards.selectors.histograms import SERIES, ZERO_BUCKET, Histograms, Key, Series
 from dashboards.selectors.sql import Spread, compiled
+from tenancy.replicas import read_connection
 
 FRACTIONS = (0.5, 0.9)  # median and p90
 ALL = "all"  # every priority level of the facts asked about
@@ -96,7 +96,7 @@ def _looked_up(
         arms.append(f"SELECT {i}, b{i}.{s.seconds} FROM ({sql}) AS b{i}")
         params.extend(arm_params)
     found: dict[int, list[float]] = defaultdict(list)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(" UNION ALL ".join(arms), params)
         for i, seconds in cursor.fetchall():
             found[i].append(float(seconds))

@@ -24,6 +24,7 @@ from dashboards.views.forms import DEFAULT_PERIOD, DashboardFilterForm
 from dashboards.views.presentation import DeskLinks
 from tenancy.decorators import manager_required
 from tenancy.http import TenantRequest
+from tenancy.replicas import replica_reads
 
 
 def _ask_for_refresh(data: charts.DashboardData, tenant_id: int) -> bool:
@@ -80,6 +81,7 @@ def _dashboard(request: TenantRequest) -> tuple[charts.Dashboard, DashboardFilte
 
 @require_GET
 @manager_required
+@replica_reads
 def home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     dashboard, form = _dashboard(request)
     export = reverse("dashboards-export", kwargs={"tenant_slug": tenant_slug})
@@ -97,6 +99,7 @@ def home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 @require_GET
 @manager_required
+@replica_reads
 def export_csv(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     dashboard, form = _dashboard(request)
     scope = dashboard.data.scope

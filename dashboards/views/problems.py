@@ -14,10 +14,12 @@ from dashboards.views.presentation import DeskLinks
 from problems.figures import problem_figures
 from tenancy.decorators import manager_required
 from tenancy.http import TenantRequest
+from tenancy.replicas import replica_reads
 
 
 @require_GET
 @manager_required
+@replica_reads
 def problems_panel(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     scope, _form, _choices = dashboard_scope(request)
     figures = problem_figures(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
+from django.utils.decorators import method_decorator
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -29,8 +30,11 @@ from incidents.rules import allowed_transitions
 from incidents.selectors import INCIDENT_RELATED, attachments_visible_to, incidents_for_actor
 from tenancy.api.views import TenantAPIView
 from tenancy.models import Membership, User
+from tenancy.replicas import replica_reads
 
 
+# Integrations' lists may read a streaming replica (tenancy/replicas.py); writes never do.
+@method_decorator(replica_reads, name="get")
 class IncidentListView(TenantAPIView):
     serializer_class = s.IncidentSerializer
     pagination_class = IncidentCursorPagination
@@ -212,6 +216,7 @@ def transition_view(action: str):
     )(view)
 
 
+@method_decorator(replica_reads, name="get")
 class EventListView(IncidentAPIView):
     serializer_class = s.EventSerializer
 
@@ -224,6 +229,7 @@ class EventListView(IncidentAPIView):
         return Response(s.EventSerializer(events.order_by("created_at", "id"), many=True).data)
 
 
+@method_decorator(replica_reads, name="get")
 class CommentListView(IncidentAPIView):
     serializer_class = s.CommentSerializer
 
@@ -245,6 +251,7 @@ class CommentListView(IncidentAPIView):
         return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
+@method_decorator(replica_reads, name="get")
 class AttachmentListView(IncidentAPIView):
     serializer_class = s.AttachmentSerializer
 

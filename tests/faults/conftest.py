@@ -162,3 +162,22 @@ def sla_tenant(
         EMAIL_TIMEOUT="4",
     )
     return SlaTenant(slug, made["secret"], desk, pg_cluster, webhook_sink, smtp_sink)
+
+
+@pytest.fixture(scope="session")
+def pg_standby(pg_cluster: PgCluster, fault_env: dict) -> Iterator[PgCluster]:
+    """A streaming replica of the session's cluster (pg_basebackup -R), made after migrating."""
+    standby = pg_cluster.standby()
+    yield standby
+    standby.close()
+
+
+@pytest.fixture
+def replica(pg_standby: PgCluster, services_up: None) -> PgCluster:
+    """The standby running and replaying (a test may have stopped it or paused its replay)."""
+    try:
+        pg_standby.query("SELECT 1", (), "postgres")
+    except Exception:
+        pg_standby.start()
+    pg_standby.query("SELECT pg_wal_replay_resume()", (), "postgres")
+    return pg_standby

@@ -159,6 +159,44 @@ def mail_setup(args: argparse.Namespace) -> dict:
     return {"tenant": tenant.pk, "intake": intake.address, "members": members}
 
 
+def replica_setup(args: argparse.Namespace) -> dict:
+    """A tenant with a manager signed in (the session cookie a browser would hold) and two API
+    keys, for the replica tests: the manager reads the dashboard, the keys list incidents."""
+    from django.test import Client
+
+    from tenancy.apikeys import api_key_create
+    from tenancy.models import Membership, Role, User
+    from tenancy.services import tenant_create
+
+    tenant = tenant_create(slug=args.slug, name=f"Replica {args.slug}")
+    manager = User.objects.create_user(f"manager@{args.slug}.test", full_name="Mara Manager")
+    Membership.objects.create(tenant=tenant, user=manager, role=Role.MANAGER)
+    admin = User.objects.create_user(f"admin@{args.slug}.test", full_name="Fault Admin")
+    Membership.objects.create(tenant=tenant, user=admin, role=Role.ADMIN)
+    client = Client()
+    client.force_login(manager)
+    keys = [api_key_create(tenant=tenant, name=name, scopes=["read", "write"])[1] for name in "ab"]
+    return {"tenant": tenant.pk, "session": client.cookies["sessionid"].value, "keys": keys}
+
+
+def replica_wall(args: argparse.Namespace) -> dict:
+    """Incidents counted on the replica alias without any tenant filter: in `--slug`'s scope
+    (the wall must leave only its rows) and in a bypass (every tenant's)."""
+    from incidents.models import Incident
+    from tenancy import rls
+    from tenancy.models import Tenant
+
+    with rls.bypass("replica test: find the tenant"):
+        tenant = Tenant.objects.get(slug=args.slug)
+    with rls.tenant_scope(tenant.pk):
+        scoped = Incident.objects.using("replica1").count()
+        others = Incident.objects.using("replica1").exclude(tenant=tenant).count()
+    with rls.bypass("replica test: every tenant's rows"):
+        everyone = Incident.objects.using("replica1").count()
+        own = Incident.objects.using("replica1").filter(tenant=tenant).count()
+    return {"scoped": scoped, "others": others, "everyone": everyone, "own": own}
+
+
 def _names(text: str) -> list[str]:
     return [name for name in text.split(",") if name]
 
@@ -195,6 +233,10 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("mail_setup")
     p.add_argument("--slug", required=True)
     p.add_argument("--members", type=int, default=10)
+    p = commands.add_parser("replica_setup")
+    p.add_argument("--slug", required=True)
+    p = commands.add_parser("replica_wall")
+    p.add_argument("--slug", required=True)
     commands.add_parser("serve")
     return parser
 
@@ -206,6 +248,8 @@ COMMANDS = {
     "sla": sla,
     "sweep": sweep,
     "mail_setup": mail_setup,
+    "replica_setup": replica_setup,
+    "replica_wall": replica_wall,
 }
 
 
