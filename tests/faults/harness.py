@@ -100,7 +100,9 @@ class PgCluster:
     def _pg(self, tool: str, *args: str) -> None:
         start = time.monotonic()
         cmd = _as_postgres([str(PG_BIN / tool), *args])
-        subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:  # say why: a bare CalledProcessError hides the tool's words
+            raise AssertionError(f"{tool} failed ({done.returncode}):\n{done.stderr[-3000:]}")
         log.info("%s %s took %.1fs", tool, args[-1], time.monotonic() - start)
 
     def start(self) -> None:
@@ -223,7 +225,7 @@ class PgCluster:
         return rows[0][0]
 
     def close(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
+        with contextlib.suppress(AssertionError):  # already stopped
             self.stop("immediate")
         shutil.rmtree(self.dir, ignore_errors=True)
 
