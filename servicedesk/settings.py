@@ -1,7 +1,8 @@
 """Settings read from the environment, with safe defaults that run the desk on one machine.
 
 With nothing set, the desk runs on SQLite and a file-system Celery broker under var/.
-DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
+DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis; CELERY_BROKER_URL=amqp://... makes
+RabbitMQ the broker.
 """
 
 import re
@@ -206,10 +207,45 @@ if REPLICA_ALIASES:
 CONFIG_LOCK_WAIT_MS = envint("CONFIG_LOCK_WAIT_MS", 3000, minimum=1)
 
 # --- Celery ---------------------------------------------------------------------------------
+# REDIS_URL is the cache (and, unless CELERY_BROKER_URL names another, the broker);
+# CELERY_BROKER_URL (amqp:// or redis://) names the broker on its own: RabbitMQ for large
+# installations (docs/deployment.md, "RabbitMQ for large installations").
 REDIS_URL = envstr("REDIS_URL")
+CELERY_BROKER_URL = envstr("CELERY_BROKER_URL") or REDIS_URL
+# Only the scheme goes into the message: the rest of the URL may carry a password.
+_broker_scheme = CELERY_BROKER_URL.partition("://")[0] if "://" in CELERY_BROKER_URL else ""
+if CELERY_BROKER_URL and _broker_scheme not in ("amqp", "amqps", "redis", "rediss"):
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL must start with amqp:// or amqps:// (RabbitMQ) or redis:// or "
+        f"rediss:// (Redis); got {_broker_scheme + '://' if _broker_scheme else 'no scheme'}"
+    )
+BROKER_IS_RABBITMQ = _broker_scheme in ("amqp", "amqps")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
+# Three queues, so the SLA timers never wait behind deliveries (escalation/services/queues.py,
+# docs/operations.md): the Procfile and docker-compose run a worker for `timers` and one for
+# `delivery` and `celery`. A worker started without -Q consumes all three.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES: dict[str, dict] = {"celery": {}, "delivery": {}, "timers": {}}
+if BROKER_IS_RABBITMQ:
+    # Quorum queues: replicated, durable, and a message is confirmed (confirm_publish) only
+    # once a majority has written it, so a broker crash loses no trigger that was sent.
+    # Topic exchanges, because Celery's native delayed delivery (countdowns, retry back-off:
+    # the relay's follow-up, autoretry) routes through them; with a direct exchange a delayed
+    # task would sit in a worker's memory instead.
+    CELERY_TASK_QUEUES = {
+        name: {
+            "exchange": name,
+            "exchange_type": "topic",
+            "routing_key": name,
+            "queue_arguments": {"x-queue-type": "quorum"},
+        }
+        for name in CELERY_TASK_QUEUES
+    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    # Quorum queues refuse a channel-wide prefetch: Celery then counts per consumer.
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+    CELERY_BROKER_NATIVE_DELAYED_DELIVERY_QUEUE_TYPE = "quorum"
+elif CELERY_BROKER_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)
     }
@@ -235,7 +271,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # The `worker` process's task processes (the Procfile's `timers` sets its own three).
 CELERY_WORKER_CONCURRENCY = envint("CELERY_WORKER_CONCURRENCY", 4, minimum=1)
-# Time limits stay well below the visibility timeout so a stuck task dies before Redis redelivers.
+# Time limits stay well below the visibility timeout so a stuck task dies before Redis redelivers,
+# and below RabbitMQ's consumer_timeout (30 minutes by default), past which RabbitMQ closes the
+# channel of a worker holding an unacknowledged (acks_late) task. Imports have their own, longer
+# limit (IMPORT_TASK_TIME_LIMIT, 15 minutes), still below it.
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_IGNORE_RESULT = True
@@ -243,11 +282,6 @@ CELERY_TASK_IGNORE_RESULT = True
 # celery.py recycles connections by DATABASE_CONN_MAX_AGE and health checks instead, as requests
 # do. The count is a backstop: a process closes its connections after this many tasks.
 CELERY_DB_REUSE_MAX = 1000
-# Three queues, so the SLA timers never wait behind deliveries (escalation/services/queues.py,
-# docs/operations.md): the Procfile and docker-compose run a worker for `timers` and one for
-# `delivery` and `celery`. A worker started without -Q consumes all three.
-CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES: dict[str, dict] = {"celery": {}, "delivery": {}, "timers": {}}
 CELERY_TASK_ROUTES = {
     "escalation.sweep_clocks": {"queue": "timers"},
     "escalation.notify_alerts": {"queue": "timers"},

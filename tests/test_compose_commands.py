@@ -103,6 +103,21 @@ def test_compose_has_the_five_services_each_with_its_health_check():
         )
 
 
+def test_the_rabbitmq_profile_runs_a_broker_the_desk_services_wait_for():
+    rabbitmq = SERVICES["rabbitmq"]
+    assert rabbitmq["profiles"] == ["rabbitmq"]  # off unless `--profile rabbitmq`
+    assert rabbitmq["image"].startswith("rabbitmq:")
+    assert "rabbitmq-diagnostics" in rabbitmq["healthcheck"]["test"]
+    assert any(volume.endswith(":/var/lib/rabbitmq") for volume in rabbitmq["volumes"])
+    # The queues live in the volume under the node's name: a fixed hostname keeps it.
+    assert rabbitmq["hostname"] == "rabbitmq"
+    # .env's CELERY_BROKER_URL reaches every desk service; empty, Redis stays the broker.
+    assert SERVICES["web"]["environment"]["CELERY_BROKER_URL"] == "${CELERY_BROKER_URL:-}"
+    for name in ("web", "worker", "timers", "beat", "mail"):
+        waits = SERVICES[name]["depends_on"]["rabbitmq"]
+        assert waits == {"condition": "service_healthy", "required": False}
+
+
 def test_the_image_is_built_on_python_311_slim():
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
     assert dockerfile.splitlines()[1] == "FROM python:3.11-slim"

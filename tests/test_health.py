@@ -40,3 +40,15 @@ def test_probes_are_not_redirected_to_https(client, db, settings):
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     assert client.get("/login/").status_code == 301
+
+
+def test_readyz_names_the_broker_when_rabbitmq_is_down(client, db):
+    closed = {"url": f"amqp://guest:guest@127.0.0.1:{free_port()}//", "options": {}}
+    started = time.monotonic()
+    with celery_app_publishing_to(closed):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["unavailable"] == ["broker"]
+    assert body["checks"]["broker"].startswith("error")
+    assert time.monotonic() - started < 5

@@ -3,6 +3,7 @@ production environment passes Django's deployment checks."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -132,3 +133,51 @@ def test_every_variable_the_settings_read_is_documented_and_in_env_example():
     example = (BASE_DIR / ".env.example").read_text()
     assert sorted(v for v in variables if f"`{v}`" not in docs) == []
     assert sorted(v for v in variables if f"{v}=" not in example) == []
+
+
+def test_a_broker_url_of_another_kind_stops_the_desk_naming_the_variable():
+    result = _manage("check", env={"CELERY_BROKER_URL": "sqs://key:hush-hush@queue.example.com"})
+    assert result.returncode != 0
+    assert "CELERY_BROKER_URL must start with amqp:// or amqps:// (RabbitMQ)" in result.stderr
+    assert "got sqs://" in result.stderr
+    assert "hush-hush" not in result.stderr  # a password in the URL is not repeated
+
+
+_BROKER_SETTINGS = """
+import json
+from django.conf import settings
+from servicedesk.celery import app
+print(json.dumps({
+    "broker": app.conf.broker_url,
+    "cache": settings.CACHES["presence"]["LOCATION"],
+    "confirm": app.conf.broker_transport_options.get("confirm_publish"),
+    "queues": {
+        name: [q.exchange.type, q.routing_key, q.queue_arguments]
+        for name, q in app.amqp.queues.items()
+    },
+}))
+"""
+
+
+def test_celery_broker_url_names_rabbitmq_while_redis_stays_the_cache():
+    env = {"REDIS_URL": "redis://cache.internal:6379/0", "CELERY_BROKER_URL": "amqp://d:pw@mq//"}
+    result = _manage("shell", "-c", _BROKER_SETTINGS, env=env)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["broker"] == "amqp://d:pw@mq//"
+    assert seen["cache"] == "redis://cache.internal:6379/0"
+    assert seen["confirm"] is True  # publisher confirms: a trigger sent is a trigger kept
+    # Quorum queues on topic exchanges, as Celery's native delayed delivery needs them.
+    quorum = {"x-queue-type": "quorum"}
+    assert seen["queues"] == {
+        name: ["topic", name, quorum] for name in ("celery", "delivery", "timers")
+    }
+
+
+def test_without_celery_broker_url_redis_is_the_broker_as_before():
+    result = _manage("shell", "-c", _BROKER_SETTINGS, env={"REDIS_URL": "redis://r:6379/3"})
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["broker"] == "redis://r:6379/3"
+    assert seen["confirm"] is None
+    assert all(arguments is None for _, _, arguments in seen["queues"].values())

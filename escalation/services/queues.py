@@ -30,10 +30,16 @@ def queue_depths(names: tuple[str, ...] = QUEUES) -> dict[str, int | None]:
             # One quick try: a caller (the relay, a scrape) wants an answer, not a wait.
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
             channel = conn.default_channel
-            return {name: channel.queue_declare(queue=name).message_count for name in names}
+            # Declared as the workers declare them: RabbitMQ refuses a declaration whose
+            # arguments differ (a quorum queue asked for as a classic one).
+            return {name: _declared(app, name, channel).message_count for name in names}
     except Exception as exc:  # the broker is away: say so rather than fail the caller
         log.warning("queue depths unknown: %r", exc)
         return dict.fromkeys(names)
+
+
+def _declared(app, name: str, channel):
+    return app.amqp.queues[name].bind(channel).queue_declare()
 
 
 def queue_depth(name: str) -> int | None:

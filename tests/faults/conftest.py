@@ -20,6 +20,7 @@ import pytest
 
 from tests.escalation.smtp_sink import SmtpSink, start_sink
 from tests.faults.harness import CeleryProcesses, Desk, PgCluster, RedisServer, child_env
+from tests.faults.rabbit import Broker, RabbitServer
 from tests.faults.sink import WebhookSink
 from tests.faults.tenants import FaultTenant, SlaTenant
 
@@ -181,3 +182,50 @@ def replica(pg_standby: PgCluster, services_up: None) -> PgCluster:
         pg_standby.start()
     pg_standby.query("SELECT pg_wal_replay_resume()", (), "postgres")
     return pg_standby
+
+
+# --- Both brokers (issue 19): RabbitMQ as well as Redis ----------------------------------------
+# A test that takes `broker` runs twice, on the session's redis-server and on a throwaway
+# RabbitMQ node (tests/faults/rabbit.py), started once per session and only when a test asks.
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_server() -> Iterator[RabbitServer]:
+    server = RabbitServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_desk(fault_env: dict, rabbitmq_server: RabbitServer, fault_workdir: Path):
+    """The driver with CELERY_BROKER_URL at the RabbitMQ node: what it reports is triggered
+    there. REDIS_URL stays, for the cache and the relay's follow-up key."""
+    driver = Desk({**fault_env, "CELERY_BROKER_URL": rabbitmq_server.url()}, fault_workdir)
+    yield driver
+    driver.close()
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker(
+    request: pytest.FixtureRequest,
+    redis_server: RedisServer,
+    desk: Desk,
+    celery_procs: CeleryProcesses,
+) -> Broker:
+    """The test's broker, up and empty; its Celery processes and its tenant (fault_tenant or
+    sla_tenant) publish to it."""
+    if request.param == "redis":
+        chosen = Broker("redis", redis_server, desk)
+    else:
+        server: RabbitServer = request.getfixturevalue("rabbitmq_server")
+        env = {"CELERY_BROKER_URL": server.url()}
+        chosen = Broker("rabbitmq", server, request.getfixturevalue("rabbitmq_desk"), env)
+    chosen.empty()
+    celery_procs.env.update(chosen.env)
+    for name in ("fault_tenant", "sla_tenant"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).desk = chosen.desk
+    return chosen

@@ -1,5 +1,6 @@
 """SLA alerts through crashes and restarts, with real worker and beat processes on a throwaway
-PostgreSQL cluster and redis-server. Incidents get targets of seconds and an escalation policy;
+PostgreSQL cluster and redis-server (and, for the tests taking `broker`, a throwaway RabbitMQ
+node as well). Incidents get targets of seconds and an escalation policy;
 each test ends with every warning and breach taken in by the webhook sink, and every escalation
 level by the SMTP sink, once per delivery id and under one id each, none missing, and one alert
 row per natural key (SlaTenant.assert_every_alert_once)."""
@@ -39,7 +40,7 @@ def _sweeps(log: str) -> list[int]:
 
 
 def test_a_worker_killed_in_mid_sweep_is_replaced_and_every_alert_arrives_once(
-    sla_tenant, celery_procs, pg_cluster
+    sla_tenant, celery_procs, pg_cluster, broker
 ):
     batch = 3
     celery_procs.env["SLA_SWEEP_BATCH_SIZE"] = str(batch)
@@ -74,32 +75,30 @@ def test_a_worker_killed_while_posting_an_sla_alert_is_replaced(sla_tenant, cele
     assert all(sla_tenant.sink.ids()[delivery_id] == 2 for delivery_id in cut_off)
 
 
-def test_a_redis_restart_while_clocks_come_due_loses_no_alert(
-    sla_tenant, celery_procs, redis_server
-):
+def test_a_broker_restart_while_clocks_come_due_loses_no_alert(sla_tenant, celery_procs, broker):
     sink = sla_tenant.sink
     sla_tenant.configure(PLAN)
     celery_procs.start("w1")
-    sink.delay = 0.5  # slow answers: triggers wait in Redis
+    sink.delay = 0.5  # slow answers: triggers wait in the broker
     sla_tenant.report(6)
     wait_for(sink.received_ids, 30, "the first SLA alert at the sink")
-    wait_for(lambda: redis_server.client().llen("delivery") > 0, 10, "triggers waiting in Redis")
+    wait_for(lambda: broker.queued("delivery") > 0, 10, "triggers waiting in the broker")
     # Fresh clocks whose checkpoints are still ahead: on a slow machine the first ones' may all
     # have passed by now.
     sla_tenant.report(2)
     down = _now()
-    redis_server.stop()  # unpersisted: the queued triggers are gone
-    # Clocks come due meanwhile; beat and the worker cannot reach the broker. Redis stays down
-    # until a checkpoint has passed unswept (the sweep's alert rows can only come after), and
-    # not much longer: the worker tries again 2 s after losing it, then 4 s later.
+    broker.stop()  # killed: Redis loses the queued triggers, RabbitMQ's quorum queue keeps them
+    # Clocks come due meanwhile; beat and the worker cannot reach the broker. The broker stays
+    # down until a checkpoint has passed unswept (the sweep's alert rows can only come after),
+    # and not much longer: the worker tries again 2 s after losing it, then 4 s later.
     time.sleep(1.5)
     wait_for(lambda: sla_tenant.came_due_unswept(down, _now()) > 0, 10, "a clock coming due")
-    redis_server.start()
+    broker.start()
     up = _now()
     sink.delay = 0
 
     sla_tenant.assert_every_alert_once()
-    assert sla_tenant.due_between(down, up) > 0, "no clock came due while Redis was down"
+    assert sla_tenant.due_between(down, up) > 0, "no clock came due while the broker was down"
 
 
 def test_a_postgresql_restart_while_clocks_come_due_loses_and_doubles_nothing(
