@@ -64,19 +64,23 @@ def _key_of_row(channel: str, subject: str, body: str) -> tuple[str, int] | None
     return (metric, int(found[1])) if found else None
 
 
-def lateness(pg: Database, slugs: list[str]) -> Lateness:
-    """Per warning and breach of the tenants' incidents (escalation levels left out)."""
+def lateness(pg: Database, slugs: list[str], since: datetime | None = None) -> Lateness:
+    """Per warning and breach of the tenants' incidents (escalation levels left out); with
+    `since`, only alerts due and rows written from then on (one run of a bench that keeps its
+    tenants)."""
     alerts = pg.query(
         "SELECT a.incident_id, c.metric, a.threshold, a.due_at, a.created_at, a.notified_at "
         "FROM escalation_slaalert a JOIN escalation_slaclock c ON c.id = a.clock_id "
-        "JOIN tenancy_tenant t ON t.id = a.tenant_id WHERE t.slug = ANY(%s)",
-        (slugs,),
+        "JOIN tenancy_tenant t ON t.id = a.tenant_id WHERE t.slug = ANY(%s) "
+        "AND (%s::timestamptz IS NULL OR a.due_at >= %s)",
+        (slugs, since, since),
     )
     rows = pg.query(
         "SELECT n.incident_id, n.channel, n.subject, n.body, n.status, n.sent_at "
         "FROM escalation_notification n JOIN tenancy_tenant t ON t.id = n.tenant_id "
-        "WHERE t.slug = ANY(%s) AND n.kind = ANY(%s)",
-        (slugs, list(ALERT_KINDS)),
+        "WHERE t.slug = ANY(%s) AND n.kind = ANY(%s) "
+        "AND (%s::timestamptz IS NULL OR n.created_at >= %s)",
+        (slugs, list(ALERT_KINDS), since, since),
     )
     sent: dict[tuple, list[datetime | None]] = defaultdict(list)
     for incident_id, channel, subject, body, status, sent_at in rows:
