@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Case, F, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -353,10 +355,28 @@ def alerts_notify_pending(*, limit: int = 100) -> int:
         _batch_memo.reset(token)
 
 
+def _fair_turns(limit: int) -> list[int]:
+    """The ids of the next `limit` alerts waiting, taken in turns across tenants (each
+    tenant's first, then each one's second, ...), so a tenant's storm of thousands does not
+    queue a small tenant's few alerts, and their deliveries, behind it (bench/tenants_bench.py
+    measured 25 s of lateness that way). Chosen without locks: PostgreSQL refuses FOR UPDATE
+    beside a window function, so _notify_batch locks, in this order, what another notifier has
+    not locked among them."""
+    waiting = SlaAlert.objects.filter(notified_at=None).annotate(
+        turn=Window(RowNumber(), partition_by=F("tenant_id"), order_by=F("id").asc())
+    )
+    return list(waiting.order_by("turn", "id").values_list("id", flat=True)[:limit])
+
+
 def _notify_batch(limit: int) -> int:
+    # Twice the batch: a second notifier at work holds some of the first ones (skipped).
+    turns = _fair_turns(2 * limit)
+    if not turns:
+        return 0
+    in_turn = Case(*(When(id=alert_id, then=Value(n)) for n, alert_id in enumerate(turns)))
     with transaction.atomic():
         batch = list(
-            SlaAlert.objects.filter(notified_at=None)
+            SlaAlert.objects.filter(id__in=turns, notified_at=None)
             .select_related(
                 "incident__tenant",
                 "incident__group",
@@ -367,7 +387,7 @@ def _notify_batch(limit: int) -> int:
                 "run",
             )
             .select_for_update(skip_locked=True, of=("self",))
-            .order_by("id")[:limit]
+            .order_by(in_turn)[:limit]  # deliveries queue in the same turns
         )
         now, events = timezone.now(), []
         found: dict[tuple, list[User]] = {}  # alerts of one incident or team share recipients
