@@ -81,7 +81,9 @@ class ArticleIncident(TenantOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["article", "incident"], name="article_incident_once")
+            models.UniqueConstraint(
+                fields=["tenant", "article", "incident"], name="article_incident_once"
+            )
         ]
 
 
@@ -93,7 +95,9 @@ class ArticleProblem(TenantOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["article", "problem"], name="article_problem_once")
+            models.UniqueConstraint(
+                fields=["tenant", "article", "problem"], name="article_problem_once"
+            )
         ]
         # The problem page lists the articles written from it.
         indexes = [models.Index(fields=["tenant", "problem"], name="articleproblem_problem")]
@@ -115,7 +119,9 @@ class ArticleVersion(TenantOwned):
     class Meta:
         ordering = ["-number"]
         constraints = [
-            models.UniqueConstraint(fields=["article", "number"], name="article_version_once")
+            models.UniqueConstraint(
+                fields=["tenant", "article", "number"], name="article_version_once"
+            )
         ]
 
 
@@ -129,7 +135,7 @@ class ArticleVote(TenantOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["article", "user"], name="article_vote_once")
+            models.UniqueConstraint(fields=["tenant", "article", "user"], name="article_vote_once")
         ]
 
 

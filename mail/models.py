@@ -106,7 +106,7 @@ class InboundMail(TenantOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["intake", "message_id"], name="inbound_once"),
+            models.UniqueConstraint(fields=["tenant", "intake", "message_id"], name="inbound_once"),
         ]
         indexes = [
             models.Index(fields=["tenant", "-received_at"], name="inbound_recent"),

@@ -41,7 +41,7 @@ class Notification(TenantOwned):
     subject = models.CharField(max_length=300)
     body = models.TextField()
     # Stable across retries: the email Message-ID, so a receiver can drop a rare repeat.
-    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    delivery_id = models.UUIDField(default=uuid.uuid4, editable=False)
     status = models.CharField(
         max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )
@@ -94,6 +94,12 @@ class Notification(TenantOwned):
                 name="notification_dead",
                 condition=Q(status="dead"),
             ),
+        ]
+        # A random id, unique by construction; the tenant leads as in every key (docs/scaling.md).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "delivery_id"], name="notification_delivery_once"
+            )
         ]
 
     def __str__(self) -> str:
