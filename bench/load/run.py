@@ -59,9 +59,9 @@ def desk_env(pooled_url: str, replica_url: str, redis_url: str, broker: str, wor
         DJANGO_SETTINGS_MODULE="servicedesk.settings",
         DATABASE_URL=pooled_url,
         PGBOUNCER="1",
-        DATABASE_REPLICA_URLS=replica_url,  # read by the replica router where it is merged
+        DATABASE_REPLICA_URLS=replica_url,  # dashboards and API lists read the standby
         REDIS_URL=redis_url,
-        CELERY_BROKER_URL=broker,  # read where the broker setting is merged; else REDIS_URL
+        CELERY_BROKER_URL=broker,  # the run's redis-server unless --broker names another
         VAR_DIR=str(workdir / "var"),
         LOG_LEVEL="WARNING",
         # Logging in is measured once per simulated person; the production hasher would make
