@@ -25,6 +25,19 @@ document.addEventListener("click", function (event) {
   if (event.target.matches("input[data-select-on-click]")) event.target.select();
 });
 
+// <form data-sends-title="#id">: its hidden "text" takes that field's value as it is when sent.
+// The portal's "This solved it" was drawn for the title typed so far; a quick click would
+// otherwise record "VPN c" for "VPN certificate expired".
+document.addEventListener("submit", function (event) {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.sendsTitle) return;
+  const title = document.querySelector(form.dataset.sendsTitle);
+  const text = form.querySelector('input[name="text"]');
+  if (title instanceof HTMLInputElement && text instanceof HTMLInputElement) {
+    text.value = title.value;
+  }
+}, true);  // capturing: before htmx, listening on the form itself, reads the form's values
+
 // data-poll-when-visible on an element htmx polls: no request while the tab is hidden, so a
 // forgotten tab costs the server nothing. Cancelling htmx:confirm drops that one request.
 document.addEventListener("htmx:confirm", function (event) {

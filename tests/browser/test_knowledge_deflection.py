@@ -57,6 +57,22 @@ def test_this_solved_it_ends_the_report_without_an_incident(
     assert deflection.text == "VPN certificate expired"
 
 
+def test_this_solved_it_records_the_title_as_it_is_when_clicked(
+    live_server, page: Page, people, vpn_article, transactional_db
+):
+    """The suggestions were drawn for the title typed so far; a click before they are drawn
+    again (htmx waits 400 ms after the last key) records the whole title, not the old one."""
+    open_report(page, live_server.url, people)
+    title = page.get_by_label("Title")
+    title.press_sequentially("VPN certificate expired", delay=20)
+    offered = page.get_by_test_id("suggested-articles")
+    expect(offered.get_by_role("link", name="Reset your VPN certificate")).to_be_visible()
+    title.press_sequentially(" on my laptop")
+    offered.get_by_role("button", name="This solved it: Reset your VPN certificate").click()
+    expect(page.get_by_text("No incident was reported.")).to_be_visible()
+    assert Deflection.objects.get().text == "VPN certificate expired on my laptop"
+
+
 def test_not_what_i_need_carries_on_with_the_text_kept(
     live_server, page: Page, people, vpn_article, transactional_db
 ):
