@@ -169,7 +169,9 @@ def test_beat_stopped_while_clocks_come_due_then_every_alert_arrives_once(sla_te
     time.sleep(1)  # the last sweep beat triggered is over
     written = sla_tenant.alert_count()
     wait_for(lambda: sla_tenant.overdue_unswept() >= 4, 10, "clocks due while beat is down")
-    time.sleep(2)
+    # A threshold reached after the stop (not one a busy sweep had not reached before it).
+    wait_for(lambda: sla_tenant.came_due_unswept(stopped, _now()) > 0, 15, "a clock coming due")
+    time.sleep(1)
     assert sla_tenant.alert_count() == written, "without beat nothing is swept"
     restarted = _now()
     celery_procs.beat()
