@@ -20,7 +20,8 @@ BENCH = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BENCH))
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-import queue_bench  # noqa: E402  (sets Django up on DATABASE_URL)
+import queue_bench  # noqa: E402, F401  (sets Django up on DATABASE_URL)
+import seeding  # noqa: E402  (queue_bench's bulk fill)
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
 
@@ -72,8 +73,8 @@ def _short_sla(tenant: Tenant) -> None:
 
 def seed_tenant(slug: str, incidents: int, seed: int) -> dict:
     tenant = tenant_create(slug=slug, name=f"Load {slug}")
-    queue_bench.fill(tenant, incidents, open_share=0.15, events=True, seed=seed)
-    queue_bench.add_clocks(tenant)
+    seeding.fill(tenant, incidents, open_share=0.15, events=True, seed=seed)
+    seeding.add_clocks(tenant)
     people = _people(tenant)
     _short_sla(tenant)  # after the history's clocks: those keep the targets they were made with
     _, key = api_key_create(tenant=tenant, name="Load integration", scopes=["read", "write"])
