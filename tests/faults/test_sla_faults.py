@@ -154,6 +154,9 @@ def test_two_sweepers_in_two_workers_write_and_send_each_alert_once(
     assert sorted([first, second])[0] == 2 * batch  # the held batch: 4 clocks, 2 thresholds
 
 
+# Timed on the whole machine (which thresholds fall while beat is down): beside other fault
+# tests on two busy cores it misses its window, so it runs in CI's Storm leg, alone.
+@pytest.mark.storm
 def test_beat_stopped_while_clocks_come_due_then_every_alert_arrives_once(sla_tenant, celery_procs):
     sink = sla_tenant.sink
     # Due 1, 2, 3 (level 1), 6 (level 2 and the resolution warning) and 12 s after the report:
@@ -181,4 +184,4 @@ def test_beat_stopped_while_clocks_come_due_then_every_alert_arrives_once(sla_te
     reached = [
         datetime.fromisoformat(d.json()["data"]["sla"]["reached_at"]) for d in sink.deliveries
     ]
-    assert any(stopped < at < restarted for at in reached)
+    assert any(stopped < at < restarted for at in reached), (stopped, restarted, sorted(reached))
