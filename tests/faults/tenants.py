@@ -188,16 +188,17 @@ class SlaTenant(FaultTenant):
         )
         return rows[0][0]
 
-    def came_due_unswept(self, start: datetime, end: datetime) -> int:
-        """Running clocks and climbing runs whose next check fell within [start, end] and that
-        no sweep has taken since: what comes due while the sweep cannot run."""
+    def came_due_unswept(self, start: datetime, end: datetime, runs: bool = True) -> int:
+        """Running clocks (and, with `runs`, climbing runs) whose next check fell within
+        [start, end] and that no sweep has taken since: what comes due while the sweep cannot
+        run. Only a clock's threshold reaches the webhook sink; a run's level goes by mail."""
         rows = self.pg.query(
             "SELECT (SELECT count(*) FROM escalation_slaclock c WHERE c.tenant_id = t.id "
             "AND c.state = 'running' AND c.next_check_at BETWEEN %s AND %s) + (SELECT count(*) "
-            "FROM escalation_escalationrun r WHERE r.tenant_id = t.id "
+            "FROM escalation_escalationrun r WHERE %s AND r.tenant_id = t.id "
             "AND r.state = 'climbing' AND r.next_check_at BETWEEN %s AND %s) "
             "FROM tenancy_tenant t WHERE t.slug = %s",
-            (start, end, start, end, self.slug),
+            (start, end, runs, start, end, self.slug),
         )
         return rows[0][0]
 
