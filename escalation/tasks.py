@@ -16,8 +16,9 @@ from escalation.selectors.operations import sweep_deadman
 from escalation.services import outbox
 from escalation.services.alerts import alerts_notify_pending
 from escalation.services.autoclose import incidents_auto_close
-from escalation.services.queues import DELIVERY, queue_depth
+from escalation.services.queues import delivery_backlog
 from escalation.services.sweep import clocks_audit, sweep_completed, sweep_due
+from tenancy.redis_client import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,11 @@ def relay_notifications(follow_up: bool = False) -> int:
         _follow_up_done()
     outbox.notifications_bury_abandoned()
     cap = settings.NOTIFICATION_RELAY_MAX_QUEUED
-    waiting = queue_depth(DELIVERY) or 0
+    waiting = delivery_backlog() or 0
     ids = outbox.notifications_relay(limit=cap - waiting) if waiting <= _low_water(cap) else []
     # No expiry: each trigger either sends its row or finds it done, and the cap bounds them.
-    for notification_id in ids:
-        deliver_notification.delay(notification_id)
+    # One message a row, so the cap on waiting messages is one on rows too.
+    outbox.triggers_send(ids, size=1)
     if (ids or waiting > _low_water(cap)) and outbox.notifications_due(limit=1):
         _follow_up()
     elif not ids and waiting > _low_water(cap):
@@ -90,7 +91,7 @@ def _follow_up_key() -> str:
 def _follow_up() -> None:
     """One follow-up relay at a time (a key in Redis, expiring on its own): every beat's relay
     that finds work would otherwise start a chain of its own. Without Redis, beat's interval."""
-    client = _redis()
+    client = redis_client()
     if client is None or relay_notifications.app.conf.task_always_eager:
         return  # run in the caller (tests, debugging): no queue to drain
     with suppress(redis.RedisError):
@@ -99,7 +100,7 @@ def _follow_up() -> None:
 
 
 def _follow_up_done() -> None:
-    client = _redis()
+    client = redis_client()
     if client is not None:
         with suppress(redis.RedisError):
             client.delete(_follow_up_key())
@@ -128,7 +129,7 @@ def _notifier_slot() -> Iterator[bool]:
     a key in Redis that expires on its own if its worker dies (not a database session lock,
     which PgBouncer's transaction pooling would lose). Without Redis, or with Redis away,
     every notifier may run: better late sweeps than unsent alerts."""
-    client = _redis()
+    client = redis_client()
     token, held = uuid.uuid4().hex, None
     keys = [
         f"servicedesk:{connection.settings_dict['NAME']}:notifier:{n}" for n in range(NOTIFIERS)
@@ -145,18 +146,6 @@ def _notifier_slot() -> Iterator[bool]:
         if client is not None and held is not None:
             with suppress(redis.RedisError):
                 client.eval(_RELEASE, 1, held, token)
-
-
-_client: redis.Redis | None = None
-
-
-def _redis() -> redis.Redis | None:
-    global _client
-    if _client is None and settings.REDIS_URL:
-        _client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-        )
-    return _client
 
 
 @shared_task(name="escalation.sweep_clocks", **DB_RETRY)

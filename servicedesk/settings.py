@@ -221,11 +221,17 @@ if CELERY_BROKER_URL and _broker_scheme not in ("amqp", "amqps", "redis", "redis
     )
 BROKER_IS_RABBITMQ = _broker_scheme in ("amqp", "amqps")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
-# Three queues, so the SLA timers never wait behind deliveries (escalation/services/queues.py,
-# docs/operations.md): the Procfile and docker-compose run a worker for `timers` and one for
-# `delivery` and `celery`. A worker started without -Q consumes all three.
+# Four queues, so the SLA timers never wait behind deliveries (escalation/services/queues.py,
+# docs/operations.md) and a tenant's storm of deliveries waits in a lane of its own
+# (delivery_bulk): the Procfile and docker-compose run a worker for `timers` and one for both
+# delivery lanes and `celery`. A worker started without -Q consumes all four.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES: dict[str, dict] = {"celery": {}, "delivery": {}, "timers": {}}
+CELERY_TASK_QUEUES: dict[str, dict] = {
+    "celery": {},
+    "delivery": {},
+    "delivery_bulk": {},
+    "timers": {},
+}
 if BROKER_IS_RABBITMQ:
     # Quorum queues: replicated, durable, and a message is confirmed (confirm_publish) only
     # once a majority has written it, so a broker crash loses no trigger that was sent.
@@ -342,6 +348,9 @@ NOTIFICATION_RELAY_INTERVAL_SECONDS = envint("NOTIFICATION_RELAY_INTERVAL_SECOND
 # Rows written in one transaction (a notifier's batch of alerts) are triggered in batches of
 # this many, each sent by one task over one connection within one deadline.
 NOTIFICATION_DELIVERY_BATCH = envint("NOTIFICATION_DELIVERY_BATCH", 20, minimum=1)
+# A tenant that enqueues more rows than this in a minute sends its triggers to the bulk lane,
+# so its storm does not delay other tenants' alerts (escalation/services/lanes.py); 0: one lane.
+NOTIFICATION_BULK_AFTER = envint("NOTIFICATION_BULK_AFTER", 100, minimum=0)
 # Every attempt ends within its channel's deadline (connect, send and read together), enforced
 # by the code whatever Celery's pool (escalation/channels/deadline.py).
 WEBHOOK_DEADLINE_SECONDS = envint("WEBHOOK_DEADLINE_SECONDS", 15, minimum=1)

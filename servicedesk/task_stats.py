@@ -8,24 +8,15 @@ from __future__ import annotations
 import contextlib
 
 import redis
-from django.conf import settings
+
+from tenancy.redis_client import redis_client
 
 KEY = "servicedesk:task_failures"
-_client: redis.Redis | None = None
-
-
-def _redis() -> redis.Redis | None:
-    global _client
-    if _client is None and settings.REDIS_URL:
-        _client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-        )
-    return _client
 
 
 def count_failure(sender: object = None, **kwargs: object) -> None:
     """celery's task_failure: a task raised (its retries, if any, spent)."""
-    client = _redis()
+    client = redis_client()
     if client is None:
         return
     # The broker away: the failure is in the worker's log all the same.
@@ -35,7 +26,7 @@ def count_failure(sender: object = None, **kwargs: object) -> None:
 
 def failures() -> dict[str, int] | None:
     """task name -> failures counted; None without Redis or when it does not answer."""
-    client = _redis()
+    client = redis_client()
     if client is None:
         return None
     try:

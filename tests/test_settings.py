@@ -170,7 +170,7 @@ def test_celery_broker_url_names_rabbitmq_while_redis_stays_the_cache():
     # Quorum queues on topic exchanges, as Celery's native delayed delivery needs them.
     quorum = {"x-queue-type": "quorum"}
     assert seen["queues"] == {
-        name: ["topic", name, quorum] for name in ("celery", "delivery", "timers")
+        name: ["topic", name, quorum] for name in ("celery", "delivery", "delivery_bulk", "timers")
     }
 
 

@@ -21,7 +21,7 @@ INTERVAL = 2.0
 GROUPS = ("web", "workers", "postgres", "replica", "pgbouncer", "broker", "haproxy", "locust",
           "runner")  # fmt: skip
 WAITS = ("active", "Lock", "LWLock", "IO", "Client", "other")
-QUEUES = ("celery", "delivery", "timers")
+QUEUES = ("celery", "delivery", "delivery_bulk", "timers")
 
 
 class Sampler(threading.Thread):

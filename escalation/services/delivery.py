@@ -198,9 +198,9 @@ def _release(rows: Iterable[Notification], claim: Claim, *, trigger: bool) -> No
         status=Status.PENDING, claimed_at=None, attempts=F("attempts") - 1, triggered_at=None
     )
     if trigger:
-        from escalation.services.outbox import triggers_send
+        from escalation.services.outbox import Trigger, triggers_send
 
-        triggers_send([(row_id, None) for row_id in ids])
+        triggers_send([Trigger.of(row) for row in rows])
 
 
 # --- an endpoint's rows: within its limits, one after another ------------------------------
@@ -322,11 +322,12 @@ def _due_at(endpoint_id: int, tried: set[int], now: datetime):
 
 def _hand_on(endpoint_id: int, tried: set[int]) -> None:
     """The session is spent: a fresh task takes the endpoint's next due row."""
-    from escalation.tasks import deliver_notification
+    from escalation.services.outbox import Trigger, triggers_send
 
-    next_id = _due_at(endpoint_id, tried, timezone.now()).values_list("id", flat=True).first()
-    if next_id is not None:
-        deliver_notification.delay(next_id, endpoint_id)
+    due = _due_at(endpoint_id, tried, timezone.now())
+    next_row = due.values_list("id", "tenant_id").first()
+    if next_row is not None:
+        triggers_send([Trigger(next_row[0], endpoint_id, next_row[1])])
 
 
 def _endpoint_slow(endpoint_id: int, seconds: float) -> None:

@@ -5,6 +5,9 @@ A row is written in its cause's transaction; once that commits, its trigger goes
 go to one endpoint (or to none), so a notifier's batch of alerts costs a few messages, not one a
 row. Delivery itself (claims, sessions, limits, recording) is delivery.py.
 
+Each tenant's triggers go to its delivery lane (lanes.py): a tenant in a storm waits in a lane
+of its own, so its backlog does not delay everyone else's alerts.
+
 The relay triggers only rows it has not triggered within NOTIFICATION_RELAY_AFTER_SECONDS
 (`triggered_at`; a claim clears it), only once the delivery queue has drained, and no more than
 fit under NOTIFICATION_RELAY_MAX_QUEUED waiting messages (escalation/tasks.py): it cannot feed
@@ -15,13 +18,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -42,6 +45,7 @@ from escalation.services.delivery import (  # noqa: F401
     notifications_deliver,
     stale_claim_age,
 )
+from escalation.services.lanes import delivery_lanes
 
 if TYPE_CHECKING:
     from incidents.models import Incident
@@ -88,8 +92,20 @@ def notification_enqueue(
         return notification
     notification.save(force_insert=True)
     if channel != Channel.INAPP:
-        _trigger_on_commit(notification.pk, endpoint.pk if endpoint else None)
+        _trigger_on_commit(Trigger.of(notification))
     return notification
+
+
+class Trigger(NamedTuple):
+    """What a delivery trigger needs of a row: its batch (the endpoint) and lane (the tenant)."""
+
+    id: int
+    endpoint_id: int | None
+    tenant_id: int
+
+    @classmethod
+    def of(cls, row: Notification) -> Trigger:
+        return cls(row.pk, row.endpoint_id, row.tenant_id)
 
 
 @dataclass
@@ -115,7 +131,7 @@ def notifications_in_bulk() -> Iterator[None]:
         _bulk.reset(token)
     for row in Notification.objects.bulk_create(bulk.rows):
         if row.channel != Channel.INAPP:
-            _trigger_on_commit(row.pk, row.endpoint_id)
+            _trigger_on_commit(Trigger.of(row))
 
 
 def _deliver_inapp(notification: Notification, bulk: _Bulk | None = None) -> None:
@@ -141,16 +157,16 @@ def _deliver_inapp(notification: Notification, bulk: _Bulk | None = None) -> Non
         notification.status, notification.sent_at = Status.SENT, timezone.now()
 
 
-def _trigger_on_commit(notification_id: int, endpoint_id: int | None = None) -> None:
+def _trigger_on_commit(trigger: Trigger) -> None:
     """Trigger the row once its transaction commits, with the transaction's other rows."""
     if not connection.in_atomic_block:  # written in autocommit: committed already
-        _on_commit([(notification_id, endpoint_id)])
+        _on_commit([trigger])
         return
     pending = getattr(_local, "pending", None)
     if pending is None or not _waiting(pending[1], pending[2]):
-        rows: list[tuple[int, int | None]] = []
+        rows: list[Trigger] = []
         pending = _local.pending = (rows, _on_commit(rows), tuple(connection.savepoint_ids))
-    pending[0].append((notification_id, endpoint_id))
+    pending[0].append(trigger)
 
 
 _local = threading.local()
@@ -167,7 +183,7 @@ def _waiting(callback, savepoints: tuple) -> bool:
     )
 
 
-def _on_commit(rows: list[tuple[int, int | None]]):
+def _on_commit(rows: list[Trigger]):
     def trigger_delivery() -> None:  # a function: Django names it if it fails
         trigger_delivery.ran = True  # type: ignore[attr-defined]
         triggers_send(rows)
@@ -180,21 +196,23 @@ def _on_commit(rows: list[tuple[int, int | None]]):
     return trigger_delivery
 
 
-def triggers_send(rows: list[tuple[int, int | None]]) -> None:
-    """One delivery message per batch of rows bound for one endpoint (or none)."""
+def triggers_send(rows: list[Trigger], *, size: int = 0) -> None:
+    """One delivery message per batch of rows bound for one endpoint (or none), in the lane of
+    the rows' tenant; `size` rows a batch at most (NOTIFICATION_DELIVERY_BATCH by default)."""
     from escalation.tasks import deliver_notification, deliver_notifications
 
-    by_endpoint: dict[int | None, list[int]] = defaultdict(list)
-    for notification_id, endpoint_id in rows:
-        by_endpoint[endpoint_id].append(notification_id)
-    size = settings.NOTIFICATION_DELIVERY_BATCH
-    for endpoint_id, ids in by_endpoint.items():
+    lanes = delivery_lanes(Counter(row.tenant_id for row in rows))
+    batches: dict[tuple[str, int | None], list[int]] = defaultdict(list)
+    for row in rows:
+        batches[(lanes[row.tenant_id], row.endpoint_id)].append(row.id)
+    size = size or settings.NOTIFICATION_DELIVERY_BATCH
+    for (lane, endpoint_id), ids in batches.items():
         for start in range(0, len(ids), size):
             batch = ids[start : start + size]
             if len(batch) == 1:
-                deliver_notification.delay(batch[0], endpoint_id)
+                deliver_notification.apply_async((batch[0], endpoint_id), queue=lane)
             else:
-                deliver_notifications.delay(batch, endpoint_id)
+                deliver_notifications.apply_async((batch, endpoint_id), queue=lane)
 
 
 def _due(now: datetime):
@@ -222,9 +240,9 @@ def notifications_due(*, limit: int = 500) -> list[int]:
     return list(due.values_list("id", flat=True)[:limit])
 
 
-def notifications_relay(*, limit: int) -> list[int]:
+def notifications_relay(*, limit: int) -> list[Trigger]:
     """Take up to `limit` rows due a trigger and mark them triggered now (two relays at once
-    take different rows); the caller sends their triggers."""
+    take different rows); the caller sends their triggers (triggers_send)."""
     if limit <= 0:
         return []
     now = timezone.now()
@@ -232,10 +250,10 @@ def notifications_relay(*, limit: int) -> list[int]:
         due = (
             _due(now).order_by("next_attempt_at").select_for_update(skip_locked=True, of=("self",))
         )
-        ids = list(due.values_list("id", flat=True)[:limit])
-        if ids:
-            Notification.objects.filter(id__in=ids).update(triggered_at=now)
-    return ids
+        rows = [Trigger(*row) for row in due.values_list("id", "endpoint_id", "tenant_id")[:limit]]
+        if rows:
+            Notification.objects.filter(id__in=[row.id for row in rows]).update(triggered_at=now)
+    return rows
 
 
 def notifications_bury_abandoned() -> int:
@@ -255,6 +273,6 @@ def notification_retry(
     rows.filter(id=notification.id, status__in=statuses).update(
         status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
     )
-    _trigger_on_commit(notification.id)
+    _trigger_on_commit(Trigger.of(notification))
     notification.refresh_from_db()
     return notification

@@ -3,7 +3,8 @@ CELERY_TASK_ROUTES; docs/operations.md): SLA timers never wait behind deliveries
 
 - `timers`: the sweep, the notifier, the audit, auto-close and the outbox relay. Short tasks
   that keep every SLA deadline; a worker of their own (the Procfile's `timers`).
-- `delivery`: one task per outbox row (email, in-app, webhook).
+- `delivery` and `delivery_bulk`: the outbox's delivery triggers; a tenant in a storm sends
+  its triggers to `delivery_bulk`, and the delivery worker takes from both in turn (lanes.py).
 - `celery` (the default): mail in, IMAP polls, imports, dashboards, clean-ups.
 """
 
@@ -15,8 +16,9 @@ from celery import current_app
 
 log = logging.getLogger(__name__)
 
-TIMERS, DELIVERY, DEFAULT = "timers", "delivery", "celery"
-QUEUES = (TIMERS, DELIVERY, DEFAULT)
+TIMERS, DELIVERY, DELIVERY_BULK, DEFAULT = "timers", "delivery", "delivery_bulk", "celery"
+QUEUES = (TIMERS, DELIVERY, DELIVERY_BULK, DEFAULT)
+DELIVERY_LANES = (DELIVERY, DELIVERY_BULK)
 
 
 def queue_depths(names: tuple[str, ...] = QUEUES) -> dict[str, int | None]:
@@ -44,3 +46,11 @@ def _declared(app, name: str, channel):
 
 def queue_depth(name: str) -> int | None:
     return queue_depths((name,))[name]
+
+
+def delivery_backlog() -> int | None:
+    """Triggers waiting in both delivery lanes; None where the broker could not be asked."""
+    depths = queue_depths(DELIVERY_LANES)
+    if any(depth is None for depth in depths.values()):
+        return None
+    return sum(depth or 0 for depth in depths.values())

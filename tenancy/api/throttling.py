@@ -9,28 +9,16 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
+from tenancy.redis_client import redis_client, window_counts
+
 WINDOW = 60
-_client = None
-
-
-def _redis():
-    global _client
-    if _client is None and settings.REDIS_URL:
-        import redis
-
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1)
-    return _client
 
 
 def _count(bucket: str) -> int:
-    client = _redis()
-    if client is None:
+    if redis_client() is None:
         cache.add(bucket, 0, WINDOW)
         return cache.incr(bucket)
-    pipe = client.pipeline(transaction=True)
-    pipe.incr(bucket)
-    pipe.expire(bucket, WINDOW + 1, nx=True)
-    return int(pipe.execute()[0])
+    return window_counts({bucket: 1}, WINDOW)[bucket]
 
 
 class KeyRateThrottle(BaseThrottle):

@@ -21,6 +21,7 @@ from escalation.selectors.operations import sweep_stalled
 from escalation.services.queues import DELIVERY, TIMERS, queue_depth
 from escalation.services.sweep import sweep_due
 from servicedesk.celery import app
+from tenancy.redis_client import redis_client
 from tests.escalation.sla_helpers import MONDAY_10, report_high, short_targets
 from tests.escalation.worker import broker_for_test, celery_app_publishing_to, drop_broker
 
@@ -55,7 +56,7 @@ def test_the_procfile_runs_a_timers_worker_that_nothing_else_can_hold():
     procfile = _procfile()
     assert "-Q timers " in procfile["timers"]
     worker = procfile["worker"].split("-Q ", 1)[1].split()[0].split(",")
-    assert sorted(worker) == ["celery", "delivery"]
+    assert sorted(worker) == ["celery", "delivery", "delivery_bulk"]
     # prefork: Celery's time limits hold (the code's own deadlines do not need them).
     assert "--pool=prefork" in procfile["timers"] and "--pool=prefork" in procfile["worker"]
 
@@ -124,7 +125,7 @@ def test_a_notifier_trigger_finding_every_slot_taken_leaves_the_work_to_them(
     report_high(people)
     travel(seconds=60)
     sweep_due()
-    client = tasks._redis()
+    client = redis_client()
     with tasks._notifier_slot() as first, tasks._notifier_slot() as second:
         assert first and second
         assert tasks.notify_alerts() == 0  # both taken: this trigger ends at once

@@ -150,7 +150,7 @@ class RabbitServer:
 
 # What a purge between tests empties: the desk's queues and those of Celery's native delayed
 # delivery (countdowns and retry back-offs wait there), so no message outlives its test.
-DESK_QUEUES = ("celery", "delivery", "timers")
+DESK_QUEUES = ("celery", "delivery", "delivery_bulk", "timers")
 DELAYED_QUEUES = tuple(f"celery_delayed_{level}" for level in range(28))
 
 

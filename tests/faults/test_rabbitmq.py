@@ -37,19 +37,16 @@ def _shell(broker, code: str) -> str:
 def test_on_rabbitmq_readyz_answers_and_the_desk_queues_are_quorum_queues(broker, celery_procs):
     seen = json.loads(_shell(broker, READYZ).strip().splitlines()[-1])
     assert (seen["status"], seen["checks"]) == (200, {"database": "ok", "broker": "ok"})
-    assert seen["depths"] == {"timers": 0, "delivery": 0, "celery": 0}
+    assert seen["depths"] == {"timers": 0, "delivery": 0, "delivery_bulk": 0, "celery": 0}
 
     types = broker.server.queue_types()
-    assert {name: types.get(name) for name in ("celery", "delivery", "timers")} == {
-        "celery": "quorum",
-        "delivery": "quorum",
-        "timers": "quorum",
-    }
+    queues = ("celery", "delivery", "delivery_bulk", "timers")
+    assert {name: types.get(name) for name in queues} == dict.fromkeys(queues, "quorum")
 
     broker.stop()
     seen = json.loads(_shell(broker, READYZ).strip().splitlines()[-1])
     assert seen["status"] == 503 and seen["checks"]["broker"].startswith("error")
-    assert seen["depths"] == {"timers": None, "delivery": None, "celery": None}
+    assert seen["depths"] == dict.fromkeys(("timers", "delivery", "delivery_bulk", "celery"))
     broker.start()
 
 
