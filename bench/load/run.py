@@ -38,9 +38,12 @@ from report import analyse, chart, write_summary  # noqa: E402
 from sampler import Sampler  # noqa: E402
 
 from tests.faults.harness import (  # noqa: E402
+    FAULT_SETTINGS,
     CeleryProcesses,
+    PgBouncer,
     PgCluster,
     RedisServer,
+    child_env,
     die_with_parent,
     free_port,
     wait_for,
@@ -51,22 +54,36 @@ DATABASE = "sd_h_load"
 HAPROXY = os.environ.get("HAPROXY", "/usr/sbin/haproxy")
 
 
-def desk_env(pooled_url: str, replica_url: str, redis_url: str, broker: str, workdir: Path):
-    drop = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER"}
-    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST")}
+def desk_env(
+    primary: PgCluster,
+    redis: RedisServer,
+    database_url: str,
+    replica_url: str,
+    broker: str,
+    workdir: Path,
+) -> dict[str, str]:
+    """The desk's processes' environment: harness.child_env's (REDIS_URL at `redis`, VAR_DIR in
+    `workdir`, PYTHONPATH and the settings module), then as deployed but for the knobs below."""
+    env = child_env(primary, redis, workdir)
+    # child_env's FAST_PASSWORD_HASHER=1 stays: logging in is measured once per simulated
+    # person; the production hasher would make the seed's thousands of people slow to create
+    # and change nothing after log-in.
+    # The fault tests' short timings (tasks killed after 6 s, a relay every second, ...) and
+    # webhooks to loopback would make this another desk than the deployed one: back to this
+    # process's environment, else the settings' defaults.
+    for name in FAULT_SETTINGS:
+        del env[name]
+    env.update({name: os.environ[name] for name in FAULT_SETTINGS if name in os.environ})
+    # Deployed, the web processes bypass no tenant wall by default (a worker's tasks, manage.py
+    # and the seed name their own bypass).
+    env.pop("DESK_RLS_DEFAULT", None)
     env.update(
-        PYTHONPATH=str(ROOT),
-        DJANGO_SETTINGS_MODULE="servicedesk.settings",
-        DATABASE_URL=pooled_url,
+        DATABASE_URL=database_url,  # PgBouncer, or the primary itself (child_env's is "desk")
         PGBOUNCER="1",
         DATABASE_REPLICA_URLS=replica_url,  # dashboards and API lists read the standby
-        REDIS_URL=redis_url,
         CELERY_BROKER_URL=broker,  # the run's redis-server unless --broker names another
-        VAR_DIR=str(workdir / "var"),
         LOG_LEVEL="WARNING",
-        # Logging in is measured once per simulated person; the production hasher would make
-        # the seed's thousands of people slow to create and change nothing after log-in.
-        FAST_PASSWORD_HASHER="1",
+        # Not child_env's locmem, which keeps every mail in its process's memory for the run.
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         # The API's per-key limit (600 a minute) would refuse the integrations long before the
         # desk saturates: this measures the desk, not the limit.
@@ -101,7 +118,7 @@ class Topology:
         self.redis.start()
         broker = self.args.broker or self.redis.url(0)  # REDIS_URL, the broker until now
         direct = self.primary.url(DATABASE)
-        env = desk_env(direct, "", self.redis.url(0), broker, self.workdir)
+        env = desk_env(self.primary, self.redis, direct, "", broker, self.workdir)
         env.pop("PGBOUNCER")
         self._run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
         step("migrated")
@@ -114,7 +131,8 @@ class Topology:
         stack.callback(self.replica.close)
         step("replica", self.replica.port)
         pooled = self._pgbouncer()
-        env = desk_env(pooled, self.replica.url(DATABASE), self.redis.url(0), broker, self.workdir)
+        replica = self.replica.url(DATABASE)
+        env = desk_env(self.primary, self.redis, pooled, replica, broker, self.workdir)
         self._desk(env)
         self._haproxy()
 
@@ -125,17 +143,12 @@ class Topology:
         return done.stdout
 
     def _pgbouncer(self) -> str:
-        # Its own temp dir: .ci/pgbouncer hands it to the postgres user, who cannot enter ours.
-        folder = Path(tempfile.mkdtemp(prefix="sd-load-pgbouncer-"))
-        env = {**os.environ, "PGBOUNCER_UPSTREAM_PORT": str(self.primary.port)}
-        cmd = [str(ROOT / ".ci" / "pgbouncer"), "start", str(folder), DATABASE]
-        url = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
-        self.stack.callback(
-            subprocess.run, [str(ROOT / ".ci" / "pgbouncer"), "stop", str(folder)], env=env
-        )
-        self.pids["pgbouncer"] = [int((folder / "pgbouncer.pid").read_text())]
-        step("pgbouncer", url.strip())
-        return url.strip()
+        pooler = PgBouncer(self.primary.port, DATABASE, prefix="sd-load-pgbouncer-")
+        self.stack.callback(pooler.stop)
+        url = pooler.start()
+        self.pids["pgbouncer"] = [pooler.pid]
+        step("pgbouncer", url)
+        return url
 
     def _desk(self, env: dict[str, str]) -> None:
         self.procs = CeleryProcesses(env, self.workdir)

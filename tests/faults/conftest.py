@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from tests.escalation.smtp_sink import SmtpSink, start_sink
-from tests.faults.harness import CeleryProcesses, Desk, PgCluster, RedisServer, child_env
+from tests.faults.harness import (
+    CeleryProcesses,
+    Desk,
+    PgBouncer,
+    PgCluster,
+    RedisServer,
+    child_env,
+)
 from tests.faults.rabbit import Broker, RabbitServer
 from tests.faults.sink import WebhookSink
 from tests.faults.tenants import FaultTenant, SlaTenant
@@ -58,24 +63,13 @@ def pg_pooler(pg_cluster: PgCluster) -> Iterator[str | None]:
     if os.environ.get("PGBOUNCER") != "1":
         yield None
         return
-    script = Path(__file__).resolve().parents[2] / ".ci" / "pgbouncer"
-    # Not under pytest's tmp_path, which PgBouncer's user (postgres, when run as root) can't enter.
-    workdir = Path(tempfile.mkdtemp(prefix="sd-faults-pgbouncer-"))
-    env = {**os.environ, "PGBOUNCER_UPSTREAM_PORT": str(pg_cluster.port)}
-    started = subprocess.run(
-        [str(script), "start", str(workdir), "desk"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    pg_cluster.pooler_url = started.stdout.strip()
+    pooler = PgBouncer(pg_cluster.port, "desk", prefix="sd-faults-pgbouncer-")
     try:
+        pg_cluster.pooler_url = pooler.start()
         yield pg_cluster.pooler_url
     finally:
         pg_cluster.pooler_url = None
-        subprocess.run([str(script), "stop", str(workdir)], env=env, timeout=60, check=False)
+        pooler.stop()
 
 
 @pytest.fixture(scope="session")

@@ -126,22 +126,9 @@ class PgCluster:
             "30",
             "start",
         )
-        if self.pooler_url:
-            wait_for(self._pooler_answers, 15, "PgBouncer to reach the restarted cluster")
-
-    def _pooler_answers(self) -> bool:
-        try:
-            conn = psycopg2.connect(self.pooler_url, connect_timeout=3)
-        except psycopg2.OperationalError:
-            return False
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute("SELECT 1")
-            return True
-        except psycopg2.OperationalError:
-            return False
-        finally:
-            conn.close()
+        pooler = self.pooler_url
+        if pooler:
+            wait_for(lambda: answers(pooler), 15, "PgBouncer to reach the restarted cluster")
 
     def standby(self) -> PgCluster:
         """A streaming replica of this (running) cluster on a port of its own, made as an
@@ -228,6 +215,56 @@ class PgCluster:
         with contextlib.suppress(AssertionError):  # already stopped
             self.stop("immediate")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def answers(url: str) -> bool:
+    """A query at `url` (PostgreSQL, or PgBouncer in front of it) answers."""
+    try:
+        conn = psycopg2.connect(url, connect_timeout=3)
+    except psycopg2.OperationalError:
+        return False
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except psycopg2.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
+class PgBouncer:
+    """CI's throwaway PgBouncer (.ci/pgbouncer: transaction pooling on a free port of its own
+    choosing, pool PGBOUNCER_POOL_SIZE or 20) in front of the cluster at `upstream_port` on
+    loopback. `start()` returns the URL of `database` through it once a query there answers;
+    `stop()` stops it and removes its directory, also after a failed or no start."""
+
+    SCRIPT = ROOT / ".ci" / "pgbouncer"
+
+    def __init__(self, upstream_port: int, database: str, prefix: str = "sd-pgbouncer-") -> None:
+        # A temp dir of its own, not pytest's tmp_path nor a caller's: as root .ci/pgbouncer
+        # hands it to the postgres user, who cannot enter those.
+        self.dir = Path(tempfile.mkdtemp(prefix=prefix))
+        self.database = database
+        self.env = {**os.environ, "PGBOUNCER_UPSTREAM_PORT": str(upstream_port)}
+
+    def start(self) -> str:
+        cmd = [str(self.SCRIPT), "start", str(self.dir), self.database]
+        done = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:  # say why: the script prints PgBouncer's log on stderr
+            raise AssertionError(f"PgBouncer did not start ({done.returncode}):\n{done.stderr}")
+        url = done.stdout.strip()
+        # The script waits for the port to accept; the first query also proves the login.
+        wait_for(lambda: answers(url), 15, "PgBouncer to answer a query")
+        return url
+
+    @property
+    def pid(self) -> int:
+        return int((self.dir / "pgbouncer.pid").read_text())
+
+    def stop(self) -> None:
+        cmd = [str(self.SCRIPT), "stop", str(self.dir)]
+        subprocess.run(cmd, env=self.env, timeout=60, check=False)
 
 
 class RedisServer:
@@ -494,13 +531,32 @@ class Desk:
             self._server.wait(10)
 
 
-def child_env(pg: PgCluster, redis_server: RedisServer, workdir: Path) -> dict[str, str]:
-    """Environment for every child process: the throwaway services and short timings.
+# What child_env sets for the fault tests alone: timings short enough for a fault and the
+# recovery from it to take seconds, and webhooks let through to the sinks on this machine.
+# bench/load's desk_env takes them out again: that run is a deployed desk.
+# Stale-claim age = the longest delivery deadline (5) + NOTIFICATION_MARK_SENT_SECONDS (1) +
+# NOTIFICATION_CLAIM_GRACE_SECONDS (2): a row claimed by a killed worker is sent again about
+# 8 s later (one host here, so no clock skew to cover).
+FAULT_SETTINGS = {
+    "NOTIFICATION_RELAY_INTERVAL_SECONDS": "1",
+    "NOTIFICATION_RELAY_AFTER_SECONDS": "2",
+    "NOTIFICATION_BACKOFF_SECONDS": "1",
+    "CELERY_TASK_TIME_LIMIT": "6",
+    "CELERY_TASK_SOFT_TIME_LIMIT": "5",
+    "WEBHOOK_DEADLINE_SECONDS": "5",
+    "EMAIL_DEADLINE_SECONDS": "5",
+    "NOTIFICATION_MARK_SENT_SECONDS": "1",
+    "NOTIFICATION_CLAIM_GRACE_SECONDS": "2",
+    "WEBHOOK_TIMEOUT_SECONDS": "4",
+    "WEBHOOK_ENDPOINT_BACKOFF_SECONDS": "1",
+    "WEBHOOK_ENDPOINT_BACKOFF_MAX_SECONDS": "4",
+    "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "1",  # the sinks listen on this machine
+    "SLA_SWEEP_INTERVAL_SECONDS": "1",
+}
 
-    Stale-claim age = the longest delivery deadline (5) + NOTIFICATION_MARK_SENT_SECONDS (1) +
-    NOTIFICATION_CLAIM_GRACE_SECONDS (2): a row claimed by a killed worker is sent again about
-    8 s later (one host here, so no clock skew to cover).
-    """
+
+def child_env(pg: PgCluster, redis_server: RedisServer, workdir: Path) -> dict[str, str]:
+    """Environment for every child process: the throwaway services and FAULT_SETTINGS."""
     drop = {"DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "SQLITE_PATH"}
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST")}
     env.update(
@@ -511,19 +567,6 @@ def child_env(pg: PgCluster, redis_server: RedisServer, workdir: Path) -> dict[s
         VAR_DIR=str(workdir / "var"),
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         FAST_PASSWORD_HASHER="1",
-        NOTIFICATION_RELAY_INTERVAL_SECONDS="1",
-        NOTIFICATION_RELAY_AFTER_SECONDS="2",
-        NOTIFICATION_BACKOFF_SECONDS="1",
-        CELERY_TASK_TIME_LIMIT="6",
-        CELERY_TASK_SOFT_TIME_LIMIT="5",
-        WEBHOOK_DEADLINE_SECONDS="5",
-        EMAIL_DEADLINE_SECONDS="5",
-        NOTIFICATION_MARK_SENT_SECONDS="1",
-        NOTIFICATION_CLAIM_GRACE_SECONDS="2",
-        WEBHOOK_TIMEOUT_SECONDS="4",
-        WEBHOOK_ENDPOINT_BACKOFF_SECONDS="1",
-        WEBHOOK_ENDPOINT_BACKOFF_MAX_SECONDS="4",
-        WEBHOOK_ALLOW_PRIVATE_ADDRESSES="1",  # the sinks listen on this machine
-        SLA_SWEEP_INTERVAL_SECONDS="1",
+        **FAULT_SETTINGS,
     )
     return env
