@@ -178,3 +178,14 @@ def _answers(move: Move) -> bool:
     if move.target == IncidentState.RESOLVED:
         return True
     return move.target == IncidentState.DIAGNOSING and move.acknowledged
+
+
+def set_aside(clock: SlaClock, resolved_at: datetime | None) -> None:
+    """A breached resolution clock counts against its incident only while the incident is open
+    (the invariant of LIVE_CLOCK_CONDITION, which "Breaching soon" relies on to skip the
+    incident's state). Resolving sets it aside: stopped at `resolved_at`, still breached. A
+    reopen (`resolved_at` None) makes it count again. A running clock that resolving pauses needs
+    nothing (a paused clock has no due time), nor does the response clock, which resolving stops
+    for good; close and cancel keep the instant (a stop keeps a stopped_at)."""
+    if clock.metric == Metric.RESOLUTION and clock.state == ClockState.BREACHED:
+        clock.stopped_at = resolved_at

@@ -116,6 +116,9 @@ LIVE_CLOCK_STATES = (ClockState.RUNNING, ClockState.PAUSED)
 # Clocks that can still breach, or have breached and still count against an open incident:
 # running or breached, never stopped (a met, cancelled or acknowledged clock is stopped). Paused
 # clocks are out: they have no due time. The condition of the "Breaching soon" indexes.
+# The invariant "Breaching soon" relies on (it reads no incident state): a live clock belongs to
+# an open incident. Resolving stops the response clock and pauses the resolution clock, or sets
+# it aside when it breached already (escalation.clock_rules.set_aside); close and cancel stop.
 LIVE_CLOCK_CONDITION = Q(
     state__in=["running", "breached"], stopped_at__isnull=True, due_at__isnull=False
 )

@@ -4,7 +4,8 @@ soonest deadline first (docs/sla.md, "Breaching soon").
 Driven from the clocks, not the incidents: the live clocks of the tenant are read in due order
 from slaclock_tenant_live_due (its capped count from slaclock_tenant_live_warn), each joined to
 its incident, so a page reads about as many index entries as it shows however many incidents
-are open. An incident whose two clocks both qualify is listed once, by the one due first.
+are open. An incident whose two clocks both qualify is listed once, by the one due first. No
+incident state is read: a live clock always belongs to an open incident (LIVE_CLOCK_CONDITION).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def _warned(prefix: str, *, tenant_id: int, now: datetime) -> Q:
 
 
 def clocks_near_breach(*, tenant_id: int, now: datetime | None = None) -> QuerySet[SlaClock]:
-    """The tenant's clocks that put their incident in "Breaching soon" (whatever its state)."""
+    """The tenant's clocks that put their incident in "Breaching soon" (an open one, by the
+    invariant of LIVE_CLOCK_CONDITION: no incident state is read)."""
     return SlaClock.objects.filter(_warned("", tenant_id=tenant_id, now=now or timezone.now()))
 
 

@@ -6,10 +6,10 @@ into outbox messages after commit.
 
 Rules (DESIGN.md): both clocks start at report; a hold whose kind the policy names pauses the
 running clocks; acknowledgement (accept or first public agent reply) ends the response clock;
-the resolution clock pauses while resolved and carries on after a reopen; close and cancel stop
-everything; a priority change re-targets the live clocks from the original start. The rules
-themselves are escalation/clock_rules.py, which the importer applies to history too; here they
-move the rows.
+the resolution clock pauses while resolved and carries on after a reopen (one breached already
+is set aside instead: clock_rules.set_aside); close and cancel stop everything; a priority
+change re-targets the live clocks from the original start. The rules themselves are
+escalation/clock_rules.py, which the importer applies to history too; here they move the rows.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from escalation.clock_rules import (
     CANCELLED,  # noqa: F401 (escalation.selectors reads the pause reasons here)
     CLOSED,  # noqa: F401
     PAUSE,
-    RESOLVED,  # noqa: F401
+    RESOLVED,
     RESUME,
     STOP,
     ClockRule,
     Move,
+    set_aside,
     split_due,
 )
 from escalation.models import (
@@ -116,6 +117,8 @@ def _settle(clock: SlaClock, now: datetime) -> None:
 
 def _pause(clock: SlaClock, spec: CalendarSpec, at: datetime, reason: str) -> None:
     _settle(clock, at)
+    if reason == RESOLVED:  # a resolution clock that breached before (or as) it was resolved
+        set_aside(clock, at)
     if clock.state != ClockState.RUNNING:
         return
     clock.spent = ClockRule.of(clock, spec).counted_at(clock.spent, _since(clock), at)
@@ -131,6 +134,7 @@ def _end_pause(clock: SlaClock, at: datetime) -> None:
 
 
 def _resume(clock: SlaClock, spec: CalendarSpec, at: datetime) -> None:
+    set_aside(clock, None)  # leaving a resolution: a breached clock set aside counts again
     if clock.state != ClockState.PAUSED:
         return
     _end_pause(clock, at)
@@ -237,8 +241,11 @@ CLOCK_TRANSITIONS = frozenset({"hold", "resume", "accept", "resolve", "reopen", 
 def _apply_transition(
     clock: SlaClock, spec: CalendarSpec, incident: Incident, transition: str, now: datetime
 ) -> None:
-    # An acceptance is dated by the acknowledgement it records (stamped before this hook runs).
-    at = (incident.acknowledged_at or now) if transition == "accept" else now
+    # An acceptance is dated by the acknowledgement it records, a resolve by its resolved_at
+    # (both stamped before this hook runs): a breach set aside stops at the incident's own
+    # resolve time, the instant the backfill (migration escalation 0016) used too.
+    stamp = {"accept": incident.acknowledged_at, "resolve": incident.resolved_at}.get(transition)
+    at = stamp or now
     move = Move(
         at=at,
         target=incident.state,
@@ -280,6 +287,8 @@ def clocks_retarget(*, incident: Incident, actor: Actor, reason: str = "") -> li
             continue
         before = (clock.priority_slug, clock.target_seconds, clock.calendar.name)
         _retarget(clock, policy, spec, now)
+        if incident.state == IncidentState.RESOLVED:  # breached by the new target while resolved
+            set_aside(clock, incident.resolved_at or now)
         _save(clock)
         changed.append(clock)
         changes[clock.metric] = {

@@ -4,8 +4,9 @@ calendars, so the dashboards show time to resolve and compliance for the importe
 The rules are the live ones (escalation/clock_rules.py) applied to past instants: both
 clocks start at the report; a hold whose kind the policy pauses on pauses them; the response
 clock ends when work starts (the first move to diagnosing, the incident's acknowledged_at) or
-at resolution; the resolution clock waits while resolved and carries on after a reopen; close
-ends it, met or breached, and a cancellation with no outcome (stopped). The live desk never
+at resolution; the resolution clock waits while resolved (breached already, it is set aside:
+stopped at the resolve, clock_rules.set_aside) and carries on after a reopen; close ends it, met
+or breached, and a cancellation with no outcome (stopped). The live desk never
 takes a close or a cancellation back, but a source can (Closed or Canceled, then Active): the
 clock then counts again from that move, and the stretch in between is kept as a pause.
 Nothing fires: no alert rows (the sweep's, which the notifier sends) and no escalation runs
@@ -26,10 +27,12 @@ from escalation.clock_rules import (
     CLOSED,
     PAUSE,
     REOPEN,
+    RESOLVED,
     RESUME,
     STOP,
     ClockRule,
     Move,
+    set_aside,
     split_due,
 )
 from escalation.models import ClockState, Metric, SlaClock, SlaPause, SlaPolicy
@@ -49,6 +52,11 @@ class Walk:
     @property
     def paused(self) -> bool:
         return bool(self.pauses) and self.pauses[-1][1] is None
+
+    @property
+    def resolved_since(self) -> datetime | None:
+        """When the incident was resolved, if the walk ends with it resolved (paused so)."""
+        return self.pauses[-1][0] if self.paused and self.pauses[-1][2] == RESOLVED else None
 
     @property
     def cancelled(self) -> bool:
@@ -124,6 +132,8 @@ def clock_from_history(clock: SlaClock, rule: ClockRule, w: Walk, now: datetime)
         if clock.due_at is None and stretches:
             # The deadline the clock was running towards when it last ran.
             clock.due_at = rule.deadline(rule.counted(stretches[:-1]), stretches[-1][0])
+    if w.resolved_since is not None:  # resolved: a breached resolution clock is set aside
+        set_aside(clock, w.resolved_since)
     clock.warn_at = clock.warning_instant()  # what "Breaching soon" reads
     return [
         SlaPause(tenant_id=clock.tenant_id, clock=clock, started_at=a, ended_at=b, reason=why)

@@ -87,6 +87,52 @@ def test_paused_resolved_and_another_tenants_incidents_stay_out(people, login):
     assert _counts(html)["breaching"] == "1"
 
 
+def test_a_resolved_breach_is_set_aside_until_the_incident_is_reopened(people, login):
+    """Resolved, an incident whose resolution clock breached leaves the list and the count (the
+    clock is set aside: still breached, stopped at the resolve); reopened, it is back."""
+    round_the_clock_targets(people)
+    alice = people.actor(people.alice)
+    late = reported_ago(people, "Resolution breached", 11 * 60 * MIN, category=people.network)
+    near = reported_ago(people, "Near", 50 * MIN)
+    client = login(people.alice)
+    html = _page(client, people)
+    assert row_numbers(html) == [late.number, near.number] and _counts(html)["breaching"] == "2"
+
+    late = services.incident_resolve(
+        incident=late, actor=alice, resolution_code="known-error", resolution_notes="Fixed."
+    )
+    clock = SlaClock.objects.get(incident=late, metric=Metric.RESOLUTION)
+    assert (clock.state, clock.stopped_at) == (ClockState.BREACHED, late.resolved_at)
+    html = _page(client, people)
+    assert row_numbers(html) == [near.number] and _counts(html)["breaching"] == "1"
+    resolved = client.get(queue_url(people, queue="resolved")).content.decode()
+    assert row_numbers(resolved) == [late.number]
+    assert 'data-colour="breached">Breached<' in resolved  # not "Breached 1 h ago"
+
+    services.incident_reopen(incident=late, actor=people.actor(people.rita), reason="Again")
+    clock.refresh_from_db()
+    assert (clock.state, clock.stopped_at) == (ClockState.BREACHED, None)
+    html = _page(client, people)
+    assert row_numbers(html) == [late.number, near.number] and _counts(html)["breaching"] == "2"
+
+
+def test_the_queue_reads_no_incident_state(people):
+    """Every live clock is an open incident's (LIVE_CLOCK_CONDITION), so the list and its count
+    filter the clocks only: a state condition on the incidents made PostgreSQL misjudge the
+    join and sort the whole list."""
+    qs = queue_queryset(
+        tenant=people.acme,
+        user=people.alice,
+        group_ids=[people.group.pk],
+        queue="breaching",
+        filters=QueueFilters(),
+    )
+    _select, where = str(qs.query).split(" WHERE ", 1)
+    assert '"incidents_incident"."state"' not in where and '"escalation_slaclock"."state"' in where
+    condition = selectors.queue_condition("breaching", user_id=people.alice.pk, group_ids=[])
+    assert not condition
+
+
 def test_pages_follow_the_deadline_and_the_count_agrees(people, login, monkeypatch):
     monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
     round_the_clock_targets(people)

@@ -17,6 +17,7 @@ from escalation.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from escalation.selectors.breaching import clocks_near_breach
 from escalation.services.alerts import alerts_notify_pending
 from escalation.services.sweep import sweep_due
 from incidents.models import Incident, IncidentEvent
@@ -280,3 +281,36 @@ def test_a_reopened_closed_incident_still_open_has_no_closed_time(db, tmp_path, 
     )
     assert (incident.state, incident.closed_at, incident.resolved_at) == ("diagnosing", None, None)
     assert clocks("INC13")["resolution"].state in ("running", "breached")
+
+
+def test_a_resolved_incident_whose_resolution_clock_breached_is_set_aside(
+    db, tmp_path, import_file
+):
+    """Resolved in the source and not closed yet: its resolution clock breached before the
+    resolve, so it is set aside at the resolve as live (still breached, stopped then) and puts
+    the resolved incident in no "Breaching soon". Resolved and taken back, it counts again."""
+    resolved = history(
+        "INC14",
+        ("New", "01-03-2016 09:00"),
+        ("Active", "01-03-2016 10:00"),
+        ("Resolved", "07-03-2016 12:00"),  # 3 business days (24 h) had run out by then
+    )
+    reopened = history(
+        "INC15",
+        ("New", "01-03-2016 09:00"),
+        ("Resolved", "07-03-2016 12:00"),
+        ("Active", "07-03-2016 13:00"),
+    )
+    import_file(write_csv(tmp_path / "r.csv", resolved + reopened), "--create-tenant",
+                "--adopt-source-matrix")  # fmt: skip
+    incident = Incident.objects.get(source_number="INC14")
+    assert incident.state == "resolved"
+    resolution = clocks("INC14")["resolution"]
+    assert (resolution.state, resolution.stopped_at) == ("breached", utc("07-03-2016 12:00"))
+    assert resolution.breached_at == resolution.due_at < utc("07-03-2016 12:00")
+
+    assert Incident.objects.get(source_number="INC15").state == "diagnosing"
+    resolution = clocks("INC15")["resolution"]
+    assert (resolution.state, resolution.stopped_at) == ("breached", None)
+    near = clocks_near_breach(tenant_id=incident.tenant_id).filter(metric="resolution")
+    assert list(near.values_list("incident__source_number", flat=True)) == ["INC15"]
