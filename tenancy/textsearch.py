@@ -23,6 +23,8 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import BooleanField
 
+from tenancy import rls
+
 CONFIG = "english"  # every stored vector's configuration
 SAMPLE, DENSE = 300, 6  # a word in 2% of the latest rows is common: walk the page
 
@@ -73,8 +75,14 @@ def matches_sql(searched: Searched) -> str:
 
 
 def first_matches(searched: Searched, query: str, *, tenant_id: int, limit: int) -> list[int]:
-    """Up to `limit` of the tenant's rows that match, read from the GIN index (in no order)."""
-    with connection.cursor() as cursor:
+    """Up to `limit` of the tenant's rows that match, read from the GIN index (in no order).
+
+    Read past the tenant wall (tenancy/rls.py), by the statement's own tenant condition: `@@`
+    is not leakproof, so under the wall's policy PostgreSQL may not test it in the index and
+    walks every row of the tenant instead (150 ms at 200,000 incidents, against 6 ms). Only
+    ids leave here, and the callers read their rows under the wall."""
+    reason = "a search's matches from the GIN index, one named tenant's"
+    with rls.bypass(reason, routine=True), connection.cursor() as cursor:
         cursor.execute(matches_sql(searched), [tenant_id, CONFIG, query, limit])
         return [row[0] for row in cursor.fetchall()]
 
