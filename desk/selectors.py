@@ -26,7 +26,11 @@ from django.utils import timezone
 
 from desk.search import search_filter
 from escalation.models import Metric, Notification, SlaClock
-from escalation.selectors.breaching import BREACHING_ORDER, incidents_near_breach
+from escalation.selectors.breaching import (
+    BREACHING_ORDER,
+    incidents_near_breach,
+    incidents_near_breach_count,
+)
 from incidents.models import (
     AssignmentGroup,
     Attachment,
@@ -138,9 +142,10 @@ def queue_counts(*, tenant: Tenant, user_id: int, group_ids: list[int]) -> dict[
         qs: QuerySet[Incident] = base.filter(
             queue_condition(slug, user_id=user_id, group_ids=group_ids)
         )
-        if slug == "breaching":  # the same rows as its list, so the tab agrees with it
-            qs = incidents_near_breach(qs, tenant_id=tenant.pk)
-        n = qs.values("id")[: COUNT_CAP + 1].count()
+        if slug == "breaching":  # the incidents of its list, counted from their clocks
+            n = incidents_near_breach_count(tenant_id=tenant.pk, cap=COUNT_CAP)
+        else:
+            n = qs.values("id")[: COUNT_CAP + 1].count()
         counts[slug] = f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
     return counts
 

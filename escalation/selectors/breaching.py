@@ -39,6 +39,16 @@ def clocks_near_breach(*, tenant_id: int, now: datetime | None = None) -> QueryS
     return SlaClock.objects.filter(_warned("", tenant_id=tenant_id, now=now or timezone.now()))
 
 
+def incidents_near_breach_count(*, tenant_id: int, cap: int, now: datetime | None = None) -> int:
+    """How many incidents "Breaching soon" holds, exact up to `cap` (more: some number above
+    it), from the clocks alone. An incident has at most two clocks, so the first 2 * (cap + 1)
+    warned clocks name more than `cap` incidents whenever the queue holds that many; no join
+    to the incidents and no probe for an earlier clock per row (25 ms of every desk page of a
+    tenant with 10,000 breached incidents, for a tab that shows "999+")."""
+    clocks = clocks_near_breach(tenant_id=tenant_id, now=now)
+    return len(set(clocks.values_list("incident_id", flat=True)[: 2 * (cap + 1)]))
+
+
 def incidents_near_breach(
     incidents: QuerySet[Incident], *, tenant_id: int, now: datetime | None = None
 ) -> QuerySet[Incident]:

@@ -258,3 +258,16 @@ def test_a_short_breaching_list_is_found_from_the_warning_times(people):
     counts = queue_counts(tenant=people.acme, user_id=people.alice.pk, group_ids=[])
     assert counts["breaching"] == "1" and counts["open"] == "999+"
     assert near.number is not None
+
+
+def test_the_count_past_its_cap_with_both_clocks_of_every_incident_warned(people, monkeypatch):
+    """The tab is counted from the clocks alone: the first 2 * (cap + 1) warned clocks name more
+    than `cap` incidents whenever the queue holds that many, each counted once."""
+    bulk_incidents(people.acme, 6, title="Late")
+    _clocks_for_every_incident(people.acme, warned=True)  # twelve warned clocks, two each
+
+    def shown(cap: int) -> str:
+        monkeypatch.setattr(selectors, "COUNT_CAP", cap)
+        return queue_counts(tenant=people.acme, user_id=people.alice.pk, group_ids=[])["breaching"]
+
+    assert [shown(cap) for cap in (2, 5, 6, 7)] == ["2+", "5+", "6", "6"]
