@@ -150,7 +150,8 @@ class RabbitServer:
 
 # What a purge between tests empties: the desk's queues and those of Celery's native delayed
 # delivery (countdowns and retry back-offs wait there), so no message outlives its test.
-DESK_QUEUES = ("celery", "delivery", "delivery_bulk", "timers")
+DELIVERY_LANES = ("delivery", "delivery_bulk")
+DESK_QUEUES = ("celery", *DELIVERY_LANES, "timers")
 DELAYED_QUEUES = tuple(f"celery_delayed_{level}" for level in range(28))
 
 
@@ -177,6 +178,11 @@ class Broker:
         if isinstance(self.server, RedisServer):
             return int(self.server.client().llen(queue))
         return self.server.queued(queue)
+
+    def deliveries_queued(self) -> int:
+        """Delivery triggers waiting in both lanes (a tenant past NOTIFICATION_BULK_AFTER rows a
+        minute sends its own to delivery_bulk: escalation/services/lanes.py)."""
+        return sum(self.queued(lane) for lane in DELIVERY_LANES)
 
     def empty(self) -> None:
         """Up, with nothing queued: an earlier test's messages cannot blur this one's counts."""

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.faults.harness import free_port, wait_for
+from tests.faults.rabbit import DELIVERY_LANES
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("faults")]
 
@@ -33,7 +34,7 @@ def test_a_broker_restart_loses_no_delivery(fault_tenant, celery_procs, broker):
     celery_procs.start("w1")
     sink.delay = 1.0  # one worker, slow answers: most trigger messages wait in the broker
     fault_tenant.report(6)
-    assert broker.queued("delivery") > 0
+    assert broker.deliveries_queued() > 0
     # Killed: Redis (unpersisted) loses the waiting messages; RabbitMQ keeps them in its quorum
     # queue and hands them out again, with the one w1 had not acknowledged.
     broker.stop()
@@ -66,7 +67,8 @@ def test_two_workers_given_the_same_rows_at_once_send_each_once(
 ):
     sink = fault_tenant.sink
     fault_tenant.report(12)
-    redis_server.client().delete("delivery")  # the first triggers are lost; rows wait pending
+    # The first triggers are lost, in both lanes: the rows wait pending.
+    redis_server.client().delete(*DELIVERY_LANES)
     workers = celery_procs.start("w1", "w2", beat=False)
     sink.delay = 0.3
     # Each row triggered twice back to back: the two workers take the pair at the same moment

@@ -82,7 +82,7 @@ def test_a_broker_restart_while_clocks_come_due_loses_no_alert(sla_tenant, celer
     sink.delay = 0.5  # slow answers: triggers wait in the broker
     sla_tenant.report(6)
     wait_for(sink.received_ids, 30, "the first SLA alert at the sink")
-    wait_for(lambda: broker.queued("delivery") > 0, 10, "triggers waiting in the broker")
+    wait_for(lambda: broker.deliveries_queued() > 0, 10, "triggers waiting in the broker")
     # Fresh clocks whose checkpoints are still ahead: on a slow machine the first ones' may all
     # have passed by now.
     sla_tenant.report(2)

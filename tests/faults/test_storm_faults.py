@@ -18,6 +18,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.faults.harness import wait_for
+from tests.faults.rabbit import DELIVERY_LANES
 from tests.faults.sink import WebhookSink
 from tests.faults.storm import lateness
 from tests.faults.tenants import FaultTenant, SlaPlan, SlaTenant
@@ -55,7 +56,7 @@ def sampled(read, every: float = 0.25) -> Iterator[list]:
 def _waiting(broker) -> int:
     """Delivery triggers waiting in Redis, in both lanes (a storming tenant's go to the bulk
     lane: escalation/services/lanes.py)."""
-    return broker.llen("delivery") + broker.llen("delivery_bulk")
+    return sum(broker.llen(lane) for lane in DELIVERY_LANES)
 
 
 def _report_burst(tenant, count: int) -> float:
