@@ -34,8 +34,9 @@ run: demo
 	@echo "Log in as one of the demo users above, password demo-pass-2026. Mails go to var/mail/."
 	PORT=$(PORT) SITE_URL=$(SITE_URL) $(VENV)/bin/honcho start -f Procfile
 
+# The slowest twenty tests are listed at the end: where CI's time goes.
 test: install
-	$(PY) -m pytest -p xdist -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -p xdist -n 2 --dist loadgroup --durations=20 $(PYTEST_ARGS)
 
 # ruff (lint and format), mypy (types) and import-linter (the layers, pyproject.toml). CI runs it.
 lint: install

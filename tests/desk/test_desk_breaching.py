@@ -120,13 +120,7 @@ def test_the_queue_reads_no_incident_state(people):
     """Every live clock is an open incident's (LIVE_CLOCK_CONDITION), so the list and its count
     filter the clocks only: a state condition on the incidents made PostgreSQL misjudge the
     join and sort the whole list."""
-    qs = queue_queryset(
-        tenant=people.acme,
-        user=people.alice,
-        group_ids=[people.group.pk],
-        queue="breaching",
-        filters=QueueFilters(),
-    )
+    qs = _breaching(people)
     _select, where = str(qs.query).split(" WHERE ", 1)
     assert '"incidents_incident"."state"' not in where and '"escalation_slaclock"."state"' in where
     condition = selectors.queue_condition("breaching", user_id=people.alice.pk, group_ids=[])
@@ -151,6 +145,17 @@ def test_pages_follow_the_deadline_and_the_count_agrees(people, login, monkeypat
     assert _counts(html)["breaching"] == "5"
     back = client.get(_link(html, "prev") or "").content.decode()
     assert row_numbers(back) == expected[2:4]
+
+
+def _breaching(people):
+    """Alice's Breaching soon, without filters, as a queryset."""
+    return queue_queryset(
+        tenant=people.acme,
+        user=people.alice,
+        group_ids=[people.group.pk],
+        queue="breaching",
+        filters=QueueFilters(),
+    )
 
 
 def _link(html: str, rel: str) -> str | None:
@@ -210,13 +215,7 @@ def _plans(people) -> tuple[str, str, str]:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE incidents_incident")
         cursor.execute("ANALYZE escalation_slaclock")
-    qs = queue_queryset(
-        tenant=people.acme,
-        user=people.alice,
-        group_ids=[people.group.pk],
-        queue="breaching",
-        filters=QueueFilters(),
-    )
+    qs = _breaching(people)
     order = selectors.QUEUES["breaching"].order
     later = qs.filter(TupleGreaterThan(Tuple(F("sla_due"), F("sla_clock_id")), (timezone.now(), 0)))
     plans = []

@@ -16,7 +16,9 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+import time_machine
 
+from tests.escalation.sla_helpers import MONDAY_10
 from tests.escalation.smtp_sink import SmtpSink, start_sink
 from tests.escalation.worker import (
     BASE_DIR,
@@ -81,3 +83,10 @@ def mail_to_sink(smtp_sink: SmtpSink) -> dict[str, str]:
         "EMAIL_TIMEOUT": "5",
         "SITE_URL": "https://desk.example.test",
     }
+
+
+@pytest.fixture
+def clock_at(people) -> Iterator[time_machine.Traveller]:
+    """Time stands still at MONDAY_10 until the test moves it (sla_helpers.move_to)."""
+    with time_machine.travel(MONDAY_10, tick=False) as traveller:
+        yield traveller

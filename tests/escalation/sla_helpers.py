@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+import time_machine
 
 from escalation.models import EscalationLevel, EscalationPolicy, Metric, SlaClock, SlaPolicy
 from escalation.services.defaults import around_the_clock_calendar, sla_policy_for
@@ -11,6 +13,11 @@ from incidents.models import Incident, PriorityLevel
 from tenancy.models import User
 
 MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # acme's calendar is UTC, Mon-Fri 9-17
+
+
+def move_to(traveller: time_machine.Traveller, **delta) -> None:
+    """The clock_at traveller to MONDAY_10 + timedelta(**delta)."""
+    traveller.move_to(MONDAY_10 + timedelta(**delta))
 
 
 def clocks(incident: Incident) -> dict[str, SlaClock]:

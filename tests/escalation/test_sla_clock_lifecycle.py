@@ -6,25 +6,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import time_machine
 
 from escalation.models import ClockState, SlaAlert
 from escalation.selectors.sla import clocks_for_incident
 from incidents import services
 from incidents.models import EventKind, IncidentEvent
-from tests.escalation.sla_helpers import MONDAY_10, report_high, resolution, response
+from tests.escalation.sla_helpers import (
+    MONDAY_10,
+    move_to,
+    report_high,
+    resolution,
+    response,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clock_at(people):
-    with time_machine.travel(MONDAY_10, tick=False) as traveller:
-        yield traveller
-
-
-def _at(traveller, **delta) -> None:
-    traveller.move_to(MONDAY_10 + timedelta(**delta))
 
 
 def test_reporting_starts_both_clocks_with_the_targets_of_the_priority(people, clock_at):
@@ -44,7 +39,7 @@ def test_reporting_starts_both_clocks_with_the_targets_of_the_priority(people, c
 
 def test_accepting_in_time_meets_the_response_clock(people, clock_at):
     incident = report_high(people)
-    _at(clock_at, minutes=10)
+    move_to(clock_at, minutes=10)
     services.incident_accept(incident=incident, actor=people.actor(people.alice))
     resp = response(incident)
     assert resp.state == ClockState.MET
@@ -55,7 +50,7 @@ def test_accepting_in_time_meets_the_response_clock(people, clock_at):
 
 def test_accepting_late_records_a_breach(people, clock_at):
     incident = report_high(people)
-    _at(clock_at, minutes=45)
+    move_to(clock_at, minutes=45)
     services.incident_accept(incident=incident, actor=people.actor(people.alice))
     resp = response(incident)
     assert resp.state == ClockState.BREACHED
@@ -64,14 +59,14 @@ def test_accepting_late_records_a_breach(people, clock_at):
 
 def test_a_first_public_reply_by_an_agent_ends_the_response_clock(people, clock_at):
     incident = report_high(people)
-    _at(clock_at, minutes=5)
+    move_to(clock_at, minutes=5)
     services.comment_add(incident=incident, actor=people.actor(people.rita), body="Still down")
     assert response(incident).state == ClockState.RUNNING  # the caller's reply is no answer
     services.comment_add(
         incident=incident, actor=people.actor(people.bob), body="Note", public=False
     )
     assert response(incident).state == ClockState.RUNNING  # nor is an internal note
-    _at(clock_at, minutes=7)
+    move_to(clock_at, minutes=7)
     services.comment_add(incident=incident, actor=people.actor(people.bob), body="Looking at it")
     resp = response(incident)
     assert (resp.state, resp.spent) == (ClockState.MET, timedelta(minutes=7))
@@ -80,13 +75,13 @@ def test_a_first_public_reply_by_an_agent_ends_the_response_clock(people, clock_
 def test_a_hold_awaiting_the_caller_pauses_and_resuming_carries_on(people, clock_at):
     incident = report_high(people)
     incident = services.incident_accept(incident=incident, actor=people.actor(people.alice))
-    _at(clock_at, hours=1)
+    move_to(clock_at, hours=1)
     incident = services.incident_hold(
         incident=incident, actor=people.actor(people.alice), hold_reason="awaiting_caller"
     )
     reso = resolution(incident)
     assert (reso.state, reso.spent, reso.due_at) == (ClockState.PAUSED, timedelta(hours=1), None)
-    _at(clock_at, hours=3)
+    move_to(clock_at, hours=3)
     services.incident_resume(incident=incident, actor=people.actor(people.alice))
     reso = resolution(incident)
     assert reso.state == ClockState.RUNNING
@@ -107,7 +102,7 @@ def test_a_hold_of_a_kind_the_policy_does_not_name_keeps_the_clock_running(peopl
 def test_the_resolution_clock_waits_while_resolved_and_continues_after_reopen(people, clock_at):
     rita, alice = people.actor(people.rita), people.actor(people.alice)
     incident = services.incident_accept(incident=report_high(people), actor=alice)
-    _at(clock_at, hours=2)
+    move_to(clock_at, hours=2)
     incident = services.incident_resolve(
         incident=incident,
         actor=alice,
@@ -118,7 +113,7 @@ def test_the_resolution_clock_waits_while_resolved_and_continues_after_reopen(pe
         ClockState.PAUSED,
         timedelta(hours=2),
     )
-    _at(clock_at, hours=5)
+    move_to(clock_at, hours=5)
     services.incident_reopen(incident=incident, actor=rita, reason="Down again")
     reso = resolution(incident)
     assert reso.state == ClockState.RUNNING
@@ -160,7 +155,7 @@ def _raise_to_high(people, incident, reason: str) -> None:
 def test_raising_the_priority_retargets_from_the_original_start_and_is_recorded(people, clock_at):
     incident = _report_low(people)
     assert response(incident).target_seconds == 8 * 3600  # low: one business day
-    _at(clock_at, minutes=20)
+    move_to(clock_at, minutes=20)
     _raise_to_high(people, incident, "Whole floor affected")
     resp = response(incident)
     assert resp.target_seconds == 1800
@@ -177,7 +172,7 @@ def test_raising_the_priority_past_the_target_breaches_at_the_instant_it_was_rea
     people, clock_at
 ):
     incident = _report_low(people)
-    _at(clock_at, hours=1)
+    move_to(clock_at, hours=1)
     _raise_to_high(people, incident, "Escalated by the CEO")
     resp = response(incident)
     assert resp.state == ClockState.BREACHED
@@ -193,14 +188,14 @@ def test_the_desk_sees_time_left_in_words_and_colours_and_a_requester_sees_nothi
     people, clock_at
 ):
     incident = report_high(people)
-    _at(clock_at, minutes=20)
+    move_to(clock_at, minutes=20)
     views = {
         v.clock.metric: v for v in clocks_for_incident(incident, actor=people.actor(people.alice))
     }
     assert views["response"].words == "10 min left"
     assert views["response"].colour == "warning"  # past the 50% warning
     assert views["resolution"].colour == "ok"
-    _at(clock_at, minutes=40)
+    move_to(clock_at, minutes=40)
     views = {
         v.clock.metric: v for v in clocks_for_incident(incident, actor=people.actor(people.alice))
     }
@@ -213,7 +208,7 @@ def test_switching_to_the_itil_scale_retargets_the_clocks_with_an_internal_event
     from incidents.services.defaults import ITIL_MATRIX, ITIL_SCALE
 
     incident = report_high(people)  # high x high: high on the default scale
-    _at(clock_at, minutes=5)
+    move_to(clock_at, minutes=5)
     scale = [(slug, label) for slug, label, _ in ITIL_SCALE]
     matrix_set(actor=people.actor(people.ada), scale=scale, matrix=ITIL_MATRIX)
     resp = response(incident)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import time_machine
 
 from escalation.models import ClockState, Metric, SlaClock
 from escalation.models.sla import LIVE_CLOCK_CONDITION
@@ -18,22 +17,18 @@ from escalation.selectors.sla import clock_badge, clocks_for_incident
 from escalation.services.sweep import sweep_due
 from incidents import services
 from incidents.models.incident import OPEN_STATES
-from tests.escalation.sla_helpers import MONDAY_10, report_high, resolution, response
+from tests.escalation.sla_helpers import (
+    MONDAY_10,
+    move_to,
+    report_high,
+    resolution,
+    response,
+)
 
 pytestmark = pytest.mark.django_db
 
 # high: 30 min to respond, 8 business hours to resolve (Monday 10:00 -> Tuesday 10:00).
 RESOLUTION_DUE = MONDAY_10 + timedelta(days=1)
-
-
-@pytest.fixture
-def clock_at(people):
-    with time_machine.travel(MONDAY_10, tick=False) as traveller:
-        yield traveller
-
-
-def _at(traveller, **delta) -> None:
-    traveller.move_to(MONDAY_10 + timedelta(**delta))
 
 
 def _resolve(people, incident):
@@ -50,10 +45,10 @@ def _breached_and_resolved(people, clock_at):
     incident = services.incident_accept(
         incident=report_high(people), actor=people.actor(people.alice)
     )
-    _at(clock_at, days=1, hours=1)
+    move_to(clock_at, days=1, hours=1)
     sweep_due()
     assert resolution(incident).state == ClockState.BREACHED
-    _at(clock_at, days=1, hours=2)
+    move_to(clock_at, days=1, hours=2)
     return _resolve(people, incident)
 
 
@@ -73,7 +68,7 @@ def test_resolving_sets_a_breached_resolution_clock_aside_at_the_resolve(people,
 
 def test_reopening_makes_the_breach_count_again(people, clock_at):
     incident = _breached_and_resolved(people, clock_at)
-    _at(clock_at, days=1, hours=3)
+    move_to(clock_at, days=1, hours=3)
     services.incident_reopen(incident=incident, actor=people.actor(people.rita), reason="Again")
     reso = resolution(incident)
     assert (reso.state, reso.stopped_at) == (ClockState.BREACHED, None)
@@ -85,7 +80,7 @@ def test_reopening_makes_the_breach_count_again(people, clock_at):
 
 def test_a_close_after_the_resolve_keeps_the_instant_it_was_set_aside(people, clock_at):
     incident = _breached_and_resolved(people, clock_at)
-    _at(clock_at, days=2)
+    move_to(clock_at, days=2)
     services.incident_close(incident=incident, actor=people.actor(people.rita), rating=4)
     reso = resolution(incident)
     assert reso.state == ClockState.BREACHED
@@ -96,7 +91,7 @@ def test_a_breach_that_comes_due_unswept_is_set_aside_as_the_resolve_settles_it(
     incident = services.incident_accept(
         incident=report_high(people), actor=people.actor(people.alice)
     )
-    _at(clock_at, days=1, hours=2)  # the sweep never ran: the resolve fires the breach itself
+    move_to(clock_at, days=1, hours=2)  # the sweep never ran: the resolve fires the breach itself
     incident = _resolve(people, incident)
     reso = resolution(incident)
     assert (reso.state, reso.breached_at) == (ClockState.BREACHED, RESOLUTION_DUE)
@@ -105,11 +100,11 @@ def test_a_breach_that_comes_due_unswept_is_set_aside_as_the_resolve_settles_it(
 
 def test_the_response_clock_stopped_by_the_resolve_stays_stopped_after_a_reopen(people, clock_at):
     incident = report_high(people)  # never accepted: resolving answers it
-    _at(clock_at, minutes=20)
+    move_to(clock_at, minutes=20)
     incident = _resolve(people, incident)
     resp = response(incident)
     assert (resp.state, resp.stopped_at) == (ClockState.MET, MONDAY_10 + timedelta(minutes=20))
-    _at(clock_at, hours=1)
+    move_to(clock_at, hours=1)
     services.incident_reopen(incident=incident, actor=people.actor(people.rita), reason="Again")
     resp = response(incident)
     assert (resp.state, resp.stopped_at) == (ClockState.MET, MONDAY_10 + timedelta(minutes=20))
@@ -118,7 +113,7 @@ def test_the_response_clock_stopped_by_the_resolve_stays_stopped_after_a_reopen(
 
 def test_a_response_breach_stopped_by_the_resolve_is_no_set_aside(people, clock_at):
     incident = report_high(people)
-    _at(clock_at, hours=1)
+    move_to(clock_at, hours=1)
     sweep_due()  # the response clock breaches at 10:30 while nobody answers
     incident = services.incident_escalate(
         incident=incident, actor=people.actor(people.alice), assignee=people.alice
@@ -126,11 +121,11 @@ def test_a_response_breach_stopped_by_the_resolve_is_no_set_aside(people, clock_
     incident = services.incident_hold(
         incident=incident, actor=people.actor(people.alice), hold_reason="awaiting_vendor"
     )
-    _at(clock_at, hours=2)
+    move_to(clock_at, hours=2)
     incident = _resolve(people, incident)
     resp = response(incident)
     assert (resp.state, resp.stopped_at) == (ClockState.BREACHED, MONDAY_10 + timedelta(hours=2))
-    _at(clock_at, hours=3)
+    move_to(clock_at, hours=3)
     services.incident_reopen(incident=incident, actor=people.actor(people.rita), reason="Again")
     resp = response(incident)  # a real stop: the reopen leaves it
     assert (resp.state, resp.stopped_at) == (ClockState.BREACHED, MONDAY_10 + timedelta(hours=2))
@@ -142,7 +137,7 @@ def test_a_priority_raised_while_resolved_past_the_target_sets_the_breach_aside(
         category=people.network,
     )  # fmt: skip
     low = services.incident_accept(incident=low, actor=people.actor(people.alice))
-    _at(clock_at, days=1, hours=2)  # 8 business hours: past high's resolution target
+    move_to(clock_at, days=1, hours=2)  # 8 business hours: past high's resolution target
     low = _resolve(people, low)
     assert resolution(low).state == ClockState.PAUSED  # low's target is far ahead
     services.incident_update(
@@ -172,19 +167,19 @@ def test_no_live_clock_belongs_to_an_incident_that_is_not_open(people, clock_at)
     undone = report_high(people)  # never accepted: its response clock breaches too
     steps = [
         lambda: services.incident_hold(incident=b, actor=alice, hold_reason="awaiting_caller"),
-        lambda: _at(clock_at, days=1, hours=1),
+        lambda: move_to(clock_at, days=1, hours=1),
         sweep_due,  # a, c, d and undone breach their resolution clocks; b waits
         lambda: _resolve(people, a),
         lambda: _resolve(people, b),
         lambda: _resolve(people, c),
         lambda: services.incident_cancel(incident=undone, actor=alice, reason="Twice"),
-        lambda: _at(clock_at, days=1, hours=2),
+        lambda: move_to(clock_at, days=1, hours=2),
         lambda: services.incident_reopen(incident=a, actor=rita, reason="Again"),
         lambda: services.incident_close(incident=c, actor=rita, rating=3),
         lambda: services.incident_hold(incident=d, actor=alice, hold_reason="awaiting_caller"),
         lambda: _resolve(people, a),
         lambda: services.incident_reopen(incident=b, actor=rita, reason="Again"),
-        lambda: _at(clock_at, days=2, hours=2),
+        lambda: move_to(clock_at, days=2, hours=2),
         sweep_due,  # b breaches after its reopen
         lambda: services.incident_close(incident=a, actor=rita, rating=2),
     ]
