@@ -139,12 +139,10 @@ def queue_counts(*, tenant: Tenant, user_id: int, group_ids: list[int]) -> dict[
     base = Incident.objects.for_tenant(tenant)
     counts = {}
     for slug in QUEUES:
-        qs: QuerySet[Incident] = base.filter(
-            queue_condition(slug, user_id=user_id, group_ids=group_ids)
-        )
         if slug == "breaching":  # the incidents of its list, counted from their clocks
             n = incidents_near_breach_count(tenant_id=tenant.pk, cap=COUNT_CAP)
         else:
+            qs = base.filter(queue_condition(slug, user_id=user_id, group_ids=group_ids))
             n = qs.values("id")[: COUNT_CAP + 1].count()
         counts[slug] = f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
     return counts

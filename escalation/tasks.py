@@ -10,7 +10,7 @@ from contextlib import contextmanager, suppress
 import redis
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import OperationalError
 
 from escalation.selectors.operations import sweep_deadman
 from escalation.services import outbox
@@ -18,7 +18,7 @@ from escalation.services.alerts import alerts_notify_pending
 from escalation.services.autoclose import incidents_auto_close
 from escalation.services.queues import delivery_backlog
 from escalation.services.sweep import clocks_audit, sweep_completed, sweep_due
-from tenancy.redis_client import redis_client
+from tenancy.redis_client import redis_client, shared_key
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def relay_notifications(follow_up: bool = False) -> int:
 
 
 def _follow_up_key() -> str:
-    return f"servicedesk:{connection.settings_dict['NAME']}:relay-follow-up"
+    return shared_key("relay-follow-up")
 
 
 def _follow_up() -> None:
@@ -131,9 +131,7 @@ def _notifier_slot() -> Iterator[bool]:
     every notifier may run: better late sweeps than unsent alerts."""
     client = redis_client()
     token, held = uuid.uuid4().hex, None
-    keys = [
-        f"servicedesk:{connection.settings_dict['NAME']}:notifier:{n}" for n in range(NOTIFIERS)
-    ]
+    keys = [shared_key("notifier", n) for n in range(NOTIFIERS)]
     try:
         if client is not None:
             ttl = int(_budget()) + 60

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import redis
 from django.conf import settings
+from django.db import connection
 
 _client: redis.Redis | None = None
 
@@ -18,6 +19,11 @@ def redis_client() -> redis.Redis | None:
             settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
         )
     return _client
+
+
+def shared_key(*parts: object) -> str:
+    """A key of this deployment's database: desks (or test runs) sharing one Redis keep apart."""
+    return ":".join(["servicedesk", connection.settings_dict["NAME"], *map(str, parts)])
 
 
 def window_counts(counts: dict[str, int], window: int) -> dict[str, int]:

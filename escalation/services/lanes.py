@@ -20,10 +20,9 @@ from collections import Counter
 
 import redis
 from django.conf import settings
-from django.db import connection
 
 from escalation.services.queues import DELIVERY, DELIVERY_BULK
-from tenancy.redis_client import window_counts
+from tenancy.redis_client import shared_key, window_counts
 
 log = logging.getLogger(__name__)
 WINDOW = 60
@@ -36,8 +35,7 @@ def delivery_lanes(rows_by_tenant: Counter[int]) -> dict[int, str]:
     if limit <= 0 or not rows_by_tenant:
         return lanes
     minute = int(time.time() // WINDOW)
-    prefix = f"servicedesk:{connection.settings_dict['NAME']}:delivery-rows"
-    keys = {f"{prefix}:{tenant_id}:{minute}": tenant_id for tenant_id in rows_by_tenant}
+    keys = {shared_key("delivery-rows", t, minute): t for t in rows_by_tenant}
     try:
         counts = window_counts({k: rows_by_tenant[t] for k, t in keys.items()}, WINDOW)
     except redis.RedisError as exc:

@@ -10,7 +10,6 @@ import time
 
 import pytest
 import redis
-from django.db import connection
 
 from escalation.services.outbox import notification_enqueue
 from escalation.services.queues import DELIVERY, DELIVERY_BULK, queue_depths
@@ -29,8 +28,7 @@ def broker(tmp_path, settings):
     # Counts an earlier test run left for the same tenant ids (a test database is made anew).
     client = redis_client.redis_client()
     assert client is not None
-    name = connection.settings_dict["NAME"]
-    for key in client.scan_iter(f"servicedesk:{name}:delivery-rows:*"):
+    for key in client.scan_iter(redis_client.shared_key("delivery-rows", "*")):
         client.delete(key)
     found = broker_for_test(tmp_path)
     with celery_app_publishing_to(found):

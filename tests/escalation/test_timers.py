@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings as django_settings
-from django.db import connection
 
 from escalation import tasks
 from escalation.models import SlaAlert, SweepStatus
@@ -21,7 +20,7 @@ from escalation.selectors.operations import sweep_stalled
 from escalation.services.queues import DELIVERY, TIMERS, queue_depth
 from escalation.services.sweep import sweep_due
 from servicedesk.celery import app
-from tenancy.redis_client import redis_client
+from tenancy.redis_client import redis_client, shared_key
 from tests.escalation.sla_helpers import MONDAY_10, report_high, short_targets
 from tests.escalation.worker import broker_for_test, celery_app_publishing_to, drop_broker
 
@@ -130,7 +129,7 @@ def test_a_notifier_trigger_finding_every_slot_taken_leaves_the_work_to_them(
         assert first and second
         assert tasks.notify_alerts() == 0  # both taken: this trigger ends at once
         assert SlaAlert.objects.filter(notified_at=None).exists()
-    mine = f"servicedesk:{connection.settings_dict['NAME']}:notifier:*"
+    mine = shared_key("notifier", "*")
     assert not list(client.scan_iter(mine))  # both given back
     assert tasks.notify_alerts() > 0
     assert not SlaAlert.objects.filter(notified_at=None).exists()
